@@ -1,0 +1,80 @@
+// swift-tools-version: 6.1
+// Statesman: an engine for AWS Step Functions state machines that runs on your own machines.
+//
+// Targets are layered; a target imports only from layers below it (see ARCHITECTURE.md).
+//   L0  JSONCore ← ASLErrors ← PathExpressions ← IntrinsicFunctions ← PayloadTemplates
+//   L6  StatesmanCommands (CLI library) ← statesman (@main only)
+import PackageDescription
+
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "Statesman",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "statesman", targets: ["statesman"]),
+        .library(name: "JSONCore", targets: ["JSONCore"]),
+        .library(name: "PathExpressions", targets: ["PathExpressions"]),
+        .library(name: "IntrinsicFunctions", targets: ["IntrinsicFunctions"]),
+        .library(name: "PayloadTemplates", targets: ["PayloadTemplates"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        // L0: expressions and the JSON core.
+        .target(name: "JSONCore", swiftSettings: strict),
+        .target(name: "ASLErrors", dependencies: ["JSONCore"], swiftSettings: strict),
+        .target(name: "PathExpressions", dependencies: ["JSONCore", "ASLErrors"], swiftSettings: strict),
+        .target(
+            name: "IntrinsicFunctions",
+            dependencies: [
+                "JSONCore", "ASLErrors", "PathExpressions",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
+        .target(
+            name: "PayloadTemplates",
+            dependencies: ["JSONCore", "ASLErrors", "PathExpressions", "IntrinsicFunctions"],
+            swiftSettings: strict),
+
+        // L6: the command line.
+        .target(
+            name: "StatesmanCommands",
+            dependencies: [
+                "JSONCore", "ASLErrors", "PathExpressions", "IntrinsicFunctions", "PayloadTemplates",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(name: "statesman", dependencies: ["StatesmanCommands"], swiftSettings: strict),
+
+        // Benchmarks (run through bench/run, never as timed tests).
+        .executableTarget(
+            name: "statesman-bench", dependencies: ["JSONCore"], path: "bench/Sources/statesman-bench",
+            swiftSettings: strict),
+
+        .testTarget(
+            name: "JSONCoreTests",
+            dependencies: ["JSONCore", .product(name: "PropertyBased", package: "swift-property-based")],
+            swiftSettings: strict),
+        .testTarget(name: "PathExpressionsTests", dependencies: ["JSONCore", "ASLErrors", "PathExpressions"], swiftSettings: strict),
+        .testTarget(
+            name: "IntrinsicFunctionsTests",
+            dependencies: [
+                "JSONCore", "ASLErrors", "PathExpressions", "IntrinsicFunctions",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "PayloadTemplatesTests",
+            dependencies: ["JSONCore", "ASLErrors", "PathExpressions", "PayloadTemplates"], swiftSettings: strict),
+        .testTarget(
+            name: "ConformanceTests",
+            dependencies: ["JSONCore", "ASLErrors", "PathExpressions", "IntrinsicFunctions", "PayloadTemplates"],
+            exclude: ["ratchet.json"],
+            swiftSettings: strict),
+        .testTarget(name: "StatesmanCommandsTests", dependencies: ["JSONCore", "StatesmanCommands"], swiftSettings: strict),
+    ]
+)

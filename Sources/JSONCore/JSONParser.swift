@@ -1,0 +1,382 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension JSONValue {
+    /// Parses one JSON text (RFC 8259), surrounded by optional whitespace.
+    public init(parsing text: String) throws(JSONParseError) {
+        var text = text
+        let result = text.withUTF8 { bytes in
+            Result { () throws(JSONParseError) -> JSONValue in try JSONParser.parse(bytes) }
+        }
+        self = try result.get()
+    }
+
+    /// Parses one JSON text from UTF-8 bytes.
+    public init(parsing bytes: some Collection<UInt8>) throws(JSONParseError) {
+        let result = bytes.withContiguousStorageIfAvailable { buffer in
+            Result { () throws(JSONParseError) -> JSONValue in try JSONParser.parse(buffer) }
+        }
+        if let result {
+            self = try result.get()
+        } else {
+            let copy = Array(bytes)
+            self = try copy.withUnsafeBufferPointer { buffer in
+                Result { () throws(JSONParseError) -> JSONValue in try JSONParser.parse(buffer) }
+            }.get()
+        }
+    }
+}
+
+/// A hand-written, non-recursive JSON parser over UTF-8 bytes.
+///
+/// Containers are built on one scratch stack of values (and one of keys), so nesting depth costs
+/// heap, not call stack; `maximumDepth` still bounds it, as Jackson's default constraint does.
+public struct JSONParser {
+    /// Jackson's default maximum nesting depth (StreamReadConstraints, 1000).
+    public static let maximumDepth = 1000
+
+    private let bytes: UnsafeBufferPointer<UInt8>
+    private var pos = 0
+    private var scratch: [UInt8] = []
+
+    private init(_ bytes: UnsafeBufferPointer<UInt8>) {
+        self.bytes = bytes
+    }
+
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> JSONValue {
+        var parser = JSONParser(bytes)
+        return try parser.parseDocument()
+    }
+
+    private struct Frame {
+        var isObject: Bool
+        var valueStart: Int
+        var keyStart: Int
+    }
+
+    private mutating func parseDocument() throws(JSONParseError) -> JSONValue {
+        var values: [JSONValue] = []
+        var keys: [String] = []
+        var frames: [Frame] = []
+
+        skipWhitespace()
+        guard pos < bytes.count else { throw fail("expected a JSON value but the text is empty") }
+
+        while true {
+            // Read one value, or open a container and go round for its first member.
+            var value: JSONValue
+            skipWhitespace()
+            guard pos < bytes.count else { throw fail("unexpected end of text, expected a value") }
+            switch bytes[pos] {
+            case UInt8(ascii: "{"):
+                guard frames.count < Self.maximumDepth else { throw fail("nesting depth exceeds \(Self.maximumDepth)") }
+                pos += 1
+                skipWhitespace()
+                if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") {
+                    pos += 1
+                    value = .object(JSONObject())
+                } else {
+                    frames.append(Frame(isObject: true, valueStart: values.count, keyStart: keys.count))
+                    keys.append(try parseKey())
+                    continue
+                }
+            case UInt8(ascii: "["):
+                guard frames.count < Self.maximumDepth else { throw fail("nesting depth exceeds \(Self.maximumDepth)") }
+                pos += 1
+                skipWhitespace()
+                if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") {
+                    pos += 1
+                    value = .array([])
+                } else {
+                    frames.append(Frame(isObject: false, valueStart: values.count, keyStart: keys.count))
+                    continue
+                }
+            case UInt8(ascii: "\""):
+                value = .string(try parseString())
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                value = try parseNumber()
+            case UInt8(ascii: "t"):
+                try expectLiteral("true")
+                value = .bool(true)
+            case UInt8(ascii: "f"):
+                try expectLiteral("false")
+                value = .bool(false)
+            case UInt8(ascii: "n"):
+                try expectLiteral("null")
+                value = .null
+            default:
+                throw fail("unexpected \(describeByte(at: pos)), expected a value")
+            }
+
+            // Attach the finished value to its container, closing containers as they end.
+            while true {
+                guard let frame = frames.last else {
+                    skipWhitespace()
+                    guard pos == bytes.count else {
+                        throw fail("unexpected \(describeByte(at: pos)) after the JSON value")
+                    }
+                    return value
+                }
+                values.append(value)
+                skipWhitespace()
+                guard pos < bytes.count else {
+                    throw fail(frame.isObject ? "unexpected end of text, expected ',' or '}'" : "unexpected end of text, expected ',' or ']'")
+                }
+                let b = bytes[pos]
+                if b == UInt8(ascii: ",") {
+                    pos += 1
+                    if frame.isObject {
+                        skipWhitespace()
+                        keys.append(try parseKey())
+                    }
+                    break
+                }
+                if frame.isObject {
+                    guard b == UInt8(ascii: "}") else { throw fail("unexpected \(describeByte(at: pos)), expected ',' or '}' after an object member") }
+                    pos += 1
+                    var object = JSONObject()
+                    for i in 0..<(values.count - frame.valueStart) {
+                        object[keys[frame.keyStart + i]] = values[frame.valueStart + i]
+                    }
+                    keys.removeSubrange(frame.keyStart...)
+                    values.removeSubrange(frame.valueStart...)
+                    value = .object(object)
+                } else {
+                    guard b == UInt8(ascii: "]") else { throw fail("unexpected \(describeByte(at: pos)), expected ',' or ']' after an array element") }
+                    pos += 1
+                    let array = Array(values[frame.valueStart...])
+                    values.removeSubrange(frame.valueStart...)
+                    value = .array(array)
+                }
+                frames.removeLast()
+            }
+        }
+    }
+
+    /// Reads `"key"` and the `:` after it.
+    private mutating func parseKey() throws(JSONParseError) -> String {
+        guard pos < bytes.count else { throw fail("unexpected end of text, expected an object key") }
+        guard bytes[pos] == UInt8(ascii: "\"") else {
+            throw fail("unexpected \(describeByte(at: pos)), expected a double-quoted object key")
+        }
+        let key = try parseString()
+        skipWhitespace()
+        guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else {
+            throw fail(pos < bytes.count ? "unexpected \(describeByte(at: pos)), expected ':' after an object key" : "unexpected end of text, expected ':'")
+        }
+        pos += 1
+        return key
+    }
+
+    @inline(__always)
+    private mutating func skipWhitespace() {
+        while pos < bytes.count {
+            switch bytes[pos] {
+            case 0x20, 0x0A, 0x0D, 0x09: pos += 1
+            default: return
+            }
+        }
+    }
+
+    private mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
+        let n = literal.utf8CodeUnitCount
+        let start = literal.utf8Start
+        guard pos + n <= bytes.count else { throw fail("invalid literal, expected '\(literal)'") }
+        for i in 0..<n where bytes[pos + i] != start[i] {
+            throw fail("invalid literal, expected '\(literal)'")
+        }
+        pos += n
+    }
+
+    private mutating func parseString() throws(JSONParseError) -> String {
+        let quote = pos
+        pos += 1
+        let start = pos
+        // Fast path: no escapes.
+        while pos < bytes.count {
+            let b = bytes[pos]
+            if b == UInt8(ascii: "\"") {
+                let s = try makeString(UnsafeBufferPointer(rebasing: bytes[start..<pos]), at: start)
+                pos += 1
+                return s
+            }
+            if b == UInt8(ascii: "\\") || b < 0x20 { break }
+            pos += 1
+        }
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<pos]))
+        while pos < bytes.count {
+            let b = bytes[pos]
+            switch b {
+            case UInt8(ascii: "\""):
+                pos += 1
+                return try scratch.withUnsafeBufferPointer { buffer in
+                    Result { () throws(JSONParseError) -> String in try makeString(buffer, at: start) }
+                }.get()
+            case UInt8(ascii: "\\"):
+                try parseEscape()
+            case 0..<0x20:
+                throw fail("control character U+\(hex4(UInt32(b))) must be escaped in a string")
+            default:
+                scratch.append(b)
+                pos += 1
+            }
+        }
+        throw failAt(quote, "unterminated string")
+    }
+
+    private func makeString(_ buffer: UnsafeBufferPointer<UInt8>, at offset: Int) throws(JSONParseError) -> String {
+        guard let s = String(validating: buffer, as: UTF8.self) else {
+            throw failAt(offset, "invalid UTF-8 in string")
+        }
+        return s
+    }
+
+    private mutating func parseEscape() throws(JSONParseError) {
+        let escapeStart = pos
+        pos += 1
+        guard pos < bytes.count else { throw fail("unterminated escape sequence") }
+        let c = bytes[pos]
+        pos += 1
+        switch c {
+        case UInt8(ascii: "\""): scratch.append(0x22)
+        case UInt8(ascii: "\\"): scratch.append(0x5C)
+        case UInt8(ascii: "/"): scratch.append(0x2F)
+        case UInt8(ascii: "b"): scratch.append(0x08)
+        case UInt8(ascii: "f"): scratch.append(0x0C)
+        case UInt8(ascii: "n"): scratch.append(0x0A)
+        case UInt8(ascii: "r"): scratch.append(0x0D)
+        case UInt8(ascii: "t"): scratch.append(0x09)
+        case UInt8(ascii: "u"):
+            var scalar = try readHex4(escapeStart)
+            if (0xD800..<0xDC00).contains(scalar) {
+                // A high surrogate must be followed by an escaped low surrogate to make one scalar.
+                if pos + 1 < bytes.count, bytes[pos] == UInt8(ascii: "\\"), bytes[pos + 1] == UInt8(ascii: "u") {
+                    let save = pos
+                    pos += 2
+                    let low = try readHex4(save)
+                    if (0xDC00..<0xE000).contains(low) {
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    } else {
+                        pos = save
+                        scalar = 0xFFFD
+                    }
+                } else {
+                    scalar = 0xFFFD
+                }
+            } else if (0xDC00..<0xE000).contains(scalar) {
+                scalar = 0xFFFD  // A lone low surrogate cannot be held in a Swift string.
+            }
+            appendUTF8(Unicode.Scalar(scalar) ?? "\u{FFFD}")
+        default:
+            throw failAt(escapeStart, "invalid escape sequence '\\\(describeScalar(c))'")
+        }
+    }
+
+    private mutating func readHex4(_ escapeStart: Int) throws(JSONParseError) -> UInt32 {
+        guard pos + 4 <= bytes.count else { throw failAt(escapeStart, "incomplete \\u escape, expected four hex digits") }
+        var v: UInt32 = 0
+        for _ in 0..<4 {
+            let b = bytes[pos]
+            let d: UInt8
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = b - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = b - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = b - UInt8(ascii: "A") + 10
+            default: throw failAt(escapeStart, "invalid \\u escape, expected four hex digits")
+            }
+            v = v << 4 | UInt32(d)
+            pos += 1
+        }
+        return v
+    }
+
+    private mutating func appendUTF8(_ scalar: Unicode.Scalar) {
+        for unit in UTF8.encode(scalar)! { scratch.append(unit) }
+    }
+
+    private mutating func parseNumber() throws(JSONParseError) -> JSONValue {
+        let start = pos
+        var negative = false
+        if bytes[pos] == UInt8(ascii: "-") {
+            negative = true
+            pos += 1
+        }
+        guard pos < bytes.count, isDigit(bytes[pos]) else { throw failAt(start, "invalid number, expected a digit") }
+        var magnitude: UInt64 = 0
+        var overflow = false
+        if bytes[pos] == UInt8(ascii: "0") {
+            pos += 1
+            if pos < bytes.count, isDigit(bytes[pos]) { throw failAt(start, "invalid number, leading zeros are not allowed") }
+        } else {
+            while pos < bytes.count, isDigit(bytes[pos]) {
+                let (m, o1) = magnitude.multipliedReportingOverflow(by: 10)
+                let (a, o2) = m.addingReportingOverflow(UInt64(bytes[pos] - UInt8(ascii: "0")))
+                overflow = overflow || o1 || o2
+                magnitude = a
+                pos += 1
+            }
+        }
+        var isInteger = true
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: ".") {
+            isInteger = false
+            pos += 1
+            guard pos < bytes.count, isDigit(bytes[pos]) else { throw failAt(start, "invalid number, expected a digit after '.'") }
+            while pos < bytes.count, isDigit(bytes[pos]) { pos += 1 }
+        }
+        if pos < bytes.count, bytes[pos] | 0x20 == UInt8(ascii: "e") {
+            isInteger = false
+            pos += 1
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: "+") || bytes[pos] == UInt8(ascii: "-") { pos += 1 }
+            guard pos < bytes.count, isDigit(bytes[pos]) else { throw failAt(start, "invalid number, expected a digit in the exponent") }
+            while pos < bytes.count, isDigit(bytes[pos]) { pos += 1 }
+        }
+        if isInteger, !overflow {
+            if negative {
+                if magnitude <= UInt64(Int64.max) { return .int(-Int64(magnitude)) }
+                if magnitude == UInt64(Int64.max) + 1 { return .int(Int64.min) }
+            } else if magnitude <= UInt64(Int64.max) {
+                return .int(Int64(magnitude))
+            }
+        }
+        let value = Self.parseDouble(UnsafeBufferPointer(rebasing: bytes[start..<pos]))
+        guard value.isFinite else { throw failAt(start, "number out of range of a 64-bit double") }
+        return .double(value)
+    }
+
+    /// Correctly rounded decimal → binary conversion of a validated JSON number.
+    static func parseDouble(_ text: UnsafeBufferPointer<UInt8>) -> Double {
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: text.count + 1) { buffer in
+            for i in 0..<text.count { buffer[i] = CChar(bitPattern: text[i]) }
+            buffer[text.count] = 0
+            return strtod(buffer.baseAddress!, nil)
+        }
+    }
+
+    @inline(__always)
+    private func isDigit(_ b: UInt8) -> Bool { b &- UInt8(ascii: "0") < 10 }
+
+    private func fail(_ message: String) -> JSONParseError { failAt(pos, message) }
+
+    private func failAt(_ offset: Int, _ message: String) -> JSONParseError {
+        JSONParseError.at(offset, in: bytes, message)
+    }
+
+    private func describeByte(at offset: Int) -> String {
+        guard offset < bytes.count else { return "end of text" }
+        return "character '\(describeScalar(bytes[offset]))'"
+    }
+
+    private func describeScalar(_ b: UInt8) -> String {
+        if b >= 0x20 && b < 0x7F { return String(UnicodeScalar(b)) }
+        return "\\u" + hex4(UInt32(b))
+    }
+
+    private func hex4(_ v: UInt32) -> String {
+        let s = String(v, radix: 16, uppercase: true)
+        return String(repeating: "0", count: max(0, 4 - s.count)) + s
+    }
+}

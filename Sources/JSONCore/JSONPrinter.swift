@@ -1,0 +1,164 @@
+/// Where printed JSON goes: a byte buffer, or a counter when only the size is wanted.
+public protocol JSONByteSink {
+    mutating func write(_ byte: UInt8)
+    mutating func write(_ bytes: UnsafeBufferPointer<UInt8>)
+}
+
+/// Collects printed bytes.
+public struct JSONByteBuffer: JSONByteSink {
+    public var bytes: [UInt8] = []
+    public init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
+    @inline(__always) public mutating func write(_ byte: UInt8) { bytes.append(byte) }
+    @inline(__always) public mutating func write(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes.append(contentsOf: bytes) }
+}
+
+/// Counts printed bytes without keeping them.
+public struct JSONByteCounter: JSONByteSink {
+    public var count = 0
+    public init() {}
+    @inline(__always) public mutating func write(_ byte: UInt8) { count += 1 }
+    @inline(__always) public mutating func write(_ bytes: UnsafeBufferPointer<UInt8>) { count += bytes.count }
+}
+
+/// The two printed forms of JSON.
+public enum JSONPrintStyle: Sendable {
+    /// AWS's output format: no whitespace, members in their order, strings escaped as Jackson
+    /// escapes them (`"`, `\`, control characters; everything else as UTF-8).
+    case compact
+    /// For tests and goldens: compact, object members sorted by key (by UTF-16 code units, as
+    /// RFC 8785 does), and numbers with an integral value printed as integers, so equal values
+    /// print alike.
+    case canonical
+}
+
+extension JSONValue {
+    /// The compact (AWS) JSON text.
+    public var compactString: String { printed(.compact) }
+
+    /// The canonical JSON text (sorted keys, normalised numbers).
+    public var canonicalString: String { printed(.canonical) }
+
+    public func printed(_ style: JSONPrintStyle) -> String {
+        var buffer = JSONByteBuffer(capacity: 64)
+        write(to: &buffer, style: style)
+        return String(decoding: buffer.bytes, as: UTF8.self)
+    }
+
+    /// The compact JSON as UTF-8 bytes.
+    public var compactBytes: [UInt8] {
+        var buffer = JSONByteBuffer(capacity: 64)
+        write(to: &buffer, style: .compact)
+        return buffer.bytes
+    }
+
+    /// The size in bytes of the compact UTF-8 text: what AWS's 256 KiB payload limit measures.
+    public var encodedByteCount: Int {
+        var counter = JSONByteCounter()
+        write(to: &counter, style: .compact)
+        return counter.count
+    }
+
+    public func write<Sink: JSONByteSink>(to sink: inout Sink, style: JSONPrintStyle = .compact) {
+        switch self {
+        case .null: writeASCII("null", to: &sink)
+        case .bool(let b): writeASCII(b ? "true" : "false", to: &sink)
+        case .int(let i): writeInteger(i, to: &sink)
+        case .double(let d):
+            if style == .canonical, let i = Int64(exactly: d) {
+                writeInteger(i, to: &sink)
+            } else if d.isFinite {
+                var text = JSONNumberFormat.javaString(d)
+                text.withUTF8 { sink.write($0) }
+            } else {
+                writeASCII("null", to: &sink)  // JSON has no NaN or infinity.
+            }
+        case .string(let s): writeString(s, to: &sink)
+        case .array(let elements):
+            sink.write(UInt8(ascii: "["))
+            var first = true
+            for element in elements {
+                if !first { sink.write(UInt8(ascii: ",")) }
+                first = false
+                element.write(to: &sink, style: style)
+            }
+            sink.write(UInt8(ascii: "]"))
+        case .object(let object):
+            sink.write(UInt8(ascii: "{"))
+            var first = true
+            let members = style == .canonical
+                ? object.members.sorted { $0.key.utf16.lexicographicallyPrecedes($1.key.utf16) }
+                : object.members
+            for member in members {
+                if !first { sink.write(UInt8(ascii: ",")) }
+                first = false
+                writeString(member.key, to: &sink)
+                sink.write(UInt8(ascii: ":"))
+                member.value.write(to: &sink, style: style)
+            }
+            sink.write(UInt8(ascii: "}"))
+        }
+    }
+}
+
+@inline(__always)
+private func writeASCII<Sink: JSONByteSink>(_ text: StaticString, to sink: inout Sink) {
+    sink.write(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+}
+
+private func writeInteger<Sink: JSONByteSink>(_ value: Int64, to sink: inout Sink) {
+    if value >= 0 && value < 10 {
+        sink.write(UInt8(ascii: "0") + UInt8(value))
+        return
+    }
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
+        var magnitude = value.magnitude
+        var i = 20
+        repeat {
+            i -= 1
+            buffer[i] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+            magnitude /= 10
+        } while magnitude > 0
+        if value < 0 { sink.write(UInt8(ascii: "-")) }
+        sink.write(UnsafeBufferPointer(rebasing: buffer[i..<20]))
+    }
+}
+
+private let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
+
+/// Writes a JSON string literal, escaping as Jackson does.
+func writeString<Sink: JSONByteSink>(_ string: String, to sink: inout Sink) {
+    var string = string
+    sink.write(UInt8(ascii: "\""))
+    string.withUTF8 { utf8 in
+        var runStart = 0
+        var i = 0
+        while i < utf8.count {
+            let b = utf8[i]
+            if b >= 0x20 && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\") {
+                i += 1
+                continue
+            }
+            if runStart < i { sink.write(UnsafeBufferPointer(rebasing: utf8[runStart..<i])) }
+            sink.write(UInt8(ascii: "\\"))
+            switch b {
+            case UInt8(ascii: "\""): sink.write(UInt8(ascii: "\""))
+            case UInt8(ascii: "\\"): sink.write(UInt8(ascii: "\\"))
+            case 0x0A: sink.write(UInt8(ascii: "n"))
+            case 0x0D: sink.write(UInt8(ascii: "r"))
+            case 0x09: sink.write(UInt8(ascii: "t"))
+            case 0x08: sink.write(UInt8(ascii: "b"))
+            case 0x0C: sink.write(UInt8(ascii: "f"))
+            default:
+                sink.write(UInt8(ascii: "u"))
+                sink.write(UInt8(ascii: "0"))
+                sink.write(UInt8(ascii: "0"))
+                sink.write(hexDigits[Int(b >> 4)])
+                sink.write(hexDigits[Int(b & 0xF)])
+            }
+            i += 1
+            runStart = i
+        }
+        if runStart < utf8.count { sink.write(UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count])) }
+    }
+    sink.write(UInt8(ascii: "\""))
+}

@@ -1,0 +1,77 @@
+import JSONCore
+
+/// What a path in a state can see: the state's effective input (`$`), the context object
+/// (`$$`) and the workflow variables (`$name`).
+public struct DataScope: Sendable {
+    public var input: JSONValue
+    public var context: JSONValue
+    public var variables: JSONObject
+
+    public init(input: JSONValue, context: JSONValue = .object(JSONObject()), variables: JSONObject = JSONObject()) {
+        self.input = input
+        self.context = context
+        self.variables = variables
+    }
+}
+
+/// Where a path starts.
+public enum PathRoot: Sendable, Hashable {
+    /// `$`: the state's input.
+    case input
+    /// `$$`: the context object.
+    case context
+    /// `$name`: a workflow variable.
+    case variable(String)
+
+    /// Splits `text` into its root and the JSONPath to apply to that root (always starting
+    /// with `$`), or `nil` when `text` does not start with `$`.
+    static func split(_ text: String) -> (PathRoot, String)? {
+        guard text.hasPrefix("$") else { return nil }
+        if text.hasPrefix("$$") { return (.context, String(text.dropFirst())) }
+        let afterDollar = text.dropFirst()
+        guard let first = afterDollar.unicodeScalars.first, isVariableStart(first) else {
+            return (.input, text)
+        }
+        let nameEnd = afterDollar.unicodeScalars.firstIndex { $0 == "." || $0 == "[" } ?? afterDollar.endIndex
+        let name = String(afterDollar[..<nameEnd])
+        return (.variable(name), "$" + afterDollar[nameEnd...])
+    }
+
+    /// A variable name starts with a letter or `_` (Unicode ID_Start, as AWS's variable names).
+    static func isVariableStart(_ c: Unicode.Scalar) -> Bool {
+        c == "_" || c.properties.isIDStart
+    }
+}
+
+/// A compiled JSONPath with its root: what a `.$` field, an `InputPath`, or an intrinsic
+/// function's path argument selects.
+public struct Selector: Sendable, Hashable, CustomStringConvertible {
+    public let text: String
+    public let root: PathRoot
+    public let path: JSONPath
+
+    public init(_ text: String) throws(JSONPathError) {
+        guard let (root, pathText) = PathRoot.split(text) else {
+            throw .invalid("Path must start with '$'")
+        }
+        self.text = text
+        self.root = root
+        self.path = try JSONPath(pathText)
+    }
+
+    public var description: String { text }
+
+    /// Selects from `scope`. A variable that was never assigned fails like a path that finds
+    /// nothing.
+    public func select(in scope: DataScope) throws(JSONPathError) -> JSONValue {
+        switch root {
+        case .input: return try path.evaluate(scope.input)
+        case .context: return try path.evaluate(scope.context)
+        case .variable(let name):
+            guard let value = scope.variables[name] else {
+                throw .notFound("The variable '\(name)' is not defined")
+            }
+            return try path.evaluate(value)
+        }
+    }
+}

@@ -1,0 +1,3 @@
+import StatesmanCommands
+
+Statesman.runAndExit()

@@ -1,0 +1,45 @@
+import JSONCore
+import Testing
+
+@Suite struct JSONPrinterTests {
+    @Test func compactFormatEscapesAsJackson() {
+        let value: JSONValue = ["s": "q\"b\\n\nt\tc\u{1}\u{1F}/é🙂\u{7F}", "n": nil, "t": true]
+        #expect(value.compactString == #"{"s":"q\"b\\n\nt\tc\u0001\u001F/é🙂\#u{7F}","n":null,"t":true}"#)
+    }
+
+    /// AWS prints doubles with Java's Double.toString.
+    @Test(arguments: [
+        (1.0, "1.0"), (100.0, "100.0"), (1.5, "1.5"), (-2.25, "-2.25"), (0.1, "0.1"),
+        (0.001, "0.001"), (0.0001, "1.0E-4"), (1234567.0, "1234567.0"), (1e7, "1.0E7"),
+        (12345678.9, "1.23456789E7"), (1e10, "1.0E10"), (1.5e-5, "1.5E-5"), (0.0, "0.0"),
+        (-0.0, "-0.0"), (Double.greatestFiniteMagnitude, "1.7976931348623157E308"),
+        (5e-324, "4.9E-324"), (123.456, "123.456"), (9007199254740993.0, "9.007199254740992E15"),
+    ])
+    func doublesPrintAsJava(value: Double, text: String) {
+        #expect(JSONValue.double(value).compactString == text)
+    }
+
+    @Test func integersPrintExactly() {
+        #expect(JSONValue.int(.max).compactString == "9223372036854775807")
+        #expect(JSONValue.int(.min).compactString == "-9223372036854775808")
+        #expect(JSONValue.int(0).compactString == "0")
+        #expect(JSONValue.int(-7).compactString == "-7")
+    }
+
+    @Test func canonicalFormSortsKeysAndNormalisesNumbers() throws {
+        let a = try JSONValue(parsing: #"{"b": [1.0, {"y": 2, "x": 1}], "a": 1e2}"#)
+        let b = try JSONValue(parsing: #"{"a": 100, "b": [1, {"x": 1, "y": 2.0}]}"#)
+        #expect(a.canonicalString == #"{"a":100,"b":[1,{"x":1,"y":2}]}"#)
+        #expect(a.canonicalString == b.canonicalString)
+        #expect(a == b)
+    }
+
+    @Test func byteCountIsTheUTF8SizeOfTheCompactText() throws {
+        let value: JSONValue = ["name": "Zoë", "emoji": "🙂", "n": 12.5]
+        #expect(value.encodedByteCount == value.compactBytes.count)
+        #expect(value.encodedByteCount == Array(#"{"name":"Zoë","emoji":"🙂","n":12.5}"#.utf8).count)
+        // The 256 KiB payload limit counts bytes, not characters.
+        let big = JSONValue.string(String(repeating: "é", count: 131_072))
+        #expect(big.encodedByteCount == 262_146)
+    }
+}

@@ -1,0 +1,34 @@
+import JSONCore
+import PropertyBased
+import Testing
+
+@Suite struct JSONPropertyTests {
+    /// print∘parse is the identity, and parse∘print gives back an equal value.
+    @Test func printThenParseIsIdentity() async {
+        await propertyCheck(count: 500, input: Gen.uint64()) { seed in
+            var generator = RandomJSON(seed: seed)
+            let value = generator.value()
+            let text = value.compactString
+            let reparsed = try? JSONValue(parsing: text)
+            #expect(reparsed == value, "seed \(seed): \(text)")
+            #expect(reparsed?.compactString == text)
+            #expect(value.encodedByteCount == Array(text.utf8).count)
+        }
+    }
+
+    /// Every finite double prints in a form that reads back to exactly the same double.
+    @Test func doublesRoundTripExactly() async {
+        await propertyCheck(count: 2000, input: Gen.uint64()) { bits in
+            let d = Double(bitPattern: bits)
+            guard d.isFinite else { return }
+            let reparsed = try? JSONValue(parsing: JSONValue.double(d).compactString)
+            #expect(reparsed?.doubleValue?.bitPattern == d.bitPattern || (d == 0 && reparsed?.doubleValue == 0), "\(d)")
+        }
+    }
+
+    @Test func integersRoundTripExactly() async {
+        await propertyCheck(count: 2000, input: Gen.int64()) { n in
+            #expect((try? JSONValue(parsing: JSONValue.int(n).compactString)) == .int(n))
+        }
+    }
+}
