@@ -75,6 +75,6 @@ let package = Package(
             dependencies: ["JSONCore", "ASLErrors", "PathExpressions", "IntrinsicFunctions", "PayloadTemplates"],
             exclude: ["ratchet.json"],
             swiftSettings: strict),
-        .testTarget(name: "StatesmanCommandsTests", dependencies: ["JSONCore", "StatesmanCommands"], swiftSettings: strict),
+        .testTarget(name: "StatesmanCommandsTests", dependencies: ["JSONCore", "StatesmanCommands", "statesman"], swiftSettings: strict),
     ]
 )

@@ -1,0 +1,97 @@
+import Foundation
+import JSONCore
+import Testing
+
+/// Runs the built `statesman` executable as a process, as users and scripts do.
+struct StatesmanProcess {
+    static var executable: URL {
+        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("statesman")
+    }
+
+    static var examples: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("examples/eval")
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var json: JSONValue? { try? JSONValue(parsing: stdout) }
+    }
+
+    static func run(_ arguments: [String], stdin: String? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
+        let stderrData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self), stderr: String(decoding: stderrData, as: UTF8.self))
+    }
+}
+
+@Suite struct EvalCommandTests {
+    @Test func executableExists() {
+        #expect(FileManager.default.isExecutableFile(atPath: StatesmanProcess.executable.path), "build the statesman product first")
+    }
+
+    @Test func jsonpathPrintsTheSelection() throws {
+        let order = StatesmanProcess.examples.appendingPathComponent("order.json").path
+        let result = try StatesmanProcess.run(["eval", "jsonpath", "$.items[?(@.price > 10)].sku", "--input", "@" + order])
+        #expect(result.status == 0)
+        #expect(result.stdout == "[\"A-100\",\"C-300\"]\n")
+    }
+
+    @Test func jsonpathFailureIsAnAWSError() throws {
+        let result = try StatesmanProcess.run(["eval", "jsonpath", "$.missing", "--input", "{\"a\":1}"])
+        #expect(result.status == 1)
+        #expect(result.json == ["error": "States.Runtime", "cause": "Invalid path '$.missing' : No results for path: $['missing']"])
+    }
+
+    @Test func contextAndVariables() throws {
+        let result = try StatesmanProcess.run([
+            "eval", "intrinsic", "States.Format('{} of {}', $n, $$.Execution.Name)",
+            "--context", "{\"Execution\":{\"Name\":\"run-7\"}}", "--vars", "{\"n\": 3}",
+        ])
+        #expect(result.status == 0)
+        #expect(result.json == "3 of run-7")
+    }
+
+    @Test func intrinsicFailures() throws {
+        let path = try StatesmanProcess.run(["eval", "intrinsic", "States.Format('{}', $.x)"])
+        #expect(path.status == 1)
+        #expect(path.json == ["error": "States.ParameterPathFailure", "cause": "The JSONPath '$.x' specified for the field 'value.$' could not be found in the input '{}'"])
+        let argument = try StatesmanProcess.run(["eval", "intrinsic", "States.ArrayRange(1, 2, 0)"])
+        #expect(argument.json?["error"] == "States.IntrinsicFailure")
+        let syntax = try StatesmanProcess.run(["eval", "intrinsic", "States.Array(1 2)"])
+        #expect(syntax.status == 1)
+        #expect(syntax.json?["error"] == "InvalidDefinition")
+    }
+
+    @Test func templateFromFileWithInputFromStandardInput() throws {
+        let template = StatesmanProcess.examples.appendingPathComponent("parameters.json").path
+        let order = try String(contentsOf: StatesmanProcess.examples.appendingPathComponent("order.json"), encoding: .utf8)
+        let result = try StatesmanProcess.run(["eval", "template", "@" + template, "--input", "@-", "--context", "{\"Execution\":{\"Name\":\"demo\"}}"], stdin: order)
+        #expect(result.status == 0)
+        #expect(result.json?["summary"] == "Zoë Müller bought 3 kinds of item")
+        #expect(result.json?["execution"] == "demo")
+    }
+
+    @Test func badInputNamesThePlaceAndExitsTwo() throws {
+        let result = try StatesmanProcess.run(["eval", "jsonpath", "$", "--input", "{\"a\": [1,}"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("--input:1:10: invalid JSON: unexpected character '}', expected a value"))
+        let missing = try StatesmanProcess.run(["eval", "jsonpath", "$", "--input", "@/nonexistent.json"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("cannot read file '/nonexistent.json'"))
+        let usage = try StatesmanProcess.run(["eval", "nope"])
+        #expect(usage.status == 2)
+    }
+}
