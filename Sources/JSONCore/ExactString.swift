@@ -5,19 +5,10 @@ extension String {
     /// with a combining diaeresis); JSON keys and values must not.
     @inlinable
     public func isExactlyEqual(to other: String) -> Bool {
-        var a = self, b = other
-        return a.withUTF8 { x in b.withUTF8 { y in x.count == y.count && (x.count == 0 || memcmpEqual(x, y)) } }
+        // Different byte lengths cannot be equal; equal bytes are canonically equal too, so
+        // Swift's `==` (fast for ASCII) rules out most pairs before the byte comparison.
+        utf8.count == other.utf8.count && self == other && utf8.elementsEqual(other.utf8)
     }
-}
-
-@usableFromInline
-func memcmpEqual(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Bool {
-    var i = 0
-    while i < x.count {
-        if x[i] != y[i] { return false }
-        i += 1
-    }
-    return true
 }
 
 /// A dictionary key that hashes and compares strings by their UTF-8 bytes.

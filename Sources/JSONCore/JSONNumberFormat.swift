@@ -15,6 +15,9 @@ public enum JSONNumberFormat {
     /// Java's `Double.toString` layout of `value`, with Swift's shortest round-trip digits.
     public static func javaString(_ value: Double) -> String {
         guard value.isFinite else { return value.isNaN ? "NaN" : (value < 0 ? "-Infinity" : "Infinity") }
+        // In Java's plain range Swift prints the same text ("12.5", "100.0", "0.001").
+        let magnitude = value.magnitude
+        if magnitude >= 1e-3 && magnitude < 1e7 { return value.description }
         let (negative, digits, exponent) = decompose(value)
         var out = negative ? "-" : ""
         guard !digits.isEmpty else { return out + "0.0" }

@@ -23,6 +23,32 @@ public struct JSONObject: Sendable {
         members = []
     }
 
+    /// The members of a parsed object, in document order. A repeated key keeps its first
+    /// position and its last value, as Jackson does.
+    init(parsedMembers: [Member]) {
+        members = parsedMembers
+        if members.count > Self.indexThreshold {
+            var built = [ExactKey: Int](minimumCapacity: members.count)
+            var duplicates = false
+            for (i, member) in members.enumerated() where built.updateValue(i, forKey: ExactKey(string: member.key)) != nil {
+                duplicates = true
+            }
+            if duplicates { self = JSONObject(deduplicating: parsedMembers) } else { index = built }
+            return
+        }
+        for i in 1..<Swift.max(1, members.count) {
+            for j in 0..<i where members[j].key.isExactlyEqual(to: members[i].key) {
+                self = JSONObject(deduplicating: parsedMembers)
+                return
+            }
+        }
+    }
+
+    private init(deduplicating members: [Member]) {
+        self.init()
+        for member in members { self[member.key] = member.value }
+    }
+
     public init(_ pairs: some Sequence<(String, JSONValue)>) {
         members = []
         for (key, value) in pairs { self[key] = value }
@@ -56,8 +82,17 @@ public struct JSONObject: Sendable {
         }
     }
 
-    /// Appends a member known not to be present (the parser's fast path checks for duplicates
-    /// itself).
+    /// Sets `key` to `value`: replaces the value of an existing key in place, or appends.
+    @inline(__always)
+    mutating func set(_ key: String, _ value: JSONValue) {
+        if let at = position(of: key) {
+            members[at].value = value
+        } else {
+            append(key: key, value: value)
+        }
+    }
+
+    /// Appends a member known not to be present.
     mutating func append(key: String, value: JSONValue) {
         members.append(Member(key: key, value: value))
         if index != nil {

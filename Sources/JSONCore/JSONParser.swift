@@ -51,16 +51,19 @@ public struct JSONParser {
         return try parser.parseDocument()
     }
 
+    /// A container being read; its elements (or members) so far are on a scratch stack from
+    /// `start` up.
     private struct Frame {
         var isObject: Bool
-        var valueStart: Int
-        var keyStart: Int
+        var start: Int
+        /// For an object: the key whose value is being read.
+        var key = ""
     }
 
     private mutating func parseDocument() throws(JSONParseError) -> JSONValue {
-        var values: [JSONValue] = []
-        var keys: [String] = []
         var frames: [Frame] = []
+        let elements = ScratchStack<JSONValue>()
+        let members = ScratchStack<JSONObject.Member>()
 
         skipWhitespace()
         guard pos < bytes.count else { throw fail("expected a JSON value but the text is empty") }
@@ -79,8 +82,7 @@ public struct JSONParser {
                     pos += 1
                     value = .object(JSONObject())
                 } else {
-                    frames.append(Frame(isObject: true, valueStart: values.count, keyStart: keys.count))
-                    keys.append(try parseKey())
+                    frames.append(Frame(isObject: true, start: members.count, key: try parseKey()))
                     continue
                 }
             case UInt8(ascii: "["):
@@ -91,7 +93,7 @@ public struct JSONParser {
                     pos += 1
                     value = .array([])
                 } else {
-                    frames.append(Frame(isObject: false, valueStart: values.count, keyStart: keys.count))
+                    frames.append(Frame(isObject: false, start: elements.count))
                     continue
                 }
             case UInt8(ascii: "\""):
@@ -120,7 +122,11 @@ public struct JSONParser {
                     }
                     return value
                 }
-                values.append(value)
+                if frame.isObject {
+                    members.push(JSONObject.Member(key: frame.key, value: value))
+                } else {
+                    elements.push(value)
+                }
                 skipWhitespace()
                 guard pos < bytes.count else {
                     throw fail(frame.isObject ? "unexpected end of text, expected ',' or '}'" : "unexpected end of text, expected ',' or ']'")
@@ -130,26 +136,18 @@ public struct JSONParser {
                     pos += 1
                     if frame.isObject {
                         skipWhitespace()
-                        keys.append(try parseKey())
+                        frames[frames.count - 1].key = try parseKey()
                     }
                     break
                 }
                 if frame.isObject {
                     guard b == UInt8(ascii: "}") else { throw fail("unexpected \(describeByte(at: pos)), expected ',' or '}' after an object member") }
                     pos += 1
-                    var object = JSONObject()
-                    for i in 0..<(values.count - frame.valueStart) {
-                        object[keys[frame.keyStart + i]] = values[frame.valueStart + i]
-                    }
-                    keys.removeSubrange(frame.keyStart...)
-                    values.removeSubrange(frame.valueStart...)
-                    value = .object(object)
+                    value = .object(JSONObject(parsedMembers: members.popArray(from: frame.start)))
                 } else {
                     guard b == UInt8(ascii: "]") else { throw fail("unexpected \(describeByte(at: pos)), expected ',' or ']' after an array element") }
                     pos += 1
-                    let array = Array(values[frame.valueStart...])
-                    values.removeSubrange(frame.valueStart...)
-                    value = .array(array)
+                    value = .array(elements.popArray(from: frame.start))
                 }
                 frames.removeLast()
             }
@@ -195,15 +193,18 @@ public struct JSONParser {
         let quote = pos
         pos += 1
         let start = pos
-        // Fast path: no escapes.
+        // Fast path: no escapes; ASCII needs no UTF-8 validation.
+        var ascii = true
         while pos < bytes.count {
             let b = bytes[pos]
             if b == UInt8(ascii: "\"") {
-                let s = try makeString(UnsafeBufferPointer(rebasing: bytes[start..<pos]), at: start)
+                let slice = UnsafeBufferPointer(rebasing: bytes[start..<pos])
+                let s = ascii ? String(decoding: slice, as: UTF8.self) : try makeString(slice, at: start)
                 pos += 1
                 return s
             }
             if b == UInt8(ascii: "\\") || b < 0x20 { break }
+            ascii = ascii && b < 0x80
             pos += 1
         }
         scratch.removeAll(keepingCapacity: true)
@@ -229,10 +230,50 @@ public struct JSONParser {
     }
 
     private func makeString(_ buffer: UnsafeBufferPointer<UInt8>, at offset: Int) throws(JSONParseError) -> String {
-        guard let s = String(validating: buffer, as: UTF8.self) else {
-            throw failAt(offset, "invalid UTF-8 in string")
+        guard Self.isValidUTF8(buffer) else { throw failAt(offset, "invalid UTF-8 in string") }
+        return String(decoding: buffer, as: UTF8.self)
+    }
+
+    /// Well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing past U+10FFFF.
+    static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            let b0 = bytes[i]
+            if b0 < 0x80 {
+                i += 1
+                continue
+            }
+            @inline(__always) func continuation(_ k: Int, _ lo: UInt8 = 0x80, _ hi: UInt8 = 0xBF) -> Bool {
+                i + k < n && bytes[i + k] >= lo && bytes[i + k] <= hi
+            }
+            switch b0 {
+            case 0xC2...0xDF:
+                guard continuation(1) else { return false }
+                i += 2
+            case 0xE0:
+                guard continuation(1, 0xA0), continuation(2) else { return false }
+                i += 3
+            case 0xE1...0xEC, 0xEE...0xEF:
+                guard continuation(1), continuation(2) else { return false }
+                i += 3
+            case 0xED:
+                guard continuation(1, 0x80, 0x9F), continuation(2) else { return false }
+                i += 3
+            case 0xF0:
+                guard continuation(1, 0x90), continuation(2), continuation(3) else { return false }
+                i += 4
+            case 0xF1...0xF3:
+                guard continuation(1), continuation(2), continuation(3) else { return false }
+                i += 4
+            case 0xF4:
+                guard continuation(1, 0x80, 0x8F), continuation(2), continuation(3) else { return false }
+                i += 4
+            default:
+                return false
+            }
         }
-        return s
+        return true
     }
 
     private mutating func parseEscape() throws(JSONParseError) {
@@ -320,19 +361,41 @@ public struct JSONParser {
                 pos += 1
             }
         }
+        // Track up to 19 significant digits for the exact fast path below.
+        var significand = magnitude
+        var digitCount = overflow ? 20 : countDigits(magnitude)
         var isInteger = true
+        var fractionDigits = 0
         if pos < bytes.count, bytes[pos] == UInt8(ascii: ".") {
             isInteger = false
             pos += 1
             guard pos < bytes.count, isDigit(bytes[pos]) else { throw failAt(start, "invalid number, expected a digit after '.'") }
-            while pos < bytes.count, isDigit(bytes[pos]) { pos += 1 }
+            while pos < bytes.count, isDigit(bytes[pos]) {
+                if digitCount < 19 {
+                    significand = significand &* 10 &+ UInt64(bytes[pos] - UInt8(ascii: "0"))
+                    if significand > 0 { digitCount += 1 }
+                    fractionDigits += 1
+                } else {
+                    digitCount = 20
+                }
+                pos += 1
+            }
         }
+        var exponent = 0
         if pos < bytes.count, bytes[pos] | 0x20 == UInt8(ascii: "e") {
             isInteger = false
             pos += 1
-            if pos < bytes.count, bytes[pos] == UInt8(ascii: "+") || bytes[pos] == UInt8(ascii: "-") { pos += 1 }
+            var negativeExponent = false
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: "+") || bytes[pos] == UInt8(ascii: "-") {
+                negativeExponent = bytes[pos] == UInt8(ascii: "-")
+                pos += 1
+            }
             guard pos < bytes.count, isDigit(bytes[pos]) else { throw failAt(start, "invalid number, expected a digit in the exponent") }
-            while pos < bytes.count, isDigit(bytes[pos]) { pos += 1 }
+            while pos < bytes.count, isDigit(bytes[pos]) {
+                if exponent < 100_000 { exponent = exponent * 10 + Int(bytes[pos] - UInt8(ascii: "0")) }
+                pos += 1
+            }
+            if negativeExponent { exponent = -exponent }
         }
         if isInteger, !overflow {
             if negative {
@@ -342,9 +405,29 @@ public struct JSONParser {
                 return .int(Int64(magnitude))
             }
         }
+        // Clinger's fast path: a significand below 2^53 times an exact power of ten ≤ 10^22 is
+        // correctly rounded by one IEEE operation.
+        let scale = exponent - fractionDigits
+        if digitCount <= 15, significand < (1 << 53), scale >= -22, scale <= 22 {
+            var d = Double(significand)
+            d = scale < 0 ? d / Self.powersOfTen[-scale] : d * Self.powersOfTen[scale]
+            return .double(negative ? -d : d)
+        }
         let value = Self.parseDouble(UnsafeBufferPointer(rebasing: bytes[start..<pos]))
         guard value.isFinite else { throw failAt(start, "number out of range of a 64-bit double") }
         return .double(value)
+    }
+
+    private static let powersOfTen: [Double] = (0...22).map { e in (0..<e).reduce(1.0) { acc, _ in acc * 10 } }
+
+    @inline(__always)
+    private func countDigits(_ n: UInt64) -> Int {
+        var n = n, count = 0
+        while n > 0 {
+            n /= 10
+            count += 1
+        }
+        return count
     }
 
     /// Correctly rounded decimal → binary conversion of a validated JSON number.

@@ -4,12 +4,56 @@ public protocol JSONByteSink {
     mutating func write(_ bytes: UnsafeBufferPointer<UInt8>)
 }
 
-/// Collects printed bytes.
+/// Collects printed bytes in a growable buffer (no per-byte bounds and uniqueness checks, as
+/// `Array.append` would make).
 public struct JSONByteBuffer: JSONByteSink {
-    public var bytes: [UInt8] = []
-    public init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
-    @inline(__always) public mutating func write(_ byte: UInt8) { bytes.append(byte) }
-    @inline(__always) public mutating func write(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes.append(contentsOf: bytes) }
+    private let storage: ByteStorage
+
+    public init(capacity: Int = 64) { storage = ByteStorage(capacity: Swift.max(capacity, 16)) }
+
+    @inline(__always) public mutating func write(_ byte: UInt8) { storage.append(byte) }
+    @inline(__always) public mutating func write(_ bytes: UnsafeBufferPointer<UInt8>) { storage.append(bytes) }
+
+    /// The bytes written so far.
+    public var bytes: [UInt8] { storage.array }
+}
+
+/// The heap buffer behind `JSONByteBuffer`.
+final class ByteStorage {
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private var count = 0
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        base = .allocate(capacity: capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    @inline(__always) func append(_ byte: UInt8) {
+        if count == capacity { grow(to: count + 1) }
+        base[count] = byte
+        count += 1
+    }
+
+    @inline(__always) func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        if count + bytes.count > capacity { grow(to: count + bytes.count) }
+        if let source = bytes.baseAddress { (base + count).update(from: source, count: bytes.count) }
+        count += bytes.count
+    }
+
+    private func grow(to needed: Int) {
+        var newCapacity = capacity * 2
+        while newCapacity < needed { newCapacity *= 2 }
+        let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        bigger.update(from: base, count: count)
+        base.deallocate()
+        base = bigger
+        capacity = newCapacity
+    }
+
+    var array: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
 }
 
 /// Counts printed bytes without keeping them.

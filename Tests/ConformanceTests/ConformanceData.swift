@@ -1,5 +1,6 @@
 import Foundation
 import JSONCore
+import Testing
 
 /// Finds `../shared/conformance/` (or `$STATESMAN_CONFORMANCE_DIR`) and reads its files.
 enum ConformanceData {
@@ -12,12 +13,25 @@ enum ConformanceData {
         return packageRoot.deletingLastPathComponent().appendingPathComponent("shared/conformance")
     }
 
-    /// The parsed file at `relativePath`, or `nil` (with a printed notice) when the suite is absent.
+    /// Whether the conformance folder is there. When it is not, suites print that they were
+    /// skipped, except under CI (`CI=true`), which always has it: there its absence fails.
+    static func available() -> Bool {
+        guard let directory, FileManager.default.fileExists(atPath: directory.path) else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" {
+                Issue.record("conformance data not found at \(directory?.path ?? "?") (CI must have ../shared/conformance)")
+            }
+            return false
+        }
+        return true
+    }
+
+    /// The parsed file at `relativePath`, or `nil` (with a printed notice) when the conformance
+    /// folder is absent. A missing or unreadable file in a present folder is a failure.
     static func load(_ relativePath: String) -> JSONValue? {
-        guard let directory else { return nil }
+        guard available(), let directory else { return nil }
         let url = directory.appendingPathComponent(relativePath)
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            print("conformance: \(url.path) not found; suite skipped")
+            Issue.record("conformance file \(url.path) is missing")
             return nil
         }
         do {
@@ -30,16 +44,18 @@ enum ConformanceData {
 
     /// The files of a folder, parsed, sorted by name.
     static func loadFolder(_ relativePath: String) -> [(name: String, value: JSONValue)]? {
-        guard let directory else { return nil }
+        guard available(), let directory else { return nil }
         let url = directory.appendingPathComponent(relativePath)
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: url.path) else {
-            print("conformance: \(url.path) not found; suite skipped")
+            Issue.record("conformance folder \(url.path) is missing")
             return nil
         }
         return names.filter { $0.hasSuffix(".json") }.sorted().compactMap { name in
-            guard let data = FileManager.default.contents(atPath: url.appendingPathComponent(name).path),
-                let value = try? JSONValue(parsing: data)
-            else { return nil }
+            let path = url.appendingPathComponent(name).path
+            guard let data = FileManager.default.contents(atPath: path), let value = try? JSONValue(parsing: data) else {
+                Issue.record("conformance file \(path) does not parse")
+                return nil
+            }
             return (name, value)
         }
     }
@@ -56,4 +72,3 @@ enum ConformanceData {
     }
 }
 
-import Testing

@@ -1,0 +1,51 @@
+/// A growable stack whose top elements can be moved out into an exactly sized array in one
+/// step, without copying (and so without retaining and releasing each element).
+///
+/// The parser pushes a container's elements here while reading it and moves them out when it
+/// closes, so every array and object is allocated once, at its final size.
+final class ScratchStack<Element> {
+    private var base: UnsafeMutablePointer<Element>
+    private var capacity: Int
+    private(set) var count = 0
+
+    init(capacity: Int = 256) {
+        self.capacity = capacity
+        base = .allocate(capacity: capacity)
+    }
+
+    deinit {
+        base.deinitialize(count: count)
+        base.deallocate()
+    }
+
+    @inline(__always)
+    func push(_ element: consuming Element) {
+        if count == capacity { grow() }
+        (base + count).initialize(to: element)
+        count += 1
+    }
+
+    private func grow() {
+        let bigger = UnsafeMutablePointer<Element>.allocate(capacity: capacity * 2)
+        bigger.moveInitialize(from: base, count: count)
+        base.deallocate()
+        base = bigger
+        capacity *= 2
+    }
+
+    /// Moves the elements from `start` to the top out into a new array.
+    func popArray(from start: Int) -> [Element] {
+        let n = count - start
+        let array = [Element](unsafeUninitializedCapacity: n) { buffer, initialized in
+            buffer.baseAddress!.moveInitialize(from: base + start, count: n)
+            initialized = n
+        }
+        count = start
+        return array
+    }
+
+    /// Looks at the element `offset` places above `start`.
+    func element(at index: Int) -> UnsafePointer<Element> {
+        UnsafePointer(base + index)
+    }
+}
