@@ -25,8 +25,12 @@ public struct JSONObject: Sendable {
 
     /// The members of a parsed object, in document order. A repeated key keeps its first
     /// position and its last value, as Jackson does.
-    init(parsedMembers: [Member]) {
+    init(parsedMembers: [Member], mayRepeatKeys: Bool = true) {
         members = parsedMembers
+        if !mayRepeatKeys {
+            if members.count > Self.indexThreshold { rebuildIndex() }
+            return
+        }
         if members.count > Self.indexThreshold {
             var built = [ExactKey: Int](minimumCapacity: members.count)
             var duplicates = false

@@ -40,7 +40,14 @@ public struct JSONParser {
 
     private let bytes: UnsafeBufferPointer<UInt8>
     private var pos = 0
-    private var scratch: [UInt8] = []
+    /// Where an escaped string is decoded.
+    private let scratch = ByteStorage(capacity: 256)
+    /// Recently read object keys by a hash of their bytes: documents repeat the same keys in
+    /// every item, and a hit reuses the string instead of decoding it again.
+    private var cachedKeyBytes = [[UInt8]](repeating: [], count: 512)
+    private var cachedKeyStrings = [String](repeating: "", count: 512)
+    /// The FNV-1a hash of the last key read (of its UTF-8 bytes), for the duplicate check.
+    private var keyHash: UInt32 = 0
 
     private init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
@@ -56,14 +63,16 @@ public struct JSONParser {
     private struct Frame {
         var isObject: Bool
         var start: Int
-        /// For an object: the key whose value is being read.
+        /// For an object: the key whose value is being read, and its hash.
         var key = ""
+        var keyHash: UInt32 = 0
     }
 
     private mutating func parseDocument() throws(JSONParseError) -> JSONValue {
         var frames: [Frame] = []
         let elements = ScratchStack<JSONValue>()
         let members = ScratchStack<JSONObject.Member>()
+        let memberHashes = ScratchStack<UInt32>()
 
         skipWhitespace()
         guard pos < bytes.count else { throw fail("expected a JSON value but the text is empty") }
@@ -82,7 +91,8 @@ public struct JSONParser {
                     pos += 1
                     value = .object(JSONObject())
                 } else {
-                    frames.append(Frame(isObject: true, start: members.count, key: try parseKey()))
+                    let key = try parseKey()
+                    frames.append(Frame(isObject: true, start: members.count, key: key, keyHash: keyHash))
                     continue
                 }
             case UInt8(ascii: "["):
@@ -114,40 +124,49 @@ public struct JSONParser {
             }
 
             // Attach the finished value to its container, closing containers as they end.
+            // Frames are read in place (`frames[top]`), never copied, so the pending key is not
+            // retained and released for every value.
             while true {
-                guard let frame = frames.last else {
+                let top = frames.count - 1
+                guard top >= 0 else {
                     skipWhitespace()
                     guard pos == bytes.count else {
                         throw fail("unexpected \(describeByte(at: pos)) after the JSON value")
                     }
                     return value
                 }
-                if frame.isObject {
-                    members.push(JSONObject.Member(key: frame.key, value: value))
+                let isObject = frames[top].isObject
+                if isObject {
+                    members.push(JSONObject.Member(key: frames[top].key, value: value))
+                    memberHashes.push(frames[top].keyHash)
                 } else {
                     elements.push(value)
                 }
                 skipWhitespace()
                 guard pos < bytes.count else {
-                    throw fail(frame.isObject ? "unexpected end of text, expected ',' or '}'" : "unexpected end of text, expected ',' or ']'")
+                    throw fail(isObject ? "unexpected end of text, expected ',' or '}'" : "unexpected end of text, expected ',' or ']'")
                 }
                 let b = bytes[pos]
                 if b == UInt8(ascii: ",") {
                     pos += 1
-                    if frame.isObject {
+                    if isObject {
                         skipWhitespace()
-                        frames[frames.count - 1].key = try parseKey()
+                        frames[top].key = try parseKey()
+                        frames[top].keyHash = keyHash
                     }
                     break
                 }
-                if frame.isObject {
+                let start = frames[top].start
+                if isObject {
                     guard b == UInt8(ascii: "}") else { throw fail("unexpected \(describeByte(at: pos)), expected ',' or '}' after an object member") }
                     pos += 1
-                    value = .object(JSONObject(parsedMembers: members.popArray(from: frame.start)))
+                    let mayRepeat = memberHashes.hasRepeat(from: start)
+                    memberHashes.pop(to: start)
+                    value = .object(JSONObject(parsedMembers: members.popArray(from: start), mayRepeatKeys: mayRepeat))
                 } else {
                     guard b == UInt8(ascii: "]") else { throw fail("unexpected \(describeByte(at: pos)), expected ',' or ']' after an array element") }
                     pos += 1
-                    value = .array(elements.popArray(from: frame.start))
+                    value = .array(elements.popArray(from: start))
                 }
                 frames.removeLast()
             }
@@ -160,13 +179,53 @@ public struct JSONParser {
         guard bytes[pos] == UInt8(ascii: "\"") else {
             throw fail("unexpected \(describeByte(at: pos)), expected a double-quoted object key")
         }
-        let key = try parseString()
+        let key: String
+        if let cached = try cachedKey() {
+            key = cached
+        } else {
+            key = try parseString()
+            keyHash = Self.fnv1a(key.utf8)
+        }
         skipWhitespace()
         guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else {
             throw fail(pos < bytes.count ? "unexpected \(describeByte(at: pos)), expected ':' after an object key" : "unexpected end of text, expected ':'")
         }
         pos += 1
         return key
+    }
+
+    /// The key at `pos` from the cache when it is a plain (unescaped) string seen before;
+    /// otherwise `nil`, with `pos` unchanged. Sets `keyHash` either way.
+    private mutating func cachedKey() throws(JSONParseError) -> String? {
+        let start = pos + 1
+        var end = start
+        var hash: UInt32 = 2_166_136_261
+        while end < bytes.count {
+            let b = bytes[end]
+            if b == UInt8(ascii: "\"") { break }
+            if b == UInt8(ascii: "\\") || b < 0x20 || end - start > 64 { return nil }
+            hash = (hash ^ UInt32(b)) &* 16_777_619
+            end += 1
+        }
+        guard end < bytes.count else { return nil }
+        keyHash = hash
+        let slot = Int(hash & 511)
+        let slice = UnsafeBufferPointer(rebasing: bytes[start..<end])
+        let hit = cachedKeyBytes[slot].withUnsafeBufferPointer { cached in
+            cached.count == slice.count && (slice.isEmpty || memcmp(cached.baseAddress!, slice.baseAddress!, slice.count) == 0)
+        }
+        pos = end + 1
+        if hit { return cachedKeyStrings[slot] }
+        let string = try makeString(slice, at: start)
+        cachedKeyBytes[slot] = Array(slice)
+        cachedKeyStrings[slot] = string
+        return string
+    }
+
+    static func fnv1a(_ bytes: some Sequence<UInt8>) -> UInt32 {
+        var hash: UInt32 = 2_166_136_261
+        for b in bytes { hash = (hash ^ UInt32(b)) &* 16_777_619 }
+        return hash
     }
 
     @inline(__always)
@@ -193,8 +252,9 @@ public struct JSONParser {
         let quote = pos
         pos += 1
         let start = pos
-        // Fast path: no escapes; ASCII needs no UTF-8 validation.
-        var ascii = true
+        // Fast path: no escapes; ASCII needs no UTF-8 validation. Eight bytes at a time first.
+        pos = Self.skipPlainBytes(bytes, from: pos)
+        var ascii = Self.isASCII(UnsafeBufferPointer(rebasing: bytes[start..<pos]))
         while pos < bytes.count {
             let b = bytes[pos]
             if b == UInt8(ascii: "\"") {
@@ -207,26 +267,62 @@ public struct JSONParser {
             ascii = ascii && b < 0x80
             pos += 1
         }
-        scratch.removeAll(keepingCapacity: true)
-        scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<pos]))
+        scratch.removeAll()
+        scratch.append(UnsafeBufferPointer(rebasing: bytes[start..<pos]))
         while pos < bytes.count {
             let b = bytes[pos]
             switch b {
             case UInt8(ascii: "\""):
                 pos += 1
-                return try scratch.withUnsafeBufferPointer { buffer in
-                    Result { () throws(JSONParseError) -> String in try makeString(buffer, at: start) }
-                }.get()
+                return try makeString(scratch.buffer, at: start)
             case UInt8(ascii: "\\"):
                 try parseEscape()
             case 0..<0x20:
                 throw fail("control character U+\(hex4(UInt32(b))) must be escaped in a string")
             default:
-                scratch.append(b)
-                pos += 1
+                let runEnd = Swift.max(pos + 1, Self.skipPlainBytes(bytes, from: pos + 1))
+                scratch.append(UnsafeBufferPointer(rebasing: bytes[pos..<runEnd]))
+                pos = runEnd
             }
         }
         throw failAt(quote, "unterminated string")
+    }
+
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highBits: UInt64 = 0x8080_8080_8080_8080
+
+    /// The first index from `start` at or past which a `"`, a `\` or a control character may
+    /// be, skipping whole 8-byte words that have none (SWAR: the "has zero byte" test).
+    @inline(__always)
+    static func skipPlainBytes(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        guard let base = bytes.baseAddress else { return start }
+        var i = start
+        while i + 8 <= bytes.count {
+            let x = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+            let quote = x ^ 0x2222_2222_2222_2222
+            let backslash = x ^ 0x5C5C_5C5C_5C5C_5C5C
+            let special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((x &- 0x2020_2020_2020_2020) & ~x)
+            if special & highBits != 0 { break }
+            i += 8
+        }
+        return i
+    }
+
+    /// Whether every byte is below 0x80, eight at a time.
+    @inline(__always)
+    static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        var i = 0
+        var seen: UInt64 = 0
+        while i + 8 <= bytes.count {
+            seen |= UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+            i += 8
+        }
+        while i < bytes.count {
+            seen |= UInt64(bytes[i])
+            i += 1
+        }
+        return seen & highBits == 0
     }
 
     private func makeString(_ buffer: UnsafeBufferPointer<UInt8>, at offset: Int) throws(JSONParseError) -> String {
@@ -336,7 +432,7 @@ public struct JSONParser {
     }
 
     private mutating func appendUTF8(_ scalar: Unicode.Scalar) {
-        for unit in UTF8.encode(scalar)! { scratch.append(unit) }
+        for unit in UTF8.encode(scalar)! { scratch.append(unit) }  // At most four bytes.
     }
 
     private mutating func parseNumber() throws(JSONParseError) -> JSONValue {

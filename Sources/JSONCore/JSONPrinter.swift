@@ -54,6 +54,11 @@ final class ByteStorage {
     }
 
     var array: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
+
+    /// The bytes written so far, without copying them (valid until the next write).
+    var buffer: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
+
+    func removeAll() { count = 0 }
 }
 
 /// Counts printed bytes without keeping them.
@@ -177,6 +182,8 @@ func writeString<Sink: JSONByteSink>(_ string: String, to sink: inout Sink) {
         var runStart = 0
         var i = 0
         while i < utf8.count {
+            i = JSONParser.skipPlainBytes(utf8, from: i)
+            guard i < utf8.count else { break }
             let b = utf8[i]
             if b >= 0x20 && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\") {
                 i += 1

@@ -44,8 +44,27 @@ final class ScratchStack<Element> {
         return array
     }
 
-    /// Looks at the element `offset` places above `start`.
-    func element(at index: Int) -> UnsafePointer<Element> {
-        UnsafePointer(base + index)
+    /// Drops the elements from `start` to the top.
+    func pop(to start: Int) {
+        (base + start).deinitialize(count: count - start)
+        count = start
+    }
+}
+
+extension ScratchStack where Element == UInt32 {
+    /// Whether two of the values from `start` up are equal (for few values, pairwise).
+    func hasRepeat(from start: Int) -> Bool {
+        let n = count - start
+        if n > 64 { return true }  // Let the caller check large objects by key.
+        var i = start + 1
+        while i < count {
+            var j = start
+            while j < i {
+                if base[i] == base[j] { return true }
+                j += 1
+            }
+            i += 1
+        }
+        return false
     }
 }
