@@ -18,10 +18,18 @@ public enum JSONNumberFormat {
         // In Java's plain range Swift prints the same text ("12.5", "100.0", "0.001").
         let magnitude = value.magnitude
         if magnitude >= 1e-3 && magnitude < 1e7 { return value.description }
-        let (negative, digits, exponent) = decompose(value)
-        var out = negative ? "-" : ""
+
+        var (digits, exponent) = decompose(value.description)
+        // Java prints at least two significant digits and, when the shortest form has one,
+        // takes the two-digit decimal nearest the exact value. For normal doubles that is the
+        // digit followed by 0; a subnormal can differ (5e-324 prints 4.9E-324).
+        if digits.count == 1, value.isSubnormal, let two = twoSignificantDigits(value) {
+            (digits, exponent) = decompose(two)
+            if digits.count == 2, digits.last == "0" { digits.removeLast() }
+        }
+        var out = value.sign == .minus ? "-" : ""
         guard !digits.isEmpty else { return out + "0.0" }
-        // value = 0.DIGITS × 10^exponent
+        // |value| = 0.DIGITS × 10^exponent
         if exponent >= -2 && exponent <= 7 {
             if exponent <= 0 {
                 out += "0." + String(repeating: "0", count: -exponent) + digits
@@ -32,42 +40,25 @@ public enum JSONNumberFormat {
                 out += digits[..<split] + "." + digits[split...]
             }
         } else {
-            let first = digits.prefix(1)
             let rest = digits.dropFirst()
-            out += first + "." + (rest.isEmpty ? "0" : rest) + "E" + String(exponent - 1)
+            out += digits.prefix(1) + "." + (rest.isEmpty ? "0" : rest) + "E" + String(exponent - 1)
         }
         return out
     }
 
-    /// The shortest round-trip decimal digits of `value` (no leading or trailing zeros) and the
-    /// exponent `e` with |value| = 0.digits × 10^e.
-    static func decompose(_ value: Double) -> (negative: Bool, digits: String, exponent: Int) {
-        // Java prints at least two significant digits and picks, among the shortest that read
-        // back, the one nearest the exact value. For normal doubles that is the shortest digits
-        // followed by 0; for subnormals with one shortest digit it can differ (5e-324 prints
-        // 4.9E-324), so take the correctly rounded two-digit form from the C library.
-        let shortest = value.description
-        var text = Substring(shortest)
-        if value.isSubnormal, let twoDigits = twoDigitSubnormal(value),
-            Double(twoDigits) == value, !shortest.contains(".") || shortest.contains("e")
-        {
-            let significant = shortest.drop { $0 == "-" }.prefix { $0 != "e" }.filter { $0 != "." && $0 != "0" }
-            if significant.count <= 1 { text = Substring(twoDigits) }
-        }
-        var negative = false
-        if text.first == "-" {
-            negative = true
-            text = text.dropFirst()
-        }
+    /// Splits a decimal text such as `-1.25e-7` into its significant digits (no leading or
+    /// trailing zeros) and the exponent `e` with |value| = 0.digits × 10^e.
+    static func decompose(_ text: String) -> (digits: String, exponent: Int) {
+        var mantissa = Substring(text.drop { $0 == "-" })
         var exponent = 0
-        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
-            exponent = Int(text[text.index(after: e)...].replacingOccurrences(of: "+", with: "")) ?? 0
-            text = text[..<e]
+        if let e = mantissa.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            exponent = Int(mantissa[mantissa.index(after: e)...].filter { $0 != "+" }) ?? 0
+            mantissa = mantissa[..<e]
         }
         var digits = ""
         var pointPosition = 0
         var seenPoint = false
-        for c in text {
+        for c in mantissa {
             if c == "." {
                 seenPoint = true
             } else {
@@ -75,29 +66,20 @@ public enum JSONNumberFormat {
                 if !seenPoint { pointPosition += 1 }
             }
         }
-        // Strip leading zeros (moving the point) and trailing zeros.
         while digits.first == "0" {
             digits.removeFirst()
             pointPosition -= 1
         }
         while digits.last == "0" { digits.removeLast() }
-        return (negative, digits, pointPosition + exponent)
+        return (digits, pointPosition + exponent)
     }
-}
 
-/// `%.1e` of `value`: its two most significant digits, correctly rounded.
-private func twoDigitSubnormal(_ value: Double) -> String? {
-    withUnsafeTemporaryAllocation(of: CChar.self, capacity: 32) { buffer in
-        let n = withVaList([value]) { vsnprintf(buffer.baseAddress!, 32, "%.1e", $0) }
-        guard n > 0 && n < 32 else { return nil }
-        return String(cString: buffer.baseAddress!)
-    }
-}
-
-extension Substring {
-    fileprivate func replacingOccurrences(of target: Character, with replacement: String) -> String {
-        var out = ""
-        for c in self { if c == target { out += replacement } else { out.append(c) } }
-        return out
+    /// `%.1e` of `value`: its two most significant digits, correctly rounded by the C library.
+    private static func twoSignificantDigits(_ value: Double) -> String? {
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 32) { buffer in
+            let n = withVaList([value]) { vsnprintf(buffer.baseAddress!, 32, "%.1e", $0) }
+            guard n > 0 && n < 32 else { return nil }
+            return String(cString: buffer.baseAddress!)
+        }
     }
 }
