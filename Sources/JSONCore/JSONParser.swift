@@ -136,11 +136,13 @@ public struct JSONParser {
                     return value
                 }
                 let isObject = frames[top].isObject
+                // `consume`: the value moves onto the stack instead of being copied (it is
+                // assigned afresh before its next use).
                 if isObject {
-                    members.push(JSONObject.Member(key: frames[top].key, value: value))
+                    members.push(JSONObject.Member(key: frames[top].key, value: consume value))
                     memberHashes.push(frames[top].keyHash)
                 } else {
-                    elements.push(value)
+                    elements.push(consume value)
                 }
                 skipWhitespace()
                 guard pos < bytes.count else {
@@ -253,19 +255,23 @@ public struct JSONParser {
         pos += 1
         let start = pos
         // Fast path: no escapes; ASCII needs no UTF-8 validation. Eight bytes at a time first.
-        pos = Self.skipPlainBytes(bytes, from: pos)
-        var ascii = Self.isASCII(UnsafeBufferPointer(rebasing: bytes[start..<pos]))
+        var seen: UInt8 = 0
+        pos = Self.skipPlainBytes(bytes, from: pos, seen: &seen)
         while pos < bytes.count {
             let b = bytes[pos]
+            let kind = Self.byteKind[Int(b)]
+            if kind == 0 {
+                seen |= b
+                pos += 1
+                continue
+            }
             if b == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<pos])
-                let s = ascii ? String(decoding: slice, as: UTF8.self) : try makeString(slice, at: start)
+                let s = seen < 0x80 ? String(decoding: slice, as: UTF8.self) : try makeString(slice, at: start)
                 pos += 1
                 return s
             }
-            if b == UInt8(ascii: "\\") || b < 0x20 { break }
-            ascii = ascii && b < 0x80
-            pos += 1
+            break  // a backslash or a control character
         }
         scratch.removeAll()
         scratch.append(UnsafeBufferPointer(rebasing: bytes[start..<pos]))
@@ -291,38 +297,35 @@ public struct JSONParser {
     private static let ones: UInt64 = 0x0101_0101_0101_0101
     private static let highBits: UInt64 = 0x8080_8080_8080_8080
 
+    /// For each byte: 0 when it can stand in a string as it is, 1 for `"`, `\` and control
+    /// characters.
+    static let byteKind: [UInt8] = (0...255).map { b in b < 0x20 || b == 0x22 || b == 0x5C ? 1 : 0 }
+
     /// The first index from `start` at or past which a `"`, a `\` or a control character may
-    /// be, skipping whole 8-byte words that have none (SWAR: the "has zero byte" test).
+    /// be, skipping whole 8-byte words that have none (SWAR: the "has zero byte" test). The
+    /// skipped bytes are OR-ed into `seen` (its high bit tells whether any was non-ASCII).
     @inline(__always)
-    static func skipPlainBytes(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+    static func skipPlainBytes(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, seen: inout UInt8) -> Int {
         guard let base = bytes.baseAddress else { return start }
         var i = start
+        var all: UInt64 = 0
         while i + 8 <= bytes.count {
             let x = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
             let quote = x ^ 0x2222_2222_2222_2222
             let backslash = x ^ 0x5C5C_5C5C_5C5C_5C5C
             let special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((x &- 0x2020_2020_2020_2020) & ~x)
             if special & highBits != 0 { break }
+            all |= x
             i += 8
         }
+        if all & highBits != 0 { seen |= 0x80 }
         return i
     }
 
-    /// Whether every byte is below 0x80, eight at a time.
     @inline(__always)
-    static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let base = bytes.baseAddress else { return true }
-        var i = 0
-        var seen: UInt64 = 0
-        while i + 8 <= bytes.count {
-            seen |= UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
-            i += 8
-        }
-        while i < bytes.count {
-            seen |= UInt64(bytes[i])
-            i += 1
-        }
-        return seen & highBits == 0
+    static func skipPlainBytes(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var seen: UInt8 = 0
+        return skipPlainBytes(bytes, from: start, seen: &seen)
     }
 
     private func makeString(_ buffer: UnsafeBufferPointer<UInt8>, at offset: Int) throws(JSONParseError) -> String {
