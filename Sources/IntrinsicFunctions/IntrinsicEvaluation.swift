@@ -198,7 +198,7 @@ struct IntrinsicLibrary {
         var chars = raw[...]
         while let c = chars.popFirst() {
             if c == "\\", let escaped = chars.popFirst() {
-                if "'{}\\".contains(escaped) { output.append(escaped) } else { output.append(c); output.append(escaped) }
+                output.append(escaped)  // The parser admits only \', \{, \} and \\.
             } else if c == "{", chars.first == "}" {
                 chars.removeFirst()
                 guard next < values.count else {

@@ -139,7 +139,8 @@ struct IntrinsicParser {
         }
     }
 
-    /// Reads a quoted string; a backslash escapes the character after it.
+    /// Reads a quoted string. Only `\'`, `\{`, `\}` and `\\` are escapes; AWS rejects a
+    /// backslash before anything else (recorded: `\"` in a literal is an invalid definition).
     mutating func parseString() throws(IntrinsicSyntaxError) -> IntrinsicArgument {
         let start = pos
         pos += 1
@@ -150,15 +151,12 @@ struct IntrinsicParser {
             if c == "\\" {
                 guard pos + 1 < chars.count else { break }
                 let next = chars[pos + 1]
+                guard "'{}\\".contains(next) else {
+                    throw error("invalid escape sequence '\\\(next)' in a string literal: only \\', \\{, \\} and \\\\ are allowed")
+                }
                 raw.append(c)
                 raw.append(next)
-                // Only ', {, } and \ need escaping; a backslash before anything else is kept.
-                if "'{}\\".contains(next) {
-                    value.append(next)
-                } else {
-                    value.append(c)
-                    value.append(next)
-                }
+                value.append(next)
                 pos += 2
                 continue
             }

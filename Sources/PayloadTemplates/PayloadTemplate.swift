@@ -66,18 +66,18 @@ public struct PayloadTemplate: Sendable {
             do {
                 return .intrinsic(field: field, try IntrinsicCall(parsing: expression))
             } catch {
-                problems.append(TemplateProblem(location: location, message: "invalid intrinsic function \(expression): \(error)"))
+                problems.append(TemplateProblem(location: location, message: "The value for the field '\(field)' must be a valid JSONPath or a valid intrinsic function call (\(expression): \(error))"))
                 return nil
             }
         }
         guard expression.hasPrefix("$") else {
-            problems.append(TemplateProblem(location: location, message: "the value of a field ending in \".$\" must be a path (starting with \"$\") or an intrinsic function, but was \"\(expression)\""))
+            problems.append(TemplateProblem(location: location, message: "The value for the field '\(field)' must be a valid JSONPath or a valid intrinsic function call (\"\(expression)\" starts with neither '$' nor 'States.')"))
             return nil
         }
         do {
             return .path(field: field, try Selector(expression))
         } catch {
-            problems.append(TemplateProblem(location: location, message: "invalid JSONPath \(expression): \(error.message)"))
+            problems.append(TemplateProblem(location: location, message: "The value for the field '\(field)' must be a valid JSONPath or a valid intrinsic function call (\(expression): \(error.message))"))
             return nil
         }
     }

@@ -65,7 +65,17 @@ import Testing
                 "States.S.Parameters.c.e[0].f.$", "States.S.Parameters.g.$",
             ])
             #expect(error.problems[0].message == "the value of a field ending in \".$\" must be a string holding a path or an intrinsic function, not number")
-            #expect(error.problems[3].message == "invalid intrinsic function States.Nope(): at character 1: unknown intrinsic function 'States.Nope'")
+            #expect(error.problems[3].message == "The value for the field 'f.$' must be a valid JSONPath or a valid intrinsic function call (States.Nope(): at character 1: unknown intrinsic function 'States.Nope')")
         }
+    }
+
+    /// Recorded on AWS: CreateStateMachine rejects these with "The value for the field 'parsed.$'
+    /// must be a valid JSONPath or a valid intrinsic function call at /States/IntrinsicEscape/Parameters".
+    @Test(arguments: [
+        #"States.StringToJson('{"text":"An \"escaped double quote\" here"}')"#,
+        #"States.Format('He said, \"Hello, {}!\"', 'Test \"Name\" Here')"#,
+    ])
+    func illegalEscapesInIntrinsicStringsAreRejected(call: String) {
+        #expect(throws: TemplateProblems.self) { try PayloadTemplate(["parsed.$": .string(call)]) }
     }
 }
