@@ -58,6 +58,24 @@ public struct JSONParser {
         return try parser.parseDocument()
     }
 
+    /// Parses `text` and also reports every key that an object repeats (the value keeps the
+    /// last one), for validators: AWS rejects definitions with duplicate keys.
+    public static func parseReportingDuplicateKeys(_ text: String) throws(JSONParseError) -> (value: JSONValue, duplicates: [JSONDuplicateKey]) {
+        var text = text
+        let result = text.withUTF8 { bytes in
+            Result { () throws(JSONParseError) -> (JSONValue, [JSONDuplicateKey]) in
+                var parser = JSONParser(bytes)
+                parser.duplicates = []
+                let value = try parser.parseDocument()
+                return (value, parser.duplicates ?? [])
+            }
+        }
+        return try result.get()
+    }
+
+    /// Duplicate keys found so far, when the caller asked for them.
+    private var duplicates: [JSONDuplicateKey]? = nil
+
     /// A container being read; its elements (or members) so far are on a scratch stack from
     /// `start` up.
     private struct Frame {
@@ -164,13 +182,42 @@ public struct JSONParser {
                     pos += 1
                     let mayRepeat = memberHashes.hasRepeat(from: start)
                     memberHashes.pop(to: start)
-                    value = .object(JSONObject(parsedMembers: members.popArray(from: start), mayRepeatKeys: mayRepeat))
+                    let parsed = members.popArray(from: start)
+                    if mayRepeat, duplicates != nil {
+                        recordDuplicates(parsed, frames: frames[..<top], elementCount: elements.count)
+                    }
+                    value = .object(JSONObject(parsedMembers: parsed, mayRepeatKeys: mayRepeat))
                 } else {
                     guard b == UInt8(ascii: "]") else { throw fail("unexpected \(describeByte(at: pos)), expected ',' or ']' after an array element") }
                     pos += 1
                     value = .array(elements.popArray(from: start))
                 }
                 frames.removeLast()
+            }
+        }
+    }
+
+    /// Notes the keys of a closing object that repeat, with the object's JSON Pointer.
+    private mutating func recordDuplicates(_ parsed: [JSONObject.Member], frames outer: ArraySlice<Frame>, elementCount: Int) {
+        var pointer = ""
+        var nextElementIndex = elementCount
+        // Walk outward-in: an array's current index is how many elements it holds so far.
+        var components: [String] = []
+        for frame in outer.reversed() {
+            if frame.isObject {
+                components.append(JSONPointer.escape(frame.key))
+            } else {
+                components.append(String(nextElementIndex - frame.start))
+            }
+            nextElementIndex = frame.start
+        }
+        for component in components.reversed() { pointer += "/" + component }
+        var seen: [String] = []
+        for member in parsed {
+            if seen.contains(where: { $0.isExactlyEqual(to: member.key) }) {
+                duplicates?.append(JSONDuplicateKey(pointer: pointer.isEmpty ? "/" : pointer, key: member.key))
+            } else {
+                seen.append(member.key)
             }
         }
     }

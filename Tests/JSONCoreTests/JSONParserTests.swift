@@ -76,3 +76,21 @@ import Testing
         #expect(throws: JSONParseError.self) { try JSONValue(parsing: deep) }
     }
 }
+
+@Suite struct DuplicateKeyTests {
+    @Test func reportsEveryRepeatedKeyWithItsObject() throws {
+        let text = #"{"States": {"A": {"Type": "Pass", "End": true, "Type": "Task"}, "B": [{"x": 1}, {"x": 1, "x": 2}]}, "States": {}}"#
+        let (value, duplicates) = try JSONParser.parseReportingDuplicateKeys(text)
+        #expect(duplicates.map(\.description) == [
+            "/States/A: duplicate key \"Type\"",
+            "/States/B/1: duplicate key \"x\"",
+            "/: duplicate key \"States\"",
+        ])
+        #expect(value["States"] == [:])
+    }
+
+    @Test func noReportWithoutDuplicates() throws {
+        let (_, duplicates) = try JSONParser.parseReportingDuplicateKeys(#"{"a": {"b": 1, "c": [1, {"d": 2}]}}"#)
+        #expect(duplicates.isEmpty)
+    }
+}
