@@ -40,11 +40,17 @@ let package = Package(
             dependencies: ["JSONCore", "ASLErrors", "PathExpressions", "IntrinsicFunctions"],
             swiftSettings: strict),
 
+        // L1: the ASL model, decoder and validator.
+        .target(
+            name: "ASLModel",
+            dependencies: ["JSONCore", "ASLErrors", "PathExpressions", "IntrinsicFunctions", "PayloadTemplates"],
+            swiftSettings: strict),
+
         // L6: the command line.
         .target(
             name: "StatesmanCommands",
             dependencies: [
-                "JSONCore", "ASLErrors", "PathExpressions", "IntrinsicFunctions", "PayloadTemplates",
+                "JSONCore", "ASLErrors", "PathExpressions", "IntrinsicFunctions", "PayloadTemplates", "ASLModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -72,9 +78,10 @@ let package = Package(
             dependencies: ["JSONCore", "ASLErrors", "PathExpressions", "PayloadTemplates"], swiftSettings: strict),
         .testTarget(
             name: "ConformanceTests",
-            dependencies: ["JSONCore", "ASLErrors", "PathExpressions", "IntrinsicFunctions", "PayloadTemplates"],
+            dependencies: ["JSONCore", "ASLErrors", "PathExpressions", "IntrinsicFunctions", "PayloadTemplates", "ASLModel"],
             exclude: ["ratchet.json"],
             swiftSettings: strict),
+        .testTarget(name: "ASLModelTests", dependencies: ["JSONCore", "ASLModel"], swiftSettings: strict),
         .testTarget(name: "StatesmanCommandsTests", dependencies: ["JSONCore", "StatesmanCommands", "statesman"], swiftSettings: strict),
     ]
 )

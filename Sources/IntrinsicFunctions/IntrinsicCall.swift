@@ -15,9 +15,8 @@ public struct IntrinsicCall: Sendable, Hashable, CustomStringConvertible {
     /// Whether `text` looks like an intrinsic call (`States.` followed by a name and `(`), the
     /// test AWS applies to the value of a `.$` field before parsing it.
     public static func looksLikeCall(_ text: String) -> Bool {
-        let trimmed = text.drop { $0 == " " }
-        guard trimmed.hasPrefix("States.") else { return false }
-        return trimmed.dropFirst(7).drop { $0.isLetter || $0.isNumber }.drop { $0 == " " }.first == "("
+        guard text.hasPrefix("States.") else { return false }
+        return text.dropFirst(7).drop { $0.isLetter || $0.isNumber }.drop { $0 == " " }.first == "("
     }
 }
 
@@ -54,6 +53,17 @@ public enum IntrinsicFunction: String, Sendable, Hashable, CaseIterable {
     case mathAdd = "States.MathAdd"
     case stringSplit = "States.StringSplit"
     case uuid = "States.UUID"
+
+    /// The positions of the arguments that must be numbers: a literal of another type there
+    /// is a definition error.
+    var numericArguments: Set<Int> {
+        switch self {
+        case .mathAdd: [0, 1]
+        case .mathRandom, .arrayRange: [0, 1, 2]
+        case .arrayPartition, .arrayGetItem: [1]
+        default: []
+        }
+    }
 
     /// How many arguments the function takes.
     var arity: ClosedRange<Int> {

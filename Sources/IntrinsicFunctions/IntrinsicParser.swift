@@ -85,6 +85,13 @@ struct IntrinsicParser {
         guard function.arity.contains(arguments.count) else {
             throw error(Self.arityMessage(function, arguments.count), at: start)
         }
+        for (i, argument) in arguments.enumerated() where function.numericArguments.contains(i) {
+            switch argument {
+            case .string, .literal(.bool), .literal(.null):
+                throw error("argument \(i + 1) of \(name) must be a number or a path", at: start)
+            default: break
+            }
+        }
         if function == .jsonToString, case .path = arguments[0] {} else if function == .jsonToString {
             throw error("the argument of States.JsonToString must be a path", at: start)
         }

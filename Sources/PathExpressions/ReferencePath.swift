@@ -16,10 +16,10 @@ public struct ReferencePath: Sendable, Hashable, CustomStringConvertible {
 
     public init(_ text: String) throws(JSONPathError) {
         guard let (root, pathText) = PathRoot.split(text) else {
-            throw .invalid("The value for the field must be a valid Reference Path (it must start with '$'): \(text)")
+            throw .invalid("'\(text)' does not start with '$'")
         }
         let path = try JSONPath(pathText)
-        guard !path.rootIsCurrent else { throw .invalid("A Reference Path cannot start with '@': \(text)") }
+        guard !path.rootIsCurrent else { throw .invalid("'\(text)' does not start with '$'") }
         var components: [Component] = []
         for token in path.tokens {
             switch token {
@@ -28,7 +28,7 @@ public struct ReferencePath: Sendable, Hashable, CustomStringConvertible {
             case .index(let indexes) where indexes.count == 1 && indexes[0] >= 0:
                 components.append(.index(indexes[0]))
             default:
-                throw .invalid("The value for the field must be a valid Reference Path, which selects a single node: '\(text)' contains '\(token.fragment)'")
+                throw .invalid("'\(text)' does not select a single node ('\(token.fragment)' is not allowed in a Reference Path)")
             }
         }
         self.text = text

@@ -21,9 +21,10 @@ public struct PayloadTemplate: Sendable {
 
     let root: Node
 
-    /// Compiles `template`. `location` names the template in problems (e.g.
-    /// `States.Fetch.Parameters`); every problem is reported, not just the first.
-    public init(_ template: JSONValue, location: String = "Parameters") throws(TemplateProblems) {
+    /// Compiles `template`. `location` is the template's JSON Pointer in the definition (e.g.
+    /// `/States/Fetch/Parameters`); problems name the field's own pointer beneath it. Every
+    /// problem is reported, not just the first.
+    public init(_ template: JSONValue, location: String = "/Parameters") throws(TemplateProblems) {
         var problems: [TemplateProblem] = []
         root = Self.compile(template, at: location, problems: &problems)
         if !problems.isEmpty { throw TemplateProblems(problems: problems) }
@@ -35,7 +36,7 @@ public struct PayloadTemplate: Sendable {
             var members: [(key: String, node: Node)] = []
             var outputKeys = Set<String>()
             for member in object.members {
-                let here = location + "." + member.key
+                let here = location + "/" + JSONPointer.escape(member.key)
                 let isDynamic = member.key.hasSuffix(".$")
                 let key = isDynamic ? String(member.key.dropLast(2)) : member.key
                 if !outputKeys.insert(key).inserted {
@@ -55,7 +56,7 @@ public struct PayloadTemplate: Sendable {
             }
             return .object(members)
         case .array(let elements):
-            return .array(elements.enumerated().map { compile($1, at: "\(location)[\($0)]", problems: &problems) })
+            return .array(elements.enumerated().map { compile($1, at: "\(location)/\($0)", problems: &problems) })
         default:
             return .literal(value)
         }

@@ -87,7 +87,7 @@ struct EvalIntrinsic: ParsableCommand {
             throw EvalOutcome.failure(ExecutionFailure("InvalidDefinition", cause: "Invalid intrinsic function '\(expression)' \(error)"))
         }
         let key = field.hasSuffix(".$") ? field : field + ".$"
-        try EvalTemplate.evaluate(.object([key: .string(call.text)]), location: "eval", scope: scope) { $0[String(key.dropLast(2))] ?? .null }
+        try EvalTemplate.evaluate(.object([key: .string(call.text)]), location: "/eval", scope: scope) { $0[String(key.dropLast(2))] ?? .null }
     }
 }
 
@@ -101,7 +101,7 @@ struct EvalTemplate: ParsableCommand {
     @OptionGroup var scope: EvalScopeOptions
 
     func run() throws {
-        try Self.evaluate(try JSONArgument.read(template, option: "TEMPLATE"), location: "Parameters", scope: try scope.scope()) { $0 }
+        try Self.evaluate(try JSONArgument.read(template, option: "TEMPLATE"), location: "/Parameters", scope: try scope.scope()) { $0 }
     }
 
     static func evaluate(_ template: JSONValue, location: String, scope: DataScope, result: (JSONValue) -> JSONValue) throws {

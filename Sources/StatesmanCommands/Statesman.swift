@@ -15,7 +15,7 @@ public struct Statesman: ParsableCommand {
         commandName: "statesman",
         abstract: "Run AWS Step Functions state machines on your own machine.",
         version: "0.1.0",
-        subcommands: [EvalCommand.self])
+        subcommands: [ValidateCommand.self, EvalCommand.self])
 
     public init() {}
 
@@ -35,6 +35,9 @@ public struct Statesman: ParsableCommand {
             print(JSONValue.object(object).compactString)
             terminate(1)
         } catch {
+            if let code = error as? ExitCode {
+                terminate(code.rawValue)
+            }
             if exitCode(for: error) == .success {
                 exit(withError: error)  // --help and --version
             }

@@ -104,7 +104,7 @@ func cause(_ text: String, input: JSONValue = [:]) -> String? {
         ("States.JsonMerge($.o, $.o, true)", "Invalid arguments in States.JsonMerge: deep merge is not supported; the third argument must be false"),
         ("States.JsonMerge($.v, $.o, false)", "Invalid arguments in States.JsonMerge: the first argument must be a JSON object, but was array"),
         ("States.MathRandom(5, 5)", "Invalid arguments in States.MathRandom: the start (5) must be less than the end (5), both 32-bit integers"),
-        ("States.MathAdd('1', 2)", "Invalid arguments in States.MathAdd: the first argument must be a number, but was string: \"1\""),
+        ("States.MathAdd($.o, 2)", "Invalid arguments in States.MathAdd: the first argument must be a number, but was object: {\"a\":1}"),
         ("States.Base64Decode('%%%')", "Invalid arguments in States.Base64Decode: the argument is not valid Base64-encoded UTF-8 text: %%%"),
     ])
     func rejectedArguments(call: String, message: String) {

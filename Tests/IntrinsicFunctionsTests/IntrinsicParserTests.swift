@@ -33,6 +33,7 @@ import Testing
         ("States.MathRandom(1)", "at character 1: States.MathRandom takes 2 to 3 arguments, but 1 were given"),
         ("States.Format()", "at character 1: States.Format takes at least 1 arguments, but 0 were given"),
         ("States.JsonToString('x')", "at character 1: the argument of States.JsonToString must be a path"),
+        ("States.MathAdd(1,'-1')", "at character 1: argument 2 of States.MathAdd must be a number or a path"),
         ("States.Array($.a[)", "at character 14: invalid path '$.a[)': Could not parse token starting at position 3. Expected ?, ', 0-9, * "),
         ("States.Array(1) x", "at character 17: unexpected 'x' after the end of the call"),
     ])

@@ -56,13 +56,13 @@ import Testing
             "c": ["d.$": "$.x[", "e": [["f.$": "States.Nope()"]]],
             "g": 1, "g.$": "$.g",
         ]
-        #expect(throws: TemplateProblems.self) { try PayloadTemplate(template, location: "States.S.Parameters") }
+        #expect(throws: TemplateProblems.self) { try PayloadTemplate(template, location: "/States/S/Parameters") }
         do {
-            _ = try PayloadTemplate(template, location: "States.S.Parameters")
+            _ = try PayloadTemplate(template, location: "/States/S/Parameters")
         } catch {
             #expect(error.problems.map(\.location) == [
-                "States.S.Parameters.a.$", "States.S.Parameters.b.$", "States.S.Parameters.c.d.$",
-                "States.S.Parameters.c.e[0].f.$", "States.S.Parameters.g.$",
+                "/States/S/Parameters/a.$", "/States/S/Parameters/b.$", "/States/S/Parameters/c/d.$",
+                "/States/S/Parameters/c/e/0/f.$", "/States/S/Parameters/g.$",
             ])
             #expect(error.problems[0].message == "the value of a field ending in \".$\" must be a string holding a path or an intrinsic function, not number")
             #expect(error.problems[3].message == "The value for the field 'f.$' must be a valid JSONPath or a valid intrinsic function call (States.Nope(): at character 1: unknown intrinsic function 'States.Nope')")

@@ -95,3 +95,25 @@ struct StatesmanProcess {
         #expect(usage.status == 2)
     }
 }
+
+@Suite struct ValidateCommandTests {
+    @Test func printsEveryProblemAndExitsOne() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-validate-\(UUID().uuidString).json")
+        try #"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "C": {"Type": "Succeed"}}}"#.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let result = try StatesmanProcess.run(["validate", file.path])
+        #expect(result.status == 1)
+        #expect(result.stdout == "/States/A/Next: Missing 'Next' target: B\n/States/C: State \"C\" is not reachable\n")
+    }
+
+    @Test func validDefinitionExitsZero() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-valid-\(UUID().uuidString).json")
+        try #"{"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}"#.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let result = try StatesmanProcess.run(["validate", file.path, "--type", "EXPRESS"])
+        #expect(result.status == 0)
+        #expect(result.stdout.isEmpty)
+        let missing = try StatesmanProcess.run(["validate", "/nonexistent.json"])
+        #expect(missing.status == 2)
+    }
+}

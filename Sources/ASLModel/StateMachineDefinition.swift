@@ -1,0 +1,237 @@
+import JSONCore
+import PathExpressions
+import PayloadTemplates
+
+/// The query language of a state machine or a state.
+public enum QueryLanguage: String, Sendable {
+    case jsonPath = "JSONPath"
+    case jsonata = "JSONata"
+}
+
+/// A decoded state machine definition (or a Parallel branch, or a Map's item processor: the
+/// same `StartAt` + `States` shape).
+public struct StateMachineDefinition: Sendable {
+    public var comment: String?
+    public var startAt: String
+    /// The states in definition order.
+    public var stateNames: [String]
+    public var states: [String: State]
+    public var timeoutSeconds: Int?
+    public var version: String?
+    public var queryLanguage: QueryLanguage
+    /// The JSON Pointer of this machine or branch in the definition.
+    public var path: String
+}
+
+/// Where a state goes next.
+public enum Transition: Sendable, Equatable {
+    case next(String)
+    case end
+    /// Choice, Succeed and Fail decide for themselves.
+    case none
+}
+
+/// A JSONPath-mode path field that may also be `null` (`InputPath`, `OutputPath`).
+public enum OptionalPath: Sendable {
+    /// Absent: `$`.
+    case whole
+    /// `null`: the empty object.
+    case empty
+    case path(Selector)
+}
+
+/// A `ResultPath`.
+public enum ResultPathSpec: Sendable {
+    /// Absent: the result replaces the input.
+    case whole
+    /// `null`: the result is discarded and the input passes on.
+    case discard
+    case path(ReferencePath)
+}
+
+/// One state of a definition.
+public struct State: Sendable {
+    public var name: String
+    public var path: String
+    public var comment: String?
+    public var queryLanguage: QueryLanguage
+    public var transition: Transition
+    public var inputPath: OptionalPath = .whole
+    public var outputPath: OptionalPath = .whole
+    public var parameters: PayloadTemplate?
+    public var resultSelector: PayloadTemplate?
+    public var resultPath: ResultPathSpec = .whole
+    /// JSONPath `Assign` (a payload template) or JSONata `Assign` (kept raw).
+    public var assign: JSONValue?
+    /// JSONata `Arguments` and `Output`, kept raw until the JSONata evaluator exists.
+    public var arguments: JSONValue?
+    public var output: JSONValue?
+    public var retry: [Retrier] = []
+    public var catchers: [Catcher] = []
+    public var kind: Kind
+
+    public enum Kind: Sendable {
+        case pass(result: JSONValue?)
+        case task(TaskState)
+        case choice(ChoiceState)
+        case wait(WaitState)
+        case succeed
+        case fail(FailState)
+        case parallel(branches: [StateMachineDefinition])
+        case map(MapState)
+    }
+
+    public var typeName: String {
+        switch kind {
+        case .pass: "Pass"
+        case .task: "Task"
+        case .choice: "Choice"
+        case .wait: "Wait"
+        case .succeed: "Succeed"
+        case .fail: "Fail"
+        case .parallel: "Parallel"
+        case .map: "Map"
+        }
+    }
+}
+
+/// An integer field given directly, through a reference path, or (JSONata) as an expression.
+public enum IntegerSource: Sendable {
+    case value(Int)
+    case path(ReferencePath)
+    case expression(String)
+}
+
+public struct TaskState: Sendable {
+    public var resource: String
+    public var timeoutSeconds: IntegerSource?
+    public var heartbeatSeconds: IntegerSource?
+    public var credentials: JSONValue?
+}
+
+public struct WaitState: Sendable {
+    public enum Duration: Sendable {
+        case seconds(IntegerSource)
+        case timestamp(String)
+        case timestampPath(ReferencePath)
+        case timestampExpression(String)
+    }
+    public var duration: Duration
+}
+
+public struct FailState: Sendable {
+    public enum Text: Sendable {
+        case literal(String)
+        case path(Selector)
+        case intrinsic(String)
+        case expression(String)
+    }
+    public var error: Text?
+    public var cause: Text?
+}
+
+public struct Retrier: Sendable {
+    public var errorEquals: [String]
+    public var intervalSeconds: Int = 1
+    public var maxAttempts: Int = 3
+    public var backoffRate: Double = 2.0
+    public var maxDelaySeconds: Int?
+    public var jitterStrategy: String = "NONE"
+}
+
+public struct Catcher: Sendable {
+    public var errorEquals: [String]
+    public var next: String
+    public var resultPath: ResultPathSpec = .whole
+    public var assign: JSONValue?
+    public var output: JSONValue?
+}
+
+public struct MapState: Sendable {
+    public var processor: StateMachineDefinition
+    /// `DISTRIBUTED` when `ItemProcessor.ProcessorConfig.Mode` says so.
+    public var isDistributed: Bool
+    public var executionType: String?
+    public var itemsPath: ReferencePath?
+    public var items: JSONValue?
+    public var itemSelector: PayloadTemplate?
+    public var rawItemSelector: JSONValue?
+    public var maxConcurrency: IntegerSource?
+    public var itemReader: JSONValue?
+    public var itemBatcher: JSONValue?
+    public var resultWriter: JSONValue?
+    public var toleratedFailurePercentage: JSONValue?
+    public var toleratedFailureCount: JSONValue?
+    public var label: String?
+}
+
+public struct ChoiceState: Sendable {
+    public var choices: [ChoiceRule]
+    public var defaultState: String?
+}
+
+/// A Choice rule: a comparison, a combination, or (JSONata) a condition.
+public indirect enum ChoiceRule: Sendable {
+    case comparison(variable: Selector, op: ComparisonOperator, operand: ChoiceOperand, next: String?, assign: JSONValue?)
+    case and([ChoiceRule], next: String?, assign: JSONValue?)
+    case or([ChoiceRule], next: String?, assign: JSONValue?)
+    case not(ChoiceRule, next: String?, assign: JSONValue?)
+    case condition(JSONValue, next: String?, assign: JSONValue?, output: JSONValue?)
+
+    public var next: String? {
+        switch self {
+        case .comparison(_, _, _, let next, _), .and(_, let next, _), .or(_, let next, _), .not(_, let next, _), .condition(_, let next, _, _): next
+        }
+    }
+}
+
+/// What a comparison compares with: a literal, or a path (the `...Path` operators).
+public enum ChoiceOperand: Sendable {
+    case value(JSONValue)
+    case path(Selector)
+}
+
+/// The Choice comparison operators, spelled as in ASL (without the `Path` suffix).
+public enum ComparisonOperator: String, Sendable, CaseIterable {
+    case stringEquals = "StringEquals"
+    case stringLessThan = "StringLessThan"
+    case stringGreaterThan = "StringGreaterThan"
+    case stringLessThanEquals = "StringLessThanEquals"
+    case stringGreaterThanEquals = "StringGreaterThanEquals"
+    case stringMatches = "StringMatches"
+    case numericEquals = "NumericEquals"
+    case numericLessThan = "NumericLessThan"
+    case numericGreaterThan = "NumericGreaterThan"
+    case numericLessThanEquals = "NumericLessThanEquals"
+    case numericGreaterThanEquals = "NumericGreaterThanEquals"
+    case booleanEquals = "BooleanEquals"
+    case timestampEquals = "TimestampEquals"
+    case timestampLessThan = "TimestampLessThan"
+    case timestampGreaterThan = "TimestampGreaterThan"
+    case timestampLessThanEquals = "TimestampLessThanEquals"
+    case timestampGreaterThanEquals = "TimestampGreaterThanEquals"
+    case isNull = "IsNull"
+    case isPresent = "IsPresent"
+    case isNumeric = "IsNumeric"
+    case isString = "IsString"
+    case isBoolean = "IsBoolean"
+    case isTimestamp = "IsTimestamp"
+
+    /// Whether the operator also has a `...Path` form.
+    var hasPathForm: Bool {
+        switch self {
+        case .stringMatches, .isNull, .isPresent, .isNumeric, .isString, .isBoolean, .isTimestamp: false
+        default: true
+        }
+    }
+
+    /// The JSON type the literal operand must have.
+    var operandType: String {
+        switch self {
+        case .stringEquals, .stringLessThan, .stringGreaterThan, .stringLessThanEquals, .stringGreaterThanEquals, .stringMatches: "string"
+        case .numericEquals, .numericLessThan, .numericGreaterThan, .numericLessThanEquals, .numericGreaterThanEquals: "number"
+        case .timestampEquals, .timestampLessThan, .timestampGreaterThan, .timestampLessThanEquals, .timestampGreaterThanEquals: "timestamp"
+        default: "boolean"
+        }
+    }
+}
