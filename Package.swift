@@ -46,11 +46,17 @@ let package = Package(
             dependencies: ["JSONCore", "ASLErrors", "PathExpressions", "IntrinsicFunctions", "PayloadTemplates"],
             swiftSettings: strict),
 
+        // L2: the interpreter.
+        .target(
+            name: "Interpreter",
+            dependencies: ["JSONCore", "ASLErrors", "PathExpressions", "IntrinsicFunctions", "PayloadTemplates", "ASLModel"],
+            swiftSettings: strict),
+
         // L6: the command line.
         .target(
             name: "StatesmanCommands",
             dependencies: [
-                "JSONCore", "ASLErrors", "PathExpressions", "IntrinsicFunctions", "PayloadTemplates", "ASLModel",
+                "JSONCore", "ASLErrors", "PathExpressions", "IntrinsicFunctions", "PayloadTemplates", "ASLModel", "Interpreter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -78,7 +84,7 @@ let package = Package(
             dependencies: ["JSONCore", "ASLErrors", "PathExpressions", "PayloadTemplates"], swiftSettings: strict),
         .testTarget(
             name: "ConformanceTests",
-            dependencies: ["JSONCore", "ASLErrors", "PathExpressions", "IntrinsicFunctions", "PayloadTemplates", "ASLModel"],
+            dependencies: ["JSONCore", "ASLErrors", "PathExpressions", "IntrinsicFunctions", "PayloadTemplates", "ASLModel", "Interpreter"],
             exclude: ["ratchet.json"],
             swiftSettings: strict),
         .testTarget(name: "ASLModelTests", dependencies: ["JSONCore", "ASLModel"], swiftSettings: strict),

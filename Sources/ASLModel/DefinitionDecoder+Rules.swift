@@ -272,8 +272,8 @@ extension DefinitionDecoder {
             }
             map.toleratedFailureCount = count
         }
-        _ = referencePath(fields, "ToleratedFailurePercentagePath")
-        _ = referencePath(fields, "ToleratedFailureCountPath")
+        map.toleratedFailurePercentagePath = referencePath(fields, "ToleratedFailurePercentagePath")
+        map.toleratedFailureCountPath = referencePath(fields, "ToleratedFailureCountPath")
         if let label = fields.string("Label", &d) {
             let forbidden = Set(" \t\n\r?*<>{}[]:;,\\|^~$#%&`\"/")
             if label.count > 40 || label.contains(where: { forbidden.contains($0) || $0.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) } }) {

@@ -291,8 +291,8 @@ extension DefinitionDecoder {
 }
 
 /// ASL timestamps: RFC 3339 with an uppercase `T` and `Z` (or a numeric offset).
-enum Timestamp {
-    static func isRFC3339(_ text: String) -> Bool {
+public enum Timestamp {
+    public static func isRFC3339(_ text: String) -> Bool {
         let chars = Array(text.utf8)
         func digits(_ at: Int, _ n: Int) -> Int? {
             guard at + n <= chars.count else { return nil }

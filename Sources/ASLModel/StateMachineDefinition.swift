@@ -162,6 +162,8 @@ public struct MapState: Sendable {
     public var resultWriter: JSONValue?
     public var toleratedFailurePercentage: JSONValue?
     public var toleratedFailureCount: JSONValue?
+    public var toleratedFailurePercentagePath: ReferencePath?
+    public var toleratedFailureCountPath: ReferencePath?
     public var label: String?
 }
 
@@ -177,6 +179,13 @@ public indirect enum ChoiceRule: Sendable {
     case or([ChoiceRule], next: String?, assign: JSONValue?)
     case not(ChoiceRule, next: String?, assign: JSONValue?)
     case condition(JSONValue, next: String?, assign: JSONValue?, output: JSONValue?)
+
+    /// The rule's own `Assign`, used when the rule matches.
+    public var assign: JSONValue? {
+        switch self {
+        case .comparison(_, _, _, _, let assign), .and(_, _, let assign), .or(_, _, let assign), .not(_, _, let assign), .condition(_, _, let assign, _): assign
+        }
+    }
 
     public var next: String? {
         switch self {

@@ -37,6 +37,13 @@ extension IntrinsicCall {
     }
 }
 
+extension String {
+    /// Doubles backslashes, so a template taken from data has no escapes of its own.
+    fileprivate func replacingBackslashes() -> String {
+        contains("\\") ? replacingOccurrences(of: "\\", with: "\\\\") : self
+    }
+}
+
 /// A rejected argument; its text becomes the cause of `States.IntrinsicFailure`.
 struct IntrinsicArgumentError: Error {
     var cause: String
@@ -190,8 +197,15 @@ struct IntrinsicLibrary {
     /// `{}` placeholders take the arguments after the template in order; `\{`, `\}`, `\'` and
     /// `\\` are literal characters.
     private func format() throws(IntrinsicArgumentError) -> JSONValue {
-        guard case .string(let raw, _) = call.arguments[0] else {
-            throw fail("the first argument must be a string literal template")
+        let raw: String
+        switch call.arguments[0] {
+        case .string(let literal, _): raw = literal
+        default:
+            // A template from a path or a nested call is used as it is.
+            guard case .string(let value) = values[0] else {
+                throw fail("the first argument must be a string, but was \(values[0].typeName)")
+            }
+            raw = value.replacingBackslashes()
         }
         var output = ""
         var next = 1

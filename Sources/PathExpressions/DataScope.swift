@@ -62,16 +62,24 @@ public struct Selector: Sendable, Hashable, CustomStringConvertible {
     public var description: String { text }
 
     /// Selects from `scope`. A variable that was never assigned fails like a path that finds
-    /// nothing.
+    /// nothing. An indefinite path that finds nothing selects `[]`, also where Jayway would
+    /// report a missing property before the wildcard (AWS, recorded: `$.items[*]` on `{}` gives
+    /// `[]`).
     public func select(in scope: DataScope) throws(JSONPathError) -> JSONValue {
+        let document: JSONValue
         switch root {
-        case .input: return try path.evaluate(scope.input)
-        case .context: return try path.evaluate(scope.context)
+        case .input: document = scope.input
+        case .context: document = scope.context
         case .variable(let name):
             guard let value = scope.variables[name] else {
                 throw .notFound("The variable '\(name)' is not defined")
             }
-            return try path.evaluate(value)
+            document = value
+        }
+        do {
+            return try path.evaluate(document)
+        } catch where error.kind == .pathNotFound && !path.isDefinite {
+            return .array([])
         }
     }
 }

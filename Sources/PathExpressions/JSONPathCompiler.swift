@@ -162,7 +162,7 @@ struct JSONPathCompiler {
                         throw .invalid("Property must be separated by comma or Property must be terminated close square bracket at index \(read)")
                     }
                     endPosition = read
-                    names.append(unescapeJava(path.substring(start, endPosition)))
+                    names.append(Self.unescapeQuotedName(path.substring(start, endPosition), delimiter: delimiter))
                     inProperty = false
                 } else {
                     start = read + 1
@@ -183,6 +183,22 @@ struct JSONPathCompiler {
         tokens.append(.property(names))
         try continueAfterToken()
         return true
+    }
+
+    /// In a quoted name only the delimiter and the backslash are escaped; AWS keeps any other
+    /// backslash as written (recorded: `$['Test\""Name"']` selects the key `Test\""Name"`).
+    static func unescapeQuotedName(_ raw: String, delimiter: Unicode.Scalar) -> String {
+        var out = String.UnicodeScalarView()
+        var scalars = raw.unicodeScalars[...]
+        while let c = scalars.popFirst() {
+            if c == "\\", let next = scalars.first, next == delimiter || next == "\\" {
+                out.append(next)
+                scalars.removeFirst()
+            } else {
+                out.append(c)
+            }
+        }
+        return String(out)
     }
 
     private mutating func readArrayToken() throws(JSONPathError) -> Bool {

@@ -68,22 +68,24 @@ import Testing
 enum PlaceholderMatch {
     static let placeholders = ["<ExecArnPart_0idx>", "<ArnPart_0idx>", "<partition>", "<region>", "RandomNumberGenerated", "date", "snf_role_arn"]
 
-    static func matches(_ actual: JSONValue, _ expected: JSONValue) -> Bool {
+    static func matches(_ actual: JSONValue, _ expected: JSONValue, extra: [String] = []) -> Bool {
+        let all = placeholders + extra
         switch (actual, expected) {
-        case (_, .string(let e)) where placeholders.contains(e):
+        case (_, .string(let e)) where all.contains(e):
             return true
         case (.string(let a), .string(let e)):
-            return a == e || wildcardMatch(a, e)
+            return a == e || wildcardMatch(a, e, all)
         case (.array(let a), .array(let e)):
-            return a.count == e.count && zip(a, e).allSatisfy { matches($0, $1) }
+            return a.count == e.count && zip(a, e).allSatisfy { matches($0, $1, extra: extra) }
         case (.object(let a), .object(let e)):
-            return a.count == e.count && e.members.allSatisfy { member in a[member.key].map { matches($0, member.value) } ?? false }
+            return a.count == e.count && e.members.allSatisfy { member in a[member.key].map { matches($0, member.value, extra: extra) } ?? false }
         default:
             return actual == expected
         }
     }
 
-    private static func wildcardMatch(_ actual: String, _ pattern: String) -> Bool {
+    private static func wildcardMatch(_ actual: String, _ pattern: String, _ placeholders: [String]) -> Bool {
+        guard placeholders.contains(where: { pattern.contains($0) }) else { return false }
         var regex = ""
         var rest = Substring(pattern)
         while !rest.isEmpty {
@@ -95,6 +97,6 @@ enum PlaceholderMatch {
                 regex += "\\^$.|?*+()[]{}".contains(c) ? "\\\(c)" : String(c)
             }
         }
-        return (try? Regex(regex).wholeMatch(in: actual)) != nil
+        return (try? Regex(regex).dotMatchesNewlines().wholeMatch(in: actual)) != nil
     }
 }

@@ -1,0 +1,105 @@
+import ASLErrors
+import ASLModel
+import JSONCore
+import PathExpressions
+import PayloadTemplates
+
+/// The JSONPath data flow of one state visit: `InputPath → Parameters → (work) →
+/// ResultSelector → ResultPath → OutputPath`, with AWS's failures and causes.
+struct DataFlow {
+    let state: State
+    let enteredEventId: Int
+    let context: JSONValue
+    let variables: JSONObject
+
+    /// AWS's prefix for run-time errors of a state.
+    func runtimeCause(_ detail: String) -> String {
+        "An error occurred while executing the state '\(state.name)' (entered at the event id #\(enteredEventId)). \(detail)"
+    }
+
+    func runtime(_ detail: String) -> ExecutionFailure {
+        ExecutionFailure(.runtime, cause: runtimeCause(detail))
+    }
+
+    func scope(_ input: JSONValue) -> DataScope {
+        DataScope(input: input, context: context, variables: variables)
+    }
+
+    /// `InputPath`/`OutputPath`: absent keeps the value, `null` gives `{}`.
+    func apply(_ path: OptionalPath, to value: JSONValue) throws(ExecutionFailure) -> JSONValue {
+        switch path {
+        case .whole: return value
+        case .empty: return .object(JSONObject())
+        case .path(let selector):
+            do {
+                return try selector.select(in: scope(value))
+            } catch {
+                throw runtime("Invalid path '\(selector.text)' : \(error.message)")
+            }
+        }
+    }
+
+    /// A payload template evaluated against `input`; path failures carry the state prefix when
+    /// they are `States.Runtime`.
+    func evaluate(_ template: PayloadTemplate, input: JSONValue, pathFailure: ErrorName) throws(ExecutionFailure) -> JSONValue {
+        do {
+            return try template.evaluate(in: scope(input), pathFailure: pathFailure)
+        } catch {
+            if error.error == .runtime, let cause = error.cause { throw ExecutionFailure(.runtime, cause: runtimeCause(cause)) }
+            throw error
+        }
+    }
+
+    /// `ResultPath`: where the result goes in the state's original input.
+    func place(_ result: JSONValue, into input: JSONValue, _ resultPath: ResultPathSpec) throws(ExecutionFailure) -> JSONValue {
+        switch resultPath {
+        case .whole: return result
+        case .discard: return input
+        case .path(let path):
+            guard let placed = path.placing(result, into: input) else {
+                throw ExecutionFailure(.resultPathMatchFailure, cause: runtimeCause("Unable to apply ResultPath \"\(path.text)\" to input \(input.compactString)"))
+            }
+            return placed
+        }
+    }
+
+    /// The 256 KiB limit on what a state passes on.
+    func checkSize(_ value: JSONValue) throws(ExecutionFailure) {
+        if value.encodedByteCount > Interpreter.payloadLimit {
+            throw ExecutionFailure(.dataLimitExceeded, cause: "The state/task '\(state.name)' returned a result with a size exceeding the maximum number of bytes service limit.")
+        }
+    }
+
+    /// JSONPath `Assign`: a payload template evaluated against `input` (the state's result or
+    /// effective input), as of state entry.
+    func assignments(_ assign: JSONValue?, input: JSONValue) throws(ExecutionFailure) -> JSONObject? {
+        guard let assign else { return nil }
+        let template: PayloadTemplate
+        do { template = try PayloadTemplate(assign, location: state.path + "/Assign") } catch {
+            throw runtime("Invalid Assign: \(error)")
+        }
+        guard case .object(let values) = try evaluate(template, input: input, pathFailure: .runtime) else { return nil }
+        return values
+    }
+
+    /// An integer field given directly or through a reference path (`TimeoutSecondsPath`,
+    /// `MaxConcurrencyPath`, ...), with AWS's messages for a bad value.
+    func integer(_ source: IntegerSource?, field: String, input: JSONValue) throws(ExecutionFailure) -> Int? {
+        switch source {
+        case nil: return nil
+        case .value(let n): return n
+        case .expression: throw runtime("JSONata expressions are not supported yet in '\(field)'")
+        case .path(let path):
+            let value: JSONValue
+            do { value = try path.select(in: scope(input)) } catch {
+                throw runtime("Invalid path '\(path.text)' : \(error.message)")
+            }
+            // AWS accepts a numeric string too (recorded: MaxConcurrencyPath → "1").
+            guard let n = value.integerValue ?? value.stringValue.flatMap({ Int64($0) }), let int = Int(exactly: n) else {
+                let shown = value.stringValue ?? value.compactString
+                throw runtime("The \(field)Path field refers to value \"\(shown)\" which is not a valid integer: \(path.text)")
+            }
+            return int
+        }
+    }
+}

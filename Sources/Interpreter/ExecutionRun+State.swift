@@ -1,0 +1,213 @@
+import ASLErrors
+import ASLModel
+import Foundation
+import JSONCore
+import PathExpressions
+import PayloadTemplates
+
+extension ExecutionRun {
+    /// Runs one state visit, with its Retry and Catch: returns its output and the next state
+    /// (nil when the scope ends).
+    func runState(_ state: State, input: JSONValue, frame: Frame) async throws(ExecutionFailure) -> (JSONValue, String?) {
+        let entered = clock.now()
+        let enteredId = history.record(
+            "\(state.typeName)StateEntered", at: entered, detailsKey: "stateEnteredEventDetails",
+            details: ["name": .string(state.name), "input": .string(input.compactString), "inputDetails": ["truncated": false]])
+        // Variables are read as of state entry.
+        let variables = frame.variables.visible
+        var retryCounts = [Int](repeating: 0, count: state.retry.count)
+        var attempt = 0
+        while true {
+            let isTask: Bool
+            if case .task = state.kind { isTask = true } else { isTask = false }
+            let flow = DataFlow(
+                state: state, enteredEventId: enteredId,
+                context: context(stateName: state.name, entered: entered, retryCount: isTask ? attempt : nil, frame: frame),
+                variables: variables)
+            do {
+                let (output, next, assigned) = try await body(state, input: input, flow: flow, frame: frame, attempt: attempt)
+                try flow.checkSize(output)
+                if let assigned { frame.variables.assign(assigned) }
+                if case .fail = state.kind {} else {
+                    history.record(
+                        "\(state.typeName)StateExited", at: clock.now(), detailsKey: "stateExitedEventDetails",
+                        details: ["name": .string(state.name), "output": .string(output.compactString), "outputDetails": ["truncated": false]])
+                }
+                return (output, next)
+            } catch {
+                let failure = error
+                // States.Runtime and States.DataLimitExceeded end the execution: no Retry, no Catch.
+                if failure.error == .runtime || failure.error == .dataLimitExceeded { throw failure }
+                if let index = state.retry.firstIndex(where: { Self.matches($0.errorEquals, failure.error) }) {
+                    let retrier = state.retry[index]
+                    if retryCounts[index] < retrier.maxAttempts {
+                        retryCounts[index] += 1
+                        attempt += 1
+                        await clock.sleep(seconds: Self.backoff(retrier, attempt: retryCounts[index]))
+                        continue
+                    }
+                }
+                // Not retried: a Map or Parallel state records its failure before Catch or the end.
+                switch state.kind {
+                case .map, .parallel: history.record("\(state.typeName)StateFailed", at: clock.now())
+                default: break
+                }
+                if let catcher = state.catchers.first(where: { Self.matches($0.errorEquals, failure.error) }) {
+                    let output = try flow.place(failure.errorOutput, into: input, catcher.resultPath)
+                    if let assigned = try flow.assignments(catcher.assign, input: failure.errorOutput) { frame.variables.assign(assigned) }
+                    history.record(
+                        "\(state.typeName)StateExited", at: clock.now(), detailsKey: "stateExitedEventDetails",
+                        details: ["name": .string(state.name), "output": .string(output.compactString), "outputDetails": ["truncated": false]])
+                    return (output, catcher.next)
+                }
+                throw failure
+            }
+        }
+    }
+
+    /// Whether an `ErrorEquals` list catches `error`: `States.ALL` matches everything but
+    /// `States.Runtime` and `States.DataLimitExceeded`; `States.TaskFailed` everything but
+    /// `States.Timeout`; `States.HeartbeatTimeout` a heartbeat expiry reported as a timeout.
+    static func matches(_ errorEquals: [String], _ error: ErrorName) -> Bool {
+        for name in errorEquals {
+            if name == error.rawValue { return true }
+            if name == ErrorName.all.rawValue { return true }
+            if name == ErrorName.taskFailed.rawValue && error != .timeout { return true }
+        }
+        return false
+    }
+
+    /// The delay before retry number `attempt` (from 1): IntervalSeconds × BackoffRate^(n−1),
+    /// capped by MaxDelaySeconds, with FULL jitter drawing uniformly below it.
+    static func backoff(_ retrier: Retrier, attempt: Int) -> Double {
+        var delay = Double(retrier.intervalSeconds) * pow(retrier.backoffRate, Double(attempt - 1))
+        if let cap = retrier.maxDelaySeconds { delay = min(delay, Double(cap)) }
+        if retrier.jitterStrategy == "FULL" { delay = Double.random(in: 0...delay) }
+        return delay
+    }
+
+    /// The work of each state type. Returns the output, the next state, and the variables the
+    /// state assigns.
+    func body(_ state: State, input: JSONValue, flow: DataFlow, frame: Frame, attempt: Int) async throws(ExecutionFailure) -> (JSONValue, String?, JSONObject?) {
+        let next: String? = if case .next(let name) = state.transition { name } else { nil }
+        switch state.kind {
+        case .pass(let literal):
+            let effective = try flow.apply(state.inputPath, to: input)
+            var result = effective
+            if let parameters = state.parameters { result = try flow.evaluate(parameters, input: effective, pathFailure: .runtime) }
+            if let literal { result = literal }
+            try flow.checkSize(result)
+            let assigned = try flow.assignments(state.assign, input: result)
+            let output = try flow.apply(state.outputPath, to: try flow.place(result, into: input, state.resultPath))
+            return (output, next, assigned)
+
+        case .task(let task):
+            let effective = try flow.apply(state.inputPath, to: input)
+            var payload = effective
+            if let parameters = state.parameters { payload = try flow.evaluate(parameters, input: effective, pathFailure: .parameterPathFailure) }
+            let timeout = try flow.integer(task.timeoutSeconds, field: "TimeoutSeconds", input: effective)
+            let heartbeat = try flow.integer(task.heartbeatSeconds, field: "HeartbeatSeconds", input: effective)
+            var result = try await invokeTask(state, task, payload: payload, flow: flow, attempt: attempt, timeout: timeout, heartbeat: heartbeat)
+            if let selector = state.resultSelector { result = try flow.evaluate(selector, input: result, pathFailure: .runtime) }
+            try flow.checkSize(result)
+            let assigned = try flow.assignments(state.assign, input: result)
+            let output = try flow.apply(state.outputPath, to: try flow.place(result, into: input, state.resultPath))
+            return (output, next, assigned)
+
+        case .choice(let choice):
+            let effective = try flow.apply(state.inputPath, to: input)
+            let scope = flow.scope(effective)
+            for rule in choice.choices where try ChoiceEvaluation(flow: flow).evaluate(rule, in: scope) {
+                let assigned = try flow.assignments(rule.assign, input: effective)
+                return (try flow.apply(state.outputPath, to: effective), rule.next, assigned)
+            }
+            guard let fallback = choice.defaultState else {
+                throw ExecutionFailure(.noChoiceMatched, cause: flow.runtimeCause("No Choice rule matched and no Default state was specified."))
+            }
+            let assigned = try flow.assignments(state.assign, input: effective)
+            return (try flow.apply(state.outputPath, to: effective), fallback, assigned)
+
+        case .wait(let wait):
+            let effective = try flow.apply(state.inputPath, to: input)
+            let seconds = try waitSeconds(wait, flow: flow, input: effective)
+            await clock.sleep(seconds: seconds)
+            let assigned = try flow.assignments(state.assign, input: effective)
+            return (try flow.apply(state.outputPath, to: effective), next, assigned)
+
+        case .succeed:
+            let effective = try flow.apply(state.inputPath, to: input)
+            return (try flow.apply(state.outputPath, to: effective), nil, nil)
+
+        case .fail(let fail):
+            let error = try failText(fail.error, field: "Error", flow: flow, input: input)
+            let cause = try failText(fail.cause, field: "Cause", flow: flow, input: input)
+            throw ExecutionFailure(ErrorName(error ?? "States.Fail"), cause: cause)
+
+        case .parallel(let branches):
+            let effective = try flow.apply(state.inputPath, to: input)
+            var branchInput = effective
+            if let parameters = state.parameters { branchInput = try flow.evaluate(parameters, input: effective, pathFailure: .parameterPathFailure) }
+            history.record("ParallelStateStarted", at: clock.now())
+            var result: JSONValue
+            result = .array(try await runBranches(branches, input: branchInput, frame: frame))
+            if let selector = state.resultSelector { result = try flow.evaluate(selector, input: result, pathFailure: .runtime) }
+            try flow.checkSize(result)
+            let assigned = try flow.assignments(state.assign, input: result)
+            let output = try flow.apply(state.outputPath, to: try flow.place(result, into: input, state.resultPath))
+            return (output, next, assigned)
+
+        case .map(let map):
+            let effective = try flow.apply(state.inputPath, to: input)
+            var result = try await runMap(state, map, input: effective, flow: flow, frame: frame)
+            if let selector = state.resultSelector { result = try flow.evaluate(selector, input: result, pathFailure: .runtime) }
+            try flow.checkSize(result)
+            let assigned = try flow.assignments(state.assign, input: result)
+            let output = try flow.apply(state.outputPath, to: try flow.place(result, into: input, state.resultPath))
+            return (output, next, assigned)
+        }
+    }
+
+    /// The seconds a Wait state waits, from now.
+    func waitSeconds(_ wait: WaitState, flow: DataFlow, input: JSONValue) throws(ExecutionFailure) -> Double {
+        switch wait.duration {
+        case .seconds(let source):
+            return Double(try flow.integer(source, field: "Seconds", input: input) ?? 0)
+        case .timestamp(let text):
+            guard let date = Timestamps.parse(text) else { throw flow.runtime("The Timestamp field does not hold a valid timestamp: \(text)") }
+            return max(0, date.timeIntervalSince(clock.now()))
+        case .timestampPath(let path):
+            let value: JSONValue
+            do { value = try path.select(in: flow.scope(input)) } catch {
+                throw flow.runtime("Invalid path '\(path.text)' : \(error.message)")
+            }
+            guard case .string(let text) = value, Timestamp.isRFC3339(text), let date = Timestamps.parse(text) else {
+                throw flow.runtime("The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: \(path.text) == \(value.stringValue ?? value.compactString)")
+            }
+            return max(0, date.timeIntervalSince(clock.now()))
+        case .timestampExpression:
+            throw flow.runtime("JSONata expressions are not supported yet in 'Timestamp'")
+        }
+    }
+
+    /// A Fail state's `Error` or `Cause`, given literally, by a path, or by an intrinsic.
+    func failText(_ text: FailState.Text?, field: String, flow: DataFlow, input: JSONValue) throws(ExecutionFailure) -> String? {
+        switch text {
+        case nil: return nil
+        case .literal(let s): return s
+        case .expression: throw flow.runtime("JSONata expressions are not supported yet in '\(field)'")
+        case .path(let selector):
+            do {
+                let value = try selector.select(in: flow.scope(input))
+                return value.stringValue ?? value.compactString
+            } catch {
+                throw flow.runtime("The JSONPath '\(selector.text)' specified for the field '\(field)Path' could not be found in the input '\(input.compactString)'")
+            }
+        case .intrinsic(let call):
+            let template: JSONValue = ["\(field)Path.$": .string(call)]
+            guard let compiled = try? PayloadTemplate(template) else { return nil }
+            let value = try flow.evaluate(compiled, input: input, pathFailure: .runtime)
+            let result = value["\(field)Path"] ?? .null
+            return result.stringValue ?? result.compactString
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import ASLErrors
+import ASLModel
+import Foundation
+import JSONCore
+import PathExpressions
+
+/// Names and identity of one execution.
+public struct ExecutionOptions: Sendable {
+    public var name: String
+    public var stateMachineName: String
+    public var region: String
+    public var account: String
+    public var roleArn: String
+    public var type: StateMachineType
+
+    public init(
+        name: String = UUID().uuidString.lowercased(), stateMachineName: String = "StateMachine", region: String = "us-east-1",
+        account: String = "123456789012", roleArn: String? = nil, type: StateMachineType = .standard
+    ) {
+        self.name = name
+        self.stateMachineName = stateMachineName
+        self.region = region
+        self.account = account
+        self.roleArn = roleArn ?? "arn:aws:iam::\(account):role/statesman"
+        self.type = type
+    }
+
+    var stateMachineArn: String { "arn:aws:states:\(region):\(account):stateMachine:\(stateMachineName)" }
+    var executionArn: String { "arn:aws:states:\(region):\(account):execution:\(stateMachineName):\(name)" }
+}
+
+/// How an execution ended.
+public struct ExecutionOutcome: Sendable {
+    public enum Status: String, Sendable {
+        case succeeded = "SUCCEEDED"
+        case failed = "FAILED"
+        case timedOut = "TIMED_OUT"
+        case aborted = "ABORTED"
+    }
+
+    public var status: Status
+    public var output: JSONValue?
+    public var error: String?
+    public var cause: String?
+    public var events: [HistoryEvent]
+}
+
+/// Runs a definition: every state type, data flow, Retry and Catch, variables and the context
+/// object, recording an AWS-shaped history. Tasks go through the `TaskInvoker` port and time
+/// through the `ExecutionClock` port.
+public struct Interpreter: Sendable {
+    let invoker: any TaskInvoker
+    let clock: any ExecutionClock
+
+    /// AWS's payload limit: 256 KiB of UTF-8.
+    public static let payloadLimit = 262_144
+
+    public init(invoker: any TaskInvoker = NoTaskInvoker(), clock: any ExecutionClock = SystemClock()) {
+        self.invoker = invoker
+        self.clock = clock
+    }
+
+    public func run(_ definition: StateMachineDefinition, input: JSONValue, options: ExecutionOptions = ExecutionOptions()) async -> ExecutionOutcome {
+        let history = History()
+        let start = clock.now()
+        let execution = ExecutionRun(interpreter: self, history: history, options: options, input: input, startTime: start)
+        history.record(
+            "ExecutionStarted", at: start, previous: 0, detailsKey: "executionStartedEventDetails",
+            details: ["input": .string(input.compactString), "inputDetails": ["truncated": false], "roleArn": .string(options.roleArn)])
+        do {
+            let output = try await execution.runScope(definition, input: input, frame: Frame(variables: VariableScope(parent: nil)))
+            history.record(
+                "ExecutionSucceeded", at: clock.now(), detailsKey: "executionSucceededEventDetails",
+                details: ["output": .string(output.compactString), "outputDetails": ["truncated": false]])
+            return ExecutionOutcome(status: .succeeded, output: output, events: history.all)
+        } catch {
+            var details = JSONObject()
+            details["error"] = .string(error.error.rawValue)
+            if let cause = error.cause { details["cause"] = .string(cause) }
+            history.record("ExecutionFailed", at: clock.now(), detailsKey: "executionFailedEventDetails", details: .object(details))
+            return ExecutionOutcome(status: .failed, error: error.error.rawValue, cause: error.cause, events: history.all)
+        }
+    }
+}
+
+/// What a scope of states runs with: its variables and, inside a Map iteration, the item.
+struct Frame: Sendable {
+    var variables: VariableScope
+    var mapItem: JSONValue? = nil
+}
+
+/// One execution in progress.
+struct ExecutionRun: Sendable {
+    let interpreter: Interpreter
+    let history: History
+    let options: ExecutionOptions
+    let input: JSONValue
+    let startTime: Date
+
+    var clock: any ExecutionClock { interpreter.clock }
+
+    /// Runs the states of `machine` from `StartAt` until one ends the scope.
+    func runScope(_ machine: StateMachineDefinition, input: JSONValue, frame: Frame) async throws(ExecutionFailure) -> JSONValue {
+        var name = machine.startAt
+        var value = input
+        var transitions = 0
+        while true {
+            guard let state = machine.states[name] else {
+                throw ExecutionFailure(.runtime, cause: "The state \(name) does not exist")
+            }
+            let (output, next) = try await runState(state, input: value, frame: frame)
+            value = output
+            transitions += 1
+            guard let next else { return value }
+            name = next
+            if history.count >= History.maximumEvents {
+                throw ExecutionFailure(.runtime, cause: "The execution history reached the limit of \(History.maximumEvents) events.")
+            }
+        }
+    }
+
+    /// The context object for a state entered at `entered`.
+    func context(stateName: String, entered: Date, retryCount: Int?, frame: Frame) -> JSONValue {
+        var execution = JSONObject()
+        execution["Id"] = .string(options.executionArn)
+        execution["Input"] = input
+        execution["StartTime"] = .string(Timestamps.format(startTime))
+        execution["Name"] = .string(options.name)
+        execution["RoleArn"] = .string(options.roleArn)
+        execution["RedriveCount"] = 0
+        var state = JSONObject()
+        state["EnteredTime"] = .string(Timestamps.format(entered))
+        state["Name"] = .string(stateName)
+        if let retryCount { state["RetryCount"] = .int(Int64(retryCount)) }
+        var context = JSONObject()
+        context["Execution"] = .object(execution)
+        context["StateMachine"] = ["Id": .string(options.stateMachineArn), "Name": .string(options.stateMachineName)]
+        context["State"] = .object(state)
+        if let item = frame.mapItem { context["Map"] = ["Item": item] }
+        return .object(context)
+    }
+}
