@@ -88,6 +88,8 @@ let package = Package(
             exclude: ["ratchet.json"],
             swiftSettings: strict),
         .testTarget(name: "ASLModelTests", dependencies: ["JSONCore", "ASLModel"], swiftSettings: strict),
+        .testTarget(
+            name: "InterpreterTests", dependencies: ["JSONCore", "ASLErrors", "ASLModel", "Interpreter"], swiftSettings: strict),
         .testTarget(name: "StatesmanCommandsTests", dependencies: ["JSONCore", "StatesmanCommands", "statesman"], swiftSettings: strict),
     ]
 )

@@ -32,7 +32,7 @@ extension ExecutionRun {
             resource: task.resource, payload: payload, context: flow.context, stateName: state.name, attempt: attempt,
             timeoutSeconds: timeout, heartbeatSeconds: heartbeat)
         do {
-            let result = try await interpreter.invoker.invoke(request)
+            let result = try await invokeWithTimeout(request, timeout: timeout)
             if isLambda {
                 history.record(
                     "LambdaFunctionSucceeded", at: clock.now(), detailsKey: "lambdaFunctionSucceededEventDetails",
@@ -56,6 +56,38 @@ extension ExecutionRun {
             history.record(type, at: clock.now(), detailsKey: key, details: .object(details))
             throw error
         }
+    }
+
+    /// Invokes the task, racing it against `TimeoutSeconds` (default 99999999) on the clock:
+    /// whichever ends first wins, and a timeout is `States.Timeout` with an empty cause, as AWS
+    /// reports it.
+    func invokeWithTimeout(_ request: TaskRequest, timeout: Int?) async throws(ExecutionFailure) -> JSONValue {
+        let invoker = interpreter.invoker
+        let clock = self.clock
+        let seconds = Double(timeout ?? 99_999_999)
+        let outcome: Result<JSONValue, ExecutionFailure> = await withTaskGroup(of: Result<JSONValue, ExecutionFailure>?.self) { group in
+            group.addTask {
+                do throws(ExecutionFailure) {
+                    return .success(try await invoker.invoke(request))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            group.addTask {
+                await clock.deadline(seconds: seconds)
+                return Task.isCancelled ? nil : .failure(ExecutionFailure(.timeout, cause: ""))
+            }
+            var first: Result<JSONValue, ExecutionFailure> = .failure(ExecutionFailure(.timeout, cause: ""))
+            for await result in group {
+                if let result {
+                    first = result
+                    break
+                }
+            }
+            group.cancelAll()
+            return first
+        }
+        return try outcome.get()
     }
 
     /// `arn:aws:states:::sqs:sendMessage.waitForTaskToken` → ("sqs", "sendMessage.waitForTaskToken").

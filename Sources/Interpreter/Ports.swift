@@ -28,8 +28,11 @@ public protocol TaskInvoker: Sendable {
 /// instantly with a manual clock.
 public protocol ExecutionClock: Sendable {
     func now() -> Date
-    /// Sleeps `seconds` (of workflow time).
+    /// Sleeps `seconds` (of workflow time): Wait states and retry back-off.
     func sleep(seconds: Double) async
+    /// Returns when `seconds` have passed, or at once when the task is cancelled: task
+    /// timeouts race against it.
+    func deadline(seconds: Double) async
 }
 
 /// Wall-clock time; `scale` shortens real waits (0.01: a 100 s Wait takes 1 s), like Step
@@ -45,23 +48,68 @@ public struct SystemClock: ExecutionClock {
         guard seconds > 0, scale > 0 else { return }
         try? await Task.sleep(nanoseconds: UInt64(min(seconds * scale, 31_622_400) * 1e9))
     }
+
+    public func deadline(seconds: Double) async {
+        // Timeouts are not scaled: a task gets the time its definition gives it.
+        try? await Task.sleep(nanoseconds: UInt64(min(max(seconds, 0), 31_622_400) * 1e9))
+    }
 }
 
-/// A clock that never waits: each sleep moves its time forward at once. For tests.
+/// A clock for tests: a sleep moves its time forward at once; a deadline waits until time is
+/// moved past it (by a sleep or by `advance(by:)`), or until its task is cancelled.
 public final class ManualClock: ExecutionClock, @unchecked Sendable {
-    // @unchecked: `current` is only read and written under `lock`.
+    // @unchecked: all state is only read and written under `lock`, and each waiter's
+    // continuation is removed from `waiters` under the lock before it is resumed, so it is
+    // resumed exactly once.
     private let lock = NSLock()
     private var current: Date
     private var slept: [Double] = []
+    private var waiters: [Int: (wake: Date, continuation: CheckedContinuation<Void, Never>)] = [:]
+    private var nextWaiter = 0
 
     public init(start: Date = Date(timeIntervalSince1970: 1_700_000_000)) { current = start }
 
     public func now() -> Date { lock.withLock { current } }
 
     public func sleep(seconds: Double) async {
-        lock.withLock {
-            current = current.addingTimeInterval(max(0, seconds))
+        let due = lock.withLock {
             slept.append(seconds)
+            return move(by: seconds)
+        }
+        for continuation in due { continuation.resume() }
+    }
+
+    /// Moves time forward, releasing the deadlines that have passed.
+    public func advance(by seconds: Double) {
+        let due = lock.withLock { move(by: seconds) }
+        for continuation in due { continuation.resume() }
+    }
+
+    private func move(by seconds: Double) -> [CheckedContinuation<Void, Never>] {
+        current = current.addingTimeInterval(max(0, seconds))
+        let due = waiters.filter { $0.value.wake <= current }
+        for key in due.keys { waiters[key] = nil }
+        return due.values.map(\.continuation)
+    }
+
+    public func deadline(seconds: Double) async {
+        let id = lock.withLock { () -> Int in
+            nextWaiter += 1
+            return nextWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow: Bool = lock.withLock {
+                    let wake = current.addingTimeInterval(max(0, seconds))
+                    if wake <= current || Task.isCancelled { return true }
+                    waiters[id] = (wake, continuation)
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = lock.withLock { waiters.removeValue(forKey: id) }
+            waiter?.continuation.resume()
         }
     }
 

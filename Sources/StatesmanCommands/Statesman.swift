@@ -15,18 +15,29 @@ public struct Statesman: ParsableCommand {
         commandName: "statesman",
         abstract: "Run AWS Step Functions state machines on your own machine.",
         version: "0.1.0",
-        subcommands: [ValidateCommand.self, EvalCommand.self])
+        subcommands: [RunCommand.self, ValidateCommand.self, EvalCommand.self])
 
     public init() {}
 
     /// Runs the command line and exits: 0 on success, 1 when an evaluation failed (its error
     /// printed as JSON on standard output), 2 for usage errors.
-    public static func runAndExit(_ arguments: [String]? = nil) -> Never {
+    public static func runAndExit(_ arguments: [String]? = nil) async -> Never {
         // A write to a plugin that has died must not kill the engine.
         signal(SIGPIPE, SIG_IGN)
+        var command: any ParsableCommand
         do {
-            var command = try parseAsRoot(arguments)
-            try command.run()
+            command = try parseAsRoot(arguments)
+        } catch {
+            if exitCode(for: error) == .success { exit(withError: error) }  // --help and --version
+            writeStandardError(fullMessage(for: error))
+            terminate(2)
+        }
+        do {
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
             terminate(0)
         } catch EvalOutcome.failure(let failure) {
             var object = JSONObject()
@@ -38,11 +49,8 @@ public struct Statesman: ParsableCommand {
             if let code = error as? ExitCode {
                 terminate(code.rawValue)
             }
-            if exitCode(for: error) == .success {
-                exit(withError: error)  // --help and --version
-            }
-            // Usage and input errors exit 2 (ArgumentParser would use 64).
-            writeStandardError(fullMessage(for: error))
+            // Input errors found while running exit 2 (ArgumentParser would use 64).
+            writeStandardError("Error: " + message(for: error))
             terminate(2)
         }
     }

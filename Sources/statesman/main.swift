@@ -1,3 +1,3 @@
 import StatesmanCommands
 
-Statesman.runAndExit()
+await Statesman.runAndExit()

@@ -117,3 +117,48 @@ struct StatesmanProcess {
         #expect(missing.status == 2)
     }
 }
+
+@Suite struct RunCommandTests {
+    static func write(_ text: String) throws -> URL {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-run-\(UUID().uuidString).json")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    @Test func succeededRunPrintsJSONAndExitsZero() throws {
+        let file = try Self.write(#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"sum.$": "States.MathAdd($.a, $.b)"}, "End": true}}}"#)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let result = try StatesmanProcess.run(["run", file.path, "--input", "{\"a\": 2, \"b\": 3}", "--json"])
+        #expect(result.status == 0)
+        #expect(result.json == ["status": "SUCCEEDED", "output": ["sum": 5]])
+    }
+
+    @Test func failedRunExitsOneWithHistory() throws {
+        let file = try Self.write(#"{"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Nope", "Cause": "because"}}}"#)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let result = try StatesmanProcess.run(["run", file.path, "--history"])
+        #expect(result.status == 1)
+        #expect(result.json?["error"] == "Nope")
+        #expect(result.json?["events"]?.arrayValue?.compactMap { $0["type"]?.stringValue } == ["ExecutionStarted", "FailStateEntered", "ExecutionFailed"])
+        let human = try StatesmanProcess.run(["run", file.path])
+        #expect(human.stdout.hasPrefix("FAILED in "))
+        #expect(human.stdout.contains("error: Nope\ncause: because"))
+    }
+
+    @Test func badDefinitionsAndInputExitTwo() throws {
+        let invalid = try Self.write(#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "A"}}}"#)
+        let notJSON = try Self.write("StartAt: A")
+        defer {
+            try? FileManager.default.removeItem(at: invalid)
+            try? FileManager.default.removeItem(at: notJSON)
+        }
+        let cycle = try StatesmanProcess.run(["run", invalid.path])
+        #expect(cycle.status == 2)
+        #expect(cycle.stderr.contains("No terminal state"))
+        let text = try StatesmanProcess.run(["run", notJSON.path])
+        #expect(text.status == 2)
+        #expect(text.stderr.contains("The definition is not valid JSON: 1:1:"))
+        let input = try StatesmanProcess.run(["run", invalid.path, "--input", "{oops"])
+        #expect(input.status == 2)
+    }
+}

@@ -1,0 +1,80 @@
+import ASLModel
+import ArgumentParser
+import Foundation
+import Interpreter
+import JSONCore
+
+/// `statesman run`: runs one execution to completion in this process.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run one execution of a state machine definition.",
+        discussion: """
+            Exit status: 0 when the execution SUCCEEDED, 1 when it ended otherwise, 2 for usage \
+            errors, an invalid definition or input that is not JSON.
+            """)
+
+    @Argument(help: "The definition file (JSON).") var definition: String
+
+    @Option(help: "The execution input: JSON text, or @FILE (@- for standard input).")
+    var input: String = "{}"
+
+    @Flag(help: "Print one JSON object: {\"status\", \"output\"?, \"error\"?, \"cause\"?}.")
+    var json = false
+
+    @Flag(help: "Include the execution's history events (AWS-shaped) in the output.")
+    var history = false
+
+    @Option(help: "Multiply real waits (Wait states, retry back-off) by this factor; 0 skips them.")
+    var waitScale: Double = 1
+
+    @Option(help: "The state machine type, for its rules (STANDARD or EXPRESS).")
+    var type: String = "STANDARD"
+
+    @Option(help: "The execution name (default: a new UUID).")
+    var name: String?
+
+    func run() async throws {
+        guard let machineType = StateMachineType(rawValue: type.uppercased()) else {
+            throw ValidationError("--type must be STANDARD or EXPRESS, not \(type)")
+        }
+        guard waitScale >= 0 else { throw ValidationError("--wait-scale must not be negative") }
+        guard let data = FileManager.default.contents(atPath: definition) else {
+            throw ValidationError("cannot read definition file '\(definition)'")
+        }
+        let (decoded, diagnostics) = DefinitionDecoder.decode(text: String(decoding: data, as: UTF8.self), type: machineType)
+        guard let machine = decoded, diagnostics.isEmpty else {
+            let list = diagnostics.map { "  \($0)" }.joined(separator: "\n")
+            throw ValidationError("the definition \(definition) is not valid:\n\(list)")
+        }
+        let inputValue = try JSONArgument.read(input, option: "--input")
+        guard inputValue.encodedByteCount <= Interpreter.payloadLimit else {
+            throw ValidationError("--input is \(inputValue.encodedByteCount) bytes, more than the 262144 bytes (256 KiB) AWS accepts")
+        }
+        let stateMachineName = URL(fileURLWithPath: definition).deletingPathExtension().lastPathComponent
+        let options = ExecutionOptions(name: name ?? UUID().uuidString.lowercased(), stateMachineName: stateMachineName, type: machineType)
+        let interpreter = Interpreter(clock: SystemClock(scale: waitScale))
+        let started = Date()
+        let outcome = await interpreter.run(machine, input: inputValue, options: options)
+        if json || history {
+            var object = JSONObject()
+            object["status"] = .string(outcome.status.rawValue)
+            if let output = outcome.output { object["output"] = output }
+            if let error = outcome.error { object["error"] = .string(error) }
+            if let cause = outcome.cause { object["cause"] = .string(cause) }
+            if history { object["events"] = .array(outcome.events.map(\.json)) }
+            print(JSONValue.object(object).compactString)
+        } else {
+            print(Self.summary(outcome, arn: options, duration: Date().timeIntervalSince(started)))
+        }
+        if outcome.status != .succeeded { throw ExitCode(1) }
+    }
+
+    static func summary(_ outcome: ExecutionOutcome, arn options: ExecutionOptions, duration: TimeInterval) -> String {
+        var lines = ["\(outcome.status.rawValue) in \(String(format: "%.3f", duration)) s (\(outcome.events.count) events)"]
+        if let output = outcome.output { lines.append("output: \(output.compactString)") }
+        if let error = outcome.error { lines.append("error: \(error)") }
+        if let cause = outcome.cause { lines.append("cause: \(cause)") }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,160 @@
+import ASLErrors
+import ASLModel
+import Foundation
+import Interpreter
+import JSONCore
+import Testing
+
+/// A task invoker that answers from a script: per resource, a list of outcomes used in turn
+/// (the last one repeats), and a record of every request.
+final class ScriptedInvoker: TaskInvoker, @unchecked Sendable {
+    // @unchecked: `script` and `log` are only touched under `lock`.
+    enum Step {
+        case succeed(JSONValue)
+        case fail(String, String)
+        case echo
+        case hang
+    }
+
+    private let lock = NSLock()
+    private var script: [String: [Step]]
+    private var log: [TaskRequest] = []
+
+    init(_ script: [String: [Step]]) { self.script = script }
+
+    var requests: [TaskRequest] { lock.withLock { log } }
+
+    func invoke(_ request: TaskRequest) async throws(ExecutionFailure) -> JSONValue {
+        let step: Step = lock.withLock {
+            log.append(request)
+            var steps = script[request.resource] ?? [.echo]
+            let next = steps.count > 1 ? steps.removeFirst() : steps[0]
+            script[request.resource] = steps
+            return next
+        }
+        switch step {
+        case .succeed(let value): return value
+        case .fail(let error, let cause): throw ExecutionFailure(ErrorName(error), cause: cause)
+        case .echo: return request.payload
+        case .hang:
+            try? await Task.sleep(nanoseconds: 60_000_000_000)
+            return .null
+        }
+    }
+}
+
+func machine(_ text: String) throws -> StateMachineDefinition {
+    let (definition, problems) = DefinitionDecoder.decode(text: text)
+    #expect(problems.isEmpty, "\(problems)")
+    return try #require(definition)
+}
+
+let lambda = "arn:aws:lambda:us-east-1:111111111111:function:work"
+
+@Suite struct InterpreterTests {
+    @Test func retriesWithBackoffThenSucceeds() async throws {
+        let definition = try machine("""
+            {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "\(lambda)",
+              "Retry": [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 2, "BackoffRate": 3, "MaxAttempts": 3, "MaxDelaySeconds": 10}],
+              "End": true}}}
+            """)
+        let invoker = ScriptedInvoker([lambda: [.fail("Flaky", "1"), .fail("Flaky", "2"), .fail("Flaky", "3"), .succeed(["ok": true])]])
+        let clock = ManualClock()
+        let outcome = await Interpreter(invoker: invoker, clock: clock).run(definition, input: [:])
+        #expect(outcome.status == .succeeded)
+        #expect(outcome.output == ["ok": true])
+        // 2, 2×3, 2×9 capped at 10.
+        #expect(clock.sleeps == [2, 6, 10])
+        #expect(invoker.requests.map(\.attempt) == [0, 1, 2, 3])
+        #expect(invoker.requests.last?.context["State"]?["RetryCount"] == 3)
+        #expect(outcome.events.map(\.type).filter { $0.hasPrefix("Lambda") }.count == 12)
+    }
+
+    @Test func catchPlacesTheErrorOutputAtResultPath() async throws {
+        let definition = try machine("""
+            {"StartAt": "T", "States": {
+              "T": {"Type": "Task", "Resource": "\(lambda)", "Catch": [{"ErrorEquals": ["States.TaskFailed"], "ResultPath": "$.error", "Next": "Handled"}], "End": true},
+              "Handled": {"Type": "Pass", "End": true}}}
+            """)
+        let invoker = ScriptedInvoker([lambda: [.fail("Boom", "it broke")]])
+        let outcome = await Interpreter(invoker: invoker, clock: ManualClock()).run(definition, input: ["id": 7])
+        #expect(outcome.status == .succeeded)
+        #expect(outcome.output == ["id": 7, "error": ["Error": "Boom", "Cause": "it broke"]])
+        #expect(outcome.events.map(\.type) == [
+            "ExecutionStarted", "TaskStateEntered", "LambdaFunctionScheduled", "LambdaFunctionStarted", "LambdaFunctionFailed",
+            "TaskStateExited", "PassStateEntered", "PassStateExited", "ExecutionSucceeded",
+        ])
+    }
+
+    @Test func timeoutIsNotATaskFailureAndIsNotCaughtByTaskFailed() async throws {
+        let definition = try machine("""
+            {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "TimeoutSeconds": 5,
+              "Catch": [{"ErrorEquals": ["States.TaskFailed"], "Next": "Caught"}], "End": true},
+              "Caught": {"Type": "Succeed"}}}
+            """)
+        let clock = ManualClock()
+        let invoker = ScriptedInvoker(["arn:aws:states:::sqs:sendMessage": [.hang]])
+        async let outcome = Interpreter(invoker: invoker, clock: clock).run(definition, input: [:])
+        // Let the task start, then move time past its timeout.
+        while invoker.requests.isEmpty { await Task.yield() }
+        clock.advance(by: 6)
+        let result = await outcome
+        #expect(result.status == .failed)
+        #expect(result.error == "States.Timeout")
+        #expect(result.cause == "")
+        #expect(result.events.map(\.type).contains("TaskTimedOut"))
+    }
+
+    @Test func runtimeErrorsAreNeverCaught() async throws {
+        let definition = try machine("""
+            {"StartAt": "P", "States": {"P": {"Type": "Pass", "OutputPath": "$.missing",
+              "End": true}}}
+            """)
+        let outcome = await Interpreter(clock: ManualClock()).run(definition, input: ["a": 1])
+        #expect(outcome.error == "States.Runtime")
+        #expect(outcome.cause == "An error occurred while executing the state 'P' (entered at the event id #2). Invalid path '$.missing' : No results for path: $['missing']")
+    }
+
+    @Test func parallelPropagatesTheBranchErrorAndMapPassesItems() async throws {
+        let definition = try machine("""
+            {"StartAt": "Each", "States": {
+              "Each": {"Type": "Map", "ItemsPath": "$.xs", "MaxConcurrency": 2, "ItemSelector": {"v.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index"},
+                "ItemProcessor": {"StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": "\(lambda)", "End": true}}}, "ResultPath": "$.out", "Next": "Both"},
+              "Both": {"Type": "Parallel", "Branches": [
+                {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": 1, "End": true}}},
+                {"StartAt": "B", "States": {"B": {"Type": "Fail", "Error": "BranchBroke", "Cause": "b"}}}], "End": true}}}
+            """)
+        let outcome = await Interpreter(invoker: ScriptedInvoker([:]), clock: ManualClock()).run(definition, input: ["xs": ["a", "b", "c"]])
+        #expect(outcome.status == .failed)
+        #expect(outcome.error == "BranchBroke")
+        let mapExit = outcome.events.first { $0.type == "MapStateExited" }
+        let output = try JSONValue(parsing: mapExit?.details?["output"]?.stringValue ?? "")
+        #expect(output["out"] == [["v": "a", "i": 0], ["v": "b", "i": 1], ["v": "c", "i": 2]])
+    }
+
+    @Test func variablesAreReadAsOfStateEntry() async throws {
+        let definition = try machine("""
+            {"StartAt": "Set", "States": {
+              "Set": {"Type": "Pass", "Assign": {"a": 1, "b": 2}, "Next": "Swap"},
+              "Swap": {"Type": "Pass", "Assign": {"a.$": "$b", "b.$": "$a"}, "Next": "Show"},
+              "Show": {"Type": "Pass", "Parameters": {"a.$": "$a", "b.$": "$b"}, "End": true}}}
+            """)
+        let outcome = await Interpreter(clock: ManualClock()).run(definition, input: [:])
+        #expect(outcome.output == ["a": 2, "b": 1])
+    }
+
+    @Test func waitUsesTheClock() async throws {
+        let definition = try machine(#"{"StartAt": "W", "States": {"W": {"Type": "Wait", "SecondsPath": "$.s", "End": true}}}"#)
+        let clock = ManualClock()
+        let outcome = await Interpreter(clock: clock).run(definition, input: ["s": 3600])
+        #expect(outcome.status == .succeeded)
+        #expect(clock.sleeps == [3600])
+    }
+
+    @Test func oversizedResultIsDataLimitExceeded() async throws {
+        let definition = try machine(#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"big.$": "$.s"}, "End": true}}}"#)
+        let outcome = await Interpreter(clock: ManualClock()).run(definition, input: ["s": .string(String(repeating: "x", count: 262_144))])
+        #expect(outcome.error == "States.DataLimitExceeded")
+        #expect(outcome.cause == "The state/task 'P' returned a result with a size exceeding the maximum number of bytes service limit.")
+    }
+}
