@@ -162,3 +162,25 @@ struct StatesmanProcess {
         #expect(input.status == 2)
     }
 }
+
+@Suite struct ExampleWorkflowTests {
+    /// The README's main job runs this example; its result is pinned here.
+    @Test func orderTotalsExample() throws {
+        let root = StatesmanProcess.examples.deletingLastPathComponent()
+        let machine = root.appendingPathComponent("orders/order-totals.asl.json").path
+        let input = root.appendingPathComponent("eval/order.json").path
+        #expect(try StatesmanProcess.run(["validate", machine]).status == 0)
+        let result = try StatesmanProcess.run(["run", machine, "--input", "@" + input, "--json"])
+        #expect(result.status == 0)
+        #expect(result.json?["output"] == [
+            "route": "large",
+            "summary": [
+                "orderId": "ord-1042", "customer": "Zoë Müller", "lineCount": 3, "units": [2, 10, 1],
+                "labels": ["line 0: 2 x A-100", "line 1: 10 x B-200", "line 2: 1 x C-300"],
+                "expensive": ["A-100", "C-300"],
+                "checksum": "24b1d822f0b4b355baa2c906ccf9faff1249f92b7af74864e6965ea1cd5ebc44",
+            ],
+            "message": "order ord-1042 goes to the large-order desk",
+        ])
+    }
+}
