@@ -64,7 +64,7 @@ let package = Package(
 
         // Benchmarks (run through bench/run, never as timed tests).
         .executableTarget(
-            name: "statesman-bench", dependencies: ["JSONCore"], path: "bench/Sources/statesman-bench",
+            name: "statesman-bench", dependencies: ["JSONCore", "ASLModel", "Interpreter"], path: "bench/Sources/statesman-bench",
             swiftSettings: strict),
 
         .testTarget(

@@ -12,6 +12,8 @@ public struct ExecutionOptions: Sendable {
     public var account: String
     public var roleArn: String
     public var type: StateMachineType
+    /// The history limit: AWS's 25,000 events (benchmarks may lift it).
+    public var maximumEvents: Int = History.maximumEvents
 
     public init(
         name: String = UUID().uuidString.lowercased(), stateMachineName: String = "StateMachine", region: String = "us-east-1",
@@ -96,6 +98,27 @@ struct ExecutionRun: Sendable {
     let options: ExecutionOptions
     let input: JSONValue
     let startTime: Date
+    /// The parts of the context object that stay the same for the whole execution.
+    let baseContext: JSONObject
+
+    init(interpreter: Interpreter, history: History, options: ExecutionOptions, input: JSONValue, startTime: Date) {
+        self.interpreter = interpreter
+        self.history = history
+        self.options = options
+        self.input = input
+        self.startTime = startTime
+        var execution = JSONObject()
+        execution["Id"] = .string(options.executionArn)
+        execution["Input"] = input
+        execution["StartTime"] = .string(Timestamps.format(startTime))
+        execution["Name"] = .string(options.name)
+        execution["RoleArn"] = .string(options.roleArn)
+        execution["RedriveCount"] = 0
+        var context = JSONObject()
+        context["Execution"] = .object(execution)
+        context["StateMachine"] = ["Id": .string(options.stateMachineArn), "Name": .string(options.stateMachineName)]
+        baseContext = context
+    }
 
     var clock: any ExecutionClock { interpreter.clock }
 
@@ -113,28 +136,19 @@ struct ExecutionRun: Sendable {
             transitions += 1
             guard let next else { return value }
             name = next
-            if history.count >= History.maximumEvents {
-                throw ExecutionFailure(.runtime, cause: "The execution history reached the limit of \(History.maximumEvents) events.")
+            if history.count >= options.maximumEvents {
+                throw ExecutionFailure(.runtime, cause: "The execution history reached the limit of \(options.maximumEvents) events.")
             }
         }
     }
 
     /// The context object for a state entered at `entered`.
     func context(stateName: String, entered: Date, retryCount: Int?, frame: Frame) -> JSONValue {
-        var execution = JSONObject()
-        execution["Id"] = .string(options.executionArn)
-        execution["Input"] = input
-        execution["StartTime"] = .string(Timestamps.format(startTime))
-        execution["Name"] = .string(options.name)
-        execution["RoleArn"] = .string(options.roleArn)
-        execution["RedriveCount"] = 0
         var state = JSONObject()
         state["EnteredTime"] = .string(Timestamps.format(entered))
         state["Name"] = .string(stateName)
         if let retryCount { state["RetryCount"] = .int(Int64(retryCount)) }
-        var context = JSONObject()
-        context["Execution"] = .object(execution)
-        context["StateMachine"] = ["Id": .string(options.stateMachineArn), "Name": .string(options.stateMachineName)]
+        var context = baseContext
         context["State"] = .object(state)
         if let item = frame.mapItem { context["Map"] = ["Item": item] }
         return .object(context)

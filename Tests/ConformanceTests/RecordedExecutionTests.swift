@@ -21,7 +21,7 @@ import Testing
             return
         }
         var counts: [String: (passed: Int, total: Int)] = [:]
-        var eventsMatched = 0, eventsCompared = 0
+        var eventsMatched = 0, eventsCompared = 0, eventsSameMultiset = 0
         var failures: [String] = []
         for (_, testCase) in files where Self.applies(testCase) {
             let id = testCase["id"]?.stringValue ?? "?"
@@ -63,7 +63,11 @@ import Testing
             }
             if let events = testCase["events"]?.arrayValue, !events.isEmpty {
                 eventsCompared += 1
-                if events.compactMap(\.stringValue) == outcome.events.map(\.type) { eventsMatched += 1 } else if problemsFound.isEmpty {
+                let expectedTypes = events.compactMap(\.stringValue), actualTypes = outcome.events.map(\.type)
+                // Events of concurrent branches and iterations may interleave differently from
+                // run to run (and did on AWS): the ratchet counts sequences with the same events.
+                if expectedTypes.sorted() == actualTypes.sorted() { eventsSameMultiset += 1 }
+                if expectedTypes == actualTypes { eventsMatched += 1 } else if problemsFound.isEmpty {
                     failures.append("(events) \(category) \(id): \(outcome.events.map(\.type)) vs AWS \(events.compactMap(\.stringValue))")
                 }
             }
@@ -72,9 +76,9 @@ import Testing
         for (category, count) in counts.sorted(by: { $0.key < $1.key }) {
             print("aws-recorded \(category): \(count.passed) passed, \(count.total - count.passed) failed")
         }
-        print("aws-recorded: \(passed) passed, \(total - passed) failed (event sequences: \(eventsMatched) of \(eventsCompared) match)")
+        print("aws-recorded: \(passed) passed, \(total - passed) failed (event sequences: \(eventsMatched) of \(eventsCompared) identical, \(eventsSameMultiset) with the same events)")
         for failure in failures.sorted() { print("  " + failure) }
         #expect(passed >= ConformanceData.ratchet("aws-recorded"))
-        #expect(eventsMatched >= ConformanceData.ratchet("aws-recorded-events"))
+        #expect(eventsSameMultiset >= ConformanceData.ratchet("aws-recorded-events"))
     }
 }

@@ -1,10 +1,17 @@
 // Statesman's benchmarks, each side by side with its baselines in one run.
 // Run through bench/run (release build); never as a timed test.
+//   statesman-bench json [--mb N] [--repeat N]
+//   statesman-bench interpreter [--data DIR] [--repeat N]
 import Foundation
 import JSONCore
 
-let arguments = CommandLine.arguments.dropFirst()
-let megabytes = arguments.firstIndex(of: "--mb").flatMap { Int(arguments[$0 + 1]) } ?? 50
-let repeats = arguments.firstIndex(of: "--repeat").flatMap { Int(arguments[$0 + 1]) } ?? 3
+let arguments = Array(CommandLine.arguments.dropFirst())
+func option(_ name: String) -> String? { arguments.firstIndex(of: name).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil } }
+let repeats = option("--repeat").flatMap(Int.init) ?? 3
 
-JSONBenchmark(targetBytes: megabytes * 1_000_000, repeats: repeats).run()
+switch arguments.first {
+case "interpreter":
+    await InterpreterBenchmark(directory: option("--data") ?? "bench/data", repeats: repeats).run()
+default:
+    JSONBenchmark(targetBytes: (option("--mb").flatMap(Int.init) ?? 50) * 1_000_000, repeats: repeats).run()
+}
