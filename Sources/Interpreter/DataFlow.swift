@@ -9,8 +9,11 @@ import PayloadTemplates
 struct DataFlow {
     let state: State
     let enteredEventId: Int
-    let context: JSONValue
+    /// The context object, built only when something reads it.
+    let lazyContext: LazyJSON
     let variables: JSONObject
+
+    var context: JSONValue { lazyContext.value }
 
     /// AWS's prefix for run-time errors of a state.
     func runtimeCause(_ detail: String) -> String {
@@ -22,7 +25,7 @@ struct DataFlow {
     }
 
     func scope(_ input: JSONValue) -> DataScope {
-        DataScope(input: input, context: context, variables: variables)
+        DataScope(input: input, context: lazyContext, variables: variables)
     }
 
     /// `InputPath`/`OutputPath`: absent keeps the value, `null` gives `{}`.

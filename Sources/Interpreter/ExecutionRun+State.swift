@@ -12,7 +12,7 @@ extension ExecutionRun {
         let entered = clock.now()
         let enteredId = history.record(
             "\(state.typeName)StateEntered", at: entered, detailsKey: "stateEnteredEventDetails",
-            details: ["name": .string(state.name), "input": .string(input.compactString), "inputDetails": ["truncated": false]])
+            details: ["name": .string(state.name)], payloads: [("input", input)])
         // Variables are read as of state entry.
         let variables = frame.variables.visible
         var retryCounts = [Int](repeating: 0, count: state.retry.count)
@@ -20,9 +20,10 @@ extension ExecutionRun {
         while true {
             let isTask: Bool
             if case .task = state.kind { isTask = true } else { isTask = false }
+            let retryCount = isTask ? attempt : nil
             let flow = DataFlow(
                 state: state, enteredEventId: enteredId,
-                context: context(stateName: state.name, entered: entered, retryCount: isTask ? attempt : nil, frame: frame),
+                lazyContext: LazyJSON { [self] in context(stateName: state.name, entered: entered, retryCount: retryCount, frame: frame) },
                 variables: variables)
             do {
                 let (output, next, assigned) = try await body(state, input: input, flow: flow, frame: frame, attempt: attempt)
@@ -31,7 +32,7 @@ extension ExecutionRun {
                 if case .fail = state.kind {} else {
                     history.record(
                         "\(state.typeName)StateExited", at: clock.now(), detailsKey: "stateExitedEventDetails",
-                        details: ["name": .string(state.name), "output": .string(output.compactString), "outputDetails": ["truncated": false]])
+                        details: ["name": .string(state.name)], payloads: [("output", output)])
                 }
                 return (output, next)
             } catch {
@@ -57,7 +58,7 @@ extension ExecutionRun {
                     if let assigned = try flow.assignments(catcher.assign, input: failure.errorOutput) { frame.variables.assign(assigned) }
                     history.record(
                         "\(state.typeName)StateExited", at: clock.now(), detailsKey: "stateExitedEventDetails",
-                        details: ["name": .string(state.name), "output": .string(output.compactString), "outputDetails": ["truncated": false]])
+                        details: ["name": .string(state.name)], payloads: [("output", output)])
                     return (output, catcher.next)
                 }
                 throw failure

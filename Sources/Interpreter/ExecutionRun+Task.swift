@@ -12,20 +12,21 @@ extension ExecutionRun {
         if isLambda {
             var details = JSONObject()
             details["resource"] = .string(task.resource)
-            details["input"] = .string(payload.compactString)
-            details["inputDetails"] = ["truncated": false]
             if let timeout { details["timeoutInSeconds"] = .int(Int64(timeout)) }
-            history.record("LambdaFunctionScheduled", at: clock.now(), detailsKey: "lambdaFunctionScheduledEventDetails", details: .object(details))
+            history.record(
+                "LambdaFunctionScheduled", at: clock.now(), detailsKey: "lambdaFunctionScheduledEventDetails", details: .object(details),
+                payloads: [("input", payload)])
             history.record("LambdaFunctionStarted", at: clock.now())
         } else {
             var details = JSONObject()
             details["resourceType"] = .string(service)
             details["resource"] = .string(action)
             details["region"] = .string(options.region)
-            details["parameters"] = .string(payload.compactString)
             if let timeout { details["timeoutInSeconds"] = .int(Int64(timeout)) }
             if let heartbeat { details["heartbeatInSeconds"] = .int(Int64(heartbeat)) }
-            history.record("TaskScheduled", at: clock.now(), detailsKey: "taskScheduledEventDetails", details: .object(details))
+            history.record(
+                "TaskScheduled", at: clock.now(), detailsKey: "taskScheduledEventDetails", details: .object(details),
+                payloads: [("parameters", payload)])
             history.record("TaskStarted", at: clock.now(), detailsKey: "taskStartedEventDetails", details: ["resourceType": .string(service), "resource": .string(action)])
         }
         let request = TaskRequest(
@@ -36,11 +37,11 @@ extension ExecutionRun {
             if isLambda {
                 history.record(
                     "LambdaFunctionSucceeded", at: clock.now(), detailsKey: "lambdaFunctionSucceededEventDetails",
-                    details: ["output": .string(result.compactString), "outputDetails": ["truncated": false]])
+                    details: [:], payloads: [("output", result)])
             } else {
                 history.record(
                     "TaskSucceeded", at: clock.now(), detailsKey: "taskSucceededEventDetails",
-                    details: ["resourceType": .string(service), "resource": .string(action), "output": .string(result.compactString), "outputDetails": ["truncated": false]])
+                    details: ["resourceType": .string(service), "resource": .string(action)], payloads: [("output", result)])
             }
             return result
         } catch {

@@ -10,6 +10,12 @@ public struct HistoryEvent: Sendable {
     /// The `...EventDetails` object (under its AWS key, e.g. `stateEnteredEventDetails`).
     public var detailsKey: String?
     public var details: JSONValue?
+    /// Payloads (`input`, `output`, `parameters`) kept as values; AWS shows them as JSON text,
+    /// made only when the event is rendered, so recording costs no serialisation.
+    public var payloads: [(key: String, value: JSONValue)] = []
+
+    /// The value of a payload field.
+    public func payload(_ key: String) -> JSONValue? { payloads.first { $0.key == key }?.value }
 
     /// The event as AWS's JSON.
     public var json: JSONValue {
@@ -18,7 +24,15 @@ public struct HistoryEvent: Sendable {
         object["type"] = .string(type)
         object["id"] = .int(Int64(id))
         object["previousEventId"] = .int(Int64(previousEventId))
-        if let detailsKey, let details { object[detailsKey] = details }
+        if let detailsKey {
+            var rendered = JSONObject()
+            for (key, value) in payloads {
+                rendered[key] = .string(value.compactString)
+                if key == "input" || key == "output" { rendered[key + "Details"] = ["truncated": false] }
+            }
+            for member in details?.objectValue?.members ?? [] { rendered[member.key] = member.value }
+            object[detailsKey] = .object(rendered)
+        }
         return .object(object)
     }
 }
@@ -36,10 +50,16 @@ public final class History: @unchecked Sendable {
     /// Appends an event and returns its id. `previous` is the id of the event this one
     /// follows in its branch (defaults to the last event recorded).
     @discardableResult
-    public func record(_ type: String, at time: Date, previous: Int? = nil, detailsKey: String? = nil, details: JSONValue? = nil) -> Int {
+    public func record(
+        _ type: String, at time: Date, previous: Int? = nil, detailsKey: String? = nil, details: JSONValue? = nil,
+        payloads: [(key: String, value: JSONValue)] = []
+    ) -> Int {
         lock.withLock {
             let id = events.count + 1
-            events.append(HistoryEvent(id: id, previousEventId: previous ?? (id - 1), timestamp: time, type: type, detailsKey: detailsKey, details: details))
+            events.append(
+                HistoryEvent(
+                    id: id, previousEventId: previous ?? (id - 1), timestamp: time, type: type, detailsKey: detailsKey, details: details,
+                    payloads: payloads))
             return id
         }
     }

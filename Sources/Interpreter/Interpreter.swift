@@ -68,12 +68,12 @@ public struct Interpreter: Sendable {
         let execution = ExecutionRun(interpreter: self, history: history, options: options, input: input, startTime: start)
         history.record(
             "ExecutionStarted", at: start, previous: 0, detailsKey: "executionStartedEventDetails",
-            details: ["input": .string(input.compactString), "inputDetails": ["truncated": false], "roleArn": .string(options.roleArn)])
+            details: ["roleArn": .string(options.roleArn)], payloads: [("input", input)])
         do {
             let output = try await execution.runScope(definition, input: input, frame: Frame(variables: VariableScope(parent: nil)))
             history.record(
                 "ExecutionSucceeded", at: clock.now(), detailsKey: "executionSucceededEventDetails",
-                details: ["output": .string(output.compactString), "outputDetails": ["truncated": false]])
+                details: [:], payloads: [("output", output)])
             return ExecutionOutcome(status: .succeeded, output: output, events: history.all)
         } catch {
             var details = JSONObject()

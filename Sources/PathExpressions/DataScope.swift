@@ -1,16 +1,52 @@
+import Foundation
 import JSONCore
 
 /// What a path in a state can see: the state's effective input (`$`), the context object
 /// (`$$`) and the workflow variables (`$name`).
 public struct DataScope: Sendable {
     public var input: JSONValue
-    public var context: JSONValue
     public var variables: JSONObject
+    private var contextSource: LazyJSON
+
+    /// The context object, built on first use when the scope was made with a builder.
+    public var context: JSONValue {
+        get { contextSource.value }
+        set { contextSource = LazyJSON(value: newValue) }
+    }
 
     public init(input: JSONValue, context: JSONValue = .object(JSONObject()), variables: JSONObject = JSONObject()) {
         self.input = input
-        self.context = context
+        self.contextSource = LazyJSON(value: context)
         self.variables = variables
+    }
+
+    /// A scope whose context object is built only if a path reads it.
+    public init(input: JSONValue, context: LazyJSON, variables: JSONObject = JSONObject()) {
+        self.input = input
+        self.contextSource = context
+        self.variables = variables
+    }
+}
+
+/// A JSON value computed once, on first use, by any thread.
+///
+/// `@unchecked Sendable`: `cached` and `build` are only touched under `lock`.
+public final class LazyJSON: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cached: JSONValue?
+    private var build: (@Sendable () -> JSONValue)?
+
+    public init(_ build: @escaping @Sendable () -> JSONValue) { self.build = build }
+    public init(value: JSONValue) { cached = value }
+
+    public var value: JSONValue {
+        lock.withLock {
+            if let cached { return cached }
+            let built = build?() ?? .null
+            cached = built
+            build = nil
+            return built
+        }
     }
 }
 

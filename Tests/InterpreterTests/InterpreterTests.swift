@@ -128,7 +128,7 @@ let lambda = "arn:aws:lambda:us-east-1:111111111111:function:work"
         #expect(outcome.status == .failed)
         #expect(outcome.error == "BranchBroke")
         let mapExit = outcome.events.first { $0.type == "MapStateExited" }
-        let output = try JSONValue(parsing: mapExit?.details?["output"]?.stringValue ?? "")
+        let output = try #require(mapExit?.payload("output"))
         #expect(output["out"] == [["v": "a", "i": 0], ["v": "b", "i": 1], ["v": "c", "i": 2]])
     }
 
