@@ -76,7 +76,7 @@ extension DefinitionDecoder {
         fields.rejectUnknown(allowed, "a \(type) state" + (language == .jsonata ? " using JSONata" : ""), &d)
         if language == .jsonata { checkJSONataStrings(value, at: path) }
 
-        var state = State(
+        let state = State(
             name: name, path: path, comment: fields.string("Comment", &d), queryLanguage: language,
             transition: transition(fields, type: type), kind: .succeed)
         if language == .jsonPath {

@@ -11,16 +11,16 @@ public enum QueryLanguage: String, Sendable {
 /// A decoded state machine definition (or a Parallel branch, or a Map's item processor: the
 /// same `StartAt` + `States` shape).
 public struct StateMachineDefinition: Sendable {
-    public var comment: String?
+    public internal(set) var comment: String?
     public var startAt: String
     /// The states in definition order.
     public var stateNames: [String]
     public var states: [String: State]
     public var timeoutSeconds: Int?
     public var version: String?
-    public var queryLanguage: QueryLanguage
+    public internal(set) var queryLanguage: QueryLanguage
     /// The JSON Pointer of this machine or branch in the definition.
-    public var path: String
+    public internal(set) var path: String
 }
 
 /// Where a state goes next.
@@ -50,25 +50,38 @@ public enum ResultPathSpec: Sendable {
 }
 
 /// One state of a definition.
-public struct State: Sendable {
-    public var name: String
-    public var path: String
-    public var comment: String?
-    public var queryLanguage: QueryLanguage
-    public var transition: Transition
-    public var inputPath: OptionalPath = .whole
-    public var outputPath: OptionalPath = .whole
-    public var parameters: PayloadTemplate?
-    public var resultSelector: PayloadTemplate?
-    public var resultPath: ResultPathSpec = .whole
+///
+/// A class so that running a state does not copy its many fields on every visit.
+/// `@unchecked Sendable`: the decoder sets the fields while building the definition, and
+/// nothing changes them once `DefinitionDecoder` has returned it.
+public final class State: @unchecked Sendable {
+    public init(name: String, path: String, comment: String?, queryLanguage: QueryLanguage, transition: Transition, kind: Kind) {
+        self.name = name
+        self.path = path
+        self.comment = comment
+        self.queryLanguage = queryLanguage
+        self.transition = transition
+        self.kind = kind
+    }
+
+    public internal(set) var name: String
+    public internal(set) var path: String
+    public internal(set) var comment: String?
+    public internal(set) var queryLanguage: QueryLanguage
+    public internal(set) var transition: Transition
+    public internal(set) var inputPath: OptionalPath = .whole
+    public internal(set) var outputPath: OptionalPath = .whole
+    public internal(set) var parameters: PayloadTemplate?
+    public internal(set) var resultSelector: PayloadTemplate?
+    public internal(set) var resultPath: ResultPathSpec = .whole
     /// JSONPath `Assign` (a payload template) or JSONata `Assign` (kept raw).
-    public var assign: JSONValue?
+    public internal(set) var assign: JSONValue?
     /// JSONata `Arguments` and `Output`, kept raw until the JSONata evaluator exists.
-    public var arguments: JSONValue?
-    public var output: JSONValue?
-    public var retry: [Retrier] = []
-    public var catchers: [Catcher] = []
-    public var kind: Kind
+    public internal(set) var arguments: JSONValue?
+    public internal(set) var output: JSONValue?
+    public internal(set) var retry: [Retrier] = []
+    public internal(set) var catchers: [Catcher] = []
+    public internal(set) var kind: Kind
 
     public enum Kind: Sendable {
         case pass(result: JSONValue?)

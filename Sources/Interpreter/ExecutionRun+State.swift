@@ -38,7 +38,7 @@ extension ExecutionRun {
             } catch {
                 let failure = error
                 // States.Runtime and States.DataLimitExceeded end the execution: no Retry, no Catch.
-                if failure.error == .runtime || failure.error == .dataLimitExceeded { throw failure }
+                if failure.error == .runtime || failure.error == .dataLimitExceeded || failure.error == Self.executionTimedOut { throw failure }
                 if let index = state.retry.firstIndex(where: { Self.matches($0.errorEquals, failure.error) }) {
                     let retrier = state.retry[index]
                     if retryCounts[index] < retrier.maxAttempts {
@@ -132,6 +132,7 @@ extension ExecutionRun {
             let effective = try flow.apply(state.inputPath, to: input)
             let seconds = try waitSeconds(wait, flow: flow, input: effective)
             await clock.sleep(seconds: seconds)
+            if clock.now() >= deadline { throw ExecutionFailure(Self.executionTimedOut) }
             let assigned = try flow.assignments(state.assign, input: effective)
             return (try flow.apply(state.outputPath, to: effective), next, assigned)
 

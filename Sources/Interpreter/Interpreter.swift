@@ -65,12 +65,41 @@ public struct Interpreter: Sendable {
     public func run(_ definition: StateMachineDefinition, input: JSONValue, options: ExecutionOptions = ExecutionOptions()) async -> ExecutionOutcome {
         let history = History()
         let start = clock.now()
-        let execution = ExecutionRun(interpreter: self, history: history, options: options, input: input, startTime: start)
         history.record(
             "ExecutionStarted", at: start, previous: 0, detailsKey: "executionStartedEventDetails",
             details: ["roleArn": .string(options.roleArn)], payloads: [("input", input)])
+        // The execution races its deadline: TimeoutSeconds, or AWS's maximum duration (a year
+        // for Standard, five minutes for Express).
+        let limit = Double(definition.timeoutSeconds ?? (options.type == .express ? 300 : 31_536_000))
+        let clock = self.clock
+        let execution = ExecutionRun(
+            interpreter: self, history: history, options: options, input: input, startTime: start, deadline: start.addingTimeInterval(limit))
+        let finished: Result<JSONValue, ExecutionFailure>? = await withTaskGroup(of: Result<JSONValue, ExecutionFailure>?.self) { group in
+            group.addTask {
+                do throws(ExecutionFailure) {
+                    return .success(try await execution.runScope(definition, input: input, frame: Frame(variables: VariableScope(parent: nil))))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            group.addTask {
+                await clock.deadline(seconds: limit)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        let timedOut: Bool
+        if case .failure(let failure)? = finished, failure.error == ExecutionRun.executionTimedOut { timedOut = true } else { timedOut = finished == nil }
+        guard let finished, !timedOut else {
+            history.record(
+                "ExecutionTimedOut", at: clock.now(), detailsKey: "executionTimedOutEventDetails",
+                details: ["error": .string(ErrorName.timeout.rawValue)])
+            return ExecutionOutcome(status: .timedOut, error: ErrorName.timeout.rawValue, events: history.all)
+        }
         do {
-            let output = try await execution.runScope(definition, input: input, frame: Frame(variables: VariableScope(parent: nil)))
+            let output = try finished.get()
             history.record(
                 "ExecutionSucceeded", at: clock.now(), detailsKey: "executionSucceededEventDetails",
                 details: [:], payloads: [("output", output)])
@@ -98,15 +127,21 @@ struct ExecutionRun: Sendable {
     let options: ExecutionOptions
     let input: JSONValue
     let startTime: Date
+    /// When the execution times out (TimeoutSeconds, or AWS's maximum duration).
+    let deadline: Date
     /// The parts of the context object that stay the same for the whole execution.
     let baseContext: JSONObject
 
-    init(interpreter: Interpreter, history: History, options: ExecutionOptions, input: JSONValue, startTime: Date) {
+    /// Ends an execution that ran past its deadline; never matched by Retry or Catch.
+    static let executionTimedOut = ErrorName("Statesman.ExecutionTimedOut")
+
+    init(interpreter: Interpreter, history: History, options: ExecutionOptions, input: JSONValue, startTime: Date, deadline: Date = .distantFuture) {
         self.interpreter = interpreter
         self.history = history
         self.options = options
         self.input = input
         self.startTime = startTime
+        self.deadline = deadline
         var execution = JSONObject()
         execution["Id"] = .string(options.executionArn)
         execution["Input"] = input
@@ -128,6 +163,9 @@ struct ExecutionRun: Sendable {
         var value = input
         var transitions = 0
         while true {
+            // A cancelled scope (the execution timed out, a sibling branch failed) stops here.
+            if Task.isCancelled { throw ExecutionFailure(.runtime, cause: "The execution was stopped") }
+            if clock.now() >= deadline { throw ExecutionFailure(Self.executionTimedOut) }
             guard let state = machine.states[name] else {
                 throw ExecutionFailure(.runtime, cause: "The state \(name) does not exist")
             }

@@ -158,3 +158,14 @@ let lambda = "arn:aws:lambda:us-east-1:111111111111:function:work"
         #expect(outcome.cause == "The state/task 'P' returned a result with a size exceeding the maximum number of bytes service limit.")
     }
 }
+
+@Suite struct ExecutionTimeoutTests {
+    @Test func executionTimeoutSecondsEndsTheRunAsTimedOut() async throws {
+        let definition = try machine(#"{"StartAt": "W", "TimeoutSeconds": 10, "States": {"W": {"Type": "Wait", "Seconds": 60, "Next": "P"}, "P": {"Type": "Pass", "End": true}}}"#)
+        let outcome = await Interpreter(clock: ManualClock()).run(definition, input: [:])
+        #expect(outcome.status == .timedOut)
+        #expect(outcome.error == "States.Timeout")
+        #expect(outcome.events.last?.type == "ExecutionTimedOut")
+        #expect(!outcome.events.map(\.type).contains("PassStateEntered"))
+    }
+}
