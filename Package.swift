@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // L0: expressions and the JSON core.
@@ -43,7 +44,10 @@ let package = Package(
         // L1: the ASL model, decoder and validator.
         .target(
             name: "ASLModel",
-            dependencies: ["JSONCore", "ASLErrors", "PathExpressions", "IntrinsicFunctions", "PayloadTemplates"],
+            dependencies: [
+                "JSONCore", "ASLErrors", "PathExpressions", "IntrinsicFunctions", "PayloadTemplates",
+                .product(name: "Yams", package: "Yams"),
+            ],
             swiftSettings: strict),
 
         // L2: the interpreter.

@@ -18,14 +18,24 @@ public struct DefinitionDecoder {
     /// AWS's limit on state machine and state names.
     static let maximumNameLength = 80
 
-    /// Decodes definition text (JSON). The model is `nil` when the text is not JSON or the
-    /// definition is too broken to build one; the diagnostics list every problem found.
+    /// Decodes definition text: JSON, or YAML when it does not start like JSON. The model is
+    /// `nil` when the text does not parse or the definition is too broken to build one; the
+    /// diagnostics list every problem found.
     public static func decode(text: String, type: StateMachineType = .standard) -> (definition: StateMachineDefinition?, diagnostics: [Diagnostic]) {
         let parsed: (value: JSONValue, duplicates: [JSONDuplicateKey])
-        do {
-            parsed = try JSONParser.parseReportingDuplicateKeys(text)
-        } catch {
-            return (nil, [Diagnostic(path: "/", message: "The definition is not valid JSON: \(error)")])
+        let looksLikeJSON = text.first { !$0.isWhitespace }.map { $0 == "{" || $0 == "[" || $0 == "\"" } ?? true
+        if looksLikeJSON {
+            do {
+                parsed = try JSONParser.parseReportingDuplicateKeys(text)
+            } catch {
+                return (nil, [Diagnostic(path: "/", message: "The definition is not valid JSON: \(error)")])
+            }
+        } else {
+            do {
+                parsed = (try YAMLDefinition.parse(text), [])
+            } catch {
+                return (nil, [Diagnostic(path: "/", message: error.message)])
+            }
         }
         var decoder = DefinitionDecoder(type: type)
         for duplicate in parsed.duplicates {

@@ -96,3 +96,34 @@ func diagnostics(_ text: String, type: StateMachineType = .standard) -> [String]
         #expect(diagnostics(#"{"StartAt": "W", "States": {"W": {"Type": "Wait", "Timestamp": "\#(timestamp)", "End": true}}}"#).isEmpty)
     }
 }
+
+@Suite struct YAMLDefinitionTests {
+    @Test func readsYAMLKeepingOrderAndTypes() throws {
+        let yaml = """
+            Comment: from YAML
+            StartAt: First
+            States:
+              First:
+                Type: Pass
+                Result: {count: 3, ratio: 0.5, on: true, none: null, text: "007"}
+                Next: Second
+              Second:
+                Type: Succeed
+            """
+        let (definition, problems) = DefinitionDecoder.decode(text: yaml)
+        #expect(problems.isEmpty, "\(problems)")
+        let machine = try #require(definition)
+        #expect(machine.stateNames == ["First", "Second"])
+        guard case .pass(let result?) = machine.states["First"]?.kind else {
+            Issue.record("no Result")
+            return
+        }
+        #expect(result.compactString == #"{"count":3,"ratio":0.5,"on":true,"none":null,"text":"007"}"#)
+    }
+
+    @Test func badYAMLIsOneClearProblem() {
+        let problems = DefinitionDecoder.decode(text: "StartAt: [unclosed").diagnostics
+        #expect(problems.count == 1)
+        #expect(problems.first?.message.hasPrefix("The definition is neither valid JSON nor valid YAML") == true)
+    }
+}

@@ -147,7 +147,7 @@ struct StatesmanProcess {
 
     @Test func badDefinitionsAndInputExitTwo() throws {
         let invalid = try Self.write(#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "A"}}}"#)
-        let notJSON = try Self.write("StartAt: A")
+        let notJSON = try Self.write("{\"StartAt\": ")
         defer {
             try? FileManager.default.removeItem(at: invalid)
             try? FileManager.default.removeItem(at: notJSON)
@@ -157,7 +157,7 @@ struct StatesmanProcess {
         #expect(cycle.stderr.contains("No terminal state"))
         let text = try StatesmanProcess.run(["run", notJSON.path])
         #expect(text.status == 2)
-        #expect(text.stderr.contains("The definition is not valid JSON: 1:1:"))
+        #expect(text.stderr.contains("The definition is not valid JSON: 1:13:"))
         let input = try StatesmanProcess.run(["run", invalid.path, "--input", "{oops"])
         #expect(input.status == 2)
     }
