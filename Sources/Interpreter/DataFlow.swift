@@ -66,6 +66,17 @@ struct DataFlow {
         }
     }
 
+    /// The second half of the data flow for a state with a result (Task, Parallel, Map):
+    /// `ResultSelector`, the size limit, `Assign` (reading the selected result), `ResultPath`
+    /// into the original input, then `OutputPath`.
+    func finish(_ result: JSONValue, input: JSONValue) throws(ExecutionFailure) -> (output: JSONValue, assigned: JSONObject?) {
+        var result = result
+        if let selector = state.resultSelector { result = try evaluate(selector, input: result, pathFailure: .runtime) }
+        try checkSize(result)
+        let assigned = try assignments(state.assign, input: result)
+        return (try apply(state.outputPath, to: try place(result, into: input, state.resultPath)), assigned)
+    }
+
     /// The 256 KiB limit on what a state passes on.
     func checkSize(_ value: JSONValue) throws(ExecutionFailure) {
         if value.encodedByteCount > Interpreter.payloadLimit {

@@ -108,11 +108,8 @@ extension ExecutionRun {
             if let parameters = state.parameters { payload = try flow.evaluate(parameters, input: effective, pathFailure: .parameterPathFailure) }
             let timeout = try flow.integer(task.timeoutSeconds, field: "TimeoutSeconds", input: effective)
             let heartbeat = try flow.integer(task.heartbeatSeconds, field: "HeartbeatSeconds", input: effective)
-            var result = try await invokeTask(state, task, payload: payload, flow: flow, attempt: attempt, timeout: timeout, heartbeat: heartbeat)
-            if let selector = state.resultSelector { result = try flow.evaluate(selector, input: result, pathFailure: .runtime) }
-            try flow.checkSize(result)
-            let assigned = try flow.assignments(state.assign, input: result)
-            let output = try flow.apply(state.outputPath, to: try flow.place(result, into: input, state.resultPath))
+            let result = try await invokeTask(state, task, payload: payload, flow: flow, attempt: attempt, timeout: timeout, heartbeat: heartbeat)
+            let (output, assigned) = try flow.finish(result, input: input)
             return (output, next, assigned)
 
         case .choice(let choice):
@@ -150,21 +147,14 @@ extension ExecutionRun {
             var branchInput = effective
             if let parameters = state.parameters { branchInput = try flow.evaluate(parameters, input: effective, pathFailure: .parameterPathFailure) }
             history.record("ParallelStateStarted", at: clock.now())
-            var result: JSONValue
-            result = .array(try await runBranches(branches, input: branchInput, frame: frame))
-            if let selector = state.resultSelector { result = try flow.evaluate(selector, input: result, pathFailure: .runtime) }
-            try flow.checkSize(result)
-            let assigned = try flow.assignments(state.assign, input: result)
-            let output = try flow.apply(state.outputPath, to: try flow.place(result, into: input, state.resultPath))
+            let result = JSONValue.array(try await runBranches(branches, input: branchInput, frame: frame))
+            let (output, assigned) = try flow.finish(result, input: input)
             return (output, next, assigned)
 
         case .map(let map):
             let effective = try flow.apply(state.inputPath, to: input)
-            var result = try await runMap(state, map, input: effective, flow: flow, frame: frame)
-            if let selector = state.resultSelector { result = try flow.evaluate(selector, input: result, pathFailure: .runtime) }
-            try flow.checkSize(result)
-            let assigned = try flow.assignments(state.assign, input: result)
-            let output = try flow.apply(state.outputPath, to: try flow.place(result, into: input, state.resultPath))
+            let result = try await runMap(state, map, input: effective, flow: flow, frame: frame)
+            let (output, assigned) = try flow.finish(result, input: input)
             return (output, next, assigned)
         }
     }
