@@ -5,6 +5,9 @@ import PathExpressions
 import PayloadTemplates
 
 extension ExecutionRun {
+    static let inlineConcurrency = 40
+    static let distributedConcurrency = 10_000
+
     /// Runs a Map state over its items: inline (iterations recorded in this history) or
     /// distributed (a Map Run whose child executions keep their own histories), bounded by
     /// `MaxConcurrency` (0: no bound).
@@ -113,29 +116,30 @@ extension ExecutionRun {
     /// variable scope. Inline iterations record their events; distributed ones (child
     /// executions) do not appear in this history.
     func runIterations(_ state: State, _ map: MapState, inputs: [JSONValue], limit: Int, frame: Frame) async -> [Result<JSONValue, ExecutionFailure>] {
-        let width = limit > 0 ? limit : max(inputs.count, 1)
+        // MaxConcurrency 0 means "as many as possible": AWS runs at most 40 inline iterations
+        // at once, and a Distributed Map at most 10,000 child executions.
+        let width = limit > 0 ? limit : (map.isDistributed ? Self.distributedConcurrency : Self.inlineConcurrency)
         return await withTaskGroup(of: (Int, Result<JSONValue, ExecutionFailure>).self) { group in
             var results = [Result<JSONValue, ExecutionFailure>?](repeating: nil, count: inputs.count)
             var nextIndex = 0
             var stop = false
             func start(_ index: Int) {
                 group.addTask {
-                    let detail: JSONValue = ["name": .string(state.name), "index": .int(Int64(index))]
                     let child = map.isDistributed ? ExecutionRun(interpreter: interpreter, history: History(), options: options, input: inputs[index], startTime: clock.now()) : self
                     if !map.isDistributed {
-                        history.record("MapIterationStarted", at: clock.now(), detailsKey: "mapIterationStartedEventDetails", details: detail)
+                        history.record("MapIterationStarted", at: clock.now(), detailsKey: "mapIterationStartedEventDetails", stateName: state.name, iterationIndex: index)
                     }
                     // A distributed child cannot see the parent's variables.
                     let variables = map.isDistributed ? VariableScope(parent: nil) : VariableScope(parent: frame.variables)
                     do throws(ExecutionFailure) {
                         let output = try await child.runScope(map.processor, input: inputs[index], frame: Frame(variables: variables))
                         if !map.isDistributed {
-                            history.record("MapIterationSucceeded", at: clock.now(), detailsKey: "mapIterationSucceededEventDetails", details: detail)
+                            history.record("MapIterationSucceeded", at: clock.now(), detailsKey: "mapIterationSucceededEventDetails", stateName: state.name, iterationIndex: index)
                         }
                         return (index, .success(output))
                     } catch {
                         if !map.isDistributed {
-                            history.record("MapIterationFailed", at: clock.now(), detailsKey: "mapIterationFailedEventDetails", details: detail)
+                            history.record("MapIterationFailed", at: clock.now(), detailsKey: "mapIterationFailedEventDetails", stateName: state.name, iterationIndex: index)
                         }
                         return (index, .failure(error))
                     }

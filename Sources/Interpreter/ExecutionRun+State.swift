@@ -12,7 +12,7 @@ extension ExecutionRun {
         let entered = clock.now()
         let enteredId = history.record(
             "\(state.typeName)StateEntered", at: entered, detailsKey: "stateEnteredEventDetails",
-            details: ["name": .string(state.name)], payloads: [("input", input)])
+            payloads: [("input", input)], stateName: state.name)
         // Variables are read as of state entry.
         let variables = frame.variables.visible
         var retryCounts = [Int](repeating: 0, count: state.retry.count)
@@ -32,7 +32,7 @@ extension ExecutionRun {
                 if case .fail = state.kind {} else {
                     history.record(
                         "\(state.typeName)StateExited", at: clock.now(), detailsKey: "stateExitedEventDetails",
-                        details: ["name": .string(state.name)], payloads: [("output", output)])
+                        payloads: [("output", output)], stateName: state.name)
                 }
                 return (output, next)
             } catch {
@@ -58,7 +58,7 @@ extension ExecutionRun {
                     if let assigned = try flow.assignments(catcher.assign, input: failure.errorOutput) { frame.variables.assign(assigned) }
                     history.record(
                         "\(state.typeName)StateExited", at: clock.now(), detailsKey: "stateExitedEventDetails",
-                        details: ["name": .string(state.name)], payloads: [("output", output)])
+                        payloads: [("output", output)], stateName: state.name)
                     return (output, catcher.next)
                 }
                 throw failure

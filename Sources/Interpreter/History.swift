@@ -13,6 +13,10 @@ public struct HistoryEvent: Sendable {
     /// Payloads (`input`, `output`, `parameters`) kept as values; AWS shows them as JSON text,
     /// made only when the event is rendered, so recording costs no serialisation.
     public var payloads: [(key: String, value: JSONValue)] = []
+    /// The state (or Map state) the event is about, and the iteration index of a Map
+    /// iteration event: kept as they are and rendered into the details on demand.
+    public var stateName: String? = nil
+    public var iterationIndex: Int? = nil
 
     /// The value of a payload field.
     public func payload(_ key: String) -> JSONValue? { payloads.first { $0.key == key }?.value }
@@ -26,6 +30,8 @@ public struct HistoryEvent: Sendable {
         object["previousEventId"] = .int(Int64(previousEventId))
         if let detailsKey {
             var rendered = JSONObject()
+            if let stateName { rendered["name"] = .string(stateName) }
+            if let iterationIndex { rendered["index"] = .int(Int64(iterationIndex)) }
             for (key, value) in payloads {
                 rendered[key] = .string(value.compactString)
                 if key == "input" || key == "output" { rendered[key + "Details"] = ["truncated": false] }
@@ -52,14 +58,14 @@ public final class History: @unchecked Sendable {
     @discardableResult
     public func record(
         _ type: String, at time: Date, previous: Int? = nil, detailsKey: String? = nil, details: JSONValue? = nil,
-        payloads: [(key: String, value: JSONValue)] = []
+        payloads: [(key: String, value: JSONValue)] = [], stateName: String? = nil, iterationIndex: Int? = nil
     ) -> Int {
         lock.withLock {
             let id = events.count + 1
             events.append(
                 HistoryEvent(
                     id: id, previousEventId: previous ?? (id - 1), timestamp: time, type: type, detailsKey: detailsKey, details: details,
-                    payloads: payloads))
+                    payloads: payloads, stateName: stateName, iterationIndex: iterationIndex))
             return id
         }
     }

@@ -154,13 +154,11 @@ public struct JSONParser {
                     return value
                 }
                 let isObject = frames[top].isObject
-                // `consume`: the value moves onto the stack instead of being copied (it is
-                // assigned afresh before its next use).
                 if isObject {
-                    members.push(JSONObject.Member(key: frames[top].key, value: consume value))
+                    members.push(JSONObject.Member(key: frames[top].key, value: value))
                     memberHashes.push(frames[top].keyHash)
                 } else {
-                    elements.push(consume value)
+                    elements.push(value)
                 }
                 skipWhitespace()
                 guard pos < bytes.count else {

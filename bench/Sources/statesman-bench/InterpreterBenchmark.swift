@@ -9,10 +9,11 @@ import JSONCore
 struct InterpreterBenchmark {
     let directory: String
     let repeats: Int
+    var only: String? = nil
     static let workloads = ["pass-chain", "inline-map", "choice-loop"]
 
     func run() async {
-        for name in Self.workloads {
+        for name in Self.workloads where only == nil || only == name {
             let base = (directory as NSString).appendingPathComponent(name)
             guard let definitionText = try? String(contentsOfFile: base + ".asl.json", encoding: .utf8),
                 let inputText = try? String(contentsOfFile: base + ".input.json", encoding: .utf8),
@@ -25,7 +26,8 @@ struct InterpreterBenchmark {
             }
             var options = ExecutionOptions(name: "bench")
             options.maximumEvents = .max  // a 10,000-item inline Map records 40,000 events
-            let interpreter = Interpreter(clock: ManualClock())
+            // Real time, as `statesman run --wait-scale 0` (the workloads do not wait).
+            let interpreter = Interpreter(clock: SystemClock(scale: 0))
             var seconds: [Double] = []
             var status = ""
             for _ in 0..<repeats {

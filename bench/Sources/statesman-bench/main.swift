@@ -11,7 +11,7 @@ let repeats = option("--repeat").flatMap(Int.init) ?? 3
 
 switch arguments.first {
 case "interpreter":
-    await InterpreterBenchmark(directory: option("--data") ?? "bench/data", repeats: repeats).run()
+    await InterpreterBenchmark(directory: option("--data") ?? "bench/data", repeats: repeats, only: option("--only")).run()
 default:
     JSONBenchmark(targetBytes: (option("--mb").flatMap(Int.init) ?? 50) * 1_000_000, repeats: repeats).run()
 }
