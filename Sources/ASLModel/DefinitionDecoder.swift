@@ -15,6 +15,9 @@ public struct DefinitionDecoder {
     var d = Diagnostics()
     let type: StateMachineType
 
+    /// AWS's limit on the size of a definition.
+    public static let maximumDefinitionSize = 1_048_576
+
     /// AWS's limit on state machine and state names.
     static let maximumNameLength = 80
 
@@ -22,6 +25,10 @@ public struct DefinitionDecoder {
     /// `nil` when the text does not parse or the definition is too broken to build one; the
     /// diagnostics list every problem found.
     public static func decode(text: String, type: StateMachineType = .standard) -> (definition: StateMachineDefinition?, diagnostics: [Diagnostic]) {
+        let size = text.utf8.count
+        guard size <= maximumDefinitionSize else {
+            return (nil, [Diagnostic(path: "/", message: "The definition is \(size) bytes, more than AWS's limit of \(maximumDefinitionSize) bytes (1 MiB)")])
+        }
         let parsed: (value: JSONValue, duplicates: [JSONDuplicateKey])
         let looksLikeJSON = text.first { !$0.isWhitespace }.map { $0 == "{" || $0 == "[" || $0 == "\"" } ?? true
         if looksLikeJSON {

@@ -127,3 +127,12 @@ func diagnostics(_ text: String, type: StateMachineType = .standard) -> [String]
         #expect(problems.first?.message.hasPrefix("The definition is neither valid JSON nor valid YAML") == true)
     }
 }
+
+@Suite struct DefinitionLimitTests {
+    @Test func definitionsOverOneMebibyteAreRejected() {
+        let padding = String(repeating: "x", count: 1_048_576)
+        let text = #"{"Comment": "\#(padding)", "StartAt": "S", "States": {"S": {"Type": "Succeed"}}}"#
+        let problems = DefinitionDecoder.decode(text: text).diagnostics.map(\.description)
+        #expect(problems == ["/: The definition is \(text.utf8.count) bytes, more than AWS's limit of 1048576 bytes (1 MiB)"])
+    }
+}
