@@ -1,28 +1,22 @@
 #!/usr/bin/env python3
 """Runs the interpreter workloads (bench/workloads.py) in localstack-core's Step Functions
-interpreter, in-process (no LocalStack server), and prints transitions per second per
-workload as JSON lines. Needs localstack-core (bench/run installs it into bench/.venv).
-
-An execution still running after BENCH_PEER_TIMEOUT seconds (default 120) is reported with
-status RUNNING; its rate is then an upper bound."""
+interpreter, in-process (no LocalStack server), and prints transitions per second per workload
+as JSON lines. Needs localstack-core (bench/run installs it into bench/.venv).
+Usage: localstack_interpreter.py [DATA_DIR] [REPEATS]"""
 import datetime
 import json
 import logging
-import os
-import statistics
-import sys
 import time
 
 from localstack.aws.api.stepfunctions import ExecutionStatus, StateMachineType
 from localstack.services.stepfunctions.backend.execution import Execution
 from localstack.services.stepfunctions.backend.state_machine import StateMachineRevision
 
+from peer_workloads import run_workloads, timeout_seconds
+
 # LocalStack logs every status change it cannot send to EventBridge (there is no server).
 logging.disable(logging.CRITICAL)
-
-data = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "data")
-repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 1
-timeout = float(os.environ.get("BENCH_PEER_TIMEOUT", "120"))
+timeout = timeout_seconds()
 account, region = "123456789012", "us-east-1"
 role = f"arn:aws:iam::{account}:role/bench"
 
@@ -48,14 +42,4 @@ def run_once(name, definition, execution_input, index):
     return time.perf_counter() - start, str(execution.exec_status)
 
 
-for name in ("pass-chain", "inline-map", "choice-loop"):
-    base = os.path.join(data, name)
-    definition = open(base + ".asl.json").read()
-    execution_input = open(base + ".input.json").read()
-    transitions = int(open(base + ".transitions").read())
-    runs = [run_once(name, definition, execution_input, i) for i in range(repeats)]
-    median = statistics.median(seconds for seconds, _ in runs)
-    print(json.dumps({"engine": "localstack", "workload": name, "status": runs[-1][1], "transitions": transitions,
-                      "seconds": median, "transitions_per_second": transitions / median}), flush=True)
-
-os._exit(0)
+run_workloads("localstack", run_once)
