@@ -54,7 +54,7 @@ struct ChoiceEvaluation {
         case .isString: return (value.stringValue != nil) == (other.boolValue ?? true)
         case .isBoolean: return (value.boolValue != nil) == (other.boolValue ?? true)
         case .isTimestamp:
-            let isTimestamp = value.stringValue.map { Timestamp.isRFC3339($0) && Timestamps.parse($0) != nil } ?? false
+            let isTimestamp = value.stringValue.flatMap(Timestamps.parse) != nil
             return isTimestamp == (other.boolValue ?? true)
         case .isPresent: return true
         case .booleanEquals:

@@ -172,7 +172,7 @@ extension ExecutionRun {
             do { value = try path.select(in: flow.scope(input)) } catch {
                 throw flow.runtime("Invalid path '\(path.text)' : \(error.message)")
             }
-            guard case .string(let text) = value, Timestamp.isRFC3339(text), let date = Timestamps.parse(text) else {
+            guard case .string(let text) = value, let date = Timestamps.parse(text) else {
                 throw flow.runtime("The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: \(path.text) == \(value.stringValue ?? value.compactString)")
             }
             return max(0, date.timeIntervalSince(clock.now()))

@@ -1,3 +1,4 @@
+import ASLModel
 import Foundation
 import JSONCore
 
@@ -104,9 +105,9 @@ enum Timestamps {
     /// Parses an ASL timestamp (RFC 3339, uppercase T, `Z` or an offset; fractional seconds
     /// allowed, nanoseconds included).
     static func parse(_ text: String) -> Date? {
-        guard text.count >= 20 else { return nil }
+        // The format check rejects what the formatter would silently normalise (month 13, hour 25).
+        guard Timestamp.isRFC3339(text) else { return nil }
         let chars = Array(text.utf8)
-        guard chars.count > 19, chars[10] == UInt8(ascii: "T") else { return nil }
         // Separate fractional seconds, which ISO8601DateFormatter limits to milliseconds.
         var base = String(decoding: chars[0..<19], as: UTF8.self)
         var i = 19
@@ -127,8 +128,6 @@ enum Timestamps {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
         guard let date = formatter.date(from: base) else { return nil }
-        // Reject what the formatter silently normalises (month 13, hour 25).
-        guard text.utf8.count > 0 else { return nil }
         return date.addingTimeInterval(fraction)
     }
 }

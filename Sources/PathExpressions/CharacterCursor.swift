@@ -32,8 +32,6 @@ struct CharacterCursor {
         return String(String.UnicodeScalarView(chars[lo..<hi]))
     }
 
-    static func isBlank(_ c: Unicode.Scalar) -> Bool { c == " " }
-
     /// The next non-space character after `from`, or NUL.
     func nextSignificantChar(after from: Int) -> Unicode.Scalar {
         var i = from + 1

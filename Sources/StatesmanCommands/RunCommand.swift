@@ -65,12 +65,12 @@ struct RunCommand: AsyncParsableCommand {
             if history { object["events"] = .array(outcome.events.map(\.json)) }
             print(JSONValue.object(object).compactString)
         } else {
-            print(Self.summary(outcome, arn: options, duration: Date().timeIntervalSince(started)))
+            print(Self.summary(outcome, duration: Date().timeIntervalSince(started)))
         }
         if outcome.status != .succeeded { throw ExitCode(1) }
     }
 
-    static func summary(_ outcome: ExecutionOutcome, arn options: ExecutionOptions, duration: TimeInterval) -> String {
+    static func summary(_ outcome: ExecutionOutcome, duration: TimeInterval) -> String {
         var lines = ["\(outcome.status.rawValue) in \(String(format: "%.3f", duration)) s (\(outcome.events.count) events)"]
         if let output = outcome.output { lines.append("output: \(output.compactString)") }
         if let error = outcome.error { lines.append("error: \(error)") }
