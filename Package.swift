@@ -3,6 +3,10 @@
 //
 // Targets are layered; a target imports only from layers below it (see ARCHITECTURE.md).
 //   L0  JSONCore ← ASLErrors ← PathExpressions ← IntrinsicFunctions ← PayloadTemplates
+//   L1  ASLModel
+//   L2  Interpreter · PluginProtocol
+//   L3  PluginHost (the only user of libuv: CLibUV, CPluginLoop; statesman-sandbox beside it)
+//   L4  Workflow (wires the interpreter's ports to the plugin host)
 //   L6  StatesmanCommands (CLI library) ← statesman (@main only)
 import PackageDescription
 
@@ -21,6 +25,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
@@ -56,15 +61,36 @@ let package = Package(
             dependencies: ["JSONCore", "ASLErrors", "PathExpressions", "IntrinsicFunctions", "PayloadTemplates", "ASLModel"],
             swiftSettings: strict),
 
+        .target(name: "PluginProtocol", dependencies: ["JSONCore"], swiftSettings: strict),
+
+        // L3: the plugin host, on libuv (Debian package libuv1-dev, found through pkg-config).
+        .systemLibrary(name: "CLibUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
+        .target(name: "CPluginLoop", dependencies: ["CLibUV"]),
+        .executableTarget(name: "statesman-sandbox"),
+        .target(
+            name: "PluginHost",
+            dependencies: [
+                "JSONCore", "PluginProtocol", "CPluginLoop", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict),
+
+        // L4: the workflow service's wiring of ports to backends.
+        .target(
+            name: "Workflow",
+            dependencies: ["JSONCore", "ASLErrors", "ASLModel", "Interpreter", "PluginProtocol", "PluginHost"],
+            swiftSettings: strict),
+
         // L6: the command line.
         .target(
             name: "StatesmanCommands",
             dependencies: [
                 "JSONCore", "ASLErrors", "PathExpressions", "IntrinsicFunctions", "PayloadTemplates", "ASLModel", "Interpreter",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "PluginProtocol", "PluginHost", "Workflow",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
-        .executableTarget(name: "statesman", dependencies: ["StatesmanCommands"], swiftSettings: strict),
+        .executableTarget(name: "statesman", dependencies: ["StatesmanCommands", "statesman-sandbox"], swiftSettings: strict),
 
         // Benchmarks (run through bench/run, never as timed tests).
         .executableTarget(

@@ -5,10 +5,20 @@ import JSONCore
 public struct ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertible {
     public var error: ErrorName
     public var cause: String?
+    /// A `States.Timeout` that came from a missed heartbeat: `States.HeartbeatTimeout` in
+    /// Retry and Catch also matches it.
+    public var heartbeatExpired = false
 
     public init(_ error: ErrorName, cause: String? = nil) {
         self.error = error
         self.cause = cause
+    }
+
+    /// The failure of a task whose `HeartbeatSeconds` passed without a heartbeat.
+    public static var heartbeatTimeout: ExecutionFailure {
+        var failure = ExecutionFailure(.timeout, cause: "")
+        failure.heartbeatExpired = true
+        return failure
     }
 
     /// The error output a Catcher passes on: `{"Error": ..., "Cause": ...}`.

@@ -39,7 +39,7 @@ extension ExecutionRun {
                 let failure = error
                 // States.Runtime and States.DataLimitExceeded end the execution: no Retry, no Catch.
                 if failure.error == .runtime || failure.error == .dataLimitExceeded || failure.error == Self.executionTimedOut { throw failure }
-                if let index = state.retry.firstIndex(where: { Self.matches($0.errorEquals, failure.error) }) {
+                if let index = state.retry.firstIndex(where: { Self.matches($0.errorEquals, failure) }) {
                     let retrier = state.retry[index]
                     if retryCounts[index] < retrier.maxAttempts {
                         retryCounts[index] += 1
@@ -53,7 +53,7 @@ extension ExecutionRun {
                 case .map, .parallel: history.record("\(state.typeName)StateFailed", at: clock.now())
                 default: break
                 }
-                if let catcher = state.catchers.first(where: { Self.matches($0.errorEquals, failure.error) }) {
+                if let catcher = state.catchers.first(where: { Self.matches($0.errorEquals, failure) }) {
                     let output = try flow.place(failure.errorOutput, into: input, catcher.resultPath)
                     if let assigned = try flow.assignments(catcher.assign, input: failure.errorOutput) { frame.variables.assign(assigned) }
                     history.record(
@@ -69,9 +69,11 @@ extension ExecutionRun {
     /// Whether an `ErrorEquals` list catches `error`: `States.ALL` matches everything but
     /// `States.Runtime` and `States.DataLimitExceeded`; `States.TaskFailed` everything but
     /// `States.Timeout`; `States.HeartbeatTimeout` a heartbeat expiry reported as a timeout.
-    static func matches(_ errorEquals: [String], _ error: ErrorName) -> Bool {
+    static func matches(_ errorEquals: [String], _ failure: ExecutionFailure) -> Bool {
+        let error = failure.error
         for name in errorEquals {
             if name == error.rawValue { return true }
+            if name == ErrorName.heartbeatTimeout.rawValue && failure.heartbeatExpired { return true }
             if name == ErrorName.all.rawValue { return true }
             if name == ErrorName.taskFailed.rawValue && error != .timeout { return true }
         }

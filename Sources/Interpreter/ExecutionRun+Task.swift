@@ -2,6 +2,7 @@ import ASLErrors
 import ASLModel
 import Foundation
 import JSONCore
+import Synchronization
 
 extension ExecutionRun {
     /// Invokes a Task's resource through the port, recording AWS's events: the `Lambda...`
@@ -33,7 +34,7 @@ extension ExecutionRun {
             resource: task.resource, payload: payload, context: flow.context, stateName: state.name, attempt: attempt,
             timeoutSeconds: timeout, heartbeatSeconds: heartbeat)
         do {
-            let result = try await invokeWithTimeout(request, timeout: timeout)
+            let result = try await invokeWithTimeout(request, timeout: timeout, heartbeat: heartbeat)
             if isLambda {
                 history.record(
                     "LambdaFunctionSucceeded", at: clock.now(), detailsKey: "lambdaFunctionSucceededEventDetails",
@@ -59,14 +60,18 @@ extension ExecutionRun {
         }
     }
 
-    /// Invokes the task, racing it against `TimeoutSeconds` (default 99999999) on the clock:
-    /// whichever ends first wins, and a timeout is `States.Timeout` with an empty cause, as AWS
-    /// reports it.
-    func invokeWithTimeout(_ request: TaskRequest, timeout: Int?) async throws(ExecutionFailure) -> JSONValue {
+    /// Invokes the task, racing it against `TimeoutSeconds` (default 99999999) and, when set,
+    /// `HeartbeatSeconds` on the clock: whichever ends first wins. Both end as `States.Timeout`
+    /// with an empty cause, as AWS reports them; a missed heartbeat is also matched by
+    /// `States.HeartbeatTimeout`.
+    func invokeWithTimeout(_ request: TaskRequest, timeout: Int?, heartbeat: Int?) async throws(ExecutionFailure) -> JSONValue {
         let invoker = interpreter.invoker
         let clock = self.clock
         let seconds = Double(timeout ?? 99_999_999)
-        let outcome: Result<JSONValue, ExecutionFailure> = await withTaskGroup(of: Result<JSONValue, ExecutionFailure>?.self) { group in
+        var request = request
+        let beats = HeartbeatRecord(clock.now())
+        if heartbeat != nil { request.onHeartbeat = { [clock] in beats.beat(at: clock.now()) } }
+        let outcome: Result<JSONValue, ExecutionFailure> = await withTaskGroup(of: Result<JSONValue, ExecutionFailure>?.self) { [request] group in
             group.addTask {
                 do throws(ExecutionFailure) {
                     return .success(try await invoker.invoke(request))
@@ -77,6 +82,20 @@ extension ExecutionRun {
             group.addTask {
                 await clock.deadline(seconds: seconds)
                 return Task.isCancelled ? nil : .failure(ExecutionFailure(.timeout, cause: ""))
+            }
+            if let heartbeat {
+                group.addTask {
+                    // Sleeps until the window after the latest heartbeat ends; a heartbeat in
+                    // the meantime moves the window on.
+                    var wait = Double(heartbeat)
+                    while true {
+                        await clock.deadline(seconds: wait)
+                        if Task.isCancelled { return nil }
+                        let quiet = clock.now().timeIntervalSince(beats.latest)
+                        if quiet >= Double(heartbeat) { return .failure(.heartbeatTimeout) }
+                        wait = Double(heartbeat) - quiet
+                    }
+                }
             }
             var first: Result<JSONValue, ExecutionFailure> = .failure(ExecutionFailure(.timeout, cause: ""))
             for await result in group {
@@ -99,4 +118,15 @@ extension ExecutionRun {
         }
         return (parts.count > 2 ? parts[2] : "resource", resource)
     }
+}
+
+/// When a task last sent a heartbeat (its start counts as one).
+final class HeartbeatRecord: Sendable {
+    private let time: Mutex<Date>
+
+    init(_ start: Date) { time = Mutex(start) }
+
+    func beat(at now: Date) { time.withLock { $0 = now } }
+
+    var latest: Date { time.withLock { $0 } }
 }

@@ -16,6 +16,23 @@ public struct TaskRequest: Sendable {
     public var attempt: Int
     public var timeoutSeconds: Int?
     public var heartbeatSeconds: Int?
+    /// Call on each heartbeat from the task: with `HeartbeatSeconds` set, a task that goes that
+    /// long without one fails with `States.Timeout` (matched by `States.HeartbeatTimeout`).
+    public var onHeartbeat: (@Sendable () -> Void)?
+
+    public init(
+        resource: String, payload: JSONValue, context: JSONValue, stateName: String, attempt: Int, timeoutSeconds: Int? = nil,
+        heartbeatSeconds: Int? = nil, onHeartbeat: (@Sendable () -> Void)? = nil
+    ) {
+        self.resource = resource
+        self.payload = payload
+        self.context = context
+        self.stateName = stateName
+        self.attempt = attempt
+        self.timeoutSeconds = timeoutSeconds
+        self.heartbeatSeconds = heartbeatSeconds
+        self.onHeartbeat = onHeartbeat
+    }
 }
 
 /// Runs Task states. A failure is an `ExecutionFailure` (error name and cause), as a Lambda

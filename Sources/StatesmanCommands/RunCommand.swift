@@ -3,6 +3,8 @@ import ArgumentParser
 import Foundation
 import Interpreter
 import JSONCore
+import PluginHost
+import Workflow
 
 /// `statesman run`: runs one execution to completion in this process.
 struct RunCommand: AsyncParsableCommand {
@@ -34,6 +36,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The execution name (default: a new UUID).")
     var name: String?
 
+    @Option(help: "The function registry (YAML or JSON): what each Lambda function name runs.")
+    var functions: String?
+
     func run() async throws {
         guard let machineType = StateMachineType(rawValue: type.uppercased()) else {
             throw ValidationError("--type must be STANDARD or EXPRESS, not \(type)")
@@ -53,9 +58,23 @@ struct RunCommand: AsyncParsableCommand {
         }
         let stateMachineName = URL(fileURLWithPath: definition).deletingPathExtension().lastPathComponent
         let options = ExecutionOptions(name: name ?? UUID().uuidString.lowercased(), stateMachineName: stateMachineName, type: machineType)
-        let interpreter = Interpreter(clock: SystemClock(scale: waitScale))
+        var host: PluginHost?
+        var invoker: any TaskInvoker = NoTaskInvoker()
+        if let functions {
+            let registry: FunctionRegistry
+            do {
+                registry = try FunctionRegistry.load(path: functions)
+            } catch {
+                throw ValidationError("the function registry is not valid: \(error)")
+            }
+            let plugins = PluginHost(registry: registry)
+            host = plugins
+            invoker = LambdaTaskInvoker(host: plugins, registry: registry, region: options.region, account: options.account)
+        }
+        let interpreter = Interpreter(invoker: invoker, clock: SystemClock(scale: waitScale))
         let started = Date()
         let outcome = await interpreter.run(machine, input: inputValue, options: options)
+        await host?.shutdown()
         if json || history {
             var object = JSONObject()
             object["status"] = .string(outcome.status.rawValue)

@@ -2,6 +2,7 @@ import ASLErrors
 import ArgumentParser
 import Foundation
 import JSONCore
+import Logging
 
 #if canImport(Glibc)
 import Glibc
@@ -24,6 +25,12 @@ public struct Statesman: ParsableCommand {
     public static func runAndExit(_ arguments: [String]? = nil) async -> Never {
         // A write to a plugin that has died must not kill the engine.
         signal(SIGPIPE, SIG_IGN)
+        // Logs (plugins' stderr among them) go to standard error; standard output carries results.
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = ProcessInfo.processInfo.environment["STATESMAN_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+            return handler
+        }
         var command: any ParsableCommand
         do {
             command = try parseAsRoot(arguments)

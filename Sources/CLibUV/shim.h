@@ -1,0 +1,2 @@
+// libuv, the Debian package libuv1-dev, found through pkg-config (see Package.swift).
+#include <uv.h>

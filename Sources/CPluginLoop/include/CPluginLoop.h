@@ -1,0 +1,62 @@
+// The plugin host's I/O core: one libuv loop on its own thread that spawns plugin processes,
+// frames their stdout into lines, forwards their stderr line by line, writes to their stdin,
+// and reports their exit. Everything else (the protocol, pools, deadlines) is Swift's.
+//
+// Threading: every function here may be called from any thread; it queues a command for the
+// loop thread and wakes it with uv_async_send. Every callback runs on the loop thread.
+#ifndef STATESMAN_PLUGIN_LOOP_H
+#define STATESMAN_PLUGIN_LOOP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sm_loop sm_loop;
+
+typedef struct sm_callbacks {
+    void *context;
+    /// The worker was spawned (pid > 0) or could not be (pid = -errno).
+    void (*spawned)(void *context, uint64_t worker, int64_t pid);
+    /// One line of the worker's stdout, without its newline.
+    void (*line)(void *context, uint64_t worker, const uint8_t *bytes, size_t length);
+    /// One line of the worker's stderr, without its newline (long lines arrive in pieces).
+    void (*log)(void *context, uint64_t worker, const uint8_t *bytes, size_t length);
+    /// A stdout line grew past the maximum line size; the rest of it is discarded.
+    void (*oversize)(void *context, uint64_t worker);
+    /// The worker exited and both its output pipes reached their end (or were abandoned a
+    /// while after the exit because a descendant kept them open). `signal` is 0 unless a
+    /// signal ended it. Nothing more arrives for this worker.
+    void (*exited)(void *context, uint64_t worker, int64_t status, int signal);
+    /// The periodic tick, for deadlines and reaping.
+    void (*tick)(void *context);
+} sm_callbacks;
+
+/// Starts the loop thread. `max_line` bounds a stdout line; `tick_ms` is the tick period.
+/// Returns NULL when the loop cannot start. Sets SIGPIPE to ignored.
+sm_loop *sm_loop_start(sm_callbacks callbacks, size_t max_line, uint64_t tick_ms);
+
+/// Spawns a worker: `argv` is NULL-terminated (argv[0] is the executable path), `env` is
+/// NULL-terminated `NAME=value` strings, `cwd` may be NULL. The strings are copied.
+void sm_spawn(sm_loop *loop, uint64_t worker, const char *const *argv, const char *const *env, const char *cwd);
+
+/// Writes bytes to the worker's stdin (copied; writes keep their order).
+void sm_send(sm_loop *loop, uint64_t worker, const uint8_t *bytes, size_t length);
+
+/// Closes the worker's stdin (it reads end of file after what was already sent).
+void sm_close_stdin(sm_loop *loop, uint64_t worker);
+
+/// Sends a signal to the worker's process.
+void sm_kill(sm_loop *loop, uint64_t worker, int signal);
+
+/// Stops the loop after killing (SIGKILL) every worker still alive and reaping it; returns
+/// when the loop thread has ended. The loop must not be used afterwards.
+void sm_loop_stop(sm_loop *loop);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

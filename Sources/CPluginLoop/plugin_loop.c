@@ -1,0 +1,519 @@
+// The plugin host's I/O core on libuv: see include/CPluginLoop.h for the contract.
+#include "CPluginLoop.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+enum command_kind { COMMAND_SPAWN, COMMAND_SEND, COMMAND_CLOSE_STDIN, COMMAND_KILL, COMMAND_STOP };
+
+typedef struct command {
+    enum command_kind kind;
+    uint64_t worker;
+    char **argv;
+    char **env;
+    char *cwd;
+    uint8_t *bytes;
+    size_t length;
+    int signal;
+    struct command *next;
+} command;
+
+typedef struct growable {
+    uint8_t *bytes;
+    size_t length;
+    size_t capacity;
+} growable;
+
+typedef struct worker {
+    uint64_t id;
+    sm_loop *loop;
+    uv_process_t process;
+    uv_pipe_t input, output, errors;
+    growable line;
+    growable log_line;
+    int discarding;          // an oversize stdout line is being skipped up to its newline
+    int input_open, output_open, errors_open;
+    int open_handles;        // handles not yet through their close callback
+    int exited, reported;
+    int64_t status;
+    int signal;
+    uint64_t exited_at;
+    struct worker *next;     // in the loop's bucket
+} worker;
+
+#define BUCKETS 256
+#define ABANDON_PIPES_AFTER_MS 2000
+#define MAX_BUFFERS_PER_WRITE 64
+#define LOG_PIECE 65536
+
+struct sm_loop {
+    uv_loop_t uv;
+    uv_async_t wake;
+    uv_timer_t timer;
+    pthread_t thread;
+    pthread_mutex_t mutex;
+    command *head, *tail;
+    sm_callbacks callbacks;
+    size_t max_line;
+    uint64_t tick_ms;
+    worker *buckets[BUCKETS];
+    size_t worker_count;
+    int stopping;
+    int handles_closed;
+    char read_buffer[65536];
+};
+
+typedef struct write_request {
+    uv_write_t request;
+    size_t count;
+    command *commands[MAX_BUFFERS_PER_WRITE];
+} write_request;
+
+// MARK: - Small helpers
+
+static void free_strings(char **strings) {
+    if (!strings) return;
+    for (char **each = strings; *each; each++) free(*each);
+    free(strings);
+}
+
+static char **copy_strings(const char *const *strings) {
+    if (!strings) return NULL;
+    size_t count = 0;
+    while (strings[count]) count++;
+    char **copy = calloc(count + 1, sizeof(char *));
+    if (!copy) return NULL;
+    for (size_t index = 0; index < count; index++) copy[index] = strdup(strings[index]);
+    return copy;
+}
+
+static void free_command(command *each) {
+    free_strings(each->argv);
+    free_strings(each->env);
+    free(each->cwd);
+    free(each->bytes);
+    free(each);
+}
+
+static int append(growable *buffer, const uint8_t *bytes, size_t length) {
+    if (buffer->length + length > buffer->capacity) {
+        size_t capacity = buffer->capacity ? buffer->capacity : 256;
+        while (capacity < buffer->length + length) capacity *= 2;
+        uint8_t *grown = realloc(buffer->bytes, capacity);
+        if (!grown) return -1;
+        buffer->bytes = grown;
+        buffer->capacity = capacity;
+    }
+    memcpy(buffer->bytes + buffer->length, bytes, length);
+    buffer->length += length;
+    return 0;
+}
+
+static worker *find_worker(sm_loop *loop, uint64_t id) {
+    for (worker *each = loop->buckets[id % BUCKETS]; each; each = each->next) {
+        if (each->id == id) return each;
+    }
+    return NULL;
+}
+
+static void remove_worker(sm_loop *loop, worker *gone) {
+    worker **link = &loop->buckets[gone->id % BUCKETS];
+    while (*link && *link != gone) link = &(*link)->next;
+    if (*link) *link = gone->next;
+    loop->worker_count--;
+}
+
+static void finish_stopping_if_done(sm_loop *loop) {
+    if (loop->stopping && loop->worker_count == 0 && !loop->handles_closed) {
+        loop->handles_closed = 1;
+        uv_close((uv_handle_t *)&loop->wake, NULL);
+        uv_close((uv_handle_t *)&loop->timer, NULL);
+    }
+}
+
+// MARK: - Worker lifetime
+
+static void handle_closed(uv_handle_t *handle) {
+    worker *owner = handle->data;
+    if (--owner->open_handles > 0) return;
+    sm_loop *loop = owner->loop;
+    remove_worker(loop, owner);
+    free(owner->line.bytes);
+    free(owner->log_line.bytes);
+    free(owner);
+    finish_stopping_if_done(loop);
+}
+
+static void close_input(worker *owner) {
+    if (!owner->input_open) return;
+    owner->input_open = 0;
+    uv_close((uv_handle_t *)&owner->input, handle_closed);
+}
+
+/// Reports the end of a worker once it has exited and its output pipes have ended.
+static void report_if_finished(worker *owner) {
+    if (owner->reported || !owner->exited || owner->output_open || owner->errors_open) return;
+    owner->reported = 1;
+    close_input(owner);
+    sm_loop *loop = owner->loop;
+    loop->callbacks.exited(loop->callbacks.context, owner->id, owner->status, owner->signal);
+}
+
+static void close_output(worker *owner) {
+    if (!owner->output_open) return;
+    owner->output_open = 0;
+    uv_read_stop((uv_stream_t *)&owner->output);
+    uv_close((uv_handle_t *)&owner->output, handle_closed);
+}
+
+static void close_errors(worker *owner) {
+    if (!owner->errors_open) return;
+    owner->errors_open = 0;
+    if (owner->log_line.length > 0) {
+        sm_loop *loop = owner->loop;
+        loop->callbacks.log(loop->callbacks.context, owner->id, owner->log_line.bytes, owner->log_line.length);
+        owner->log_line.length = 0;
+    }
+    uv_read_stop((uv_stream_t *)&owner->errors);
+    uv_close((uv_handle_t *)&owner->errors, handle_closed);
+}
+
+static void process_exited(uv_process_t *process, int64_t status, int signal) {
+    worker *owner = process->data;
+    owner->exited = 1;
+    owner->status = status;
+    owner->signal = signal;
+    owner->exited_at = uv_now(&owner->loop->uv);
+    uv_close((uv_handle_t *)process, handle_closed);
+    report_if_finished(owner);
+}
+
+// MARK: - Reading
+
+static void allocate(uv_handle_t *handle, size_t suggested, uv_buf_t *buffer) {
+    (void)suggested;
+    worker *owner = handle->data;
+    // Reads happen one at a time on the loop thread, so one buffer serves every pipe.
+    *buffer = uv_buf_init(owner->loop->read_buffer, sizeof owner->loop->read_buffer);
+}
+
+/// Splits stdout into lines. Whole lines inside the chunk are delivered without copying.
+static void output_read(uv_stream_t *stream, ssize_t count, const uv_buf_t *buffer) {
+    worker *owner = stream->data;
+    sm_loop *loop = owner->loop;
+    if (count < 0) {
+        // End of output: a partial last line (a plugin that died mid-line) is dropped.
+        owner->line.length = 0;
+        close_output(owner);
+        report_if_finished(owner);
+        return;
+    }
+    const uint8_t *cursor = (const uint8_t *)buffer->base;
+    const uint8_t *end = cursor + count;
+    while (cursor < end && owner->output_open) {
+        const uint8_t *newline = memchr(cursor, '\n', (size_t)(end - cursor));
+        if (!newline) {
+            size_t rest = (size_t)(end - cursor);
+            if (owner->discarding) return;
+            if (owner->line.length + rest > loop->max_line || append(&owner->line, cursor, rest) != 0) {
+                owner->line.length = 0;
+                owner->discarding = 1;
+                loop->callbacks.oversize(loop->callbacks.context, owner->id);
+            }
+            return;
+        }
+        size_t piece = (size_t)(newline - cursor);
+        if (owner->discarding) {
+            owner->discarding = 0;
+        } else if (owner->line.length == 0) {
+            if (piece > loop->max_line) {
+                loop->callbacks.oversize(loop->callbacks.context, owner->id);
+            } else {
+                loop->callbacks.line(loop->callbacks.context, owner->id, cursor, piece);
+            }
+        } else if (owner->line.length + piece > loop->max_line || append(&owner->line, cursor, piece) != 0) {
+            owner->line.length = 0;
+            loop->callbacks.oversize(loop->callbacks.context, owner->id);
+        } else {
+            loop->callbacks.line(loop->callbacks.context, owner->id, owner->line.bytes, owner->line.length);
+            owner->line.length = 0;
+        }
+        cursor = newline + 1;
+    }
+}
+
+/// Splits stderr into lines for the engine's log; a very long line arrives in pieces.
+static void errors_read(uv_stream_t *stream, ssize_t count, const uv_buf_t *buffer) {
+    worker *owner = stream->data;
+    sm_loop *loop = owner->loop;
+    if (count < 0) {
+        close_errors(owner);
+        report_if_finished(owner);
+        return;
+    }
+    const uint8_t *cursor = (const uint8_t *)buffer->base;
+    const uint8_t *end = cursor + count;
+    while (cursor < end) {
+        const uint8_t *newline = memchr(cursor, '\n', (size_t)(end - cursor));
+        const uint8_t *stop = newline ? newline : end;
+        if (append(&owner->log_line, cursor, (size_t)(stop - cursor)) != 0) owner->log_line.length = 0;
+        if (newline || owner->log_line.length >= LOG_PIECE) {
+            loop->callbacks.log(loop->callbacks.context, owner->id, owner->log_line.bytes, owner->log_line.length);
+            owner->log_line.length = 0;
+        }
+        cursor = newline ? newline + 1 : end;
+    }
+}
+
+// MARK: - Commands
+
+static void spawn_worker(sm_loop *loop, command *order) {
+    worker *owner = calloc(1, sizeof(worker));
+    if (!owner) {
+        loop->callbacks.spawned(loop->callbacks.context, order->worker, -ENOMEM);
+        return;
+    }
+    owner->id = order->worker;
+    owner->loop = loop;
+    owner->next = loop->buckets[owner->id % BUCKETS];
+    loop->buckets[owner->id % BUCKETS] = owner;
+    loop->worker_count++;
+
+    uv_pipe_init(&loop->uv, &owner->input, 0);
+    uv_pipe_init(&loop->uv, &owner->output, 0);
+    uv_pipe_init(&loop->uv, &owner->errors, 0);
+    owner->input.data = owner->output.data = owner->errors.data = owner->process.data = owner;
+    owner->open_handles = 3;
+    owner->input_open = owner->output_open = owner->errors_open = 1;
+
+    uv_stdio_container_t stdio[3];
+    stdio[0].flags = UV_CREATE_PIPE | UV_READABLE_PIPE;
+    stdio[0].data.stream = (uv_stream_t *)&owner->input;
+    stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+    stdio[1].data.stream = (uv_stream_t *)&owner->output;
+    stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+    stdio[2].data.stream = (uv_stream_t *)&owner->errors;
+
+    uv_process_options_t options;
+    memset(&options, 0, sizeof options);
+    options.exit_cb = process_exited;
+    options.file = order->argv[0];
+    options.args = order->argv;
+    options.env = order->env;
+    options.cwd = order->cwd;
+    options.stdio_count = 3;
+    options.stdio = stdio;
+
+    int failure = uv_spawn(&loop->uv, &owner->process, &options);
+    if (failure != 0) {
+        // Nothing ran: close the pipes and report the failure as the spawn's result.
+        owner->reported = 1;
+        owner->exited = 1;
+        owner->output_open = owner->errors_open = 0;
+        owner->open_handles++;  // uv_spawn initialised the process handle even though it failed
+        uv_close((uv_handle_t *)&owner->process, handle_closed);
+        uv_close((uv_handle_t *)&owner->output, handle_closed);
+        uv_close((uv_handle_t *)&owner->errors, handle_closed);
+        close_input(owner);
+        loop->callbacks.spawned(loop->callbacks.context, order->worker, failure < 0 ? failure : -failure);
+        return;
+    }
+    owner->open_handles++;  // the process handle
+    uv_read_start((uv_stream_t *)&owner->output, allocate, output_read);
+    uv_read_start((uv_stream_t *)&owner->errors, allocate, errors_read);
+    loop->callbacks.spawned(loop->callbacks.context, order->worker, owner->process.pid);
+}
+
+static void write_done(uv_write_t *request, int status) {
+    (void)status;  // a failed write (the worker died) is reported through its exit
+    write_request *batch = (write_request *)request;
+    for (size_t index = 0; index < batch->count; index++) free_command(batch->commands[index]);
+    free(batch);
+}
+
+/// Writes `first` and the sends to the same worker that directly follow it in one call.
+/// Returns the first command not consumed.
+static command *send_batch(sm_loop *loop, command *first) {
+    worker *owner = find_worker(loop, first->worker);
+    write_request *batch = owner && owner->input_open ? malloc(sizeof(write_request)) : NULL;
+    command *each = first;
+    if (!batch) {
+        command *next = each->next;
+        free_command(each);
+        return next;
+    }
+    uv_buf_t buffers[MAX_BUFFERS_PER_WRITE];
+    batch->count = 0;
+    while (each && each->kind == COMMAND_SEND && each->worker == first->worker && batch->count < MAX_BUFFERS_PER_WRITE) {
+        buffers[batch->count] = uv_buf_init((char *)each->bytes, (unsigned int)each->length);
+        batch->commands[batch->count++] = each;
+        each = each->next;
+    }
+    if (uv_write(&batch->request, (uv_stream_t *)&owner->input, buffers, (unsigned int)batch->count, write_done) != 0) {
+        write_done(&batch->request, -1);
+    }
+    return each;
+}
+
+static void stop_all(sm_loop *loop) {
+    loop->stopping = 1;
+    for (size_t bucket = 0; bucket < BUCKETS; bucket++) {
+        for (worker *each = loop->buckets[bucket]; each; each = each->next) {
+            if (!each->exited) uv_process_kill(&each->process, SIGKILL);
+            close_input(each);
+        }
+    }
+    finish_stopping_if_done(loop);
+}
+
+static void drain_commands(uv_async_t *wake) {
+    sm_loop *loop = wake->data;
+    pthread_mutex_lock(&loop->mutex);
+    command *each = loop->head;
+    loop->head = loop->tail = NULL;
+    pthread_mutex_unlock(&loop->mutex);
+    while (each) {
+        if (each->kind == COMMAND_SEND) {
+            each = send_batch(loop, each);
+            continue;
+        }
+        command *next = each->next;
+        worker *owner;
+        switch (each->kind) {
+        case COMMAND_SPAWN:
+            if (loop->stopping) loop->callbacks.spawned(loop->callbacks.context, each->worker, -ECANCELED);
+            else spawn_worker(loop, each);
+            break;
+        case COMMAND_CLOSE_STDIN:
+            if ((owner = find_worker(loop, each->worker))) close_input(owner);
+            break;
+        case COMMAND_KILL:
+            if ((owner = find_worker(loop, each->worker)) && !owner->exited) uv_process_kill(&owner->process, each->signal);
+            break;
+        case COMMAND_STOP:
+            stop_all(loop);
+            break;
+        case COMMAND_SEND:
+            break;
+        }
+        free_command(each);
+        each = next;
+    }
+}
+
+static void tick(uv_timer_t *timer) {
+    sm_loop *loop = timer->data;
+    uint64_t now = uv_now(&loop->uv);
+    // A descendant that inherited the pipes can keep them open after the worker exited;
+    // stop waiting for their end after a while.
+    for (size_t bucket = 0; bucket < BUCKETS; bucket++) {
+        worker *each = loop->buckets[bucket];
+        while (each) {
+            worker *next = each->next;
+            if (each->exited && !each->reported && now - each->exited_at > ABANDON_PIPES_AFTER_MS) {
+                each->line.length = 0;
+                close_output(each);
+                close_errors(each);
+                report_if_finished(each);
+            }
+            each = next;
+        }
+    }
+    if (!loop->stopping) loop->callbacks.tick(loop->callbacks.context);
+}
+
+static void enqueue(sm_loop *loop, command *order) {
+    pthread_mutex_lock(&loop->mutex);
+    if (loop->tail) loop->tail->next = order;
+    else loop->head = order;
+    loop->tail = order;
+    pthread_mutex_unlock(&loop->mutex);
+    uv_async_send(&loop->wake);
+}
+
+static command *new_command(enum command_kind kind, uint64_t worker) {
+    command *order = calloc(1, sizeof(command));
+    if (!order) abort();  // out of memory: nothing sensible remains to be done
+    order->kind = kind;
+    order->worker = worker;
+    return order;
+}
+
+// MARK: - Public functions
+
+static void *run_loop(void *argument) {
+    sm_loop *loop = argument;
+    uv_run(&loop->uv, UV_RUN_DEFAULT);
+    return NULL;
+}
+
+sm_loop *sm_loop_start(sm_callbacks callbacks, size_t max_line, uint64_t tick_ms) {
+    signal(SIGPIPE, SIG_IGN);
+    sm_loop *loop = calloc(1, sizeof(sm_loop));
+    if (!loop) return NULL;
+    loop->callbacks = callbacks;
+    loop->max_line = max_line;
+    loop->tick_ms = tick_ms ? tick_ms : 50;
+    if (uv_loop_init(&loop->uv) != 0) {
+        free(loop);
+        return NULL;
+    }
+    pthread_mutex_init(&loop->mutex, NULL);
+    uv_async_init(&loop->uv, &loop->wake, drain_commands);
+    loop->wake.data = loop;
+    uv_timer_init(&loop->uv, &loop->timer);
+    loop->timer.data = loop;
+    uv_timer_start(&loop->timer, tick, loop->tick_ms, loop->tick_ms);
+    if (pthread_create(&loop->thread, NULL, run_loop, loop) != 0) {
+        uv_close((uv_handle_t *)&loop->wake, NULL);
+        uv_close((uv_handle_t *)&loop->timer, NULL);
+        uv_run(&loop->uv, UV_RUN_DEFAULT);
+        uv_loop_close(&loop->uv);
+        free(loop);
+        return NULL;
+    }
+    return loop;
+}
+
+void sm_spawn(sm_loop *loop, uint64_t worker, const char *const *argv, const char *const *env, const char *cwd) {
+    command *order = new_command(COMMAND_SPAWN, worker);
+    order->argv = copy_strings(argv);
+    order->env = copy_strings(env);
+    order->cwd = cwd ? strdup(cwd) : NULL;
+    enqueue(loop, order);
+}
+
+void sm_send(sm_loop *loop, uint64_t worker, const uint8_t *bytes, size_t length) {
+    command *order = new_command(COMMAND_SEND, worker);
+    order->bytes = malloc(length ? length : 1);
+    if (!order->bytes) abort();
+    memcpy(order->bytes, bytes, length);
+    order->length = length;
+    enqueue(loop, order);
+}
+
+void sm_close_stdin(sm_loop *loop, uint64_t worker) { enqueue(loop, new_command(COMMAND_CLOSE_STDIN, worker)); }
+
+void sm_kill(sm_loop *loop, uint64_t worker, int signal) {
+    command *order = new_command(COMMAND_KILL, worker);
+    order->signal = signal;
+    enqueue(loop, order);
+}
+
+void sm_loop_stop(sm_loop *loop) {
+    enqueue(loop, new_command(COMMAND_STOP, 0));
+    pthread_join(loop->thread, NULL);
+    // Commands that arrived after the stop are dropped.
+    for (command *each = loop->head; each;) {
+        command *next = each->next;
+        free_command(each);
+        each = next;
+    }
+    uv_loop_close(&loop->uv);
+    pthread_mutex_destroy(&loop->mutex);
+    free(loop);
+}

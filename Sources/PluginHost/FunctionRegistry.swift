@@ -1,0 +1,292 @@
+import Foundation
+import Yams
+
+/// How a function runs: the registry entry behind a Lambda name or plugin resource.
+public struct FunctionConfiguration: Sendable, Equatable {
+    public enum Runtime: String, Sendable, Equatable {
+        /// A Lambda-style Python module `handler(event, context)`, hosted by the Python runner.
+        case python
+        /// A shell script run once per invocation by the runner: event on stdin, result on stdout.
+        case shell
+        /// Any executable that speaks the protocol itself.
+        case command
+    }
+
+    public var name: String
+    public var runtime: Runtime
+    /// `module.function` for Python, the script for shell.
+    public var handler: String?
+    /// The executable and its arguments, for `command`.
+    public var command: [String]
+    /// Where the code lives (the registry file's directory unless given); relative handlers
+    /// and commands resolve against it.
+    public var codeDirectory: String
+    public var environment: [String: String]
+    /// Lambda's function timeout, in seconds (default 3, as Lambda's).
+    public var timeoutSeconds: Double
+    /// Lambda's memory setting, in MB (default 128). The sandbox turns it into an address-space limit.
+    public var memoryMB: Int
+    /// At most this many workers run at once.
+    public var maximumWorkers: Int
+    /// Workers kept warm even when idle.
+    public var minimumWarm: Int
+    /// An idle worker above `minimumWarm` is stopped after this many seconds.
+    public var idleSeconds: Double
+    /// Invocations queued into a busy worker's pipe beyond those it runs at once (0: Lambda's
+    /// model, one at a time; more hides the round trip).
+    public var pipelineDepth: Int
+    /// How long a new worker has to say hello.
+    public var startSeconds: Double
+    /// Each teardown step (shutdown, end of input, SIGTERM) waits this long before the next.
+    public var shutdownGraceSeconds: Double
+    /// Confinement; nil runs the plugin with the engine's rights.
+    public var sandbox: SandboxPolicy?
+
+    public init(
+        name: String, runtime: Runtime = .command, handler: String? = nil, command: [String] = [], codeDirectory: String = ".",
+        environment: [String: String] = [:], timeoutSeconds: Double = 3, memoryMB: Int = 128,
+        maximumWorkers: Int = ProcessInfo.processInfo.activeProcessorCount, minimumWarm: Int = 0, idleSeconds: Double = 300,
+        pipelineDepth: Int = 0, startSeconds: Double = 10, shutdownGraceSeconds: Double = 2, sandbox: SandboxPolicy? = nil
+    ) {
+        self.name = name
+        self.runtime = runtime
+        self.handler = handler
+        self.command = command
+        self.codeDirectory = codeDirectory
+        self.environment = environment
+        self.timeoutSeconds = timeoutSeconds
+        self.memoryMB = memoryMB
+        self.maximumWorkers = maximumWorkers
+        self.minimumWarm = minimumWarm
+        self.idleSeconds = idleSeconds
+        self.pipelineDepth = pipelineDepth
+        self.startSeconds = startSeconds
+        self.shutdownGraceSeconds = shutdownGraceSeconds
+        self.sandbox = sandbox
+    }
+}
+
+/// What an untrusted plugin may do.
+public struct SandboxPolicy: Sendable, Equatable {
+    public var network: Bool = false
+    /// Writes only to the private scratch directory (the rest of the file system is read-only).
+    public var readOnlyFileSystem: Bool = true
+    public var cpuSeconds: Int? = 60
+    public var processes: Int? = 32
+    public var openFiles: Int? = 256
+    public var fileSizeMB: Int? = 64
+    /// Variables passed through from the engine's environment; everything else is dropped.
+    public var environmentAllowList: [String] = ["PATH", "LANG", "LC_ALL", "TZ"]
+
+    public init() {}
+}
+
+/// Function name → configuration, read from a YAML or JSON file (`--functions`).
+///
+/// ```yaml
+/// functions:
+///   detect:
+///     runtime: python
+///     handler: detector.handler      # module.function, relative to the file's directory
+///     timeout: 30
+///     memory: 256
+///     concurrency: 2
+///     untrusted: true
+/// ```
+public struct FunctionRegistry: Sendable {
+    public private(set) var functions: [String: FunctionConfiguration]
+
+    public init(_ functions: [FunctionConfiguration] = []) {
+        self.functions = Dictionary(functions.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
+    }
+
+    public subscript(name: String) -> FunctionConfiguration? { functions[name] }
+
+    public mutating func add(_ function: FunctionConfiguration) { functions[function.name] = function }
+
+    /// Reads a registry file; relative code paths resolve against its directory.
+    public static func load(path: String) throws(RegistryError) -> FunctionRegistry {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RegistryError(path: path, location: "", message: "cannot read the file")
+        }
+        let directory = URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent().path
+        return try parse(String(decoding: data, as: UTF8.self), path: path, directory: directory)
+    }
+
+    public static func parse(_ text: String, path: String = "<registry>", directory: String) throws(RegistryError) -> FunctionRegistry {
+        let root: Any?
+        do {
+            root = try Yams.load(yaml: text)
+        } catch {
+            throw RegistryError(path: path, location: "", message: "not YAML or JSON: \(error)")
+        }
+        guard let top = root as? [String: Any] else {
+            throw RegistryError(path: path, location: "", message: "the file must be a mapping with the key \"functions\"")
+        }
+        for key in top.keys where key != "functions" {
+            throw RegistryError(path: path, location: key, message: "unknown field (the file holds \"functions\")")
+        }
+        guard let entries = top["functions"] as? [String: Any] else {
+            throw RegistryError(path: path, location: "functions", message: "must be a mapping of function name to settings")
+        }
+        var registry = FunctionRegistry()
+        for (name, settings) in entries.sorted(by: { $0.key < $1.key }) {
+            var reader = SettingsReader(path: path, location: "functions.\(name)", fields: settings)
+            registry.add(try reader.function(named: name, directory: directory))
+        }
+        return registry
+    }
+}
+
+/// A registry problem, naming the file and the field.
+public struct RegistryError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var location: String
+    public var message: String
+
+    public var description: String { location.isEmpty ? "\(path): \(message)" : "\(path): \(location): \(message)" }
+}
+
+/// Reads one function's settings, reporting the first problem with its location.
+private struct SettingsReader {
+    let path: String
+    let location: String
+    let fields: [String: Any]
+    let isMapping: Bool
+
+    init(path: String, location: String, fields: Any) {
+        self.path = path
+        self.location = location
+        self.fields = fields as? [String: Any] ?? [:]
+        isMapping = fields is [String: Any]
+    }
+
+    static let known: Set<String> = [
+        "runtime", "handler", "command", "directory", "environment", "timeout", "memory", "concurrency", "minWarm",
+        "idleTimeout", "pipeline", "startTimeout", "shutdownGrace", "untrusted", "sandbox",
+    ]
+    static let sandboxKnown: Set<String> = ["network", "readOnly", "cpuSeconds", "processes", "openFiles", "fileSizeMB", "environmentAllowList"]
+
+    func problem(_ field: String, _ message: String) -> RegistryError {
+        RegistryError(path: path, location: field.isEmpty ? location : "\(location).\(field)", message: message)
+    }
+
+    func number(_ field: String, in fields: [String: Any], range: ClosedRange<Double>) throws(RegistryError) -> Double? {
+        guard let raw = fields[field] else { return nil }
+        let value: Double
+        switch raw {
+        case let integer as Int: value = Double(integer)
+        case let double as Double: value = double
+        default: throw problem(field, "must be a number")
+        }
+        guard range.contains(value) else {
+            throw problem(field, "must be from \(range.lowerBound.formatted()) to \(range.upperBound.formatted())")
+        }
+        return value
+    }
+
+    func text(_ field: String) throws(RegistryError) -> String? {
+        guard let raw = fields[field] else { return nil }
+        guard let string = raw as? String, !string.isEmpty else { throw problem(field, "must be a non-empty string") }
+        return string
+    }
+
+    mutating func function(named name: String, directory: String) throws(RegistryError) -> FunctionConfiguration {
+        guard isMapping else { throw problem("", "must be a mapping of settings") }
+        for key in fields.keys.sorted() where !Self.known.contains(key) {
+            throw problem(key, "unknown field (known: \(Self.known.sorted().joined(separator: ", ")))")
+        }
+        var function = FunctionConfiguration(name: name, codeDirectory: directory)
+        if let given = try text("directory") {
+            function.codeDirectory = given.hasPrefix("/") ? given : URL(fileURLWithPath: directory).appendingPathComponent(given).standardizedFileURL.path
+        }
+        function.handler = try text("handler")
+        if let raw = fields["command"] {
+            if let single = raw as? String {
+                function.command = [single]
+            } else if let list = raw as? [Any], !list.isEmpty, list.allSatisfy({ $0 is String }) {
+                function.command = list.compactMap { $0 as? String }
+            } else {
+                throw problem("command", "must be a string or a non-empty list of strings")
+            }
+        }
+        if let runtime = try text("runtime") {
+            guard let known = FunctionConfiguration.Runtime(rawValue: runtime) else {
+                throw problem("runtime", "must be python, shell or command, not \(runtime)")
+            }
+            function.runtime = known
+        } else {
+            function.runtime = function.command.isEmpty ? .python : .command
+        }
+        switch function.runtime {
+        case .python, .shell:
+            guard let handler = function.handler else { throw problem("handler", "is required for the \(function.runtime.rawValue) runtime") }
+            if function.runtime == .python, handler.split(separator: ".").count < 2 {
+                throw problem("handler", "must be module.function (like Lambda's), not \(handler)")
+            }
+        case .command:
+            guard !function.command.isEmpty else { throw problem("command", "is required for the command runtime") }
+        }
+        if let environment = fields["environment"] {
+            guard let map = environment as? [String: Any] else { throw problem("environment", "must be a mapping of names to strings") }
+            function.environment = map.mapValues { "\($0)" }
+        }
+        if let value = try number("timeout", in: fields, range: 0.001...900) { function.timeoutSeconds = value }
+        if let value = try number("memory", in: fields, range: 16...10_240) { function.memoryMB = Int(value) }
+        if let value = try number("concurrency", in: fields, range: 1...1_024) { function.maximumWorkers = Int(value) }
+        if let value = try number("minWarm", in: fields, range: 0...1_024) { function.minimumWarm = Int(value) }
+        if let value = try number("idleTimeout", in: fields, range: 0...86_400) { function.idleSeconds = value }
+        if let value = try number("pipeline", in: fields, range: 0...1_024) { function.pipelineDepth = Int(value) }
+        if let value = try number("startTimeout", in: fields, range: 0.1...600) { function.startSeconds = value }
+        if let value = try number("shutdownGrace", in: fields, range: 0...600) { function.shutdownGraceSeconds = value }
+        guard function.minimumWarm <= function.maximumWorkers else {
+            throw problem("minWarm", "must not be more than concurrency (\(function.maximumWorkers))")
+        }
+        var untrusted = false
+        if let raw = fields["untrusted"] {
+            guard let flag = raw as? Bool else { throw problem("untrusted", "must be true or false") }
+            untrusted = flag
+        }
+        if let raw = fields["sandbox"] {
+            if let flag = raw as? Bool {
+                function.sandbox = flag ? SandboxPolicy() : nil
+            } else if let settings = raw as? [String: Any] {
+                function.sandbox = try sandbox(settings)
+            } else {
+                throw problem("sandbox", "must be true, false or a mapping of sandbox settings")
+            }
+        } else if untrusted {
+            function.sandbox = SandboxPolicy()
+        }
+        if untrusted, function.sandbox == nil {
+            throw problem("sandbox", "cannot be turned off for a function marked untrusted")
+        }
+        return function
+    }
+
+    func sandbox(_ settings: [String: Any]) throws(RegistryError) -> SandboxPolicy {
+        for key in settings.keys.sorted() where !Self.sandboxKnown.contains(key) {
+            throw problem("sandbox.\(key)", "unknown field (known: \(Self.sandboxKnown.sorted().joined(separator: ", ")))")
+        }
+        var policy = SandboxPolicy()
+        func flag(_ key: String) throws(RegistryError) -> Bool? {
+            guard let raw = settings[key] else { return nil }
+            guard let value = raw as? Bool else { throw problem("sandbox.\(key)", "must be true or false") }
+            return value
+        }
+        func limit(_ key: String, _ range: ClosedRange<Double>) throws(RegistryError) -> Int? {
+            try number(key, in: settings, range: range).map { Int($0) }
+        }
+        if let value = try flag("network") { policy.network = value }
+        if let value = try flag("readOnly") { policy.readOnlyFileSystem = value }
+        if let value = try limit("cpuSeconds", 1...86_400) { policy.cpuSeconds = value }
+        if let value = try limit("processes", 1...100_000) { policy.processes = value }
+        if let value = try limit("openFiles", 8...1_048_576) { policy.openFiles = value }
+        if let value = try limit("fileSizeMB", 1...1_048_576) { policy.fileSizeMB = value }
+        if let raw = settings["environmentAllowList"] {
+            guard let names = raw as? [String] else { throw problem("sandbox.environmentAllowList", "must be a list of variable names") }
+            policy.environmentAllowList = names
+        }
+        return policy
+    }
+}

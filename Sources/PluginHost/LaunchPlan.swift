@@ -1,0 +1,183 @@
+import Foundation
+
+/// Where the host finds what it starts plugins with.
+public struct HostPaths: Sendable {
+    /// The Python interpreter, as an absolute path (a version-manager shim on PATH can cost
+    /// 100 ms per start, so the real interpreter is resolved once).
+    public var python: String?
+    /// The directory holding `python/statesman_runner.py`.
+    public var plugins: String?
+    /// The `statesman-sandbox` launcher.
+    public var sandbox: String?
+
+    public init(python: String? = nil, plugins: String? = nil, sandbox: String? = nil) {
+        self.python = python
+        self.plugins = plugins
+        self.sandbox = sandbox
+    }
+
+    /// Finds each path: the environment (`STATESMAN_PYTHON`, `STATESMAN_PLUGINS`,
+    /// `STATESMAN_SANDBOX`) first, then beside the running executable (and up from it, which
+    /// finds a source checkout's `plugins/`), then `python3` on PATH.
+    public static func discover() -> HostPaths {
+        let environment = ProcessInfo.processInfo.environment
+        let executableDirectory = URL(fileURLWithPath: executablePath()).deletingLastPathComponent()
+        var paths = HostPaths()
+        paths.python = environment["STATESMAN_PYTHON"] ?? resolvePython()
+        paths.plugins = environment["STATESMAN_PLUGINS"] ?? searchUpwards(from: executableDirectory, for: "plugins/python/statesman_runner.py").map {
+            URL(fileURLWithPath: $0).deletingLastPathComponent().deletingLastPathComponent().path
+        }
+        if let given = environment["STATESMAN_SANDBOX"] {
+            paths.sandbox = given
+        } else {
+            let beside = executableDirectory.appendingPathComponent("statesman-sandbox").path
+            paths.sandbox = FileManager.default.isExecutableFile(atPath: beside) ? beside : nil
+        }
+        return paths
+    }
+
+    static func executablePath() -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
+    static func searchUpwards(from start: URL, for relative: String) -> String? {
+        var directory = start
+        for _ in 0..<8 {
+            let candidate = directory.appendingPathComponent(relative).path
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+            let parent = directory.deletingLastPathComponent()
+            if parent.path == directory.path { break }
+            directory = parent
+        }
+        let installed = start.deletingLastPathComponent().appendingPathComponent("share/statesman/\(relative)").path
+        return FileManager.default.fileExists(atPath: installed) ? installed : nil
+    }
+
+    /// The interpreter behind `python3` on PATH, asked for its own `sys.executable`.
+    static func resolvePython() -> String? {
+        guard let onPath = findOnPath("python3") else { return nil }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: onPath)
+        process.arguments = ["-c", "import sys; print(sys.executable)"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            return onPath
+        }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let path = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return process.terminationStatus == 0 && path.hasPrefix("/") ? path : onPath
+    }
+
+    static func findOnPath(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for directory in path.split(separator: ":") {
+            let candidate = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+}
+
+/// How one function's workers are started: the command line, environment and directory.
+struct LaunchPlan: Sendable {
+    var arguments: [String]
+    var environment: [String]
+    var directory: String
+    var sandbox: SandboxPolicy?
+    var memoryMB: Int
+
+    /// Builds the plan, or explains why the function cannot be started.
+    init(function: FunctionConfiguration, region: String, paths: HostPaths) throws(PluginFailure) {
+        func cannot(_ message: String) -> PluginFailure {
+            PluginFailure(error: PluginFailure.Name.startFailed, errorMessage: "Cannot start function \(function.name): \(message)", requestId: "")
+        }
+        switch function.runtime {
+        case .python, .shell:
+            guard let python = paths.python else { throw cannot("no python3 was found on PATH (set STATESMAN_PYTHON)") }
+            guard let plugins = paths.plugins else {
+                throw cannot("the Python runner plugins/python/statesman_runner.py was not found (set STATESMAN_PLUGINS)")
+            }
+            var arguments = [python]
+            if function.sandbox?.readOnlyFileSystem == true { arguments.append("-B") }
+            arguments.append("\(plugins)/python/statesman_runner.py")
+            let handler = function.handler ?? ""
+            if function.runtime == .python {
+                arguments += ["--handler", handler, "--code", function.codeDirectory]
+            } else {
+                let script = handler.hasPrefix("/") ? handler : "\(function.codeDirectory)/\(handler)"
+                guard FileManager.default.isExecutableFile(atPath: script) else {
+                    throw cannot("the shell script \(script) does not exist or is not executable")
+                }
+                arguments += ["--shell", script, "--code", function.codeDirectory]
+            }
+            self.arguments = arguments
+        case .command:
+            var arguments = function.command
+            let program = arguments[0]
+            if program.contains("/") {
+                if !program.hasPrefix("/") { arguments[0] = "\(function.codeDirectory)/\(program)" }
+            } else if let found = HostPaths.findOnPath(program) {
+                arguments[0] = found
+            } else {
+                throw cannot("\(program) was not found on PATH")
+            }
+            guard FileManager.default.isExecutableFile(atPath: arguments[0]) else {
+                throw cannot("\(arguments[0]) does not exist or is not executable")
+            }
+            self.arguments = arguments
+        }
+        if function.sandbox != nil {
+            guard let launcher = paths.sandbox else {
+                throw cannot("the function is sandboxed but the statesman-sandbox launcher was not found (set STATESMAN_SANDBOX)")
+            }
+            arguments.insert(launcher, at: 0)
+        }
+        // Lambda's reserved variables, then the function's own; a sandboxed function sees only
+        // the allow-listed part of the engine's environment.
+        var variables: [String: String]
+        let inherited = ProcessInfo.processInfo.environment
+        if let policy = function.sandbox {
+            variables = inherited.filter { policy.environmentAllowList.contains($0.key) }
+        } else {
+            variables = inherited
+        }
+        variables["AWS_LAMBDA_FUNCTION_NAME"] = function.name
+        variables["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST"
+        variables["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = String(function.memoryMB)
+        variables["AWS_REGION"] = region
+        variables["AWS_DEFAULT_REGION"] = region
+        variables["LAMBDA_TASK_ROOT"] = function.codeDirectory
+        if let handler = function.handler { variables["_HANDLER"] = handler }
+        for (name, value) in function.environment { variables[name] = value }
+        environment = variables.map { "\($0.key)=\($0.value)" }.sorted()
+        directory = function.codeDirectory
+        sandbox = function.sandbox
+        memoryMB = function.memoryMB
+    }
+
+    /// The command line for one worker: a sandboxed one gets its scratch directory and limits.
+    func command(scratch: String?, pidsCgroup: String?) -> (arguments: [String], environment: [String], directory: String) {
+        guard let policy = sandbox, let scratch else { return (arguments, environment, directory) }
+        var launcher = [arguments[0], "--dir", scratch]
+        if !policy.network { launcher.append("--no-network") }
+        if policy.readOnlyFileSystem { launcher.append("--read-only") }
+        if let cpu = policy.cpuSeconds { launcher += ["--cpu", String(cpu)] }
+        // The address-space limit is the memory setting plus room for the interpreter's own
+        // mappings (shared libraries, thread stacks), which RSS-based Lambda does not count.
+        launcher += ["--memory", String((memoryMB + 256) * 1_048_576)]
+        if let processes = policy.processes {
+            launcher += ["--processes", String(processes)]
+            if let pidsCgroup { launcher += ["--pids-cgroup", pidsCgroup] }
+        }
+        if let files = policy.openFiles { launcher += ["--files", String(files)] }
+        if let size = policy.fileSizeMB { launcher += ["--file-size", String(size * 1_048_576)] }
+        launcher.append("--")
+        let variables = environment.filter { !$0.hasPrefix("TMPDIR=") && !$0.hasPrefix("HOME=") } + ["TMPDIR=\(scratch)", "HOME=\(scratch)"]
+        return (launcher + arguments.dropFirst(), variables, scratch)
+    }
+}

@@ -1,0 +1,118 @@
+import JSONCore
+
+/// What the function is, as the plugin learns it in `welcome` and each invocation's context.
+public struct FunctionIdentity: Sendable, Equatable {
+    public var name: String
+    public var version: String
+    public var arn: String
+    public var memoryLimitInMB: Int
+    public var timeoutMilliseconds: Int
+
+    public init(name: String, version: String = "$LATEST", arn: String, memoryLimitInMB: Int, timeoutMilliseconds: Int) {
+        self.name = name
+        self.version = version
+        self.arn = arn
+        self.memoryLimitInMB = memoryLimitInMB
+        self.timeoutMilliseconds = timeoutMilliseconds
+    }
+}
+
+/// The per-invocation context: Lambda's context fields plus where in a workflow the call
+/// comes from.
+public struct InvocationContext: Sendable, Equatable {
+    public var requestId: String
+    /// The ARN the caller used (with its qualifier, if it gave one).
+    public var invokedFunctionArn: String
+    public var executionArn: String?
+    public var executionName: String?
+    public var stateName: String?
+    public var stateEnteredTime: String?
+    /// 0 for the first try, then 1, 2, ... for retries.
+    public var attempt: Int
+    public var taskToken: String?
+
+    public init(
+        requestId: String, invokedFunctionArn: String, executionArn: String? = nil, executionName: String? = nil,
+        stateName: String? = nil, stateEnteredTime: String? = nil, attempt: Int = 0, taskToken: String? = nil
+    ) {
+        self.requestId = requestId
+        self.invokedFunctionArn = invokedFunctionArn
+        self.executionArn = executionArn
+        self.executionName = executionName
+        self.stateName = stateName
+        self.stateEnteredTime = stateEnteredTime
+        self.attempt = attempt
+        self.taskToken = taskToken
+    }
+}
+
+/// What the host says on a plugin's stdin.
+public enum HostMessage: Sendable, Equatable {
+    /// The answer to `hello`: the version both sides will speak, and the function.
+    case welcome(protocolVersion: Int64, function: FunctionIdentity)
+    case invoke(id: String, payload: JSONValue, function: FunctionIdentity, context: InvocationContext)
+    /// The host no longer wants the result of invocation `id`.
+    case cancel(id: String)
+    /// Finish what is running and exit within `graceMilliseconds`.
+    case shutdown(graceMilliseconds: Int)
+
+    /// The message as one protocol line, newline included.
+    public var line: [UInt8] {
+        var buffer = JSONByteBuffer(capacity: 256)
+        write(to: &buffer)
+        return buffer.bytes
+    }
+
+    /// Writes the line (newline included) to `sink`.
+    public func write<Sink: JSONByteSink>(to sink: inout Sink) {
+        JSONValue.object(object).write(to: &sink)
+        sink.write(0x0A)
+    }
+
+    var object: JSONObject {
+        var object = JSONObject()
+        switch self {
+        case .welcome(let version, let function):
+            object["type"] = "welcome"
+            object["protocol"] = .int(version)
+            object["function"] = [
+                "name": .string(function.name), "version": .string(function.version), "arn": .string(function.arn),
+                "memoryLimitInMB": .int(Int64(function.memoryLimitInMB)), "timeoutMs": .int(Int64(function.timeoutMilliseconds)),
+            ]
+            object["maxLineBytes"] = .int(Int64(PluginProtocol.maximumLineBytes))
+        case .invoke(let id, let payload, let function, let context):
+            object["type"] = "invoke"
+            object["id"] = .string(id)
+            object["payload"] = payload
+            var fields = JSONObject()
+            fields["requestId"] = .string(context.requestId)
+            fields["functionName"] = .string(function.name)
+            fields["functionVersion"] = .string(function.version)
+            fields["invokedFunctionArn"] = .string(context.invokedFunctionArn)
+            fields["memoryLimitInMB"] = .int(Int64(function.memoryLimitInMB))
+            fields["timeoutMs"] = .int(Int64(function.timeoutMilliseconds))
+            fields["attempt"] = .int(Int64(context.attempt))
+            if context.executionArn != nil || context.executionName != nil {
+                var execution = JSONObject()
+                if let arn = context.executionArn { execution["arn"] = .string(arn) }
+                if let name = context.executionName { execution["name"] = .string(name) }
+                fields["execution"] = .object(execution)
+            }
+            if let name = context.stateName {
+                var state = JSONObject()
+                state["name"] = .string(name)
+                if let entered = context.stateEnteredTime { state["enteredTime"] = .string(entered) }
+                fields["state"] = .object(state)
+            }
+            if let token = context.taskToken { fields["taskToken"] = .string(token) }
+            object["context"] = .object(fields)
+        case .cancel(let id):
+            object["type"] = "cancel"
+            object["id"] = .string(id)
+        case .shutdown(let grace):
+            object["type"] = "shutdown"
+            object["graceMs"] = .int(Int64(grace))
+        }
+        return object
+    }
+}

@@ -1,0 +1,178 @@
+import JSONCore
+
+/// The plugin protocol, version 1 (normative text: `protocol/README.md`): one JSON object per
+/// line on the plugin's stdin and stdout, UTF-8, each line ended by `\n`.
+public enum PluginProtocol {
+    /// The protocol versions this host speaks.
+    public static let versions: [Int64] = [1]
+    /// The longest line either side may write, newline excluded: Lambda's 6 MB synchronous
+    /// payload limit.
+    public static let maximumLineBytes = 6_291_456
+}
+
+/// What a plugin says on its stdout.
+public enum PluginMessage: Sendable, Equatable {
+    /// The first line a plugin writes.
+    case hello(PluginHello)
+    /// An invocation's return value.
+    case result(id: String, payload: JSONValue)
+    /// An invocation's failure, in Lambda's shape.
+    case error(id: String, PluginError)
+    /// The invocation is alive (resets the Task state's `HeartbeatSeconds` window).
+    case heartbeat(id: String)
+    /// A structured log line; `id` names the invocation it belongs to, when it does.
+    case log(id: String?, level: String, message: String)
+    /// A message of a type this version does not know: ignored, as the protocol requires.
+    case unknown(type: String)
+}
+
+public struct PluginHello: Sendable, Equatable {
+    public var protocolVersions: [Int64]
+    public var name: String?
+    public var version: String?
+    /// How many invocations the plugin runs at once (1 unless it says more).
+    public var concurrency: Int
+
+    public init(protocolVersions: [Int64], name: String? = nil, version: String? = nil, concurrency: Int = 1) {
+        self.protocolVersions = protocolVersions
+        self.name = name
+        self.version = version
+        self.concurrency = concurrency
+    }
+}
+
+/// A failure as Lambda reports it: `errorType` becomes the ASL error name.
+public struct PluginError: Error, Sendable, Equatable {
+    public var errorType: String
+    public var errorMessage: String
+    public var stackTrace: [String]
+
+    public init(errorType: String, errorMessage: String = "", stackTrace: [String] = []) {
+        self.errorType = errorType
+        self.errorMessage = errorMessage
+        self.stackTrace = stackTrace
+    }
+}
+
+/// Why a line from a plugin is not a valid message.
+public struct PluginProtocolViolation: Error, Sendable, Equatable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+extension PluginMessage {
+    /// Decodes one line (without its newline). Unknown fields are ignored; a missing or
+    /// mistyped required field is a violation.
+    public static func decode(_ line: UnsafeBufferPointer<UInt8>) throws(PluginProtocolViolation) -> PluginMessage {
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(line)
+        } catch {
+            throw PluginProtocolViolation("the line is not JSON (\(error.message) at column \(error.column))")
+        }
+        return try decode(value)
+    }
+
+    public static func decode(_ value: JSONValue) throws(PluginProtocolViolation) -> PluginMessage {
+        guard case .object(let object) = value else {
+            throw PluginProtocolViolation("a message must be a JSON object, not \(value.typeName == "object" ? "an" : "a") \(value.typeName)")
+        }
+        guard case .string(let type)? = object["type"] else {
+            throw PluginProtocolViolation("the message has no string field \"type\"")
+        }
+        func text(_ key: String) throws(PluginProtocolViolation) -> String {
+            guard case .string(let string)? = object[key] else {
+                throw PluginProtocolViolation("a \"\(type)\" message needs the string field \"\(key)\"")
+            }
+            return string
+        }
+        func optionalText(_ key: String) throws(PluginProtocolViolation) -> String? {
+            switch object[key] {
+            case nil, .null?: return nil
+            case .string(let string)?: return string
+            default: throw PluginProtocolViolation("the field \"\(key)\" of a \"\(type)\" message must be a string")
+            }
+        }
+        switch type {
+        case "hello":
+            guard case .array(let list)? = object["protocol"], !list.isEmpty else {
+                throw PluginProtocolViolation("a \"hello\" message needs \"protocol\", a non-empty array of version numbers")
+            }
+            var versions: [Int64] = []
+            for entry in list {
+                guard let version = entry.integerValue else {
+                    throw PluginProtocolViolation("\"protocol\" must list integer version numbers")
+                }
+                versions.append(version)
+            }
+            var concurrency = 1
+            if let given = object["concurrency"], !given.isNull {
+                guard let number = given.integerValue, number >= 1, number <= 1024 else {
+                    throw PluginProtocolViolation("\"concurrency\" must be an integer from 1 to 1024")
+                }
+                concurrency = Int(number)
+            }
+            return .hello(PluginHello(protocolVersions: versions, name: try optionalText("name"), version: try optionalText("version"), concurrency: concurrency))
+        case "result":
+            guard let payload = object["payload"] else {
+                throw PluginProtocolViolation("a \"result\" message needs the field \"payload\" (null is allowed)")
+            }
+            return .result(id: try text("id"), payload: payload)
+        case "error":
+            var trace: [String] = []
+            switch object["stackTrace"] {
+            case nil, .null?: break
+            case .array(let lines)?:
+                for line in lines {
+                    guard case .string(let string) = line else {
+                        throw PluginProtocolViolation("\"stackTrace\" must be an array of strings")
+                    }
+                    trace.append(string)
+                }
+            default: throw PluginProtocolViolation("\"stackTrace\" must be an array of strings")
+            }
+            let error = PluginError(errorType: try text("errorType"), errorMessage: try optionalText("errorMessage") ?? "", stackTrace: trace)
+            return .error(id: try text("id"), error)
+        case "heartbeat":
+            return .heartbeat(id: try text("id"))
+        case "log":
+            return .log(id: try optionalText("id"), level: try optionalText("level") ?? "info", message: try text("message"))
+        default:
+            return .unknown(type: type)
+        }
+    }
+
+    /// The message as one protocol line, newline included (plugins written in Swift, tests).
+    public var line: [UInt8] {
+        var object = JSONObject()
+        switch self {
+        case .hello(let hello):
+            object["type"] = "hello"
+            object["protocol"] = .array(hello.protocolVersions.map { .int($0) })
+            if let name = hello.name { object["name"] = .string(name) }
+            if let version = hello.version { object["version"] = .string(version) }
+            object["concurrency"] = .int(Int64(hello.concurrency))
+        case .result(let id, let payload):
+            object["type"] = "result"
+            object["id"] = .string(id)
+            object["payload"] = payload
+        case .error(let id, let error):
+            object["type"] = "error"
+            object["id"] = .string(id)
+            object["errorType"] = .string(error.errorType)
+            object["errorMessage"] = .string(error.errorMessage)
+            object["stackTrace"] = .array(error.stackTrace.map { .string($0) })
+        case .heartbeat(let id):
+            object["type"] = "heartbeat"
+            object["id"] = .string(id)
+        case .log(let id, let level, let message):
+            object["type"] = "log"
+            if let id { object["id"] = .string(id) }
+            object["level"] = .string(level)
+            object["message"] = .string(message)
+        case .unknown(let type):
+            object["type"] = .string(type)
+        }
+        return JSONValue.object(object).compactBytes + [0x0A]
+    }
+}

@@ -1,0 +1,177 @@
+import ASLErrors
+import Foundation
+import Interpreter
+import JSONCore
+import PluginHost
+import PluginProtocol
+
+/// Runs Task states whose resource is a Lambda function through the plugin host, with
+/// Lambda's shapes: the function ARN resource returns the function's value as is;
+/// `arn:aws:states:::lambda:invoke` returns AWS's response envelope around it. The function
+/// name resolves through the registry, so a definition written for AWS runs unchanged and
+/// swapping a backend is a registry change.
+public struct LambdaTaskInvoker: TaskInvoker {
+    let host: PluginHost
+    let registry: FunctionRegistry
+    let region: String
+    let account: String
+
+    public init(host: PluginHost, registry: FunctionRegistry, region: String = "us-east-1", account: String = "123456789012") {
+        self.host = host
+        self.registry = registry
+        self.region = region
+        self.account = account
+    }
+
+    /// The error names of resources this invoker cannot run.
+    public static let unsupportedResource = ErrorName("Statesman.UnsupportedResource")
+
+    public func invoke(_ request: TaskRequest) async throws(ExecutionFailure) -> JSONValue {
+        let call = try LambdaCall(request, region: region, account: account)
+        guard registry[call.function.name] != nil else {
+            throw ExecutionFailure(
+                ErrorName(PluginFailure.Name.notFound),
+                cause: "Function not found: \(call.function.unqualifiedArn):\(call.function.qualifier ?? "$LATEST") (Service: AWSLambda; Status Code: 404; "
+                    + "Error Code: ResourceNotFoundException; Request ID: \(UUID().uuidString.lowercased()); Proxy: null)")
+        }
+        let requestId = UUID().uuidString.lowercased()
+        let context = Self.invocationContext(request, requestId: requestId, arn: call.function.invokedArn)
+        switch await host.invoke(function: call.function.name, payload: call.payload, context: context, onHeartbeat: request.onHeartbeat) {
+        case .success(let value):
+            return call.envelope ? Self.envelope(value, requestId: requestId) : value
+        case .failure(let failure):
+            throw ExecutionFailure(ErrorName(failure.error), cause: Self.cause(failure, pythonSpacing: !call.envelope))
+        }
+    }
+
+    static func invocationContext(_ request: TaskRequest, requestId: String, arn: String) -> InvocationContext {
+        let context = request.context
+        return InvocationContext(
+            requestId: requestId, invokedFunctionArn: arn, executionArn: context["Execution"]?["Id"]?.stringValue,
+            executionName: context["Execution"]?["Name"]?.stringValue, stateName: request.stateName,
+            stateEnteredTime: context["State"]?["EnteredTime"]?.stringValue, attempt: request.attempt,
+            taskToken: context["Task"]?["Token"]?.stringValue)
+    }
+
+    /// The cause of a failed invocation: Lambda's error object as JSON text, compact for
+    /// `lambda:invoke` and with Python's `json.dumps` spacing for the function ARN resource, as
+    /// AWS writes each.
+    static func cause(_ failure: PluginFailure, pythonSpacing: Bool) -> String {
+        var object = JSONObject()
+        object["errorMessage"] = .string(failure.errorMessage)
+        if let type = failure.errorType { object["errorType"] = .string(type) }
+        if !failure.requestId.isEmpty { object["requestId"] = .string(failure.requestId) }
+        if let trace = failure.stackTrace { object["stackTrace"] = .array(trace.map { .string($0) }) }
+        return pythonSpacing ? PythonJSON.dumps(.object(object)) : JSONValue.object(object).compactString
+    }
+
+    /// `lambda:invoke`'s result: the function's value under `Payload`, with the HTTP response
+    /// metadata AWS's SDK adds.
+    static func envelope(_ payload: JSONValue, requestId: String) -> JSONValue {
+        let length = String(payload.encodedByteCount)
+        let date = httpDate(Date())
+        let trace = "Root=1-\(String(Int(Date().timeIntervalSince1970), radix: 16))-\(randomHex(24));Parent=\(randomHex(16));Sampled=0"
+        let all: JSONObject = [
+            "X-Amz-Executed-Version": ["$LATEST"], "x-amzn-Remapped-Content-Length": ["0"], "Connection": ["keep-alive"],
+            "x-amzn-RequestId": [.string(requestId)], "Content-Length": [.string(length)], "Date": [.string(date)],
+            "X-Amzn-Trace-Id": [.string(trace)], "Content-Type": ["application/json"],
+        ]
+        let headers: JSONObject = [
+            "Connection": "keep-alive", "Content-Length": .string(length), "Content-Type": "application/json", "Date": .string(date),
+            "X-Amz-Executed-Version": "$LATEST", "x-amzn-Remapped-Content-Length": "0", "x-amzn-RequestId": .string(requestId),
+            "X-Amzn-Trace-Id": .string(trace),
+        ]
+        return [
+            "ExecutedVersion": "$LATEST", "Payload": payload,
+            "SdkHttpMetadata": ["AllHttpHeaders": .object(all), "HttpHeaders": .object(headers), "HttpStatusCode": 200],
+            "SdkResponseMetadata": ["RequestId": .string(requestId)], "StatusCode": 200,
+        ]
+    }
+
+    static func httpDate(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter.string(from: date)
+    }
+
+    static func randomHex(_ count: Int) -> String {
+        String((0..<count).map { _ in "0123456789abcdef".randomElement()! })
+    }
+}
+
+/// A function reference as Lambda accepts it: a name, `name:qualifier`,
+/// `account:function:name[:qualifier]` or a full ARN.
+struct FunctionReference: Equatable {
+    var name: String
+    var qualifier: String?
+    var region: String
+    var account: String
+
+    init?(_ text: String, region: String, account: String) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        self.region = region
+        self.account = account
+        if parts.count <= 2 {
+            name = parts[0]
+            qualifier = parts.count == 2 ? parts[1] : nil
+        } else if parts.count <= 4, parts[1] == "function" {
+            self.account = parts[0]
+            name = parts[2]
+            qualifier = parts.count == 4 ? parts[3] : nil
+        } else if parts.count <= 8, parts.count >= 7, parts[0] == "arn", parts[2] == "lambda", parts[5] == "function" {
+            self.region = parts[3]
+            self.account = parts[4]
+            name = parts[6]
+            qualifier = parts.count == 8 ? parts[7] : nil
+        } else {
+            return nil
+        }
+        if name.isEmpty || qualifier?.isEmpty == true { return nil }
+    }
+
+    var unqualifiedArn: String { "arn:aws:lambda:\(region):\(account):function:\(name)" }
+    var invokedArn: String { qualifier.map { "\(unqualifiedArn):\($0)" } ?? unqualifiedArn }
+}
+
+/// What one Task asks of Lambda: which function, with which event, and whether the answer
+/// is wrapped in `lambda:invoke`'s envelope.
+struct LambdaCall {
+    var function: FunctionReference
+    var payload: JSONValue
+    var envelope: Bool
+
+    init(_ request: TaskRequest, region: String, account: String) throws(ExecutionFailure) {
+        let resource = request.resource
+        if resource.hasPrefix("arn:aws:lambda:") || resource.hasPrefix("arn:aws-") && resource.contains(":lambda:") {
+            guard let function = FunctionReference(resource, region: region, account: account) else {
+                throw ExecutionFailure(LambdaTaskInvoker.unsupportedResource, cause: "The resource \(resource) is not a Lambda function ARN")
+            }
+            self.function = function
+            payload = request.payload
+            envelope = false
+            return
+        }
+        guard resource == "arn:aws:states:::lambda:invoke" else {
+            throw ExecutionFailure(
+                LambdaTaskInvoker.unsupportedResource,
+                cause: "Statesman cannot run the resource \(resource) yet: Task states run Lambda functions (a function ARN or arn:aws:states:::lambda:invoke) through the function registry")
+        }
+        guard case .string(let name)? = request.payload["FunctionName"] else {
+            throw ExecutionFailure(.runtime, cause: "The Parameters of a lambda:invoke task need the string field FunctionName")
+        }
+        guard var function = FunctionReference(name, region: region, account: account) else {
+            throw ExecutionFailure(
+                ErrorName("Lambda.InvalidParameterValueException"), cause: "The function name \(name) is not a Lambda function name or ARN")
+        }
+        if case .string(let qualifier)? = request.payload["Qualifier"] { function.qualifier = qualifier }
+        self.function = function
+        // A missing or null Payload reaches the function as an empty object, as on AWS.
+        switch request.payload["Payload"] {
+        case nil, .null?: payload = [:]
+        case let value?: payload = value
+        }
+        envelope = true
+    }
+}

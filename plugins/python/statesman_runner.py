@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""Statesman's Python runner: hosts an unmodified Lambda-style handler as a plugin.
+
+    statesman_runner.py --handler module.function [--code DIR]
+    statesman_runner.py --shell SCRIPT [--code DIR]
+
+It speaks the plugin protocol v1 (protocol/README.md) on stdin/stdout: it says hello, then
+runs each invocation with `handler(event, context)`, one at a time, as Lambda does. A raised
+exception becomes an error message with Lambda's errorType/errorMessage/stackTrace. Anything
+the handler prints goes to stderr, which the engine logs; stdout carries only protocol lines.
+
+With --shell, each invocation runs SCRIPT with the event as JSON on its stdin; what it prints
+on stdout is the result (JSON, or else a string), and a non-zero exit is an error.
+
+Only the standard library is used.
+"""
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import traceback
+
+PROTOCOL_VERSIONS = [1]
+
+
+class LambdaContext:
+    """The context object Lambda passes to a Python handler, plus two Statesman extras:
+    `send_heartbeat()` and `statesman` (execution, state, attempt, task token)."""
+
+    def __init__(self, runner, invocation_id, fields, started):
+        self._runner = runner
+        self._id = invocation_id
+        self._deadline = started + fields.get("timeoutMs", runner.function.get("timeoutMs", 3000)) / 1000.0
+        self.aws_request_id = fields.get("requestId", "")
+        self.function_name = fields.get("functionName", runner.function.get("name", ""))
+        self.function_version = fields.get("functionVersion", "$LATEST")
+        self.invoked_function_arn = fields.get("invokedFunctionArn", runner.function.get("arn", ""))
+        # Lambda's Python runtime gives the memory size as the string from its environment.
+        self.memory_limit_in_mb = str(fields.get("memoryLimitInMB", runner.function.get("memoryLimitInMB", 128)))
+        self.log_group_name = "/aws/lambda/" + self.function_name
+        self.log_stream_name = "statesman/" + str(os.getpid())
+        self.identity = None
+        self.client_context = None
+        self.statesman = {
+            "execution": fields.get("execution"),
+            "state": fields.get("state"),
+            "attempt": fields.get("attempt", 0),
+            "taskToken": fields.get("taskToken"),
+        }
+
+    def get_remaining_time_in_millis(self):
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+    def send_heartbeat(self):
+        """Tells the engine this invocation is alive (resets the state's HeartbeatSeconds)."""
+        self._runner.write({"type": "heartbeat", "id": self._id})
+
+
+class Runner:
+    def __init__(self, out_fd):
+        self.out_fd = out_fd
+        self.lock = threading.Lock()
+        self.function = {}
+
+    def write(self, message):
+        self.write_line(json.dumps(message, separators=(",", ":"), ensure_ascii=False))
+
+    def write_line(self, text):
+        data = (text + "\n").encode("utf-8")
+        with self.lock:
+            view = memoryview(data)
+            while view:
+                written = os.write(self.out_fd, view)
+                view = view[written:]
+
+    def error(self, invocation_id, error_type, message, stack=None):
+        self.write({"type": "error", "id": invocation_id, "errorType": error_type, "errorMessage": message, "stackTrace": stack or []})
+
+    def result(self, invocation_id, value):
+        try:
+            if isinstance(value, (bytes, bytearray)):
+                # Lambda returns bytes as the response body unchanged: JSON text stays JSON.
+                text = bytes(value).decode("utf-8")
+                try:
+                    value = json.loads(text)
+                except ValueError:
+                    value = text
+            payload = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError, UnicodeDecodeError) as problem:
+            self.error(invocation_id, "Runtime.MarshalError", "Unable to marshal response: " + str(problem))
+            return
+        self.write_line('{"type":"result","id":' + json.dumps(invocation_id) + ',"payload":' + payload + "}")
+
+
+def handler_frames(trace):
+    """Lambda's stackTrace: the handler's frames, formatted as Python formats them."""
+    frames = traceback.extract_tb(trace)
+    here = os.path.abspath(__file__)
+    return traceback.format_list([frame for frame in frames if os.path.abspath(frame.filename) != here])
+
+
+def load_handler(spec, code):
+    module_name, _, function_name = spec.rpartition(".")
+    module = importlib.import_module(module_name.replace("/", "."))
+    function = getattr(module, function_name, None)
+    if function is None:
+        raise AttributeError("Handler '%s' missing on module '%s'" % (function_name, module_name))
+    return function
+
+
+def run_shell(script, event, context):
+    environment = dict(os.environ)
+    environment["STATESMAN_REQUEST_ID"] = context.aws_request_id
+    environment["STATESMAN_REMAINING_MS"] = str(context.get_remaining_time_in_millis())
+    completed = subprocess.run(
+        [script], input=json.dumps(event, separators=(",", ":")).encode("utf-8"), stdout=subprocess.PIPE, stderr=None, env=environment
+    )
+    text = completed.stdout.decode("utf-8", errors="replace").strip()
+    try:
+        value = json.loads(text) if text else None
+    except ValueError:
+        value = text
+    if completed.returncode != 0:
+        if isinstance(value, dict) and isinstance(value.get("errorType"), str):
+            raise ShellError(value["errorType"], str(value.get("errorMessage", "")))
+        raise ShellError("Shell.ExitError", "%s exited with status %d" % (os.path.basename(script), completed.returncode))
+    return value
+
+
+class ShellError(Exception):
+    def __init__(self, error_type, message):
+        super().__init__(message)
+        self.error_type = error_type
+
+
+def main(arguments):
+    handler_spec = shell_script = None
+    code = os.getcwd()
+    index = 0
+    while index < len(arguments):
+        option = arguments[index]
+        value = arguments[index + 1] if index + 1 < len(arguments) else None
+        if option == "--handler" and value:
+            handler_spec = value
+        elif option == "--shell" and value:
+            shell_script = value
+        elif option == "--code" and value:
+            code = value
+        else:
+            sys.stderr.write("usage: statesman_runner.py (--handler module.function | --shell SCRIPT) [--code DIR]\n")
+            return 2
+        index += 2
+    if not handler_spec and not shell_script:
+        sys.stderr.write("statesman_runner.py: give --handler or --shell\n")
+        return 2
+
+    # stdout belongs to the protocol: keep a private copy of it, and send fd 1 (print, child
+    # processes) to stderr.
+    out_fd = os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    runner = Runner(out_fd)
+    name = handler_spec or os.path.basename(shell_script)
+    runner.write({"type": "hello", "protocol": PROTOCOL_VERSIONS, "name": "python:" + name, "concurrency": 1})
+
+    if code not in sys.path:
+        sys.path.insert(0, code)
+    handler = None
+    import_problem = None
+    if handler_spec:
+        try:
+            handler = load_handler(handler_spec, code)
+        except Exception as problem:  # Lambda reports this on every invocation
+            kind = "Runtime.HandlerNotFound" if isinstance(problem, AttributeError) else "Runtime.ImportModuleError"
+            import_problem = (kind, "Unable to import module '%s': %s" % (handler_spec.rpartition(".")[0], problem))
+    else:
+        handler = lambda event, context: run_shell(shell_script, event, context)
+
+    for line in sys.stdin.buffer:
+        try:
+            message = json.loads(line)
+        except ValueError:
+            sys.stderr.write("statesman_runner.py: ignoring a line that is not JSON\n")
+            continue
+        kind = message.get("type") if isinstance(message, dict) else None
+        if kind == "invoke":
+            invocation_id = message.get("id")
+            started = time.monotonic()
+            if import_problem:
+                runner.error(invocation_id, import_problem[0], import_problem[1])
+                continue
+            context = LambdaContext(runner, invocation_id, message.get("context") or {}, started)
+            try:
+                value = handler(message.get("payload"), context)
+            except ShellError as problem:
+                runner.error(invocation_id, problem.error_type, str(problem))
+                continue
+            except MemoryError:
+                runner.error(
+                    invocation_id, "Runtime.OutOfMemory", "The function ran out of memory (its setting is %s MB)" % context.memory_limit_in_mb
+                )
+                continue
+            except Exception as problem:
+                runner.error(invocation_id, type(problem).__name__, str(problem), handler_frames(problem.__traceback__))
+                continue
+            runner.result(invocation_id, value)
+        elif kind == "welcome":
+            runner.function = message.get("function") or {}
+        elif kind == "shutdown":
+            return 0
+        # "cancel": invocations run one at a time, so there is nothing to stop; unknown types
+        # are ignored, as the protocol requires.
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
