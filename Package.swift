@@ -114,12 +114,23 @@ let package = Package(
             dependencies: ["JSONCore", "ASLErrors", "PathExpressions", "PayloadTemplates"], swiftSettings: strict),
         .testTarget(
             name: "ConformanceTests",
-            dependencies: ["JSONCore", "ASLErrors", "PathExpressions", "IntrinsicFunctions", "PayloadTemplates", "ASLModel", "Interpreter"],
-            exclude: ["ratchet.json"],
+            dependencies: [
+                "JSONCore", "ASLErrors", "PathExpressions", "IntrinsicFunctions", "PayloadTemplates", "ASLModel", "Interpreter", "PluginHost",
+                "Workflow",
+            ],
+            exclude: ["ratchet.json", "Lambdas"],
             swiftSettings: strict),
         .testTarget(name: "ASLModelTests", dependencies: ["JSONCore", "ASLModel"], swiftSettings: strict),
         .testTarget(
             name: "InterpreterTests", dependencies: ["JSONCore", "ASLErrors", "ASLModel", "Interpreter"], swiftSettings: strict),
+        .testTarget(
+            name: "PluginHostTests",
+            dependencies: [
+                "JSONCore", "ASLErrors", "ASLModel", "Interpreter", "PluginProtocol", "PluginHost", "Workflow", "statesman-sandbox",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Fixtures"],
+            swiftSettings: strict),
         .testTarget(name: "StatesmanCommandsTests", dependencies: ["JSONCore", "StatesmanCommands", "statesman"], swiftSettings: strict),
     ]
 )

@@ -8,6 +8,9 @@ public struct ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertib
     /// A `States.Timeout` that came from a missed heartbeat: `States.HeartbeatTimeout` in
     /// Retry and Catch also matches it.
     public var heartbeatExpired = false
+    /// Ends the execution: Retry and Catch do not see it (a state whose own output is over the
+    /// payload limit, unlike a task whose result is, which Catch may handle).
+    public var terminal = false
 
     public init(_ error: ErrorName, cause: String? = nil) {
         self.error = error

@@ -37,8 +37,8 @@ extension ExecutionRun {
                 return (output, next)
             } catch {
                 let failure = error
-                // States.Runtime and States.DataLimitExceeded end the execution: no Retry, no Catch.
-                if failure.error == .runtime || failure.error == .dataLimitExceeded || failure.error == Self.executionTimedOut { throw failure }
+                // States.Runtime and terminal failures end the execution: no Retry, no Catch.
+                if failure.terminal || failure.error == .runtime || failure.error == Self.executionTimedOut { throw failure }
                 if let index = state.retry.firstIndex(where: { Self.matches($0.errorEquals, failure) }) {
                     let retrier = state.retry[index]
                     if retryCounts[index] < retrier.maxAttempts {
@@ -66,8 +66,8 @@ extension ExecutionRun {
         }
     }
 
-    /// Whether an `ErrorEquals` list catches `error`: `States.ALL` matches everything but
-    /// `States.Runtime` and `States.DataLimitExceeded`; `States.TaskFailed` everything but
+    /// Whether an `ErrorEquals` list catches `error` (terminal failures and `States.Runtime`
+    /// never reach it): `States.ALL` matches everything; `States.TaskFailed` everything but
     /// `States.Timeout`; `States.HeartbeatTimeout` a heartbeat expiry reported as a timeout.
     static func matches(_ errorEquals: [String], _ failure: ExecutionFailure) -> Bool {
         let error = failure.error

@@ -33,8 +33,15 @@ extension ExecutionRun {
         let request = TaskRequest(
             resource: task.resource, payload: payload, context: flow.context, stateName: state.name, attempt: attempt,
             timeoutSeconds: timeout, heartbeatSeconds: heartbeat)
-        do {
+        do throws(ExecutionFailure) {
             let result = try await invokeWithTimeout(request, timeout: timeout, heartbeat: heartbeat)
+            // A result over the limit fails the task itself, naming the function ARN (or the
+            // service) as AWS does.
+            if result.encodedByteCount > Interpreter.payloadLimit {
+                throw ExecutionFailure(
+                    .dataLimitExceeded,
+                    cause: "The state/task '\(isLambda ? task.resource : service)' returned a result with a size exceeding the maximum number of bytes service limit.")
+            }
             if isLambda {
                 history.record(
                     "LambdaFunctionSucceeded", at: clock.now(), detailsKey: "lambdaFunctionSucceededEventDetails",

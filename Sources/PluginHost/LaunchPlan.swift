@@ -56,21 +56,46 @@ public struct HostPaths: Sendable {
     /// The interpreter behind `python3` on PATH, asked for its own `sys.executable`.
     static func resolvePython() -> String? {
         guard let onPath = findOnPath("python3") else { return nil }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: onPath)
-        process.arguments = ["-c", "import sys; print(sys.executable)"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            return onPath
+        let (status, output) = capture([onPath, "-c", "import sys; print(sys.executable)"])
+        let path = output.trimmingCharacters(in: .whitespacesAndNewlines)
+        return status == 0 && path.hasPrefix("/") ? path : onPath
+    }
+
+    /// Runs a program and returns its exit status and standard output. It spawns and waits
+    /// for exactly its own child (Foundation's `Process` relies on a SIGCHLD handler, which the
+    /// plugin host's libuv loop replaces).
+    static func capture(_ arguments: [String]) -> (status: Int32, output: String) {
+        var pipe: [Int32] = [0, 0]
+        guard Glibc.pipe(&pipe) == 0 else { return (-1, "") }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, pipe[1], 1)
+        posix_spawn_file_actions_addclose(&actions, pipe[0])
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        var pid: pid_t = 0
+        let copies = arguments.map { strdup($0) }
+        defer { copies.forEach { free($0) } }
+        let spawned = (copies + [nil]).withUnsafeBufferPointer { argv in
+            posix_spawn(&pid, arguments[0], &actions, nil, argv.baseAddress!, environ)
         }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let path = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return process.terminationStatus == 0 && path.hasPrefix("/") ? path : onPath
+        close(pipe[1])
+        defer { close(pipe[0]) }
+        guard spawned == 0 else { return (-1, "") }
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = read(pipe[0], &buffer, buffer.count)
+            if count > 0 {
+                output += buffer[0..<count]
+            } else if count == 0 || errno != EINTR {
+                break
+            }
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let exited = (status & 0x7f) == 0
+        return (exited ? (status >> 8) & 0xff : -1, String(decoding: output, as: UTF8.self))
     }
 
     static func findOnPath(_ name: String) -> String? {

@@ -14,15 +14,9 @@ enum Sandbox {
 
     static func abilities(launcher: String) -> Abilities? {
         if let known = probed.withLock({ $0[launcher] }) { return known }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: launcher)
-        process.arguments = ["--probe"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return nil }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let (status, text) = HostPaths.capture([launcher, "--probe"])
+        guard status == 0 else { return nil }
+        let data = Data(text.utf8)
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Bool] else { return nil }
         let abilities = Abilities(network: object["network"] ?? false, filesystem: object["filesystem"] ?? false, root: object["root"] ?? false)
         probed.withLock { $0[launcher] = abilities }
@@ -53,7 +47,9 @@ enum Sandbox {
     /// RLIMIT_NPROC binds everyone else).
     static let pidsCgroupRoot: String? = {
         let root = "/sys/fs/cgroup/pids"
-        guard geteuid() == 0, FileManager.default.isWritableFile(atPath: root) else { return nil }
+        let probe = "\(root)/statesman-probe-\(getpid())"
+        guard geteuid() == 0, mkdir(probe, 0o755) == 0 else { return nil }
+        rmdir(probe)
         return root
     }()
 

@@ -68,7 +68,8 @@ public struct LambdaTaskInvoker: TaskInvoker {
     /// `lambda:invoke`'s result: the function's value under `Payload`, with the HTTP response
     /// metadata AWS's SDK adds.
     static func envelope(_ payload: JSONValue, requestId: String) -> JSONValue {
-        let length = String(payload.encodedByteCount)
+        // The body is what Lambda's Python runtime writes: json.dumps, with its spacing.
+        let length = String(PythonJSON.dumps(payload).utf8.count)
         let date = httpDate(Date())
         let trace = "Root=1-\(String(Int(Date().timeIntervalSince1970), radix: 16))-\(randomHex(24));Parent=\(randomHex(16));Sampled=0"
         let all: JSONObject = [
@@ -167,9 +168,11 @@ struct LambdaCall {
         }
         if case .string(let qualifier)? = request.payload["Qualifier"] { function.qualifier = qualifier }
         self.function = function
-        // A missing or null Payload reaches the function as an empty object, as on AWS.
+        // A missing or null Payload reaches the function as an empty object, and a string is
+        // sent as the request body itself (JSON text stays JSON), as on AWS.
         switch request.payload["Payload"] {
         case nil, .null?: payload = [:]
+        case .string(let text)?: payload = (try? JSONValue(parsing: text)) ?? .string(text)
         case let value?: payload = value
         }
         envelope = true

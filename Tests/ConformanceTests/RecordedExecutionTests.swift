@@ -3,16 +3,19 @@ import ASLModel
 import Foundation
 import Interpreter
 import JSONCore
+import PluginHost
 import Testing
+import Workflow
 
 /// Runs every AWS-recorded case that needs neither JSONata nor a Lambda function, end to end
 /// through the interpreter, and compares status, output, error and cause (and, separately,
 /// the event types) with what AWS returned.
 @Suite struct RecordedExecutionTests {
-    static func applies(_ testCase: JSONValue) -> Bool {
+    static func applies(_ testCase: JSONValue, lambda: Bool) -> Bool {
         let tags = (testCase["tags"]?.arrayValue ?? []).compactMap(\.stringValue)
         let category = testCase["category"]?.stringValue ?? ""
-        return !tags.contains("jsonata") && !tags.contains("lambda") && category != "jsonata" && category != "lambda-based"
+        let needsLambda = tags.contains("lambda") || category == "lambda-based"
+        return !tags.contains("jsonata") && category != "jsonata" && needsLambda == lambda
     }
 
     @Test func recordedCases() async {
@@ -20,10 +23,50 @@ import Testing
             print("aws-recorded: skipped (conformance data absent)")
             return
         }
+        await run(files, suite: "aws-recorded", lambda: false, invoker: NoTaskInvoker())
+    }
+
+    /// The cases whose Task states call Lambda functions, through real plugin processes: the
+    /// functions are Python handlers written from each case's description.
+    @Test func recordedLambdaCases() async {
+        guard let files = ConformanceData.loadFolder("aws-recorded") else {
+            print("aws-recorded-lambda: skipped (conformance data absent)")
+            return
+        }
+        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Lambdas").path
+        var names = Set<String>()
+        for (_, testCase) in files where Self.applies(testCase, lambda: true) {
+            names.formUnion(testCase["lambdas"]?.objectValue?.keys ?? [])
+        }
+        let registry = FunctionRegistry(names.map {
+            FunctionConfiguration(name: $0, runtime: .python, handler: "recorded_functions.\($0)", codeDirectory: directory, maximumWorkers: 1)
+        })
+        let host = PluginHost(registry: registry)
+        let invoker = LambdaTaskInvoker(host: host, registry: registry, account: "111111111111")
+        await run(files, suite: "aws-recorded-lambda", lambda: true, invoker: invoker)
+        await host.shutdown()
+    }
+
+    /// Lambda error causes inside an output, parsed, with their stack traces set aside (AWS's
+    /// lines name AWS's handler file; ours name the fixture's) and their spacing kept as a field.
+    static func lambdaCauses(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .string(let text) where text.hasPrefix("{\"errorMessage\""):
+            guard case .object(var object)? = try? JSONValue(parsing: text) else { return value }
+            if case .array(let trace)? = object["stackTrace"] { object["stackTrace"] = .int(Int64(trace.count)) }
+            object["(spacing)"] = text.contains("\", \"") ? "python" : "compact"
+            return .object(object)
+        case .array(let items): return .array(items.map(lambdaCauses))
+        case .object(let object): return .object(JSONObject(object.members.map { ($0.key, lambdaCauses($0.value)) }))
+        default: return value
+        }
+    }
+
+    func run(_ files: [(name: String, value: JSONValue)], suite: String, lambda: Bool, invoker: any TaskInvoker) async {
         var counts: [String: (passed: Int, total: Int)] = [:]
         var eventsMatched = 0, eventsCompared = 0, eventsSameMultiset = 0
         var failures: [String] = []
-        for (_, testCase) in files where Self.applies(testCase) {
+        for (_, testCase) in files where Self.applies(testCase, lambda: lambda) {
             let id = testCase["id"]?.stringValue ?? "?"
             let category = testCase["category"]?.stringValue ?? "?"
             counts[category, default: (0, 0)].total += 1
@@ -34,21 +77,28 @@ import Testing
                 failures.append("\(category) \(id): definition rejected: \(problems.map(\.description).joined(separator: "; "))")
                 continue
             }
-            let interpreter = Interpreter(clock: ManualClock(start: Date()))
+            let interpreter = Interpreter(invoker: invoker, clock: ManualClock(start: Date()))
             let outcome = await interpreter.run(definition, input: testCase["input"] ?? [:], options: ExecutionOptions(name: "<ExecArnPart_0idx>", stateMachineName: "<ArnPart_0idx>", account: "111111111111"))
             var problemsFound: [String] = []
             if outcome.status.rawValue != expected["status"]?.stringValue {
                 problemsFound.append("status \(outcome.status.rawValue) (\(outcome.error ?? ""): \(outcome.cause ?? "")), AWS \(expected["status"]?.stringValue ?? "?")")
             }
-            if outcome.status == .succeeded, !PlaceholderMatch.matches(outcome.output ?? .null, expected["output"] ?? .null, extra: placeholders) {
+            if outcome.status == .succeeded,
+                !PlaceholderMatch.matches(Self.lambdaCauses(outcome.output ?? .null), Self.lambdaCauses(expected["output"] ?? .null), extra: placeholders)
+            {
                 problemsFound.append("output \(outcome.output?.compactString ?? "nil"), AWS \(expected["output"]?.compactString ?? "nil")")
             }
             if outcome.status != .succeeded {
                 if let error = expected["error"]?.stringValue, error != outcome.error {
                     problemsFound.append("error \(outcome.error ?? "nil"), AWS \(error)")
                 }
-                if let causeJSON = expected["cause_json"] {
+                if var causeJSON = expected["cause_json"] {
                     let actual = outcome.cause.flatMap { try? JSONValue(parsing: $0) }
+                    // AWS's stack-trace lines name AWS's handler file: they stand for our own.
+                    if lambda, case .array? = causeJSON["stackTrace"], case .array(let trace)? = actual?["stackTrace"], case .object(var object) = causeJSON {
+                        object["stackTrace"] = .array(trace)
+                        causeJSON = .object(object)
+                    }
                     if !PlaceholderMatch.matches(actual ?? .null, causeJSON, extra: placeholders) {
                         problemsFound.append("cause \(outcome.cause ?? "nil"), AWS \(causeJSON.compactString)")
                     }
@@ -74,11 +124,11 @@ import Testing
         }
         let passed = counts.values.reduce(0) { $0 + $1.passed }, total = counts.values.reduce(0) { $0 + $1.total }
         for (category, count) in counts.sorted(by: { $0.key < $1.key }) {
-            print("aws-recorded \(category): \(count.passed) passed, \(count.total - count.passed) failed")
+            print("\(suite) \(category): \(count.passed) passed, \(count.total - count.passed) failed")
         }
-        print("aws-recorded: \(passed) passed, \(total - passed) failed (event sequences: \(eventsMatched) of \(eventsCompared) identical, \(eventsSameMultiset) with the same events)")
+        print("\(suite): \(passed) passed, \(total - passed) failed (event sequences: \(eventsMatched) of \(eventsCompared) identical, \(eventsSameMultiset) with the same events)")
         for failure in failures.sorted() { print("  " + failure) }
-        #expect(passed >= ConformanceData.ratchet("aws-recorded"))
-        #expect(eventsSameMultiset >= ConformanceData.ratchet("aws-recorded-events"))
+        #expect(passed >= ConformanceData.ratchet(suite))
+        #expect(eventsSameMultiset >= ConformanceData.ratchet("\(suite)-events"))
     }
 }

@@ -1,0 +1,118 @@
+"""Lambda-style handlers for the host's tests, run by plugins/python/statesman_runner.py."""
+import os
+import sys
+import time
+
+
+class CustomException(Exception):
+    pass
+
+
+def echo(event, context):
+    return event
+
+
+def identity_with_context(event, context):
+    return {
+        "event": event,
+        "function_name": context.function_name,
+        "memory_limit_in_mb": context.memory_limit_in_mb,
+        "invoked_function_arn": context.invoked_function_arn,
+        "aws_request_id": context.aws_request_id,
+        "remaining_positive": context.get_remaining_time_in_millis() > 0,
+        "state": context.statesman["state"],
+        "attempt": context.statesman["attempt"],
+        "region": os.environ.get("AWS_REGION"),
+    }
+
+
+def raise_exception(event, context):
+    raise Exception("Some exception was raised.")
+
+
+def raise_custom_exception(event, context):
+    raise CustomException()
+
+
+def hang(event, context):
+    time.sleep(3600)
+
+
+def flood_stderr(event, context):
+    for number in range(event.get("lines", 5000)):
+        sys.stderr.write("log line %d\n" % number)
+    print("printed, not a protocol line")
+    return {"done": True}
+
+
+def heartbeat_then_stall(event, context):
+    context.send_heartbeat()
+    time.sleep(event.get("stall", 3600))
+    return "late"
+
+
+def heartbeats(event, context):
+    for _ in range(event.get("beats", 4)):
+        time.sleep(event.get("every", 0.3))
+        context.send_heartbeat()
+    return "kept alive"
+
+
+def return_bytes_str(event, context):
+    return b'"HelloWorld!"'
+
+
+def large_output_string(event, context):
+    return "a" * 263168
+
+
+def not_serialisable(event, context):
+    return {1, 2, 3}
+
+
+def echo_function(event, context):
+    return {"Return": "HelloWorld"}
+
+
+# The sandbox's tests: each tries something the sandbox must stop, and reports what happened.
+def connect_local(event, context):
+    import socket
+
+    connection = socket.create_connection(("127.0.0.1", event["port"]), timeout=2)
+    connection.close()
+    return "connected"
+
+
+def write_outside(event, context):
+    with open(event["path"], "w") as handle:
+        handle.write("escaped")
+    return "written"
+
+
+def write_scratch(event, context):
+    with open("scratch-file.txt", "w") as handle:
+        handle.write("inside")
+    return {"cwd": os.getcwd(), "tmpdir": os.environ.get("TMPDIR")}
+
+
+def read_variable(event, context):
+    return os.environ.get(event["name"])
+
+
+def fork_many(event, context):
+    import subprocess
+
+    started = []
+    try:
+        for _ in range(event.get("count", 1000)):
+            started.append(subprocess.Popen(["sleep", "5"]))
+    finally:
+        for child in started:
+            child.kill()
+            child.wait()
+    return len(started)
+
+
+def allocate(event, context):
+    block = bytearray(event["megabytes"] * 1024 * 1024)
+    return len(block)

@@ -1,0 +1,84 @@
+import Foundation
+import JSONCore
+import Logging
+import PluginHost
+import PluginProtocol
+import Synchronization
+import Testing
+
+/// Real processes for the host's tests: the fixtures beside this file, the Python runner from
+/// `plugins/`, and the sandbox launcher built with the package.
+enum Fixtures {
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
+    static let paths = HostPaths.discover()
+
+    /// A Python handler from `Fixtures/handlers.py`.
+    static func handler(_ name: String, _ function: String, configure: (inout FunctionConfiguration) -> Void = { _ in }) -> FunctionConfiguration {
+        var configuration = FunctionConfiguration(
+            name: name, runtime: .python, handler: "handlers.\(function)", codeDirectory: directory, timeoutSeconds: 10, maximumWorkers: 2,
+            shutdownGraceSeconds: 0.3)
+        configure(&configuration)
+        return configuration
+    }
+
+    /// The raw-protocol fixture `misbehaving_plugin.py`, started with `arguments`.
+    static func misbehaving(_ name: String, _ arguments: [String] = [], configure: (inout FunctionConfiguration) -> Void = { _ in }) -> FunctionConfiguration {
+        var configuration = FunctionConfiguration(
+            name: name, runtime: .command, command: [paths.python ?? "python3", "\(directory)/misbehaving_plugin.py"] + arguments,
+            codeDirectory: directory, timeoutSeconds: 10, maximumWorkers: 2, startSeconds: 10, shutdownGraceSeconds: 0.3)
+        configure(&configuration)
+        return configuration
+    }
+
+    static func host(_ functions: [FunctionConfiguration], logs: LogStore? = nil) -> PluginHost {
+        let logger = logs.map { store in Logger(label: "test.plugins", factory: { _ in CapturingLogHandler(store: store) }) }
+        return PluginHost(registry: FunctionRegistry(functions), options: PluginHost.Options(paths: paths), logger: logger ?? Logger(label: "test.plugins", factory: { _ in SwiftLogNoOpLogHandler() }))
+    }
+
+    static func context(_ number: Int = 0) -> InvocationContext {
+        InvocationContext(
+            requestId: "request-\(number)", invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:test", executionArn: "execution-arn",
+            executionName: "execution", stateName: "State", attempt: 0)
+    }
+}
+
+/// Whether every process in `pids` is gone: exited and reaped (a zombie still answers kill 0).
+func allReaped(_ pids: [Int32]) -> Bool {
+    pids.allSatisfy { kill($0, 0) == -1 && errno == ESRCH }
+}
+
+extension Result where Success == JSONValue, Failure == PluginFailure {
+    var failure: PluginFailure? { if case .failure(let failure) = self { failure } else { nil } }
+    var value: JSONValue? { if case .success(let value) = self { value } else { nil } }
+}
+
+/// Log lines captured for assertions.
+final class LogStore: Sendable {
+    struct Entry: Sendable {
+        var level: Logger.Level
+        var message: String
+        var metadata: [String: String]
+    }
+
+    private let entries = Mutex<[Entry]>([])
+
+    func append(_ entry: Entry) { entries.withLock { $0.append(entry) } }
+
+    var all: [Entry] { entries.withLock { $0 } }
+}
+
+struct CapturingLogHandler: LogHandler {
+    let store: LogStore
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+        store.append(LogStore.Entry(level: event.level, message: "\(event.message)", metadata: merged.mapValues { "\($0)" }))
+    }
+}

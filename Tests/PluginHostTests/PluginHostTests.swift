@@ -1,0 +1,260 @@
+import Foundation
+import JSONCore
+import PluginHost
+import PluginProtocol
+import Testing
+
+/// The host against real plugin processes: one fixture behaviour per failure mode. Each test
+/// checks the error name and message, that the pool serves again afterwards, and that every
+/// worker process was reaped after shutdown.
+@Suite struct PluginHostTests {
+    @Test func pythonHandlerGetsLambdaContextAndWorkerIsReused() async throws {
+        let host = Fixtures.host([Fixtures.handler("context", "identity_with_context")])
+        var pids = Set<Int32>()
+        for number in 0..<20 {
+            let result = await host.invoke(function: "context", payload: ["n": .int(Int64(number))], context: Fixtures.context(number))
+            let value = try #require(result.value)
+            #expect(value["event"] == ["n": .int(Int64(number))])
+            #expect(value["function_name"] == "context")
+            #expect(value["memory_limit_in_mb"] == "128")
+            #expect(value["aws_request_id"] == .string("request-\(number)"))
+            #expect(value["invoked_function_arn"] == "arn:aws:lambda:us-east-1:123456789012:function:test")
+            #expect(value["remaining_positive"] == true)
+            #expect(value["state"] == ["name": "State"])
+            #expect(value["region"] == "us-east-1")
+            pids.formUnion(host.workerProcessIDs)
+        }
+        #expect(pids.count == 1, "one warm worker serves invocations one after another")
+        await host.shutdown()
+        #expect(allReaped(Array(pids)))
+    }
+
+    @Test func raisedExceptionBecomesLambdaError() async throws {
+        let host = Fixtures.host([Fixtures.handler("raise", "raise_exception"), Fixtures.handler("custom", "raise_custom_exception")])
+        let failure = try #require(await host.invoke(function: "raise", payload: [:], context: Fixtures.context()).failure)
+        #expect(failure.error == "Exception")
+        #expect(failure.errorType == "Exception")
+        #expect(failure.errorMessage == "Some exception was raised.")
+        #expect(failure.requestId == "request-0")
+        let trace = try #require(failure.stackTrace)
+        #expect(trace.count == 1 && trace[0].contains("handlers.py") && trace[0].contains("raise Exception(\"Some exception was raised.\")"))
+        let custom = try #require(await host.invoke(function: "custom", payload: [:], context: Fixtures.context()).failure)
+        #expect(custom.error == "CustomException" && custom.errorMessage == "")
+        let pids = host.workerProcessIDs
+        #expect(pids.count == 2, "a raised exception does not cost the worker")
+        await host.shutdown()
+        #expect(allReaped(pids))
+    }
+
+    @Test func crashMidInvocationIsLambdaUnknownAndPoolRecovers() async throws {
+        let host = Fixtures.host([Fixtures.misbehaving("plugin")])
+        let first = await host.invoke(function: "plugin", payload: ["do": "echo"], context: Fixtures.context())
+        #expect(first.value == ["do": "echo"])
+        let crashedPids = host.workerProcessIDs
+        let failure = try #require(await host.invoke(function: "plugin", payload: ["do": "crash"], context: Fixtures.context(1)).failure)
+        #expect(failure.error == "Lambda.Unknown")
+        #expect(failure.errorType == "Runtime.ExitError")
+        #expect(failure.errorMessage == "RequestId: request-1 Error: Runtime exited with error: exit status 3")
+        let again = await host.invoke(function: "plugin", payload: ["do": "echo", "n": 2], context: Fixtures.context(2))
+        #expect(again.value == ["do": "echo", "n": 2])
+        let pids = host.workerProcessIDs
+        #expect(Set(pids).isDisjoint(with: crashedPids), "a new worker replaced the one that crashed")
+        await host.shutdown()
+        #expect(allReaped(crashedPids + pids))
+    }
+
+    @Test func exitMidLineIsLambdaUnknown() async throws {
+        let host = Fixtures.host([Fixtures.misbehaving("plugin")])
+        let failure = try #require(await host.invoke(function: "plugin", payload: ["do": "midline"], context: Fixtures.context(4)).failure)
+        #expect(failure.error == "Lambda.Unknown")
+        #expect(failure.errorMessage.hasSuffix("Runtime exited with error: exit status 0"))
+        #expect(await host.invoke(function: "plugin", payload: ["do": "echo"], context: Fixtures.context()).value == ["do": "echo"])
+        let pids = host.workerProcessIDs
+        await host.shutdown()
+        #expect(allReaped(pids))
+    }
+
+    @Test func hangingFunctionTimesOutAsSandboxTimedout() async throws {
+        let host = Fixtures.host([Fixtures.misbehaving("plugin") { $0.timeoutSeconds = 0.5 }])
+        let failure = try #require(await host.invoke(function: "plugin", payload: ["do": "hang"], context: Fixtures.context(7)).failure)
+        #expect(failure.error == "Sandbox.Timedout")
+        #expect(failure.errorMessage.hasSuffix(" request-7 Task timed out after 0.50 seconds"))
+        #expect(await host.invoke(function: "plugin", payload: ["do": "echo"], context: Fixtures.context()).value == ["do": "echo"])
+        let pids = host.workerProcessIDs
+        await host.shutdown()
+        #expect(allReaped(pids))
+    }
+
+    @Test func pluginThatNeverSaysHelloFailsToStart() async throws {
+        let host = Fixtures.host([Fixtures.misbehaving("silent", ["no-hello"]) { $0.startSeconds = 0.5 }])
+        let failure = try #require(await host.invoke(function: "silent", payload: [:], context: Fixtures.context()).failure)
+        #expect(failure.error == "Plugin.StartFailed")
+        #expect(failure.errorMessage.contains("no hello within 0.5 seconds"))
+        await host.shutdown()
+        #expect(host.workerProcessIDs.isEmpty)
+    }
+
+    @Test func pluginWithoutACommonVersionFailsToStart() async throws {
+        let host = Fixtures.host([Fixtures.misbehaving("future", ["bad-version"])])
+        let failure = try #require(await host.invoke(function: "future", payload: [:], context: Fixtures.context()).failure)
+        #expect(failure.error == "Plugin.StartFailed")
+        #expect(failure.errorMessage.contains("protocol versions [99]"))
+        await host.shutdown()
+    }
+
+    @Test func missingExecutableFailsToStartWithItsPath() async throws {
+        let host = Fixtures.host([FunctionConfiguration(name: "ghost", command: ["/no/such/plugin"])])
+        let failure = try #require(await host.invoke(function: "ghost", payload: [:], context: Fixtures.context()).failure)
+        #expect(failure.error == "Plugin.StartFailed")
+        #expect(failure.errorMessage.contains("/no/such/plugin"))
+        await host.shutdown()
+    }
+
+    @Test(arguments: [
+        ("garbage", "the line is not JSON"),
+        ("oversize", "a line longer than 6291456 bytes"),
+        ("wrong-id", "an answer for the unknown invocation id \"no-such-id\""),
+    ])
+    func protocolViolationReplacesTheWorker(action: String, message: String) async throws {
+        let host = Fixtures.host([Fixtures.misbehaving("plugin")])
+        let failure = try #require(await host.invoke(function: "plugin", payload: ["do": .string(action)], context: Fixtures.context()).failure)
+        #expect(failure.error == "Plugin.ProtocolError")
+        #expect(failure.errorMessage.contains(message), "\(failure.errorMessage)")
+        let broken = host.workerProcessIDs
+        #expect(await host.invoke(function: "plugin", payload: ["do": "echo"], context: Fixtures.context()).value == ["do": "echo"])
+        let pids = host.workerProcessIDs
+        await host.shutdown()
+        #expect(allReaped(broken + pids))
+    }
+
+    @Test func stderrFloodReachesTheLogWithMetadata() async throws {
+        let logs = LogStore()
+        let host = Fixtures.host([Fixtures.handler("noisy", "flood_stderr")], logs: logs)
+        let result = await host.invoke(function: "noisy", payload: ["lines": 20_000], context: Fixtures.context(9))
+        #expect(result.value == ["done": true])
+        let pids = host.workerProcessIDs
+        await host.shutdown()
+        let lines = logs.all.filter { $0.message.hasPrefix("log line ") }
+        #expect(lines.count == 20_000)
+        #expect(lines.last?.message == "log line 19999")
+        #expect(lines.allSatisfy { $0.metadata["function"] == "noisy" && $0.metadata["pid"] == String(pids.first ?? 0) })
+        #expect(lines.contains { $0.metadata["requestId"] == "request-9" && $0.metadata["execution"] == "execution-arn" })
+        #expect(logs.all.contains { $0.message == "printed, not a protocol line" }, "print() goes to the log, not the protocol")
+        #expect(allReaped(pids))
+    }
+
+    @Test func workerIgnoringSigtermIsKilledAndReaped() async throws {
+        let host = Fixtures.host([Fixtures.misbehaving("stubborn", ["ignore-term"]) { $0.shutdownGraceSeconds = 0.2 }])
+        #expect(await host.invoke(function: "stubborn", payload: ["do": "echo"], context: Fixtures.context()).value == ["do": "echo"])
+        let pids = host.workerProcessIDs
+        #expect(pids.count == 1)
+        await host.shutdown()
+        #expect(allReaped(pids))
+    }
+
+    @Test func pluginAcceptingSeveralInvocationsRunsThemInOneWorker() async throws {
+        let host = Fixtures.host([Fixtures.misbehaving("parallel", ["concurrency=4"]) { $0.maximumWorkers = 1 }])
+        let results = await withTaskGroup(of: JSONValue?.self) { group in
+            for number in 0..<4 {
+                group.addTask { await host.invoke(function: "parallel", payload: ["do": "slow", "seconds": 0.5], context: Fixtures.context(number)).value }
+            }
+            return await group.reduce(into: [JSONValue?]()) { $0.append($1) }
+        }
+        let values = results.compactMap { $0 }
+        #expect(values.count == 4)
+        #expect(Set(values.compactMap { $0["pid"] }).count == 1, "one worker")
+        #expect(Set(values.compactMap { $0["thread"] }).count == 4, "running at the same time, each on its own thread")
+        let pids = host.workerProcessIDs
+        await host.shutdown()
+        #expect(allReaped(pids))
+    }
+
+    @Test func busyPoolQueuesAndNeverExceedsItsWorkers() async throws {
+        let host = Fixtures.host([Fixtures.misbehaving("pool") { $0.maximumWorkers = 2 }])
+        let results = await withTaskGroup(of: JSONValue?.self) { group in
+            for number in 0..<12 {
+                group.addTask { await host.invoke(function: "pool", payload: ["do": "slow", "seconds": 0.05], context: Fixtures.context(number)).value }
+            }
+            return await group.reduce(into: [JSONValue?]()) { $0.append($1) }
+        }
+        #expect(results.compactMap { $0 }.count == 12)
+        #expect(Set(results.compactMap { $0?["pid"] }).count <= 2)
+        let pids = host.workerProcessIDs
+        await host.shutdown()
+        #expect(allReaped(pids))
+    }
+
+    @Test func pipelinedInvocationsAllAnswerInOneWorker() async throws {
+        let host = Fixtures.host([Fixtures.misbehaving("piped") { $0.maximumWorkers = 1; $0.pipelineDepth = 16 }])
+        let results = await withTaskGroup(of: (Int, JSONValue?).self) { group in
+            for number in 0..<200 {
+                group.addTask { (number, await host.invoke(function: "piped", payload: ["n": .int(Int64(number))], context: Fixtures.context(number)).value) }
+            }
+            return await group.reduce(into: [Int: JSONValue?]()) { $0[$1.0] = $1.1 }
+        }
+        #expect((0..<200).allSatisfy { results[$0] == ["n": .int(Int64($0))] })
+        #expect(host.workerProcessIDs.count == 1)
+        let pids = host.workerProcessIDs
+        await host.shutdown()
+        #expect(allReaped(pids))
+    }
+
+    @Test func cancellingTheCallerAnswersAtOnce() async throws {
+        let host = Fixtures.host([Fixtures.misbehaving("plugin") { $0.timeoutSeconds = 1 }])
+        let call = Task { await host.invoke(function: "plugin", payload: ["do": "hang"], context: Fixtures.context()) }
+        try await Task.sleep(nanoseconds: 300_000_000)
+        call.cancel()
+        let failure = try #require(await call.value.failure)
+        #expect(failure.error == "Plugin.Cancelled")
+        // The hung worker is ended by the function's timeout; the pool serves again.
+        #expect(await host.invoke(function: "plugin", payload: ["do": "echo"], context: Fixtures.context()).value == ["do": "echo"])
+        let pids = host.workerProcessIDs
+        await host.shutdown()
+        #expect(allReaped(pids))
+    }
+
+    @Test func unknownFunctionIsResourceNotFound() async throws {
+        let host = Fixtures.host([])
+        let failure = try #require(await host.invoke(function: "nope", payload: [:], context: Fixtures.context()).failure)
+        #expect(failure.error == "Lambda.ResourceNotFoundException")
+        await host.shutdown()
+    }
+
+    @Test func shellScriptFunction() async throws {
+        let host = Fixtures.host([
+            FunctionConfiguration(name: "upper", runtime: .shell, handler: "shell_upper.sh", codeDirectory: Fixtures.directory, shutdownGraceSeconds: 0.3)
+        ])
+        #expect(await host.invoke(function: "upper", payload: "hello", context: Fixtures.context()).value == "HELLO")
+        #expect(await host.invoke(function: "upper", payload: ["k": "v"], context: Fixtures.context()).value == ["K": "V"])
+        let failure = try #require(await host.invoke(function: "upper", payload: "fail", context: Fixtures.context()).failure)
+        #expect(failure.error == "UpperError" && failure.errorMessage == "asked to fail")
+        await host.shutdown()
+    }
+
+    @Test func idleWorkersAreReapedAndMinimumWarmIsKept() async throws {
+        let host = Fixtures.host([
+            Fixtures.misbehaving("idle") { $0.idleSeconds = 0.2 },
+            Fixtures.misbehaving("warm") { $0.minimumWarm = 1; $0.idleSeconds = 0.2 },
+        ])
+        #expect(await host.invoke(function: "idle", payload: ["do": "echo"], context: Fixtures.context()).value != nil)
+        let idle = host.workerProcessIDs
+        #expect(await host.invoke(function: "warm", payload: ["do": "echo"], context: Fixtures.context()).value != nil)
+        // Wait (without asserting on time) until the idle worker has gone, then past the idle
+        // time once more: the warm worker stays.
+        for _ in 0..<100 where !allReaped(idle) { try await Task.sleep(nanoseconds: 50_000_000) }
+        try await Task.sleep(nanoseconds: 500_000_000)
+        #expect(allReaped(idle), "the idle worker was stopped and reaped")
+        let warm = host.workerProcessIDs
+        #expect(warm.count == 1 && Set(warm).isDisjoint(with: idle), "the warm one is kept")
+        await host.shutdown()
+        #expect(allReaped(warm))
+    }
+
+    @Test func unserialisableResultIsMarshalError() async throws {
+        let host = Fixtures.host([Fixtures.handler("set", "not_serialisable"), Fixtures.handler("bytes", "return_bytes_str")])
+        let failure = try #require(await host.invoke(function: "set", payload: [:], context: Fixtures.context()).failure)
+        #expect(failure.error == "Runtime.MarshalError")
+        #expect(await host.invoke(function: "bytes", payload: [:], context: Fixtures.context()).value == "HelloWorld!")
+        await host.shutdown()
+    }
+}
