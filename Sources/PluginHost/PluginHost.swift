@@ -504,8 +504,10 @@ public final class PluginHost: Sendable {
                                     errorType: "Runtime.ExitError", requestId: invocation.requestId)
                         }, in: &state, loop: loop, effects: &effects)
                         dispatch(worker.function, in: &state, loop: loop, effects: &effects)
-                    } else if worker.inFlight.isEmpty, pool.workers.count > function.minimumWarm || state.stopping,
-                        state.stopping || now - worker.lastActive > UInt64(function.idleSeconds * 1000)
+                    } else if state.stopping, worker.inFlight.allSatisfy({ $0.continuation == nil }) {
+                        beginTeardown(id, in: &state, loop: loop, grace: grace)
+                    } else if worker.inFlight.isEmpty, pool.workers.count > function.minimumWarm,
+                        now - worker.lastActive > UInt64(function.idleSeconds * 1000)
                     {
                         beginTeardown(id, in: &state, loop: loop, grace: grace)
                     }
@@ -577,7 +579,8 @@ public final class PluginHost: Sendable {
                         state.workers[id]!.phase = .stopping
                         state.workers[id]!.teardownStep = 4
                         sm_kill(loop, id, SIGKILL)
-                    } else if worker.inFlight.isEmpty {
+                    } else if worker.inFlight.allSatisfy({ $0.continuation == nil }) {
+                        // Idle, or busy only with invocations nobody waits for any more.
                         beginTeardown(id, in: &state, loop: loop, grace: UInt64((state.pools[worker.function]?.function.shutdownGraceSeconds ?? 2) * 1000))
                     }
                 }

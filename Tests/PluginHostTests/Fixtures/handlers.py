@@ -53,8 +53,8 @@ def heartbeat_then_stall(event, context):
 
 def heartbeats(event, context):
     for _ in range(event.get("beats", 4)):
-        time.sleep(event.get("every", 0.3))
         context.send_heartbeat()
+        time.sleep(event.get("every", 0.3))
     return "kept alive"
 
 
