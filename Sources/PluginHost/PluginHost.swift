@@ -206,11 +206,13 @@ public final class PluginHost: Sendable {
         var worker = Worker(id: id, function: pool.function.name, startedAt: Self.now())
         var scratch: String?
         if plan.sandbox != nil {
-            let directory = "\(options.scratchRoot)/statesman-\(getpid())/\(pool.function.name)-\(id)"
+            let root = options.scratchRoot.hasSuffix("/") ? String(options.scratchRoot.dropLast()) : options.scratchRoot
+            // Several hosts may share a process: the random part keeps their directories apart.
+            let directory = "\(root)/statesman-\(getpid())/\(pool.function.name)-\(id)-\(UUID().uuidString.prefix(8).lowercased())"
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             scratch = directory
             worker.scratch = directory
-            worker.cgroup = Sandbox.pidsCgroup(name: "statesman-\(getpid())-\(id)")
+            worker.cgroup = Sandbox.pidsCgroup(name: URL(fileURLWithPath: directory).lastPathComponent + "-\(getpid())")
         }
         let command = plan.command(scratch: scratch, pidsCgroup: worker.cgroup)
         state.workers[id] = worker
