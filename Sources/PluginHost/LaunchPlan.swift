@@ -9,6 +9,8 @@ public struct HostPaths: Sendable {
     public var plugins: String?
     /// The `statesman-sandbox` launcher.
     public var sandbox: String?
+    /// The protocol's example transcripts (`protocol/transcripts`), for `plugins check`.
+    public var transcripts: String?
 
     public init(python: String? = nil, plugins: String? = nil, sandbox: String? = nil) {
         self.python = python
@@ -26,6 +28,9 @@ public struct HostPaths: Sendable {
         paths.python = environment["STATESMAN_PYTHON"] ?? resolvePython()
         paths.plugins = environment["STATESMAN_PLUGINS"] ?? searchUpwards(from: executableDirectory, for: "plugins/python/statesman_runner.py").map {
             URL(fileURLWithPath: $0).deletingLastPathComponent().deletingLastPathComponent().path
+        }
+        paths.transcripts = environment["STATESMAN_TRANSCRIPTS"] ?? searchUpwards(from: executableDirectory, for: "protocol/transcripts/01-handshake.jsonl").map {
+            URL(fileURLWithPath: $0).deletingLastPathComponent().path
         }
         if let given = environment["STATESMAN_SANDBOX"] {
             paths.sandbox = given
@@ -98,7 +103,7 @@ public struct HostPaths: Sendable {
         return (exited ? (status >> 8) & 0xff : -1, String(decoding: output, as: UTF8.self))
     }
 
-    static func findOnPath(_ name: String) -> String? {
+    public static func findOnPath(_ name: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         for directory in path.split(separator: ":") {
             let candidate = "\(directory)/\(name)"

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import PluginHost
+
+/// `statesman plugins`: tools for plugin authors.
+struct PluginsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plugins", abstract: "Tools for plugin authors.", subcommands: [CheckCommand.self])
+
+    /// `statesman plugins check COMMAND...`: replays the protocol transcripts against a plugin.
+    struct CheckCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "check",
+            abstract: "Replay the protocol's example transcripts against a plugin and report what it does wrong.",
+            discussion: """
+                Starts COMMAND once per transcript (protocol/transcripts/*.jsonl), plays the host's \
+                side and checks every line the plugin writes. Exit status 0 when the plugin passed \
+                every transcript, 1 otherwise. Example:
+                  statesman plugins check -- python3 plugins/python/statesman_runner.py --handler app.handler
+                """)
+
+        @Option(help: "The directory of transcripts (default: the protocol/transcripts this build came with).")
+        var transcripts: String?
+
+        @Flag(help: "Also compare payloads exactly (for plugins that echo their input).")
+        var exact = false
+
+        @Option(help: "Seconds to wait for each answer and for the plugin to exit.")
+        var timeout: Double = 5
+
+        @Argument(parsing: .captureForPassthrough, help: "The plugin's command line.")
+        var command: [String]
+
+        func run() async throws {
+            var command = self.command
+            if command.first == "--" { command.removeFirst() }
+            guard let program = command.first else { throw ValidationError("give the plugin's command line, e.g. -- ./my-plugin") }
+            if !program.contains("/") {
+                guard let found = HostPaths.findOnPath(program) else { throw ValidationError("\(program) was not found on PATH") }
+                command[0] = found
+            } else if !program.hasPrefix("/") {
+                command[0] = FileManager.default.currentDirectoryPath + "/" + program
+            }
+            guard FileManager.default.isExecutableFile(atPath: command[0]) else {
+                throw ValidationError("\(command[0]) does not exist or is not executable")
+            }
+            guard let directory = transcripts ?? HostPaths.discover().transcripts else {
+                throw ValidationError("the protocol transcripts were not found; give --transcripts DIR")
+            }
+            let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".jsonl") }.sorted()
+            guard !files.isEmpty else { throw ValidationError("no transcripts (*.jsonl) in \(directory)") }
+            let check = TranscriptCheck(timeout: timeout, exact: exact)
+            var failed = 0
+            for file in files {
+                let problems = await check.run(transcript: "\(directory)/\(file)", command: command)
+                if problems.isEmpty {
+                    print("ok    \(file)")
+                } else {
+                    failed += 1
+                    print("FAIL  \(file)")
+                    for problem in problems { print("      \(problem)") }
+                }
+            }
+            print("\(files.count - failed) of \(files.count) transcripts passed")
+            if failed > 0 { throw ExitCode(1) }
+        }
+    }
+}

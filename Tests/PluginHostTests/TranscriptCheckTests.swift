@@ -1,0 +1,48 @@
+import Foundation
+import PluginHost
+import Testing
+
+/// `statesman plugins check`'s engine against real plugins: a conforming one passes every
+/// transcript exactly; broken ones are caught with the transcript line named.
+@Suite struct TranscriptCheckTests {
+    static let transcripts: [String] = {
+        let directory = Fixtures.paths.transcripts ?? ""
+        return ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".jsonl") }.sorted().map { "\(directory)/\($0)" }
+    }()
+
+    static var runner: String { (Fixtures.paths.plugins ?? "") + "/python/statesman_runner.py" }
+
+    @Test func pythonRunnerWithEchoHandlerPassesEveryTranscriptExactly() async throws {
+        #expect(Self.transcripts.count >= 6)
+        let echo = (Fixtures.paths.plugins ?? "") + "/examples/echo"
+        for transcript in Self.transcripts {
+            let problems = await TranscriptCheck(exact: true).run(
+                transcript: transcript, command: [Fixtures.paths.python ?? "python3", Self.runner, "--handler", "echo.handler", "--code", echo])
+            #expect(problems.isEmpty, "\(transcript): \(problems)")
+        }
+    }
+
+    @Test func pluginThatIgnoresShutdownFails() async throws {
+        let transcript = try #require(Self.transcripts.first { $0.hasSuffix("02-invoke.jsonl") })
+        let problems = await TranscriptCheck(timeout: 1).run(
+            transcript: transcript, command: [Fixtures.paths.python ?? "python3", "\(Fixtures.directory)/misbehaving_plugin.py", "ignore-term"])
+        #expect(problems == ["02-invoke.jsonl:7: the plugin did not exit within 1 s after shutdown"])
+    }
+
+    @Test func wrongAnswerIsReportedWithItsLine() async throws {
+        let transcript = try #require(Self.transcripts.first { $0.hasSuffix("02-invoke.jsonl") })
+        // A handler that always raises answers with an error: acceptable in general, not
+        // when payloads must match.
+        let command = [Fixtures.paths.python ?? "python3", Self.runner, "--handler", "handlers.raise_exception", "--code", Fixtures.directory]
+        #expect(await TranscriptCheck().run(transcript: transcript, command: command).isEmpty)
+        let problems = await TranscriptCheck(exact: true).run(transcript: transcript, command: command)
+        #expect(problems.count == 1 && problems[0].hasPrefix("02-invoke.jsonl:5: expected {\"type\":\"result\""), "\(problems)")
+    }
+
+    @Test func pluginWithoutHelloFails() async throws {
+        let transcript = try #require(Self.transcripts.first { $0.hasSuffix("01-handshake.jsonl") })
+        let problems = await TranscriptCheck(timeout: 1).run(
+            transcript: transcript, command: [Fixtures.paths.python ?? "python3", "\(Fixtures.directory)/misbehaving_plugin.py", "no-hello"])
+        #expect(problems.count == 1 && problems[0].hasPrefix("01-handshake.jsonl:2: no answer within 1 s"), "\(problems)")
+    }
+}
