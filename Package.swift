@@ -94,7 +94,11 @@ let package = Package(
 
         // Benchmarks (run through bench/run, never as timed tests).
         .executableTarget(
-            name: "statesman-bench", dependencies: ["JSONCore", "ASLModel", "Interpreter"], path: "bench/Sources/statesman-bench",
+            name: "statesman-bench",
+            dependencies: [
+                "JSONCore", "ASLModel", "Interpreter", "PluginProtocol", "PluginHost", .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "bench/Sources/statesman-bench",
             swiftSettings: strict),
 
         .testTarget(

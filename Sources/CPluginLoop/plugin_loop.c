@@ -372,6 +372,7 @@ static void stop_all(sm_loop *loop) {
 
 static void drain_commands(uv_async_t *wake) {
     sm_loop *loop = wake->data;
+    if (loop->callbacks.wake && !loop->stopping) loop->callbacks.wake(loop->callbacks.context);
     pthread_mutex_lock(&loop->mutex);
     command *each = loop->head;
     loop->head = loop->tail = NULL;
@@ -493,8 +494,16 @@ void sm_send(sm_loop *loop, uint64_t worker, const uint8_t *bytes, size_t length
     if (!order->bytes) abort();
     memcpy(order->bytes, bytes, length);
     order->length = length;
+    if (pthread_equal(pthread_self(), loop->thread)) {
+        // On the loop thread (an answer just freed a worker and the next invocation goes to
+        // it): write at once rather than wake the loop for it.
+        send_batch(loop, order);
+        return;
+    }
     enqueue(loop, order);
 }
+
+void sm_wake(sm_loop *loop) { uv_async_send(&loop->wake); }
 
 void sm_close_stdin(sm_loop *loop, uint64_t worker) { enqueue(loop, new_command(COMMAND_CLOSE_STDIN, worker)); }
 

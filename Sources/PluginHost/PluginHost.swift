@@ -29,6 +29,9 @@ public final class PluginHost: Sendable {
     let options: Options
     let logger: Logger
     let state = Mutex(HostState())
+    /// Invocations callers queued for the loop thread.
+    let submissions = Mutex(SubmissionQueue())
+    let nextInvocation = Atomic<UInt64>(0)
     /// Set once in `init`, then only read.
     nonisolated(unsafe) private var loop: OpaquePointer?
 
@@ -48,7 +51,8 @@ public final class PluginHost: Sendable {
             },
             oversize: { context, worker in PluginHost.from(context).oversize(worker: worker) },
             exited: { context, worker, status, signal in PluginHost.from(context).exited(worker: worker, status: status, signal: signal) },
-            tick: { context in PluginHost.from(context).tick() })
+            tick: { context in PluginHost.from(context).tick() },
+            wake: { context in PluginHost.from(context).takeSubmissions() })
         loop = sm_loop_start(callbacks, PluginProtocol.maximumLineBytes, options.tickMilliseconds)
         if loop == nil {
             Unmanaged<PluginHost>.fromOpaque(context).release()
@@ -68,49 +72,78 @@ public final class PluginHost: Sendable {
     public func invoke(
         function: String, payload: JSONValue, context: InvocationContext, onHeartbeat: (@Sendable () -> Void)? = nil
     ) async -> Result<JSONValue, PluginFailure> {
-        let number = state.withLock { state in
-            state.nextInvocation += 1
-            return state.nextInvocation
-        }
+        let number = nextInvocation.add(1, ordering: .relaxed).newValue
         return await withTaskCancellationHandler {
             await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<JSONValue, PluginFailure>, Never>) in
-                var effects = Effects()
-                state.withLock { state in
-                    if state.cancelledEarly.remove(number) != nil {
-                        effects.resume(continuation, .failure(Self.cancelled(context.requestId)))
-                        return
-                    }
-                    guard let loop, !state.stopping else {
-                        effects.resume(
-                            continuation,
-                            .failure(PluginFailure(error: PluginFailure.Name.cancelled, errorMessage: "The plugin host is shut down", requestId: context.requestId)))
-                        return
-                    }
-                    guard let pool = pool(named: function, in: &state, effects: &effects) else {
-                        effects.resume(
-                            continuation,
-                            .failure(PluginFailure(error: PluginFailure.Name.notFound, errorMessage: "Function not found: \(function)", requestId: context.requestId)))
-                        return
-                    }
-                    if let failure = pool.launchFailure {
-                        var failure = failure
-                        failure.requestId = context.requestId
-                        effects.resume(continuation, .failure(failure))
-                        return
-                    }
-                    var line = JSONByteBuffer(capacity: 256)
-                    HostMessage.invoke(id: String(number), payload: payload, function: pool.identity, context: context).write(to: &line)
-                    let invocation = Invocation(
-                        number: number, function: function, requestId: context.requestId, executionArn: context.executionArn,
-                        line: line.bytes, continuation: continuation, onHeartbeat: onHeartbeat)
-                    state.pools[function]!.queue.append(invocation)
-                    dispatch(function, in: &state, loop: loop, effects: &effects)
+                guard let loop else {
+                    continuation.resume(returning: .failure(PluginFailure(error: PluginFailure.Name.cancelled, errorMessage: "The plugin host is not running", requestId: context.requestId)))
+                    return
                 }
-                effects.perform(logger: logger)
+                // The caller only queues the work and wakes the loop thread, which owns the
+                // pools: callers never wait for each other or for the loop.
+                let submission = Submission(
+                    number: number, function: function, payload: payload, context: context, continuation: continuation, onHeartbeat: onHeartbeat)
+                // Under the queue's lock, so the loop cannot be stopped (and freed) in between.
+                let accepted = submissions.withLock { queue in
+                    guard !queue.closed else { return false }
+                    queue.list.append(submission)
+                    sm_wake(loop)
+                    return true
+                }
+                if !accepted {
+                    continuation.resume(returning: .failure(PluginFailure(error: PluginFailure.Name.cancelled, errorMessage: "The plugin host is shut down", requestId: context.requestId)))
+                }
             }
         } onCancel: {
             cancel(number)
         }
+    }
+
+    /// On the loop thread: moves what callers submitted into their pools and dispatches it.
+    private func takeSubmissions() {
+        let taken = submissions.withLock { queue -> [Submission] in
+            defer { queue.list.removeAll(keepingCapacity: true) }
+            return queue.list
+        }
+        guard !taken.isEmpty, let loop else { return }
+        var effects = Effects()
+        state.withLock { state in
+            var touched: Set<String> = []
+            for submission in taken {
+                let requestId = submission.context.requestId
+                if state.cancelledEarly.remove(submission.number) != nil {
+                    effects.resume(submission.continuation, .failure(Self.cancelled(requestId)))
+                    continue
+                }
+                if state.stopping {
+                    effects.resume(
+                        submission.continuation,
+                        .failure(PluginFailure(error: PluginFailure.Name.cancelled, errorMessage: "The plugin host is shut down", requestId: requestId)))
+                    continue
+                }
+                guard let pool = pool(named: submission.function, in: &state, effects: &effects) else {
+                    effects.resume(
+                        submission.continuation,
+                        .failure(PluginFailure(error: PluginFailure.Name.notFound, errorMessage: "Function not found: \(submission.function)", requestId: requestId)))
+                    continue
+                }
+                if var failure = pool.launchFailure {
+                    failure.requestId = requestId
+                    effects.resume(submission.continuation, .failure(failure))
+                    continue
+                }
+                var line = JSONByteBuffer(capacity: 256)
+                HostMessage.invoke(id: String(submission.number), payload: submission.payload, function: pool.identity, context: submission.context)
+                    .write(to: &line)
+                let invocation = Invocation(
+                    number: submission.number, function: submission.function, requestId: requestId, executionArn: submission.context.executionArn,
+                    line: line.bytes, continuation: submission.continuation, onHeartbeat: submission.onHeartbeat)
+                state.pools[submission.function]!.queue.append(invocation)
+                touched.insert(submission.function)
+            }
+            for function in touched { dispatch(function, in: &state, loop: loop, effects: &effects) }
+        }
+        effects.perform(logger: logger)
     }
 
     static func cancelled(_ requestId: String) -> PluginFailure {
@@ -118,6 +151,14 @@ public final class PluginHost: Sendable {
     }
 
     private func cancel(_ number: UInt64) {
+        let waiting = submissions.withLock { queue -> Submission? in
+            guard let index = queue.list.firstIndex(where: { $0.number == number }) else { return nil }
+            return queue.list.remove(at: index)
+        }
+        if let waiting {
+            waiting.continuation.resume(returning: .failure(Self.cancelled(waiting.context.requestId)))
+            return
+        }
         var effects = Effects()
         state.withLock { state in
             for name in state.pools.keys {
@@ -166,7 +207,8 @@ public final class PluginHost: Sendable {
 
     /// Gives queued invocations to workers with room, starting workers when there are none.
     private func dispatch(_ name: String, in state: inout HostState, loop: OpaquePointer, effects: inout Effects) {
-        guard var pool = state.pools[name] else { return }
+        // Taken out of the dictionary while it changes, so its arrays are not copied.
+        guard var pool = state.pools.removeValue(forKey: name) else { return }
         defer { state.pools[name] = pool }
         let depth = pool.function.pipelineDepth
         while !pool.queue.isEmpty {
@@ -190,12 +232,11 @@ public final class PluginHost: Sendable {
             }
             guard let id = (free ?? piped)?.id else { break }
             var invocation = pool.queue.removeFirst()
-            var worker = state.workers[id]!
-            if worker.inFlight.count < worker.concurrency { invocation.startedAt = Self.now() }
-            worker.inFlight.append(invocation)
-            worker.lastActive = Self.now()
-            state.workers[id] = worker
+            let now = Self.now()
+            if let worker = state.workers[id], worker.inFlight.count < worker.concurrency { invocation.startedAt = now }
             send(invocation.line, to: id, loop: loop)
+            state.workers[id]!.inFlight.append(invocation)
+            state.workers[id]!.lastActive = now
         }
     }
 
@@ -321,7 +362,7 @@ public final class PluginHost: Sendable {
         case .error(let invocationID, let error):
             finish(invocationID, on: id, with: .failure(error), in: &state, loop: loop, effects: &effects)
         case .heartbeat(let invocationID):
-            if let invocation = worker.inFlight.first(where: { String($0.number) == invocationID }) {
+            if let invocation = worker.inFlight.first(where: { $0.number == UInt64(invocationID) }) {
                 if let beat = invocation.onHeartbeat { effects.heartbeats.append(beat) }
             } else if !worker.cancelled.contains(invocationID) {
                 violated(id, "a heartbeat for the unknown invocation id \"\(invocationID)\"", in: &state, loop: loop, effects: &effects)
@@ -341,21 +382,24 @@ public final class PluginHost: Sendable {
         _ invocationID: String, on id: UInt64, with outcome: Result<JSONValue, PluginError>, in state: inout HostState, loop: OpaquePointer,
         effects: inout Effects
     ) {
-        guard var worker = state.workers[id] else { return }
-        guard let index = worker.inFlight.firstIndex(where: { String($0.number) == invocationID }) else {
-            if worker.cancelled.remove(invocationID) == nil {
+        // Changed in place (through the dictionary), so the arrays are not copied.
+        guard state.workers[id] != nil else { return }
+        let number = UInt64(invocationID)
+        guard let index = state.workers[id]!.inFlight.firstIndex(where: { $0.number == number }) else {
+            if state.workers[id]!.cancelled.remove(invocationID) == nil {
                 violated(id, "an answer for the unknown invocation id \"\(invocationID)\"", in: &state, loop: loop, effects: &effects)
             }
             return
         }
-        let invocation = worker.inFlight.remove(at: index)
-        if invocation.continuation == nil { worker.cancelled.remove(invocationID) }
+        let invocation = state.workers[id]!.inFlight.remove(at: index)
+        if invocation.continuation == nil { state.workers[id]!.cancelled.remove(invocationID) }
         let now = Self.now()
-        for position in 0..<min(worker.concurrency, worker.inFlight.count) where worker.inFlight[position].startedAt == nil {
-            worker.inFlight[position].startedAt = now
+        let running = min(state.workers[id]!.concurrency, state.workers[id]!.inFlight.count)
+        for position in 0..<running where state.workers[id]!.inFlight[position].startedAt == nil {
+            state.workers[id]!.inFlight[position].startedAt = now
         }
-        worker.lastActive = now
-        state.workers[id] = worker
+        state.workers[id]!.lastActive = now
+        let worker = state.workers[id]!
         switch outcome {
         case .success(let payload):
             effects.resume(invocation.continuation, .success(payload))
@@ -594,6 +638,15 @@ public final class PluginHost: Sendable {
             }
             effects.perform(logger: logger)
         }
+        let late = submissions.withLock { queue -> [Submission] in
+            queue.closed = true
+            defer { queue.list = [] }
+            return queue.list
+        }
+        for submission in late {
+            submission.continuation.resume(
+                returning: .failure(PluginFailure(error: PluginFailure.Name.cancelled, errorMessage: "The plugin host is shut down", requestId: submission.context.requestId)))
+        }
         sm_loop_stop(loop)
         Unmanaged.passUnretained(self).release()
     }
@@ -627,11 +680,26 @@ public final class PluginHost: Sendable {
 
 // MARK: - State
 
+/// An invocation on its way from a caller to the loop thread.
+struct Submission {
+    let number: UInt64
+    let function: String
+    let payload: JSONValue
+    let context: InvocationContext
+    let continuation: UnsafeContinuation<Result<JSONValue, PluginFailure>, Never>
+    let onHeartbeat: (@Sendable () -> Void)?
+}
+
+struct SubmissionQueue {
+    var list: [Submission] = []
+    /// Set when the host shuts down: nothing more is accepted.
+    var closed = false
+}
+
 struct HostState {
     var pools: [String: Pool] = [:]
     var workers: [UInt64: Worker] = [:]
     var nextWorker: UInt64 = 0
-    var nextInvocation: UInt64 = 0
     /// Invocations cancelled before they were queued.
     var cancelledEarly: Set<UInt64> = []
     var stopping = false

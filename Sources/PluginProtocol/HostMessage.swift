@@ -63,10 +63,62 @@ public enum HostMessage: Sendable, Equatable {
         return buffer.bytes
     }
 
-    /// Writes the line (newline included) to `sink`.
+    /// Writes the line (newline included) to `sink`. An invocation, the message sent most
+    /// often, is written field by field, without building an object first.
     public func write<Sink: JSONByteSink>(to sink: inout Sink) {
-        JSONValue.object(object).write(to: &sink)
-        sink.write(0x0A)
+        guard case .invoke(let id, let payload, let function, let context) = self else {
+            JSONValue.object(object).write(to: &sink)
+            sink.write(0x0A)
+            return
+        }
+        func raw(_ text: StaticString) { sink.write(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)) }
+        func string(_ text: String) { JSONValue.string(text).write(to: &sink) }
+        func integer(_ number: Int) { JSONValue.int(Int64(number)).write(to: &sink) }
+        raw(#"{"type":"invoke","id":"#)
+        string(id)
+        raw(#","payload":"#)
+        payload.write(to: &sink)
+        raw(#","context":{"requestId":"#)
+        string(context.requestId)
+        raw(#","functionName":"#)
+        string(function.name)
+        raw(#","functionVersion":"#)
+        string(function.version)
+        raw(#","invokedFunctionArn":"#)
+        string(context.invokedFunctionArn)
+        raw(#","memoryLimitInMB":"#)
+        integer(function.memoryLimitInMB)
+        raw(#","timeoutMs":"#)
+        integer(function.timeoutMilliseconds)
+        raw(#","attempt":"#)
+        integer(context.attempt)
+        if context.executionArn != nil || context.executionName != nil {
+            raw(#","execution":{"#)
+            if let arn = context.executionArn {
+                raw(#""arn":"#)
+                string(arn)
+                if context.executionName != nil { raw(",") }
+            }
+            if let name = context.executionName {
+                raw(#""name":"#)
+                string(name)
+            }
+            raw("}")
+        }
+        if let name = context.stateName {
+            raw(#","state":{"name":"#)
+            string(name)
+            if let entered = context.stateEnteredTime {
+                raw(#","enteredTime":"#)
+                string(entered)
+            }
+            raw("}")
+        }
+        if let token = context.taskToken {
+            raw(#","taskToken":"#)
+            string(token)
+        }
+        raw("}}\n")
     }
 
     var object: JSONObject {

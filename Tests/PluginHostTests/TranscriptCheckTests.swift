@@ -1,5 +1,7 @@
 import Foundation
+import JSONCore
 import PluginHost
+import PluginProtocol
 import Testing
 
 /// `statesman plugins check`'s engine against real plugins: a conforming one passes every
@@ -44,5 +46,27 @@ import Testing
         let problems = await TranscriptCheck(timeout: 1).run(
             transcript: transcript, command: [Fixtures.paths.python ?? "python3", "\(Fixtures.directory)/misbehaving_plugin.py", "no-hello"])
         #expect(problems.count == 1 && problems[0].hasPrefix("01-handshake.jsonl:2: no answer within 1 s"), "\(problems)")
+    }
+}
+
+@Suite struct HostMessageTests {
+    @Test func invokeLineIsTheDocumentedObject() throws {
+        let function = FunctionIdentity(name: "f\"n", arn: "arn:aws:lambda:us-east-1:1:function:f", memoryLimitInMB: 256, timeoutMilliseconds: 1500)
+        let context = InvocationContext(
+            requestId: "r-1", invokedFunctionArn: "arn:aws:lambda:us-east-1:1:function:f:prod", executionArn: "e-arn", executionName: "e",
+            stateName: "S", stateEnteredTime: "2026-11-26T00:00:00.000Z", attempt: 2, taskToken: "tok")
+        let line = HostMessage.invoke(id: "9", payload: ["a": [1, "ü"]], function: function, context: context).line
+        #expect(line.last == 0x0A)
+        let expected: JSONValue = [
+            "type": "invoke", "id": "9", "payload": ["a": [1, "ü"]],
+            "context": [
+                "requestId": "r-1", "functionName": "f\"n", "functionVersion": "$LATEST",
+                "invokedFunctionArn": "arn:aws:lambda:us-east-1:1:function:f:prod", "memoryLimitInMB": 256, "timeoutMs": 1500, "attempt": 2,
+                "execution": ["arn": "e-arn", "name": "e"], "state": ["name": "S", "enteredTime": "2026-11-26T00:00:00.000Z"], "taskToken": "tok",
+            ],
+        ]
+        #expect(try JSONValue(parsing: line.dropLast()) == expected)
+        let bare = HostMessage.invoke(id: "1", payload: .null, function: function, context: InvocationContext(requestId: "r", invokedFunctionArn: "a")).line
+        #expect(try JSONValue(parsing: bare.dropLast())["context"]?["execution"] == nil)
     }
 }

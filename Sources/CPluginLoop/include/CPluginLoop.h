@@ -32,6 +32,9 @@ typedef struct sm_callbacks {
     void (*exited)(void *context, uint64_t worker, int64_t status, int signal);
     /// The periodic tick, for deadlines and reaping.
     void (*tick)(void *context);
+    /// The loop was woken (by sm_wake or a command), before queued commands run: the owner
+    /// takes the work it queued for the loop thread. May be NULL.
+    void (*wake)(void *context);
 } sm_callbacks;
 
 /// Starts the loop thread. `max_line` bounds a stdout line; `tick_ms` is the tick period.
@@ -50,6 +53,9 @@ void sm_close_stdin(sm_loop *loop, uint64_t worker);
 
 /// Sends a signal to the worker's process.
 void sm_kill(sm_loop *loop, uint64_t worker, int signal);
+
+/// Wakes the loop thread, which calls the `wake` callback (many calls may wake it once).
+void sm_wake(sm_loop *loop);
 
 /// Stops the loop after killing (SIGKILL) every worker still alive and reaping it; returns
 /// when the loop thread has ended. The loop must not be used afterwards.

@@ -2,6 +2,7 @@
 // Run through bench/run (release build); never as a timed test.
 //   statesman-bench json [--mb N] [--repeat N]
 //   statesman-bench interpreter [--data DIR] [--repeat N]
+//   statesman-bench plugins --items N --workers N --pipeline N (--python MODULE.FUNCTION --code DIR | -- COMMAND...)
 import Foundation
 import JSONCore
 
@@ -10,6 +11,14 @@ func option(_ name: String) -> String? { arguments.firstIndex(of: name).flatMap 
 let repeats = option("--repeat").flatMap(Int.init) ?? 3
 
 switch arguments.first {
+case "plugins":
+    let command = arguments.firstIndex(of: "--").map { Array(arguments[($0 + 1)...]) } ?? []
+    await PluginBenchmark(
+        items: option("--items").flatMap(Int.init) ?? 100_000, workers: option("--workers").flatMap(Int.init) ?? 2,
+        pipeline: option("--pipeline").flatMap(Int.init) ?? 0, command: command, runtime: option("--python") == nil ? .command : .python,
+        handler: option("--python"), directory: option("--code") ?? FileManager.default.currentDirectoryPath,
+        callers: option("--callers").flatMap(Int.init)
+    ).run()
 case "interpreter":
     await InterpreterBenchmark(directory: option("--data") ?? "bench/data", repeats: repeats, only: option("--only")).run()
 default:

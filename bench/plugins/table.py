@@ -1,0 +1,28 @@
+#!/usr/bin/env python3
+"""Prints the plugin benchmark's table from lines "name items seconds rate"."""
+import sys
+
+rows = [line.split() for line in sys.stdin if line.strip()]
+rate = {name: float(r) for name, _, _, r in rows}
+print("Plugin benchmark: trivial invocations through 2 workers (items/s; µs per item = 1e6 / rate)")
+print()
+print("| configuration | items | items/s | µs/item |")
+print("|---|---:|---:|---:|")
+for name, items, seconds, r in rows:
+    print("| %s | %s | %.0f | %.1f |" % (name.replace(",", ", ").replace("-", " "), items, float(r), 1e6 / float(r)))
+
+
+def ratio(a, b):
+    return "%.2f×" % (rate[a] / rate[b]) if a in rate and b in rate else "n/a"
+
+
+print()
+print("Ratios:")
+print("- Statesman host / C parent, Lambda runner, 1 in flight: " + ratio("Statesman-host+Lambda-runner,1-in-flight", "C-parent+Lambda-runner,1-in-flight"))
+print("- Statesman host / C parent, minimal Python, 1 in flight (goal ≥ 0.8): " + ratio("Statesman-host+Lambda-runner,1-in-flight", "C-parent+minimal-Python,1-in-flight"))
+print("- Statesman host, Lambda runner, 16 pipelined (goal ≥ 150,000/s): %.0f/s" % rate.get("Statesman-host+Lambda-runner,16-pipelined", 0))
+print("- Statesman host / C parent, C echo, 16 pipelined: " + ratio("Statesman-host+C-echo,16-pipelined", "C-parent+C-echo,16-pipelined"))
+if "Statesman-host+C-echo,16-pipelined" in rate:
+    print("- Host overhead with the C echo plugin, pipelined (goal < 5 µs): %.1f µs per invocation" % (1e6 / rate["Statesman-host+C-echo,16-pipelined"]))
+print("- statesman run (Map of Maps) / process per item: " + ratio("statesman-run,Map-of-Maps,2-workers", "process-per-item,xargs-P2"))
+print("- statesman run / Statesman host alone, 1 in flight: " + ratio("statesman-run,Map-of-Maps,2-workers", "Statesman-host+Lambda-runner,1-in-flight"))
