@@ -231,7 +231,7 @@ public final class PluginHost: Sendable {
                 startWorker(for: &pool, in: &state, loop: loop, effects: &effects)
             }
             guard let id = (free ?? piped)?.id else { break }
-            var invocation = pool.queue.removeFirst()
+            let invocation = pool.queue.removeFirst()
             let now = Self.now()
             if let worker = state.workers[id], worker.inFlight.count < worker.concurrency { invocation.startedAt = now }
             send(invocation.line, to: id, loop: loop)
@@ -278,9 +278,8 @@ public final class PluginHost: Sendable {
             if index < worker.concurrency || invocation.startedAt != nil {
                 effects.resume(invocation.continuation, .failure(failure(invocation)))
             } else {
-                var waiting = invocation
-                waiting.startedAt = nil
-                requeue.append(waiting)
+                invocation.startedAt = nil
+                requeue.append(invocation)
             }
         }
         worker.inFlight = []
@@ -750,7 +749,9 @@ struct Worker {
     }
 }
 
-struct Invocation {
+/// A reference, so moving it between the queue and a worker's list costs one retain.
+/// @unchecked: only read and changed under the host's state lock.
+final class Invocation: @unchecked Sendable {
     let number: UInt64
     let function: String
     let requestId: String
