@@ -64,6 +64,8 @@ struct sm_loop {
     size_t worker_count;
     int stopping;
     int handles_closed;
+    int reading;              // inside output_read: sends wait for the end of the read
+    command *deferred_head, *deferred_tail;
     char read_buffer[65536];
 };
 
@@ -202,8 +204,25 @@ static void allocate(uv_handle_t *handle, size_t suggested, uv_buf_t *buffer) {
 }
 
 /// Splits stdout into lines. Whole lines inside the chunk are delivered without copying.
+static command *send_batch(sm_loop *loop, command *first);
+static void split_lines(worker *owner, ssize_t count, const uv_buf_t *buffer);
+
+/// Delivers a read's lines, lets the owner act on all of them at once (resuming callers
+/// first keeps them supplying work), then writes what they caused, coalescing the writes to
+/// each worker.
 static void output_read(uv_stream_t *stream, ssize_t count, const uv_buf_t *buffer) {
     worker *owner = stream->data;
+    sm_loop *loop = owner->loop;
+    loop->reading = 1;
+    split_lines(owner, count, buffer);
+    loop->reading = 0;
+    if (loop->callbacks.flush) loop->callbacks.flush(loop->callbacks.context);
+    command *each = loop->deferred_head;
+    loop->deferred_head = loop->deferred_tail = NULL;
+    while (each) each = send_batch(loop, each);
+}
+
+static void split_lines(worker *owner, ssize_t count, const uv_buf_t *buffer) {
     sm_loop *loop = owner->loop;
     if (count < 0) {
         // End of output: a partial last line (a plugin that died mid-line) is dropped.
@@ -496,8 +515,14 @@ void sm_send(sm_loop *loop, uint64_t worker, const uint8_t *bytes, size_t length
     order->length = length;
     if (pthread_equal(pthread_self(), loop->thread)) {
         // On the loop thread (an answer just freed a worker and the next invocation goes to
-        // it): write at once rather than wake the loop for it.
-        send_batch(loop, order);
+        // it): no need to wake the loop. During a read, wait for its end to coalesce writes.
+        if (loop->reading) {
+            if (loop->deferred_tail) loop->deferred_tail->next = order;
+            else loop->deferred_head = order;
+            loop->deferred_tail = order;
+        } else {
+            send_batch(loop, order);
+        }
         return;
     }
     enqueue(loop, order);

@@ -43,14 +43,21 @@ public struct JSONParser {
     /// Where an escaped string is decoded.
     private let scratch = ByteStorage(capacity: 256)
     /// Recently read object keys by a hash of their bytes: documents repeat the same keys in
-    /// every item, and a hit reuses the string instead of decoding it again.
-    private var cachedKeyBytes = [[UInt8]](repeating: [], count: 512)
-    private var cachedKeyStrings = [String](repeating: "", count: 512)
+    /// every item, and a hit reuses the string instead of decoding it again. Only documents
+    /// large enough to repeat keys get one: setting it up and tearing it down costs more than
+    /// a small document's whole parse (a protocol line, a state's input).
+    private var cachedKeyBytes: [[UInt8]]
+    private var cachedKeyStrings: [String]
+    private let cachesKeys: Bool
+    static let keyCacheThreshold = 16_384
     /// The FNV-1a hash of the last key read (of its UTF-8 bytes), for the duplicate check.
     private var keyHash: UInt32 = 0
 
     private init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
+        cachesKeys = bytes.count >= Self.keyCacheThreshold
+        cachedKeyBytes = cachesKeys ? [[UInt8]](repeating: [], count: 512) : []
+        cachedKeyStrings = cachesKeys ? [String](repeating: "", count: 512) : []
     }
 
     public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> JSONValue {
@@ -227,7 +234,7 @@ public struct JSONParser {
             throw fail("unexpected \(describeByte(at: pos)), expected a double-quoted object key")
         }
         let key: String
-        if let cached = try cachedKey() {
+        if cachesKeys, let cached = try cachedKey() {
             key = cached
         } else {
             key = try parseString()

@@ -34,6 +34,9 @@ public final class PluginHost: Sendable {
     let nextInvocation = Atomic<UInt64>(0)
     /// Set once in `init`, then only read.
     nonisolated(unsafe) private var loop: OpaquePointer?
+    /// What the lines of the current read caused; only the loop thread touches it, and
+    /// `flushReadEffects` does it all at the end of the read (one wake-up for many answers).
+    nonisolated(unsafe) private var readEffects = Effects()
 
     public init(registry: FunctionRegistry, options: Options = Options(), logger: Logger = Logger(label: "statesman.plugins")) {
         self.registry = registry
@@ -52,6 +55,7 @@ public final class PluginHost: Sendable {
             oversize: { context, worker in PluginHost.from(context).oversize(worker: worker) },
             exited: { context, worker, status, signal in PluginHost.from(context).exited(worker: worker, status: status, signal: signal) },
             tick: { context in PluginHost.from(context).tick() },
+            flush: { context in PluginHost.from(context).flushReadEffects() },
             wake: { context in PluginHost.from(context).takeSubmissions() })
         loop = sm_loop_start(callbacks, PluginProtocol.maximumLineBytes, options.tickMilliseconds)
         if loop == nil {
@@ -173,8 +177,9 @@ public final class PluginHost: Sendable {
                     // The plugin is told; its worker stays busy until it answers (the answer
                     // is dropped) or the function's timeout ends it.
                     let invocation = state.workers[id]!.inFlight[index]
-                    state.workers[id]!.inFlight[index].continuation = nil
-                    effects.resume(invocation.continuation, .failure(Self.cancelled(invocation.requestId)))
+                    let continuation = invocation.continuation
+                    invocation.continuation = nil
+                    effects.resume(continuation, .failure(Self.cancelled(invocation.requestId)))
                     if let loop { send(HostMessage.cancel(id: String(number)).line, to: id, loop: loop) }
                     return
                 }
@@ -317,17 +322,21 @@ public final class PluginHost: Sendable {
         } catch {
             decoded = .failure(error)
         }
-        var effects = Effects()
         state.withLock { state in
             // A worker already killed with nothing in flight has nothing left to say.
             guard let loop, let worker = state.workers[id], !(worker.teardownStep == 4 && worker.inFlight.isEmpty) else { return }
             switch decoded {
             case .failure(let violation):
-                violated(id, violation.description, in: &state, loop: loop, effects: &effects)
+                violated(id, violation.description, in: &state, loop: loop, effects: &readEffects)
             case .success(let message):
-                handle(message, from: id, in: &state, loop: loop, effects: &effects)
+                handle(message, from: id, in: &state, loop: loop, effects: &readEffects)
             }
         }
+    }
+
+    private func flushReadEffects() {
+        let effects = readEffects
+        readEffects = Effects()
         effects.perform(logger: logger)
     }
 

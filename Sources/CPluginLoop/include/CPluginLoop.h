@@ -32,6 +32,9 @@ typedef struct sm_callbacks {
     void (*exited)(void *context, uint64_t worker, int64_t status, int signal);
     /// The periodic tick, for deadlines and reaping.
     void (*tick)(void *context);
+    /// The lines of one read have all been delivered: what they caused may be done now in one
+    /// go (writes to the same worker are then coalesced). May be NULL.
+    void (*flush)(void *context);
     /// The loop was woken (by sm_wake or a command), before queued commands run: the owner
     /// takes the work it queued for the loop thread. May be NULL.
     void (*wake)(void *context);
