@@ -101,10 +101,6 @@ public final class PluginSession: Sendable {
         if let loop { sm_close_stdin(loop, 1) }
     }
 
-    public func signal(_ number: Int32) {
-        if let loop { sm_kill(loop, 1, number) }
-    }
-
     /// Kills the process if it still runs, reaps it and ends the loop thread.
     public func stop() {
         let first = state.withLock { state in

@@ -141,38 +141,4 @@ extension PluginMessage {
             return .unknown(type: type)
         }
     }
-
-    /// The message as one protocol line, newline included (plugins written in Swift, tests).
-    public var line: [UInt8] {
-        var object = JSONObject()
-        switch self {
-        case .hello(let hello):
-            object["type"] = "hello"
-            object["protocol"] = .array(hello.protocolVersions.map { .int($0) })
-            if let name = hello.name { object["name"] = .string(name) }
-            if let version = hello.version { object["version"] = .string(version) }
-            object["concurrency"] = .int(Int64(hello.concurrency))
-        case .result(let id, let payload):
-            object["type"] = "result"
-            object["id"] = .string(id)
-            object["payload"] = payload
-        case .error(let id, let error):
-            object["type"] = "error"
-            object["id"] = .string(id)
-            object["errorType"] = .string(error.errorType)
-            object["errorMessage"] = .string(error.errorMessage)
-            object["stackTrace"] = .array(error.stackTrace.map { .string($0) })
-        case .heartbeat(let id):
-            object["type"] = "heartbeat"
-            object["id"] = .string(id)
-        case .log(let id, let level, let message):
-            object["type"] = "log"
-            if let id { object["id"] = .string(id) }
-            object["level"] = .string(level)
-            object["message"] = .string(message)
-        case .unknown(let type):
-            object["type"] = .string(type)
-        }
-        return JSONValue.object(object).compactBytes + [0x0A]
-    }
 }
