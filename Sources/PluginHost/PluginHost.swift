@@ -370,7 +370,8 @@ public final class PluginHost: Sendable {
         case .error(let invocationID, let error):
             finish(invocationID, on: id, with: .failure(error), in: &state, loop: loop, effects: &effects)
         case .heartbeat(let invocationID):
-            if let invocation = worker.inFlight.first(where: { $0.number == UInt64(invocationID) }) {
+            let number = UInt64(invocationID)
+            if let invocation = worker.inFlight.first(where: { $0.number == number }) {
                 if let beat = invocation.onHeartbeat { effects.heartbeats.append(beat) }
             } else if !worker.cancelled.contains(invocationID) {
                 violated(id, "a heartbeat for the unknown invocation id \"\(invocationID)\"", in: &state, loop: loop, effects: &effects)
