@@ -29,23 +29,59 @@ PROTOCOL_VERSIONS = [1]
 
 class LambdaContext:
     """The context object Lambda passes to a Python handler, plus two Statesman extras:
-    `send_heartbeat()` and `statesman` (execution, state, attempt, task token)."""
+    `send_heartbeat()` and `statesman` (execution, state, attempt, task token).
+
+    Built once per invocation, so it only keeps the invoke's context fields and reads them
+    when the handler asks (most handlers never do)."""
+
+    __slots__ = ("_runner", "_id", "_fields", "_started")
+
+    identity = None
+    client_context = None
 
     def __init__(self, runner, invocation_id, fields, started):
         self._runner = runner
         self._id = invocation_id
-        self._deadline = started + fields.get("timeoutMs", runner.function.get("timeoutMs", 3000)) / 1000.0
-        self.aws_request_id = fields.get("requestId", "")
-        self.function_name = fields.get("functionName", runner.function.get("name", ""))
-        self.function_version = fields.get("functionVersion", "$LATEST")
-        self.invoked_function_arn = fields.get("invokedFunctionArn", runner.function.get("arn", ""))
+        self._fields = fields
+        self._started = started
+
+    def _field(self, name, default):
+        value = self._fields.get(name)
+        return self._runner.function.get(name, default) if value is None else value
+
+    @property
+    def aws_request_id(self):
+        return self._fields.get("requestId", "")
+
+    @property
+    def function_name(self):
+        return self._field("functionName", "")
+
+    @property
+    def function_version(self):
+        return self._fields.get("functionVersion", "$LATEST")
+
+    @property
+    def invoked_function_arn(self):
+        return self._field("invokedFunctionArn", "")
+
+    @property
+    def memory_limit_in_mb(self):
         # Lambda's Python runtime gives the memory size as the string from its environment.
-        self.memory_limit_in_mb = str(fields.get("memoryLimitInMB", runner.function.get("memoryLimitInMB", 128)))
-        self.log_group_name = "/aws/lambda/" + self.function_name
-        self.log_stream_name = "statesman/" + str(os.getpid())
-        self.identity = None
-        self.client_context = None
-        self.statesman = {
+        return str(self._field("memoryLimitInMB", 128))
+
+    @property
+    def log_group_name(self):
+        return "/aws/lambda/" + self.function_name
+
+    @property
+    def log_stream_name(self):
+        return "statesman/" + str(os.getpid())
+
+    @property
+    def statesman(self):
+        fields = self._fields
+        return {
             "execution": fields.get("execution"),
             "state": fields.get("state"),
             "attempt": fields.get("attempt", 0),
@@ -53,11 +89,17 @@ class LambdaContext:
         }
 
     def get_remaining_time_in_millis(self):
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
+        deadline = self._started + self._field("timeoutMs", 3000) / 1000.0
+        return max(0, int((deadline - time.monotonic()) * 1000))
 
     def send_heartbeat(self):
         """Tells the engine this invocation is alive (resets the state's HeartbeatSeconds)."""
         self._runner.write({"type": "heartbeat", "id": self._id})
+
+
+# One encoder and decoder for the whole run: json.dumps/loads would build them per call.
+encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+decode_json = json.JSONDecoder().decode
 
 
 class Runner:
@@ -86,14 +128,14 @@ class Runner:
                 # Lambda returns bytes as the response body unchanged: JSON text stays JSON.
                 text = bytes(value).decode("utf-8")
                 try:
-                    value = json.loads(text)
+                    value = decode_json(text)
                 except ValueError:
                     value = text
-            payload = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+            payload = encode_json(value)
         except (TypeError, ValueError, UnicodeDecodeError) as problem:
             self.error(invocation_id, "Runtime.MarshalError", "Unable to marshal response: " + str(problem))
             return
-        self.write_line('{"type":"result","id":' + json.dumps(invocation_id) + ',"payload":' + payload + "}")
+        self.write_line('{"type":"result","id":' + encode_json(invocation_id) + ',"payload":' + payload + "}")
 
 
 def handler_frames(trace):
@@ -182,7 +224,7 @@ def main(arguments):
 
     for line in sys.stdin.buffer:
         try:
-            message = json.loads(line)
+            message = decode_json(line.decode("utf-8"))
         except ValueError:
             sys.stderr.write("statesman_runner.py: ignoring a line that is not JSON\n")
             continue
