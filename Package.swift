@@ -4,8 +4,8 @@
 // Targets are layered; a target imports only from layers below it (see ARCHITECTURE.md).
 //   L0  JSONCore ← ASLErrors ← PathExpressions ← IntrinsicFunctions ← PayloadTemplates
 //   L1  ASLModel
-//   L2  Interpreter · PluginProtocol
-//   L3  PluginHost (the only user of libuv: CLibUV, CPluginLoop; statesman-sandbox beside it)
+//   L2  Interpreter · PluginProtocol · ObjectStore
+//   L3  MapRuns (item readers, result files) · PluginHost (the only user of libuv: CLibUV, CPluginLoop; statesman-sandbox beside it)
 //   L4  Workflow (wires the interpreter's ports to the plugin host)
 //   L6  StatesmanCommands (CLI library) ← statesman (@main only)
 import PackageDescription
@@ -62,6 +62,10 @@ let package = Package(
             swiftSettings: strict),
 
         .target(name: "PluginProtocol", dependencies: ["JSONCore"], swiftSettings: strict),
+        .target(name: "ObjectStore", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
+
+        // L3: Distributed Map runs over the object store.
+        .target(name: "MapRuns", dependencies: ["JSONCore", "ASLErrors", "Interpreter", "ObjectStore"], swiftSettings: strict),
 
         // L3: the plugin host, on libuv (Debian package libuv1-dev, found through pkg-config).
         .systemLibrary(name: "CLibUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
@@ -86,7 +90,7 @@ let package = Package(
             name: "StatesmanCommands",
             dependencies: [
                 "JSONCore", "ASLErrors", "PathExpressions", "IntrinsicFunctions", "PayloadTemplates", "ASLModel", "Interpreter",
-                "PluginProtocol", "PluginHost", "Workflow",
+                "PluginProtocol", "PluginHost", "Workflow", "ObjectStore", "MapRuns",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -134,6 +138,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Fixtures"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "MapRunsTests",
+            dependencies: [
+                "JSONCore", "ASLErrors", "ASLModel", "Interpreter", "ObjectStore", "MapRuns",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             swiftSettings: strict),
         .testTarget(name: "StatesmanCommandsTests", dependencies: ["JSONCore", "StatesmanCommands", "statesman"], swiftSettings: strict),
     ]

@@ -53,13 +53,16 @@ public struct ExecutionOutcome: Sendable {
 public struct Interpreter: Sendable {
     let invoker: any TaskInvoker
     let clock: any ExecutionClock
+    /// The object store behind Distributed Maps' readers and result writers (nil: none).
+    let mapIO: (any DistributedMapIO)?
 
     /// AWS's payload limit: 256 KiB of UTF-8.
     public static let payloadLimit = 262_144
 
-    public init(invoker: any TaskInvoker = NoTaskInvoker(), clock: any ExecutionClock = SystemClock()) {
+    public init(invoker: any TaskInvoker = NoTaskInvoker(), clock: any ExecutionClock = SystemClock(), mapIO: (any DistributedMapIO)? = nil) {
         self.invoker = invoker
         self.clock = clock
+        self.mapIO = mapIO
     }
 
     public func run(_ definition: StateMachineDefinition, input: JSONValue, options: ExecutionOptions = ExecutionOptions()) async -> ExecutionOutcome {

@@ -3,6 +3,8 @@ import ArgumentParser
 import Foundation
 import Interpreter
 import JSONCore
+import MapRuns
+import ObjectStore
 import PluginHost
 import Workflow
 
@@ -39,6 +41,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The function registry (YAML or JSON): what each Lambda function name runs.")
     var functions: String?
 
+    @Option(help: "The object store: a directory whose sub-directories are buckets (ItemReader, ResultWriter).")
+    var store: String = ".statesman/store"
+
     func run() async throws {
         guard let machineType = StateMachineType(rawValue: type.uppercased()) else {
             throw ValidationError("--type must be STANDARD or EXPRESS, not \(type)")
@@ -71,7 +76,8 @@ struct RunCommand: AsyncParsableCommand {
             host = plugins
             invoker = LambdaTaskInvoker(host: plugins, registry: registry, region: options.region, account: options.account)
         }
-        let interpreter = Interpreter(invoker: invoker, clock: SystemClock(scale: waitScale))
+        let objects = LocalDirectoryStore(root: URL(fileURLWithPath: store))
+        let interpreter = Interpreter(invoker: invoker, clock: SystemClock(scale: waitScale), mapIO: ObjectStoreMapIO(store: objects))
         let started = Date()
         let outcome = await interpreter.run(machine, input: inputValue, options: options)
         await host?.shutdown()

@@ -1,0 +1,474 @@
+import ASLErrors
+import ASLModel
+import Foundation
+import JSONCore
+import PathExpressions
+import PayloadTemplates
+
+/// A Distributed Map: a Map Run whose items stream from an `ItemReader` (or the state's input),
+/// are selected and batched, and run as child executions, at most `MaxConcurrency` at a time,
+/// with results exported by a `ResultWriter` as the children finish.
+extension ExecutionRun {
+    func runDistributedMap(_ state: State, _ map: MapState, input: JSONValue, flow: DataFlow, frame: Frame) async throws(ExecutionFailure) -> JSONValue {
+        var source: any ItemSource
+        var maxItems = 0
+        let fromReader = map.itemReader != nil
+        if let reader = map.itemReader {
+            (source, maxItems) = try openReader(reader, state: state, flow: flow, input: input)
+        } else {
+            var items: JSONValue = input
+            if let itemsPath = map.itemsPath {
+                do { items = try itemsPath.select(in: flow.scope(input)) } catch {
+                    throw flow.runtime("Invalid path '\(itemsPath.text)' : \(error.message)")
+                }
+            }
+            guard case .array(let elements) = items else {
+                throw flow.runtime("Item path \(map.itemsPath?.text ?? "$") does not point to an array. Value: \(items.compactString)")
+            }
+            source = ArrayItemSource(elements)
+            maxItems = elements.count
+        }
+        // AWS (recorded): a bad MaxConcurrencyPath fails before MapStateStarted, a bad tolerated
+        // failure value after it. A reader-fed map reports length 0.
+        let limit = try flow.integer(map.maxConcurrency, field: "MaxConcurrency", input: input) ?? 0
+        history.record(
+            "MapStateStarted", at: clock.now(), detailsKey: "mapStateStartedEventDetails", details: ["length": .int(Int64(fromReader ? 0 : maxItems))])
+        let tolerance = try toleratedFailures(map, state: state, flow: flow, input: input)
+        let batching = try Batching(map.itemBatcher, flow: flow, input: input)
+        let writer = try ResultWriterSettings(map.resultWriter, flow: flow, input: input)
+
+        let label = map.label ?? state.name
+        let runId = UUID().uuidString.lowercased()
+        let childMachine = "\(options.stateMachineName)/\(label)"
+        let mapRunArn = "arn:aws:states:\(options.region):\(options.account):mapRun:\(childMachine):\(runId)"
+        var sink: (any ResultSink)?
+        if let bucket = writer.bucket {
+            guard let io = interpreter.mapIO else {
+                throw flow.runtime("The ResultWriter needs an object store, and none is configured (statesman run --store DIR)")
+            }
+            sink = try io.openResults(ResultTarget(bucket: bucket, prefix: writer.prefix, mapRunArn: mapRunArn, mapRunId: runId, jsonLines: writer.jsonLines))
+        }
+        history.record("MapRunStarted", at: clock.now(), detailsKey: "mapRunStartedEventDetails", details: ["mapRunArn": .string(mapRunArn)])
+
+        let feed = ItemFeed(
+            source: source, maxItems: fromReader ? maxItems : 0, selector: map.itemSelector ?? state.parameters, batching: batching, run: self, state: state,
+            flow: flow, input: input)
+        var run = MapRunProgress(tolerance: tolerance, sink: sink, writer: writer, inMemory: sink == nil)
+        if !fromReader { run.knownTotal = maxItems }
+        let width = limit > 0 ? limit : Self.distributedConcurrency
+        let childOptions = ChildOptions(parent: options, stateMachineName: childMachine)
+
+        await withTaskGroup(of: ChildOutcome.self) { group in
+            var running = 0
+            var finished = false
+            func startNext() -> Bool {
+                guard !finished else { return false }
+                let work: ChildWork?
+                do { work = try feed.next() } catch {
+                    run.stop(error)
+                    return false
+                }
+                guard let work else {
+                    finished = true
+                    run.knownTotal = feed.itemsRead
+                    return false
+                }
+                running += 1
+                group.addTask {
+                    await runChild(work, map: map, options: childOptions)
+                }
+                return true
+            }
+            while running < width, !run.stopped, startNext() {}
+            while let outcome = await group.next() {
+                running -= 1
+                run.record(outcome, state: state)
+                if run.stopped {
+                    group.cancelAll()
+                    continue
+                }
+                while running < width, !run.stopped, startNext() {}
+            }
+        }
+        // With every item read, the percentage can be judged.
+        run.checkTolerance()
+        // Items never started (the run failed or was stopped) are PENDING.
+        if run.stopped, let sink {
+            while let work = try? feed.next() {
+                run.pending += work.itemCount
+                try writeRecord(sink, ["Input": .string(work.input.compactString), "InputDetails": ["Included": true], "Status": "PENDING"], .pending)
+            }
+        }
+        var manifestKey: String?
+        if let sink {
+            do { manifestKey = try sink.finish() } catch { run.stop(error) }
+        }
+        if let failure = run.failure {
+            var details = JSONObject()
+            details["error"] = .string(failure.error.rawValue)
+            if let cause = failure.cause { details["cause"] = .string(cause) }
+            history.record("MapRunFailed", at: clock.now(), detailsKey: "mapRunFailedEventDetails", details: .object(details))
+            throw failure
+        }
+        history.record("MapRunSucceeded", at: clock.now())
+        history.record("MapStateSucceeded", at: clock.now())
+        if let bucket = writer.bucket, let manifestKey {
+            return ["MapRunArn": .string(mapRunArn), "ResultWriterDetails": ["Bucket": .string(bucket), "Key": .string(manifestKey)]]
+        }
+        return .array(run.orderedOutputs())
+    }
+
+    private func writeRecord(_ sink: any ResultSink, _ record: JSONValue, _ status: ResultStatus) throws(ExecutionFailure) {
+        try sink.write(record, status: status)
+    }
+
+    /// Evaluates an `ItemReader` and opens its items through the object store port.
+    private func openReader(_ reader: JSONValue, state: State, flow: DataFlow, input: JSONValue) throws(ExecutionFailure) -> (any ItemSource, Int) {
+        guard let io = interpreter.mapIO else {
+            throw ExecutionFailure(.itemReaderFailed, cause: "The ItemReader needs an object store, and none is configured (statesman run --store DIR)")
+        }
+        let resource = reader["Resource"]?.stringValue ?? ""
+        var parameters: JSONValue = .object(JSONObject())
+        if let raw = reader["Parameters"] {
+            let template: PayloadTemplate
+            do { template = try PayloadTemplate(raw, location: state.path + "/ItemReader/Parameters") } catch {
+                throw flow.runtime("Invalid ItemReader Parameters: \(error)")
+            }
+            parameters = try flow.evaluate(template, input: input, pathFailure: .parameterPathFailure)
+        }
+        var config = reader["ReaderConfig"]?.objectValue ?? JSONObject()
+        var maxItems = 0
+        if let value = config["MaxItems"] {
+            guard let n = value.integerValue else { throw flow.runtime("The field MaxItems must be an integer") }
+            maxItems = Int(n)
+        } else if let text = config["MaxItemsPath"]?.stringValue {
+            let value: JSONValue
+            do { value = try ReferencePath(text).select(in: flow.scope(input)) } catch {
+                throw flow.runtime("Invalid path '\(text)' : \(error)")
+            }
+            guard let n = value.integerValue else {
+                throw flow.runtime("The MaxItemsPath field refers to value \"\(value.stringValue ?? value.compactString)\" which is not a valid integer: \(text)")
+            }
+            maxItems = Int(n)
+        }
+        if maxItems < 0 { throw ExecutionFailure(.itemReaderFailed, cause: "field MaxItems must be positive") }
+        if maxItems > 100_000_000 { throw ExecutionFailure(.itemReaderFailed, cause: "field MaxItems must be at most 100000000") }
+        config["MaxItems"] = nil
+        config["MaxItemsPath"] = nil
+        return (try io.openItems(resource: resource, parameters: parameters, readerConfig: .object(config)), maxItems)
+    }
+
+    /// One child execution: its own history, no access to the parent's variables.
+    private func runChild(_ work: ChildWork, map: MapState, options childOptions: ChildOptions) async -> ChildOutcome {
+        var options = childOptions.parent
+        options.name = UUID().uuidString.lowercased()
+        options.stateMachineName = childOptions.stateMachineName
+        let started = clock.now()
+        let child = ExecutionRun(interpreter: interpreter, history: History(), options: options, input: work.input, startTime: started)
+        let result: Result<JSONValue, ExecutionFailure>
+        do throws(ExecutionFailure) {
+            result = .success(try await child.runScope(map.processor, input: work.input, frame: Frame(variables: VariableScope(parent: nil))))
+        } catch {
+            result = .failure(error)
+        }
+        return ChildOutcome(
+            work: work, executionArn: options.executionArn, stateMachineArn: options.stateMachineArn, name: options.name, started: started, stopped: clock.now(),
+            result: result, aborted: Task.isCancelled)
+    }
+}
+
+/// What children of a Map Run are started with.
+private struct ChildOptions: Sendable {
+    var parent: ExecutionOptions
+    var stateMachineName: String
+}
+
+/// One child execution's input: an item, or a batch of items.
+struct ChildWork: Sendable {
+    var index: Int
+    var input: JSONValue
+    var itemCount: Int
+}
+
+struct ChildOutcome: Sendable {
+    var work: ChildWork
+    var executionArn: String
+    var stateMachineArn: String
+    var name: String
+    var started: Date
+    var stopped: Date
+    var result: Result<JSONValue, ExecutionFailure>
+    var aborted: Bool
+}
+
+/// `ItemBatcher`: how many items, and how many bytes, go into one child's input.
+struct Batching {
+    var maxItems: Int?
+    var maxBytes: Int?
+    var batchInput: JSONValue?
+
+    static let byteLimit = 262_144
+
+    init?(_ batcher: JSONValue?, flow: DataFlow, input: JSONValue) throws(ExecutionFailure) {
+        guard let batcher else { return nil }
+        maxItems = try Self.limit(batcher, "MaxItemsPerBatch", flow: flow, input: input)
+        maxBytes = try Self.limit(batcher, "MaxInputBytesPerBatch", flow: flow, input: input)
+        if let bytes = maxBytes, bytes > Self.byteLimit {
+            throw flow.runtime("The field MaxInputBytesPerBatch must be at most \(Self.byteLimit), but is \(bytes)")
+        }
+        if let template = batcher["BatchInput"] {
+            do {
+                batchInput = try PayloadTemplate(template, location: flow.state.path + "/ItemBatcher/BatchInput").evaluate(in: flow.scope(input))
+            } catch {
+                throw flow.runtime("Invalid BatchInput: \(error)")
+            }
+        }
+    }
+
+    private static func limit(_ batcher: JSONValue, _ field: String, flow: DataFlow, input: JSONValue) throws(ExecutionFailure) -> Int? {
+        var value = batcher[field]
+        if value == nil, let path = batcher[field + "Path"]?.stringValue {
+            do { value = try ReferencePath(path).select(in: flow.scope(input)) } catch {
+                throw flow.runtime("Invalid path '\(path)' : \(error)")
+            }
+            guard let n = value?.integerValue, n > 0 else {
+                throw flow.runtime("The \(field)Path field refers to value \"\(value.map { $0.stringValue ?? $0.compactString } ?? "null")\" which is not a positive integer: \(path)")
+            }
+        }
+        guard let value else { return nil }
+        guard let n = value.integerValue, n > 0, let int = Int(exactly: n) else {
+            throw flow.runtime("The field \(field) must be a positive integer")
+        }
+        return int
+    }
+}
+
+/// Turns the item stream into child inputs: `MaxItems`, `ItemSelector` with `$$.Map.Item`,
+/// then batches.
+final class ItemFeed {
+    private let source: any ItemSource
+    private let maxItems: Int
+    private let selector: PayloadTemplate?
+    private let batching: Batching?
+    private let run: ExecutionRun
+    private let state: State
+    private let flow: DataFlow
+    private let input: JSONValue
+    private var itemIndex = 0
+    private var childIndex = 0
+    /// How many items were read so far.
+    var itemsRead: Int { itemIndex }
+    /// An item read but not yet placed (it did not fit the previous batch).
+    private var carried: JSONValue?
+
+    init(source: any ItemSource, maxItems: Int, selector: PayloadTemplate?, batching: Batching?, run: ExecutionRun, state: State, flow: DataFlow, input: JSONValue) {
+        self.source = source
+        self.maxItems = maxItems
+        self.selector = selector
+        self.batching = batching
+        self.run = run
+        self.state = state
+        self.flow = flow
+        self.input = input
+    }
+
+    /// The next item after `ItemSelector`.
+    private func nextItem() throws(ExecutionFailure) -> JSONValue? {
+        if let carried {
+            self.carried = nil
+            return carried
+        }
+        if maxItems > 0, itemIndex >= maxItems { return nil }
+        guard let element = try source.next() else { return nil }
+        defer { itemIndex += 1 }
+        guard let selector else { return element }
+        var context = flow.context.objectValue ?? JSONObject()
+        context["Map"] = ["Item": ["Index": .int(Int64(itemIndex)), "Value": element]]
+        let itemFlow = DataFlow(state: state, enteredEventId: flow.enteredEventId, lazyContext: LazyJSON(value: .object(context)), variables: flow.variables)
+        return try itemFlow.evaluate(selector, input: input, pathFailure: .parameterPathFailure)
+    }
+
+    func next() throws(ExecutionFailure) -> ChildWork? {
+        guard let batching else {
+            guard let item = try nextItem() else { return nil }
+            defer { childIndex += 1 }
+            return ChildWork(index: childIndex, input: item, itemCount: 1)
+        }
+        var items: [JSONValue] = []
+        // {"BatchInput":...,"Items":[...]}: the wrapper's bytes, then each item and its comma.
+        var bytes = 12 + (batching.batchInput.map { 14 + $0.encodedByteCount } ?? 0)
+        while batching.maxItems.map({ items.count < $0 }) ?? true {
+            guard let item = try nextItem() else { break }
+            let size = item.encodedByteCount + (items.isEmpty ? 0 : 1)
+            if let maxBytes = batching.maxBytes, bytes + size > maxBytes {
+                if items.isEmpty {
+                    throw flow.runtime(
+                        "The item at index \(itemIndex - 1) is \(item.encodedByteCount) bytes, more than MaxInputBytesPerBatch (\(maxBytes)) allows for one batch")
+                }
+                carried = item
+                break
+            }
+            items.append(item)
+            bytes += size
+        }
+        guard !items.isEmpty else { return nil }
+        var object = JSONObject()
+        if let batchInput = batching.batchInput { object["BatchInput"] = batchInput }
+        object["Items"] = .array(items)
+        defer { childIndex += 1 }
+        return ChildWork(index: childIndex, input: .object(object), itemCount: items.count)
+    }
+}
+
+/// `ResultWriter`: where results go (`Resource` + `Parameters`) and how they are shaped
+/// (`WriterConfig`).
+struct ResultWriterSettings {
+    enum Transformation: String { case none = "NONE", compact = "COMPACT", flatten = "FLATTEN" }
+
+    var bucket: String?
+    var prefix = ""
+    var transformation = Transformation.compact
+    var jsonLines = false
+
+    init(_ writer: JSONValue?, flow: DataFlow, input: JSONValue) throws(ExecutionFailure) {
+        guard let writer else { return }
+        if writer["Resource"] != nil {
+            transformation = .none
+            var parameters: JSONValue = .object(JSONObject())
+            if let raw = writer["Parameters"] {
+                do {
+                    parameters = try PayloadTemplate(raw, location: flow.state.path + "/ResultWriter/Parameters").evaluate(in: flow.scope(input))
+                } catch {
+                    throw flow.runtime("Invalid ResultWriter Parameters: \(error)")
+                }
+            }
+            guard let bucket = parameters["Bucket"]?.stringValue, !bucket.isEmpty else {
+                throw flow.runtime("The ResultWriter's Parameters must give a Bucket")
+            }
+            self.bucket = bucket
+            prefix = parameters["Prefix"]?.stringValue ?? ""
+        }
+        if let config = writer["WriterConfig"] {
+            if let name = config["Transformation"]?.stringValue {
+                guard let value = Transformation(rawValue: name) else {
+                    throw flow.runtime("The WriterConfig Transformation must be NONE, COMPACT or FLATTEN, but is \"\(name)\"")
+                }
+                transformation = value
+            }
+            if let type = config["OutputType"]?.stringValue {
+                guard type == "JSON" || type == "JSONL" else { throw flow.runtime("The WriterConfig OutputType must be JSON or JSONL, but is \"\(type)\"") }
+                jsonLines = type == "JSONL"
+            }
+        }
+    }
+}
+
+/// A Map Run's counts and results as its children finish.
+struct MapRunProgress {
+    let tolerance: Tolerance
+    /// The number of items, once known (an array at once; a reader when it has ended).
+    var knownTotal: Int?
+    let sink: (any ResultSink)?
+    let writer: ResultWriterSettings
+    let inMemory: Bool
+    var succeeded = 0
+    var failed = 0
+    var pending = 0
+    var total = 0
+    var failure: ExecutionFailure?
+    var stopped: Bool { failure != nil }
+    /// Without a ResultWriter resource: the outputs, by child index, and their size so far.
+    private var outputs: [Int: [JSONValue]] = [:]
+    private var outputBytes = 2
+
+    init(tolerance: Tolerance, sink: (any ResultSink)?, writer: ResultWriterSettings, inMemory: Bool) {
+        self.tolerance = tolerance
+        self.sink = sink
+        self.writer = writer
+        self.inMemory = inMemory
+    }
+
+    mutating func stop(_ failure: ExecutionFailure) {
+        if self.failure == nil { self.failure = failure }
+    }
+
+    mutating func record(_ outcome: ChildOutcome, state: State) {
+        total += outcome.work.itemCount
+        let record: JSONValue
+        let status: ResultStatus
+        var values: [JSONValue]
+        switch outcome.result {
+        case .success(let output):
+            succeeded += outcome.work.itemCount
+            status = .succeeded
+            switch writer.transformation {
+            case .none: values = [Self.record(outcome, output: output)]
+            case .compact: values = [output]
+            case .flatten: values = output.arrayValue ?? [output]
+            }
+        case .failure(let error):
+            failed += outcome.work.itemCount
+            status = .failed
+            record = Self.record(outcome, output: nil, error: error)
+            values = [record]
+            checkTolerance()
+        }
+        if let sink {
+            for value in values {
+                do { try sink.write(value, status: status) } catch { stop(error) }
+            }
+        } else if inMemory {
+            if status == .failed, writer.transformation != .none { values = [.null] }
+            for value in values { outputBytes += value.encodedByteCount + 1 }
+            outputs[outcome.work.index] = values
+            if outputBytes > Interpreter.payloadLimit, !stopped {
+                var failure = ExecutionFailure(
+                    .dataLimitExceeded, cause: "The state/task '\(state.name)' returned a result with a size exceeding the maximum number of bytes service limit.")
+                failure.terminal = true
+                stop(failure)
+            }
+        }
+    }
+
+    /// Fails the run once its failures exceed what it tolerates (the percentage can only be
+    /// judged once the number of items is known).
+    mutating func checkTolerance() {
+        if !stopped, tolerance.isExceeded(failed: failed, total: knownTotal) {
+            stop(ExecutionFailure(.exceedToleratedFailureThreshold, cause: "The specified tolerated failure threshold was exceeded"))
+        }
+    }
+
+    func orderedOutputs() -> [JSONValue] {
+        outputs.keys.sorted().flatMap { outputs[$0]! }
+    }
+
+    /// A child's execution record, as DescribeExecution gives it (the `NONE` transformation,
+    /// and every failed child).
+    static func record(_ outcome: ChildOutcome, output: JSONValue?, error: ExecutionFailure? = nil) -> JSONValue {
+        var record = JSONObject()
+        record["ExecutionArn"] = .string(outcome.executionArn)
+        record["Input"] = .string(outcome.work.input.compactString)
+        record["InputDetails"] = ["Included": true]
+        record["Name"] = .string(outcome.name)
+        if let output {
+            record["Output"] = .string(output.compactString)
+            record["OutputDetails"] = ["Included": true]
+        }
+        if let error {
+            record["Error"] = .string(error.error.rawValue)
+            if let cause = error.cause { record["Cause"] = .string(cause) }
+        }
+        record["RedriveCount"] = 0
+        if output != nil {
+            record["RedriveStatus"] = "NOT_REDRIVABLE"
+            record["RedriveStatusReason"] = "Execution is SUCCEEDED and cannot be redriven"
+        } else {
+            record["RedriveStatus"] = "REDRIVABLE_BY_MAP_RUN"
+        }
+        record["StartDate"] = .string(Timestamps.format(outcome.started))
+        record["StateMachineArn"] = .string(outcome.stateMachineArn)
+        record["Status"] = .string(output != nil ? "SUCCEEDED" : (outcome.aborted ? "ABORTED" : "FAILED"))
+        record["StopDate"] = .string(Timestamps.format(outcome.stopped))
+        return .object(record)
+    }
+}

@@ -1,0 +1,173 @@
+import ASLErrors
+import Interpreter
+import JSONCore
+
+/// `ReaderConfig` for `InputType: CSV`: where the header is and which delimiter separates
+/// fields.
+struct CSVFormat {
+    var delimiter: UInt8 = UInt8(ascii: ",")
+    /// `GIVEN` headers; nil when the first row holds them.
+    var givenHeaders: [String]?
+
+    static let delimiters: [String: UInt8] = [
+        "COMMA": UInt8(ascii: ","), "PIPE": UInt8(ascii: "|"), "SEMICOLON": UInt8(ascii: ";"), "SPACE": UInt8(ascii: " "), "TAB": 9,
+    ]
+
+    init(_ config: JSONValue) throws(ExecutionFailure) {
+        if let name = config["CSVDelimiter"]?.stringValue {
+            guard let byte = Self.delimiters[name] else {
+                throw ExecutionFailure(.itemReaderFailed, cause: "The ReaderConfig CSVDelimiter must be COMMA, PIPE, SEMICOLON, SPACE or TAB, but is \"\(name)\"")
+            }
+            delimiter = byte
+        }
+        switch config["CSVHeaderLocation"]?.stringValue ?? "FIRST_ROW" {
+        case "FIRST_ROW":
+            if config["CSVHeaders"] != nil {
+                throw ExecutionFailure(.itemReaderFailed, cause: "CSVHeaders can only be given with CSVHeaderLocation GIVEN")
+            }
+        case "GIVEN":
+            guard let headers = config["CSVHeaders"]?.arrayValue, !headers.isEmpty else {
+                throw ExecutionFailure(.itemReaderFailed, cause: "CSVHeaderLocation GIVEN needs CSVHeaders, a non-empty array of strings")
+            }
+            var names: [String] = []
+            for header in headers {
+                guard let name = header.stringValue else { throw ExecutionFailure(.itemReaderFailed, cause: "CSVHeaders must be strings") }
+                names.append(name)
+            }
+            givenHeaders = names
+        case let other:
+            throw ExecutionFailure(.itemReaderFailed, cause: "The ReaderConfig CSVHeaderLocation must be FIRST_ROW or GIVEN, but is \"\(other)\"")
+        }
+    }
+}
+
+/// `InputType: CSV`: each row becomes an object from header to value, every value a string
+/// (missing cells are ""). Quoted fields may hold delimiters, doubled quotes and line breaks;
+/// rows end with LF or CRLF; blank lines are skipped.
+final class CSVItems: ItemSource {
+    private var chunks: ByteChunks
+    private let format: CSVFormat
+    private let name: String
+    private var headers: [String] = []
+    private var row = 0
+
+    init(_ chunks: ByteChunks, format: CSVFormat, name: String) throws(ExecutionFailure) {
+        self.chunks = chunks
+        self.format = format
+        self.name = name
+        if let given = format.givenHeaders {
+            headers = try checked(given)
+        } else {
+            guard let first = try nextRow() else { throw ExecutionFailure(.itemReaderFailed, cause: "\(name) is empty; its first row must hold the headers") }
+            headers = try checked(first)
+        }
+    }
+
+    private func checked(_ names: [String]) throws(ExecutionFailure) -> [String] {
+        var seen = Set<String>()
+        for name in names where !seen.insert(name).inserted {
+            throw ExecutionFailure(.itemReaderFailed, cause: "The CSV headers of \(self.name) repeat \"\(name)\"; each header must be unique")
+        }
+        return names
+    }
+
+    func next() throws(ExecutionFailure) -> JSONValue? {
+        guard let fields = try nextRow() else { return nil }
+        guard fields.count <= headers.count else {
+            throw ExecutionFailure(.itemReaderFailed, cause: "Row \(row) of \(name) has \(fields.count) fields, more than its \(headers.count) headers")
+        }
+        var item = JSONObject()
+        for (index, header) in headers.enumerated() {
+            item[header] = .string(index < fields.count ? fields[index] : "")
+        }
+        return .object(item)
+    }
+
+    private enum Parse {
+        case row([String], end: Int)
+        case needMore
+    }
+
+    /// The next non-blank row's fields.
+    private func nextRow() throws(ExecutionFailure) -> [String]? {
+        while true {
+            switch try parseRow(from: chunks.start) {
+            case .row(let fields, let end):
+                chunks.start = end
+                row += 1
+                if fields.count == 1, fields[0].isEmpty { continue }  // a blank line
+                return fields
+            case .needMore:
+                if try !chunks.more(name: name) {
+                    if chunks.start >= chunks.bytes.count { return nil }
+                    // At the end of the object an unterminated last row is complete.
+                    continue
+                }
+            }
+        }
+    }
+
+    /// Parses one row starting at `position`; `needMore` when the buffered bytes end before
+    /// the row does (and more may come).
+    private func parseRow(from position: Int) throws(ExecutionFailure) -> Parse {
+        let bytes = chunks.bytes
+        let ended = chunks.ended
+        let delimiter = format.delimiter
+        var fields: [String] = []
+        var field: [UInt8] = []
+        var index = position
+        if index >= bytes.count { return ended ? .row([""], end: index) : .needMore }
+        while true {
+            // A field: quoted, or up to the next delimiter or line end.
+            if index < bytes.count, bytes[index] == 34 {
+                index += 1
+                while true {
+                    guard index < bytes.count else {
+                        if ended { throw ExecutionFailure(.itemReaderFailed, cause: "Row \(row + 1) of \(name) has a quoted field that never ends") }
+                        return .needMore
+                    }
+                    let byte = bytes[index]
+                    if byte == 34 {
+                        if index + 1 < bytes.count, bytes[index + 1] == 34 {
+                            field.append(34)
+                            index += 2
+                            continue
+                        }
+                        if index + 1 >= bytes.count, !ended { return .needMore }
+                        index += 1
+                        break
+                    }
+                    field.append(byte)
+                    index += 1
+                }
+                if index < bytes.count, bytes[index] != delimiter, bytes[index] != 10, bytes[index] != 13 {
+                    throw ExecutionFailure(.itemReaderFailed, cause: "Row \(row + 1) of \(name) has characters after a closing quote")
+                }
+            } else {
+                while index < bytes.count, bytes[index] != delimiter, bytes[index] != 10, bytes[index] != 13 {
+                    if bytes[index] == 34 {
+                        throw ExecutionFailure(.itemReaderFailed, cause: "Row \(row + 1) of \(name) has a quote inside an unquoted field")
+                    }
+                    field.append(bytes[index])
+                    index += 1
+                }
+            }
+            fields.append(String(decoding: field, as: UTF8.self))
+            field.removeAll(keepingCapacity: true)
+            guard index < bytes.count else {
+                return ended ? .row(fields, end: index) : .needMore
+            }
+            switch bytes[index] {
+            case delimiter:
+                index += 1
+            case 13:
+                if index + 1 < bytes.count {
+                    return .row(fields, end: bytes[index + 1] == 10 ? index + 2 : index + 1)
+                }
+                return ended ? .row(fields, end: index + 1) : .needMore
+            default:  // LF
+                return .row(fields, end: index + 1)
+            }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import ASLErrors
+import Interpreter
+import JSONCore
+import ObjectStore
+
+/// A ResultWriter's files, in AWS's layout: `<Prefix>/<map run id>/SUCCEEDED_0.json`,
+/// `FAILED_0.json`, `PENDING_0.json` (a file only for a status that has results; the next
+/// number when a file reaches the size limit) and `manifest.json` listing them. Records are
+/// written as children finish; each file becomes visible, whole, when it is closed.
+final class ResultFiles: ResultSink {
+    private let store: any ObjectStore
+    private let target: ResultTarget
+    private let fileLimit: Int64
+    private let directory: String
+
+    private struct OpenFile {
+        var writer: any ObjectWriter
+        var key: String
+        var size: Int64 = 0
+        var records = 0
+    }
+
+    private var open: [ResultStatus: OpenFile] = [:]
+    private var numbers: [ResultStatus: Int] = [:]
+    private var written: [ResultStatus: [(key: String, size: Int64)]] = [:]
+
+    init(store: any ObjectStore, target: ResultTarget, fileLimit: Int64) {
+        self.store = store
+        self.target = target
+        self.fileLimit = max(fileLimit, 1)
+        let prefix = target.prefix
+        directory = (prefix.isEmpty || prefix.hasSuffix("/") ? prefix : prefix + "/") + target.mapRunId + "/"
+    }
+
+    private func failure(_ error: ObjectStoreError) -> ExecutionFailure {
+        ExecutionFailure(.runtime, cause: "The ResultWriter could not write to s3://\(target.bucket)/\(directory): \(error.description)")
+    }
+
+    func write(_ record: JSONValue, status: ResultStatus) throws(ExecutionFailure) {
+        var bytes = JSONByteBuffer(capacity: 256)
+        record.write(to: &bytes)
+        var line = bytes.bytes
+        if var file = open[status], file.size + Int64(line.count) + 2 > fileLimit, file.records > 0 {
+            try close(&file, status: status)
+            open[status] = nil
+        }
+        if open[status] == nil {
+            let number = numbers[status, default: 0]
+            numbers[status] = number + 1
+            let key = directory + "\(status.rawValue)_\(number).json"
+            do {
+                open[status] = OpenFile(writer: try store.create(bucket: target.bucket, key: key), key: key)
+            } catch { throw failure(error) }
+        }
+        // JSON: an array per file; JSONL: one record per line.
+        if target.jsonLines {
+            line.append(10)
+        } else {
+            line.insert(open[status]!.records == 0 ? UInt8(ascii: "[") : UInt8(ascii: ","), at: 0)
+        }
+        do { try open[status]!.writer.write(line) } catch { throw failure(error) }
+        open[status]!.size += Int64(line.count)
+        open[status]!.records += 1
+    }
+
+    private func close(_ file: inout OpenFile, status: ResultStatus) throws(ExecutionFailure) {
+        do {
+            if !target.jsonLines { try file.writer.write([UInt8(ascii: "]")]) }
+            let size = try file.writer.commit()
+            written[status, default: []].append((file.key, size))
+        } catch { throw failure(error) }
+    }
+
+    func finish() throws(ExecutionFailure) -> String {
+        for status in ResultStatus.allCases {
+            guard var file = open[status] else { continue }
+            try close(&file, status: status)
+            open[status] = nil
+        }
+        var files = JSONObject()
+        for status in [ResultStatus.failed, .pending, .succeeded] {
+            files[status.rawValue] = .array((written[status] ?? []).map { ["Key": .string($0.key), "Size": .int($0.size)] })
+        }
+        var manifest = JSONObject()
+        manifest["DestinationBucket"] = .string(target.bucket)
+        manifest["MapRunArn"] = .string(target.mapRunArn)
+        manifest["ResultFiles"] = .object(files)
+        let key = directory + "manifest.json"
+        do { try store.put(bucket: target.bucket, key: key, bytes: Array(JSONValue.object(manifest).compactString.utf8)) } catch { throw failure(error) }
+        return key
+    }
+
+    func abandon() {
+        for file in open.values { file.writer.abandon() }
+        open = [:]
+    }
+}

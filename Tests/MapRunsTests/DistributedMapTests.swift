@@ -1,0 +1,312 @@
+import ASLModel
+import Foundation
+import Interpreter
+import JSONCore
+import MapRuns
+import ObjectStore
+import PropertyBased
+import Testing
+
+/// Runs a one-state machine whose `Map` state is `map` (the processor is added when absent).
+func runMap(_ map: JSONValue, input: JSONValue = [:], store: LocalDirectoryStore, fileLimit: Int64 = 5_000_000_000) async throws -> ExecutionOutcome {
+    var state = map.objectValue!
+    state["Type"] = "Map"
+    state["End"] = true
+    if state["ItemProcessor"] == nil {
+        state["ItemProcessor"] = [
+            "ProcessorConfig": ["Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"], "StartAt": "Echo", "States": ["Echo": ["Type": "Pass", "End": true]],
+        ]
+    }
+    let definition: JSONValue = ["StartAt": "Map", "States": ["Map": .object(state)]]
+    let (machine, problems) = DefinitionDecoder.decode(definition)
+    #expect(problems.isEmpty, "\(problems)")
+    let interpreter = Interpreter(clock: ManualClock(), mapIO: ObjectStoreMapIO(store: store, resultFileLimit: fileLimit))
+    return await interpreter.run(try #require(machine), input: input, options: ExecutionOptions(name: "run", stateMachineName: "Machine"))
+}
+
+func reader(_ type: String, key: String, config: JSONValue = [:]) -> JSONValue {
+    var readerConfig = config.objectValue ?? JSONObject()
+    readerConfig["InputType"] = .string(type)
+    return ["Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": .object(readerConfig), "Parameters": ["Bucket": "data", "Key": .string(key)]]
+}
+
+func put(_ store: LocalDirectoryStore, _ key: String, _ text: String) throws {
+    try store.put(bucket: "data", key: key, bytes: Array(text.utf8))
+}
+
+@Suite struct ItemReaderTests {
+    @Test func jsonLinesWithCRLFBlankLinesAndNoFinalNewline() async throws {
+        let store = try temporaryStore()
+        try put(store, "items.jsonl", "{\"a\":1}\r\n\n  \n[2,3]\n\"x\"")
+        let outcome = try await runMap(["ItemReader": reader("JSONL", key: "items.jsonl")], store: store)
+        #expect(outcome.output == [["a": 1], [2, 3], "x"])
+        let started = outcome.events.first { $0.type == "MapStateStarted" }
+        #expect(started?.json["mapStateStartedEventDetails"]?["length"] == 0)
+    }
+
+    @Test func aBadLineFailsTheRunNamingTheLine() async throws {
+        let store = try temporaryStore()
+        try put(store, "items.jsonl", "1\n2\n{oops}\n4\n")
+        let outcome = try await runMap(["ItemReader": reader("JSONL", key: "items.jsonl")], store: store)
+        #expect(outcome.error == "States.ItemReaderFailed")
+        #expect(outcome.cause?.contains("Line 3 of s3://data/items.jsonl") == true)
+    }
+
+    @Test func jsonArrayStreamsAcrossChunksWithTrickyStrings() async throws {
+        let store = try temporaryStore()
+        // More than one 1 MiB chunk, with brackets, commas and escaped quotes inside strings.
+        var elements: [JSONValue] = []
+        for index in 0..<20_000 {
+            elements.append(["i": .int(Int64(index)), "s": .string("a,]}[{\\\"\(index)"), "n": [1, ["x": "]"]]])
+        }
+        try put(store, "items.json", " \n" + JSONValue.array(elements).compactString + "\n")
+        let outcome = try await runMap(
+            ["ItemReader": reader("JSON", key: "items.json"), "ItemSelector": ["i.$": "$$.Map.Item.Value.i"]], store: store)
+        #expect(outcome.status == .succeeded, "\(outcome.cause ?? "")")
+        // The output is over 256 KiB: AWS fails the state; count what did run instead.
+        let small = try await runMap(
+            ["ItemReader": reader("JSON", key: "items.json", config: ["MaxItems": 3]), "ItemSelector": ["s.$": "$$.Map.Item.Value.s"]], store: store)
+        #expect(small.output == [["s": "a,]}[{\\\"0"], ["s": "a,]}[{\\\"1"], ["s": "a,]}[{\\\"2"]])
+    }
+
+    @Test func jsonThatIsNotAnArrayOrIsEmptyFails() async throws {
+        let store = try temporaryStore()
+        try put(store, "object.json", "{\"items\": {\"deep\": [1, 2]}}")
+        try put(store, "empty.json", "")
+        try put(store, "trailing.json", "[1] [2]")
+        for (key, expected) in [("object.json", "does not hold a JSON array"), ("empty.json", "is empty"), ("trailing.json", "more content after")] {
+            let outcome = try await runMap(["ItemReader": reader("JSON", key: key)], store: store)
+            #expect(outcome.error == "States.ItemReaderFailed", "\(key)")
+            #expect(outcome.cause?.contains(expected) == true, "\(key): \(outcome.cause ?? "")")
+        }
+        let pointed = try await runMap(["ItemReader": reader("JSON", key: "object.json", config: ["ItemsPointer": "/items/deep"])], store: store)
+        #expect(pointed.output == [1, 2])
+        let missing = try await runMap(["ItemReader": reader("JSON", key: "nothing.json")], store: store)
+        #expect(missing.error == "States.ItemReaderFailed")
+        #expect(missing.cause?.contains("NoSuchKey") == true)
+    }
+
+    @Test func csvWithQuotesEmbeddedNewlinesAndCRLF() async throws {
+        let store = try temporaryStore()
+        try put(store, "rows.csv", "id,name,note\r\n1,\"Smith, J\",\"said \"\"hi\"\"\nthen left\"\r\n\r\n2,Ann\n3,,x\n")
+        let outcome = try await runMap(["ItemReader": reader("CSV", key: "rows.csv", config: ["CSVHeaderLocation": "FIRST_ROW"])], store: store)
+        #expect(
+            outcome.output == [
+                ["id": "1", "name": "Smith, J", "note": "said \"hi\"\nthen left"], ["id": "2", "name": "Ann", "note": ""], ["id": "3", "name": "", "note": "x"],
+            ])
+    }
+
+    @Test func csvGivenHeadersAndOtherDelimiters() async throws {
+        let store = try temporaryStore()
+        try put(store, "rows.psv", "1|a b|3.5\n2|c|4\n")
+        try put(store, "rows.tsv", "k\tv\n\"a\tb\"\t1\n")
+        let given = try await runMap(
+            ["ItemReader": reader("CSV", key: "rows.psv", config: ["CSVHeaderLocation": "GIVEN", "CSVHeaders": ["n", "label", "score"], "CSVDelimiter": "PIPE"])],
+            store: store)
+        #expect(given.output == [["n": "1", "label": "a b", "score": "3.5"], ["n": "2", "label": "c", "score": "4"]])
+        let tabs = try await runMap(["ItemReader": reader("CSV", key: "rows.tsv", config: ["CSVDelimiter": "TAB"])], store: store)
+        #expect(tabs.output == [["k": "a\tb", "v": "1"]])
+    }
+
+    @Test func malformedCSVIsRejectedWithItsRow() async throws {
+        let store = try temporaryStore()
+        try put(store, "dup.csv", "a,b,a\n1,2,3\n")
+        try put(store, "wide.csv", "a,b\n1,2\n1,2,3\n")
+        try put(store, "open.csv", "a\n\"never closed\n")
+        let cases = [("dup.csv", "repeat \"a\""), ("wide.csv", "Row 3 of s3://data/wide.csv has 3 fields"), ("open.csv", "never ends")]
+        for (key, expected) in cases {
+            let outcome = try await runMap(["ItemReader": reader("CSV", key: key)], store: store)
+            #expect(outcome.error == "States.ItemReaderFailed", "\(key)")
+            #expect(outcome.cause?.contains(expected) == true, "\(key): \(outcome.cause ?? "")")
+        }
+    }
+
+    @Test func listObjectsGivesObjectMetadataItems() async throws {
+        let store = try temporaryStore()
+        try put(store, "in/a.txt", "hello world")
+        try put(store, "in/b.txt", "")
+        try put(store, "out/c.txt", "x")
+        let outcome = try await runMap(
+            ["ItemReader": ["Resource": "arn:aws:states:::s3:listObjectsV2", "Parameters": ["Bucket": "data", "Prefix": "in/"]]], store: store)
+        let items = try #require(outcome.output?.arrayValue)
+        #expect(items.map { $0["Key"] } == ["in/a.txt", "in/b.txt"])
+        #expect(items[0]["Etag"] == "\"5eb63bbbe01eeed093cb22bb8f5acdc3\"")
+        #expect(items[0]["Size"] == 11)
+        #expect(items[0]["StorageClass"] == "STANDARD")
+        #expect(items[0]["LastModified"]?.integerValue != nil)
+        #expect(items[0].objectValue?.keys == ["Etag", "Key", "LastModified", "Size", "StorageClass"])
+    }
+
+    @Test func maxItemsLimitsAndNegativeFails() async throws {
+        let store = try temporaryStore()
+        try put(store, "items.jsonl", "1\n2\n3\n4\n")
+        let two = try await runMap(["ItemReader": reader("JSONL", key: "items.jsonl", config: ["MaxItems": 2])], store: store)
+        #expect(two.output == [1, 2])
+        let fromPath = try await runMap(
+            ["ItemReader": reader("JSONL", key: "items.jsonl", config: ["MaxItemsPath": "$.limit"])], input: ["limit": 3], store: store)
+        #expect(fromPath.output == [1, 2, 3])
+        let negative = try await runMap(["ItemReader": reader("JSONL", key: "items.jsonl", config: ["MaxItemsPath": "$.limit"])], input: ["limit": -1], store: store)
+        #expect(negative.error == "States.ItemReaderFailed")
+        #expect(negative.cause == "field MaxItems must be positive")
+    }
+}
+
+@Suite struct BatchingAndResultWriterTests {
+    @Test func batchesCarryBatchInputAndSplitByCount() async throws {
+        let store = try temporaryStore()
+        try put(store, "items.jsonl", (1...5).map(String.init).joined(separator: "\n"))
+        let outcome = try await runMap(
+            ["ItemReader": reader("JSONL", key: "items.jsonl"), "ItemBatcher": ["MaxItemsPerBatch": 2, "BatchInput": ["job.$": "$.job"]]], input: ["job": "j1"],
+            store: store)
+        #expect(
+            outcome.output == [
+                ["BatchInput": ["job": "j1"], "Items": [1, 2]], ["BatchInput": ["job": "j1"], "Items": [3, 4]], ["BatchInput": ["job": "j1"], "Items": [5]],
+            ])
+    }
+
+    @Test func anItemLargerThanTheByteLimitFailsTheState() async throws {
+        let store = try temporaryStore()
+        try put(store, "items.jsonl", "1\n\"\(String(repeating: "x", count: 100))\"\n")
+        let outcome = try await runMap(["ItemReader": reader("JSONL", key: "items.jsonl"), "ItemBatcher": ["MaxInputBytesPerBatch": 50]], store: store)
+        #expect(outcome.error == "States.Runtime")
+        #expect(outcome.cause?.contains("more than MaxInputBytesPerBatch (50)") == true)
+    }
+
+    /// For random items and limits, batches partition the items in order and respect both
+    /// limits.
+    @Test func batchesPartitionItemsWithinBothLimits() async throws {
+        await propertyCheck(count: 60, input: Gen.uint64()) { seed in
+            var random = SplitMix(seed: seed)
+            let count = Int(random.next() % 60)
+            let items: [JSONValue] = (0..<count).map { index in .string(String(repeating: "a", count: Int(random.next() % 30)) + "\(index)") }
+            let maxItems = Int(random.next() % 7) + 1
+            let maxBytes = 60 + Int(random.next() % 200)
+            let outcome: ExecutionOutcome
+            do {
+                let store = try temporaryStore()
+                try put(store, "items.jsonl", items.map(\.compactString).joined(separator: "\n"))
+                outcome = try await runMap(
+                    ["ItemReader": reader("JSONL", key: "items.jsonl"), "ItemBatcher": ["MaxItemsPerBatch": .int(Int64(maxItems)), "MaxInputBytesPerBatch": .int(Int64(maxBytes))]],
+                    store: store)
+            } catch {
+                Issue.record("seed \(seed): \(error)")
+                return
+            }
+            #expect(outcome.status == .succeeded, "seed \(seed): \(outcome.cause ?? "")")
+            let batches = outcome.output?.arrayValue ?? []
+            #expect(batches.flatMap { $0["Items"]?.arrayValue ?? [] } == items, "seed \(seed)")
+            for batch in batches {
+                #expect((batch["Items"]?.arrayValue?.count ?? 0) <= maxItems, "seed \(seed)")
+                #expect((batch["Items"]?.arrayValue?.count ?? 0) >= 1, "seed \(seed)")
+                #expect(batch.encodedByteCount <= maxBytes, "seed \(seed): \(batch.compactString)")
+            }
+        }
+    }
+
+    /// A processor that fails items whose value is negative.
+    static let failNegatives: JSONValue = [
+        "ProcessorConfig": ["Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"], "StartAt": "Check",
+        "States": [
+            "Check": ["Type": "Choice", "Choices": [["Variable": "$.v", "NumericLessThan": 0, "Next": "Bad"]], "Default": "Good"],
+            "Bad": ["Type": "Fail", "Error": "Negative", "Cause": "below zero"],
+            "Good": ["Type": "Pass", "Parameters": ["doubled.$": "States.MathAdd($.v, $.v)"], "End": true],
+        ],
+    ]
+
+    @Test func resultWriterWritesAWSLayoutAndManifest() async throws {
+        let store = try temporaryStore()
+        try put(store, "items.jsonl", "{\"v\":1}\n{\"v\":-1}\n{\"v\":2}\n")
+        let outcome = try await runMap(
+            [
+                "ItemReader": reader("JSONL", key: "items.jsonl"), "ItemProcessor": Self.failNegatives, "ToleratedFailureCount": 1, "MaxConcurrency": 1,
+                "ResultWriter": ["Resource": "arn:aws:states:::s3:putObject", "Parameters": ["Bucket": "data", "Prefix": "results"]],
+            ], store: store)
+        #expect(outcome.status == .succeeded, "\(outcome.cause ?? "")")
+        let output = try #require(outcome.output)
+        let mapRunArn = try #require(output["MapRunArn"]?.stringValue)
+        #expect(mapRunArn.hasPrefix("arn:aws:states:us-east-1:123456789012:mapRun:Machine/Map:"))
+        let runId = String(mapRunArn.split(separator: ":").last!)
+        #expect(output["ResultWriterDetails"] == ["Bucket": "data", "Key": .string("results/\(runId)/manifest.json")])
+
+        let manifest = try JSONValue(parsing: store.get(bucket: "data", key: "results/\(runId)/manifest.json"))
+        #expect(manifest["DestinationBucket"] == "data")
+        #expect(manifest["MapRunArn"] == .string(mapRunArn))
+        #expect(manifest["ResultFiles"]?["PENDING"] == [])
+        let succeededFiles = try #require(manifest["ResultFiles"]?["SUCCEEDED"]?.arrayValue)
+        #expect(succeededFiles.map { $0["Key"] } == [.string("results/\(runId)/SUCCEEDED_0.json")])
+
+        let succeeded = try JSONValue(parsing: store.get(bucket: "data", key: "results/\(runId)/SUCCEEDED_0.json"))
+        #expect(succeededFiles[0]["Size"]?.integerValue == Int64(try store.head(bucket: "data", key: "results/\(runId)/SUCCEEDED_0.json").size))
+        #expect(succeeded.arrayValue?.map { $0["Output"] } == ["{\"doubled\":2}", "{\"doubled\":4}"])
+        let record = try #require(succeeded.arrayValue?.first?.objectValue)
+        #expect(
+            record.keys == [
+                "ExecutionArn", "Input", "InputDetails", "Name", "Output", "OutputDetails", "RedriveCount", "RedriveStatus", "RedriveStatusReason", "StartDate",
+                "StateMachineArn", "Status", "StopDate",
+            ])
+        #expect(record["StateMachineArn"] == "arn:aws:states:us-east-1:123456789012:stateMachine:Machine/Map")
+        #expect(record["ExecutionArn"]?.stringValue?.hasPrefix("arn:aws:states:us-east-1:123456789012:execution:Machine/Map:") == true)
+        #expect(record["Status"] == "SUCCEEDED")
+        #expect(record["Input"] == "{\"v\":1}")
+
+        let failed = try JSONValue(parsing: store.get(bucket: "data", key: "results/\(runId)/FAILED_0.json"))
+        #expect(failed.arrayValue?.count == 1)
+        #expect(failed[0]?["Error"] == "Negative")
+        #expect(failed[0]?["Cause"] == "below zero")
+        #expect(failed[0]?["Status"] == "FAILED")
+        let started = outcome.events.first { $0.type == "MapRunStarted" }
+        #expect(started?.json["mapRunStartedEventDetails"]?["mapRunArn"] == .string(mapRunArn))
+    }
+
+    @Test func exceedingToleranceWritesPendingItemsAndFailsTheRun() async throws {
+        let store = try temporaryStore()
+        try put(store, "items.jsonl", "{\"v\":-1}\n{\"v\":1}\n{\"v\":2}\n")
+        let outcome = try await runMap(
+            [
+                "ItemReader": reader("JSONL", key: "items.jsonl"), "ItemProcessor": Self.failNegatives, "MaxConcurrency": 1,
+                "ResultWriter": [
+                    "Resource": "arn:aws:states:::s3:putObject", "Parameters": ["Bucket": "data", "Prefix": "out/"], "WriterConfig": ["OutputType": "JSONL"],
+                ],
+            ], store: store)
+        #expect(outcome.error == "States.ExceedToleratedFailureThreshold")
+        #expect(outcome.events.map(\.type).contains("MapRunFailed"))
+        let listing = try store.list(ListRequest(bucket: "data", prefix: "out/")).contents.map(\.key)
+        #expect(listing.count == 3, "\(listing)")
+        let pendingKey = try #require(listing.first { $0.hasSuffix("/PENDING_0.json") })
+        let pending = String(decoding: try store.get(bucket: "data", key: pendingKey), as: UTF8.self).split(separator: "\n")
+        #expect(pending.count == 2)
+        #expect(try JSONValue(parsing: String(pending[0]))["Input"] == "{\"v\":1}")
+    }
+
+    @Test func writerConfigAloneShapesTheOutputAndFilesRotateAtTheLimit() async throws {
+        let store = try temporaryStore()
+        try put(store, "items.jsonl", "[1,2]\n[3]\n")
+        let flattened = try await runMap(
+            ["ItemReader": reader("JSONL", key: "items.jsonl"), "MaxConcurrency": 1, "ResultWriter": ["WriterConfig": ["Transformation": "FLATTEN"]]], store: store)
+        #expect(flattened.output == [1, 2, 3])
+        let rotated = try await runMap(
+            [
+                "ItemReader": reader("JSONL", key: "items.jsonl"), "MaxConcurrency": 1,
+                "ResultWriter": ["Resource": "arn:aws:states:::s3:putObject", "Parameters": ["Bucket": "data", "Prefix": "r"], "WriterConfig": ["Transformation": "COMPACT"]],
+            ], store: store, fileLimit: 4)
+        let key = try #require(rotated.output?["ResultWriterDetails"]?["Key"]?.stringValue)
+        let manifest = try JSONValue(parsing: store.get(bucket: "data", key: key))
+        let files = try #require(manifest["ResultFiles"]?["SUCCEEDED"]?.arrayValue)
+        #expect(files.count == 2)
+        #expect(files.compactMap { $0["Key"]?.stringValue?.split(separator: "/").last }.map(String.init) == ["SUCCEEDED_0.json", "SUCCEEDED_1.json"])
+        #expect(try JSONValue(parsing: store.get(bucket: "data", key: files[1]["Key"]!.stringValue!)) == [[3]])
+    }
+}
+
+/// A small deterministic generator for property tests.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
