@@ -53,13 +53,18 @@ extension ExecutionRun {
         let feed = ItemFeed(
             source: source, maxItems: fromReader ? maxItems : 0, selector: map.itemSelector ?? state.parameters, batching: batching, run: self, state: state,
             flow: flow, input: input)
-        var run = MapRunProgress(tolerance: tolerance, sink: sink, writer: writer, inMemory: sink == nil)
-        if !fromReader { run.knownTotal = maxItems }
         let width = limit > 0 ? limit : Self.distributedConcurrency
+        var run = MapRunProgress(
+            snapshot: MapRunSnapshot(
+                mapRunArn: mapRunArn, executionArn: options.executionArn, label: label, status: .running, startDate: clock.now(), maxConcurrency: limit,
+                toleratedFailureCount: tolerance.count ?? 0, toleratedFailurePercentage: tolerance.percentage ?? 0, itemCounts: MapRunCounts(),
+                executionCounts: MapRunCounts(), totalKnown: !fromReader),
+            tolerance: tolerance, sink: sink, writer: writer, observer: interpreter.observer)
+        if !fromReader { run.knownTotal = maxItems }
         let childOptions = ChildOptions(parent: options, stateMachineName: childMachine)
+        run.publish()
 
         await withTaskGroup(of: ChildOutcome.self) { group in
-            var running = 0
             var finished = false
             func startNext() -> Bool {
                 guard !finished else { return false }
@@ -73,35 +78,42 @@ extension ExecutionRun {
                     run.knownTotal = feed.itemsRead
                     return false
                 }
-                running += 1
+                run.started(work)
                 group.addTask {
                     await runChild(work, map: map, options: childOptions)
                 }
                 return true
             }
-            while running < width, !run.stopped, startNext() {}
+            while run.snapshot.executionCounts.running < width, !run.stopped, startNext() {}
+            run.publish()
             while let outcome = await group.next() {
-                running -= 1
+                // Stopping the execution (Ctrl-C, StopExecution) aborts the run.
+                if Task.isCancelled { run.abort() }
                 run.record(outcome, state: state)
                 if run.stopped {
                     group.cancelAll()
-                    continue
+                } else {
+                    while run.snapshot.executionCounts.running < width, !run.stopped, startNext() {}
                 }
-                while running < width, !run.stopped, startNext() {}
+                run.publish()
             }
         }
+        if Task.isCancelled { run.abort() }
         // With every item read, the percentage can be judged.
         run.checkTolerance()
         // Items never started (the run failed or was stopped) are PENDING.
-        if run.stopped, let sink {
+        if run.stopped {
             while let work = try? feed.next() {
-                run.pending += work.itemCount
-                try writeRecord(sink, ["Input": .string(work.input.compactString), "InputDetails": ["Included": true], "Status": "PENDING"], .pending)
+                run.pendingItems(work)
             }
         }
-        var manifestKey: String?
         if let sink {
-            do { manifestKey = try sink.finish() } catch { run.stop(error) }
+            do { run.manifestKey = try sink.finish() } catch { run.stop(error) }
+        }
+        run.end(at: clock.now())
+        if run.isAborted {
+            history.record("MapRunAborted", at: clock.now())
+            throw ExecutionFailure(Self.executionAborted, cause: "The execution was stopped")
         }
         if let failure = run.failure {
             var details = JSONObject()
@@ -112,14 +124,10 @@ extension ExecutionRun {
         }
         history.record("MapRunSucceeded", at: clock.now())
         history.record("MapStateSucceeded", at: clock.now())
-        if let bucket = writer.bucket, let manifestKey {
+        if let bucket = writer.bucket, let manifestKey = run.manifestKey {
             return ["MapRunArn": .string(mapRunArn), "ResultWriterDetails": ["Bucket": .string(bucket), "Key": .string(manifestKey)]]
         }
         return .array(run.orderedOutputs())
-    }
-
-    private func writeRecord(_ sink: any ResultSink, _ record: JSONValue, _ status: ResultStatus) throws(ExecutionFailure) {
-        try sink.write(record, status: status)
     }
 
     /// Evaluates an `ItemReader` and opens its items through the object store port.
@@ -171,9 +179,11 @@ extension ExecutionRun {
         } catch {
             result = .failure(error)
         }
+        // A child still running when the run stops is aborted, whatever it was doing.
+        let aborted = Task.isCancelled
         return ChildOutcome(
             work: work, executionArn: options.executionArn, stateMachineArn: options.stateMachineArn, name: options.name, started: started, stopped: clock.now(),
-            result: result, aborted: Task.isCancelled)
+            result: aborted ? .failure(ExecutionFailure(Self.executionAborted, cause: "The Map Run was stopped")) : result, aborted: aborted)
     }
 }
 
@@ -365,41 +375,75 @@ struct ResultWriterSettings {
 
 /// A Map Run's counts and results as its children finish.
 struct MapRunProgress {
+    var snapshot: MapRunSnapshot
     let tolerance: Tolerance
     /// The number of items, once known (an array at once; a reader when it has ended).
-    var knownTotal: Int?
+    var knownTotal: Int? {
+        didSet {
+            if knownTotal != nil { snapshot.totalKnown = true }
+        }
+    }
     let sink: (any ResultSink)?
     let writer: ResultWriterSettings
-    let inMemory: Bool
-    var succeeded = 0
-    var failed = 0
-    var pending = 0
-    var total = 0
+    let observer: (any MapRunObserver)?
     var failure: ExecutionFailure?
-    var stopped: Bool { failure != nil }
+    private(set) var isAborted = false
+    var manifestKey: String?
+    var stopped: Bool { failure != nil || isAborted }
     /// Without a ResultWriter resource: the outputs, by child index, and their size so far.
     private var outputs: [Int: [JSONValue]] = [:]
     private var outputBytes = 2
 
-    init(tolerance: Tolerance, sink: (any ResultSink)?, writer: ResultWriterSettings, inMemory: Bool) {
+    init(snapshot: MapRunSnapshot, tolerance: Tolerance, sink: (any ResultSink)?, writer: ResultWriterSettings, observer: (any MapRunObserver)?) {
+        self.snapshot = snapshot
         self.tolerance = tolerance
         self.sink = sink
         self.writer = writer
-        self.inMemory = inMemory
+        self.observer = observer
     }
+
+    func publish() { observer?.mapRunChanged(snapshot) }
 
     mutating func stop(_ failure: ExecutionFailure) {
         if self.failure == nil { self.failure = failure }
     }
 
+    mutating func abort() { isAborted = true }
+
+    mutating func started(_ work: ChildWork) {
+        snapshot.itemCounts.total += work.itemCount
+        snapshot.itemCounts.running += work.itemCount
+        snapshot.executionCounts.total += 1
+        snapshot.executionCounts.running += 1
+    }
+
+    /// Items never started: counted, and written as PENDING records.
+    mutating func pendingItems(_ work: ChildWork) {
+        snapshot.itemCounts.total += work.itemCount
+        snapshot.itemCounts.pending += work.itemCount
+        snapshot.executionCounts.total += 1
+        snapshot.executionCounts.pending += 1
+        let record: JSONValue = ["Input": .string(work.input.compactString), "InputDetails": ["Included": true], "Status": "PENDING"]
+        write([record], status: .pending, items: work.itemCount)
+    }
+
+    mutating func end(at date: Date) {
+        snapshot.stopDate = date
+        snapshot.totalKnown = true
+        snapshot.status = isAborted ? .aborted : (failure != nil ? .failed : .succeeded)
+        publish()
+    }
+
     mutating func record(_ outcome: ChildOutcome, state: State) {
-        total += outcome.work.itemCount
-        let record: JSONValue
-        let status: ResultStatus
+        let items = outcome.work.itemCount
+        snapshot.itemCounts.running -= items
+        snapshot.executionCounts.running -= 1
+        var status: ResultStatus
         var values: [JSONValue]
         switch outcome.result {
         case .success(let output):
-            succeeded += outcome.work.itemCount
+            snapshot.itemCounts.succeeded += items
+            snapshot.executionCounts.succeeded += 1
             status = .succeeded
             switch writer.transformation {
             case .none: values = [Self.record(outcome, output: output)]
@@ -407,20 +451,30 @@ struct MapRunProgress {
             case .flatten: values = output.arrayValue ?? [output]
             }
         case .failure(let error):
-            failed += outcome.work.itemCount
             status = .failed
-            record = Self.record(outcome, output: nil, error: error)
-            values = [record]
-            checkTolerance()
+            values = [Self.record(outcome, output: nil, error: outcome.aborted ? nil : error)]
+            if outcome.aborted {
+                snapshot.itemCounts.aborted += items
+                snapshot.executionCounts.aborted += 1
+            } else {
+                snapshot.itemCounts.failed += items
+                snapshot.executionCounts.failed += 1
+                checkTolerance()
+            }
         }
+        if sink == nil, status == .failed, writer.transformation != .none { values = [.null] }
+        write(values, status: status, items: items, index: outcome.work.index, state: state)
+    }
+
+    private mutating func write(_ values: [JSONValue], status: ResultStatus, items: Int, index: Int = 0, state: State? = nil) {
         if let sink {
             for value in values {
                 do { try sink.write(value, status: status) } catch { stop(error) }
             }
-        } else if inMemory {
-            if status == .failed, writer.transformation != .none { values = [.null] }
+        } else {
+            guard status != .pending, let state else { return }
             for value in values { outputBytes += value.encodedByteCount + 1 }
-            outputs[outcome.work.index] = values
+            outputs[index] = values
             if outputBytes > Interpreter.payloadLimit, !stopped {
                 var failure = ExecutionFailure(
                     .dataLimitExceeded, cause: "The state/task '\(state.name)' returned a result with a size exceeding the maximum number of bytes service limit.")
@@ -428,12 +482,14 @@ struct MapRunProgress {
                 stop(failure)
             }
         }
+        snapshot.itemCounts.resultsWritten += items
+        snapshot.executionCounts.resultsWritten += 1
     }
 
     /// Fails the run once its failures exceed what it tolerates (the percentage can only be
     /// judged once the number of items is known).
     mutating func checkTolerance() {
-        if !stopped, tolerance.isExceeded(failed: failed, total: knownTotal) {
+        if !stopped, tolerance.isExceeded(failed: snapshot.itemCounts.failed, total: knownTotal) {
             stop(ExecutionFailure(.exceedToleratedFailureThreshold, cause: "The specified tolerated failure threshold was exceeded"))
         }
     }

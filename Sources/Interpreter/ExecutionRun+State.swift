@@ -38,7 +38,7 @@ extension ExecutionRun {
             } catch {
                 let failure = error
                 // States.Runtime and terminal failures end the execution: no Retry, no Catch.
-                if failure.terminal || failure.error == .runtime || failure.error == Self.executionTimedOut { throw failure }
+                if failure.terminal || failure.error == .runtime || failure.error == Self.executionTimedOut || failure.error == Self.executionAborted { throw failure }
                 if let index = state.retry.firstIndex(where: { Self.matches($0.errorEquals, failure) }) {
                     let retrier = state.retry[index]
                     if retryCounts[index] < retrier.maxAttempts {
@@ -131,6 +131,8 @@ extension ExecutionRun {
             let effective = try flow.apply(state.inputPath, to: input)
             let seconds = try waitSeconds(wait, flow: flow, input: effective)
             await clock.sleep(seconds: seconds)
+            // A wait cut short by stopping the execution does not complete the state.
+            if Task.isCancelled { throw ExecutionFailure(.runtime, cause: "The execution was stopped") }
             if clock.now() >= deadline { throw ExecutionFailure(Self.executionTimedOut) }
             let assigned = try flow.assignments(state.assign, input: effective)
             return (try flow.apply(state.outputPath, to: effective), next, assigned)

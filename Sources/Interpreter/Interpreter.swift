@@ -55,14 +55,20 @@ public struct Interpreter: Sendable {
     let clock: any ExecutionClock
     /// The object store behind Distributed Maps' readers and result writers (nil: none).
     let mapIO: (any DistributedMapIO)?
+    /// Told how Map Runs progress.
+    let observer: (any MapRunObserver)?
 
     /// AWS's payload limit: 256 KiB of UTF-8.
     public static let payloadLimit = 262_144
 
-    public init(invoker: any TaskInvoker = NoTaskInvoker(), clock: any ExecutionClock = SystemClock(), mapIO: (any DistributedMapIO)? = nil) {
+    public init(
+        invoker: any TaskInvoker = NoTaskInvoker(), clock: any ExecutionClock = SystemClock(), mapIO: (any DistributedMapIO)? = nil,
+        observer: (any MapRunObserver)? = nil
+    ) {
         self.invoker = invoker
         self.clock = clock
         self.mapIO = mapIO
+        self.observer = observer
     }
 
     public func run(_ definition: StateMachineDefinition, input: JSONValue, options: ExecutionOptions = ExecutionOptions()) async -> ExecutionOutcome {
@@ -92,6 +98,13 @@ public struct Interpreter: Sendable {
             let first = await group.next() ?? nil
             group.cancelAll()
             return first
+        }
+        // Stopped from outside (Ctrl-C, StopExecution).
+        var aborted = Task.isCancelled
+        if case .failure(let failure)? = finished, failure.error == ExecutionRun.executionAborted { aborted = true }
+        if aborted {
+            history.record("ExecutionAborted", at: clock.now(), detailsKey: "executionAbortedEventDetails", details: [:])
+            return ExecutionOutcome(status: .aborted, events: history.all)
         }
         let timedOut: Bool
         if case .failure(let failure)? = finished, failure.error == ExecutionRun.executionTimedOut { timedOut = true } else { timedOut = finished == nil }
@@ -137,6 +150,8 @@ struct ExecutionRun: Sendable {
 
     /// Ends an execution that ran past its deadline; never matched by Retry or Catch.
     static let executionTimedOut = ErrorName("Statesman.ExecutionTimedOut")
+    /// Ends an execution that was stopped (Ctrl-C, StopExecution); never matched by Retry or Catch.
+    static let executionAborted = ErrorName("Statesman.ExecutionAborted")
 
     init(interpreter: Interpreter, history: History, options: ExecutionOptions, input: JSONValue, startTime: Date, deadline: Date = .distantFuture) {
         self.interpreter = interpreter

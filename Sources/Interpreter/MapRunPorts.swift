@@ -1,4 +1,5 @@
 import ASLErrors
+import Foundation
 import JSONCore
 
 /// Where a Distributed Map's items come from and where its results go: the interpreter's port
@@ -66,4 +67,69 @@ public enum ResultStatus: String, Sendable, CaseIterable {
     case succeeded = "SUCCEEDED"
     case failed = "FAILED"
     case pending = "PENDING"
+}
+
+/// Watches Map Runs as they progress (the command line's live display; later the API's
+/// DescribeMapRun). Called from the run's task: keep it quick.
+public protocol MapRunObserver: Sendable {
+    func mapRunChanged(_ run: MapRunSnapshot)
+}
+
+/// A Map Run as DescribeMapRun reports it.
+public struct MapRunSnapshot: Sendable {
+    public enum Status: String, Sendable { case running = "RUNNING", succeeded = "SUCCEEDED", failed = "FAILED", aborted = "ABORTED" }
+
+    public var mapRunArn: String
+    public var executionArn: String
+    public var label: String
+    public var status: Status
+    public var startDate: Date
+    public var stopDate: Date?
+    public var maxConcurrency: Int
+    public var toleratedFailureCount: Int
+    public var toleratedFailurePercentage: Double
+    /// Items and child executions differ when items are batched.
+    public var itemCounts: MapRunCounts
+    public var executionCounts: MapRunCounts
+    /// Whether every item has been read (until then `total` grows).
+    public var totalKnown: Bool
+}
+
+/// DescribeMapRun's counts.
+public struct MapRunCounts: Sendable, Equatable {
+    public var pending = 0
+    public var running = 0
+    public var succeeded = 0
+    public var failed = 0
+    public var timedOut = 0
+    public var aborted = 0
+    public var total = 0
+    public var resultsWritten = 0
+
+    public init() {}
+
+    public var json: JSONValue {
+        [
+            "aborted": .int(Int64(aborted)), "failed": .int(Int64(failed)), "pending": .int(Int64(pending)), "resultsWritten": .int(Int64(resultsWritten)),
+            "running": .int(Int64(running)), "succeeded": .int(Int64(succeeded)), "timedOut": .int(Int64(timedOut)), "total": .int(Int64(total)),
+        ]
+    }
+}
+
+extension MapRunSnapshot {
+    /// The DescribeMapRun shape (dates as ISO 8601 text).
+    public var json: JSONValue {
+        var object = JSONObject()
+        object["mapRunArn"] = .string(mapRunArn)
+        object["executionArn"] = .string(executionArn)
+        object["status"] = .string(status.rawValue)
+        object["startDate"] = .string(Timestamps.format(startDate))
+        if let stopDate { object["stopDate"] = .string(Timestamps.format(stopDate)) }
+        object["maxConcurrency"] = .int(Int64(maxConcurrency))
+        object["toleratedFailurePercentage"] = .double(toleratedFailurePercentage)
+        object["toleratedFailureCount"] = .int(Int64(toleratedFailureCount))
+        object["itemCounts"] = itemCounts.json
+        object["executionCounts"] = executionCounts.json
+        return .object(object)
+    }
 }

@@ -6,6 +6,7 @@ import JSONCore
 import MapRuns
 import ObjectStore
 import PluginHost
+import Synchronization
 import Workflow
 
 /// `statesman run`: runs one execution to completion in this process.
@@ -61,7 +62,11 @@ struct RunCommand: AsyncParsableCommand {
         guard inputValue.encodedByteCount <= Interpreter.payloadLimit else {
             throw ValidationError("--input is \(inputValue.encodedByteCount) bytes, more than the 262144 bytes (256 KiB) AWS accepts")
         }
-        let stateMachineName = URL(fileURLWithPath: definition).deletingPathExtension().lastPathComponent
+        // `orders.asl.json` → `orders`.
+        var stateMachineName = URL(fileURLWithPath: definition).lastPathComponent
+        for suffix in [".json", ".yaml", ".yml", ".asl"] where stateMachineName.hasSuffix(suffix) && stateMachineName.count > suffix.count {
+            stateMachineName.removeLast(suffix.count)
+        }
         let options = ExecutionOptions(name: name ?? UUID().uuidString.lowercased(), stateMachineName: stateMachineName, type: machineType)
         var host: PluginHost?
         var invoker: any TaskInvoker = NoTaskInvoker()
@@ -77,9 +82,16 @@ struct RunCommand: AsyncParsableCommand {
             invoker = LambdaTaskInvoker(host: plugins, registry: registry, region: options.region, account: options.account)
         }
         let objects = LocalDirectoryStore(root: URL(fileURLWithPath: store))
-        let interpreter = Interpreter(invoker: invoker, clock: SystemClock(scale: waitScale), mapIO: ObjectStoreMapIO(store: objects))
+        let display = ProgressDisplay()
+        let interpreter = Interpreter(invoker: invoker, clock: SystemClock(scale: waitScale), mapIO: ObjectStoreMapIO(store: objects), observer: display)
         let started = Date()
-        let outcome = await interpreter.run(machine, input: inputValue, options: options)
+        let drawing = Task { await display.show() }
+        let execution = Task { await interpreter.run(machine, input: inputValue, options: options) }
+        let interrupts = Self.abortOnInterrupt(execution)
+        let outcome = await execution.value
+        interrupts.cancel()
+        drawing.cancel()
+        await drawing.value
         await host?.shutdown()
         if json || history {
             var object = JSONObject()
@@ -93,6 +105,25 @@ struct RunCommand: AsyncParsableCommand {
             print(Self.summary(outcome, duration: Date().timeIntervalSince(started)))
         }
         if outcome.status != .succeeded { throw ExitCode(1) }
+    }
+
+    /// The first Ctrl-C stops the execution cleanly (a Map Run's children are aborted, and its
+    /// results and manifest written, with PENDING entries); a second one quits at once.
+    static func abortOnInterrupt(_ execution: Task<ExecutionOutcome, Never>) -> any DispatchSourceSignal {
+        signal(SIGINT, SIG_IGN)
+        let interrupts = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        let count = Atomic<Int>(0)
+        interrupts.setEventHandler {
+            if count.add(1, ordering: .relaxed).newValue == 1 {
+                FileHandle.standardError.write(Data("statesman: stopping the execution (Ctrl-C again to quit at once)\n".utf8))
+                execution.cancel()
+            } else {
+                Foundation.exit(130)
+            }
+        }
+        interrupts.setCancelHandler { signal(SIGINT, SIG_DFL) }
+        interrupts.resume()
+        return interrupts
     }
 
     static func summary(_ outcome: ExecutionOutcome, duration: TimeInterval) -> String {

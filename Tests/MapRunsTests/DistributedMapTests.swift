@@ -310,3 +310,87 @@ struct SplitMix {
         return z ^ (z >> 31)
     }
 }
+
+/// Keeps every snapshot a Map Run reports.
+final class RecordingObserver: MapRunObserver, @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen: [MapRunSnapshot] = []
+    func mapRunChanged(_ run: MapRunSnapshot) { lock.withLock { seen.append(run) } }
+    var snapshots: [MapRunSnapshot] { lock.withLock { seen } }
+}
+
+@Suite struct MapRunLifecycleTests {
+    @Test func countsAddUpAndTheRunEndsSucceeded() async throws {
+        let store = try temporaryStore()
+        try put(store, "items.jsonl", (1...7).map(String.init).joined(separator: "\n"))
+        let observer = RecordingObserver()
+        let definition: JSONValue = [
+            "StartAt": "Map",
+            "States": [
+                "Map": [
+                    "Type": "Map", "End": true, "MaxConcurrency": 2, "ToleratedFailureCount": 5, "Label": "Batches",
+                    "ItemReader": reader("JSONL", key: "items.jsonl"), "ItemBatcher": ["MaxItemsPerBatch": 3],
+                    "ItemProcessor": [
+                        "ProcessorConfig": ["Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"], "StartAt": "P", "States": ["P": ["Type": "Pass", "End": true]],
+                    ],
+                ]
+            ],
+        ]
+        let machine = try #require(DefinitionDecoder.decode(definition).definition)
+        let outcome = await Interpreter(clock: ManualClock(), mapIO: ObjectStoreMapIO(store: store), observer: observer).run(machine, input: [:])
+        #expect(outcome.status == .succeeded)
+        let last = try #require(observer.snapshots.last)
+        #expect(last.status == .succeeded)
+        #expect(last.mapRunArn.contains(":mapRun:StateMachine/Batches:"))
+        #expect(last.itemCounts.total == 7 && last.itemCounts.succeeded == 7 && last.itemCounts.running == 0 && last.itemCounts.resultsWritten == 7)
+        #expect(last.executionCounts.total == 3 && last.executionCounts.succeeded == 3)
+        #expect(last.json["toleratedFailureCount"] == 5)
+        #expect(last.json["maxConcurrency"] == 2)
+        for snapshot in observer.snapshots {
+            let counts = snapshot.executionCounts
+            #expect(counts.running <= 2)
+            #expect(counts.running + counts.succeeded + counts.failed + counts.aborted + counts.pending == counts.total)
+        }
+    }
+
+    @Test func stoppingTheExecutionAbortsTheRunAndWritesPendingItems() async throws {
+        let store = try temporaryStore()
+        try put(store, "items.jsonl", (1...50).map(String.init).joined(separator: "\n"))
+        let definition: JSONValue = [
+            "StartAt": "Map",
+            "States": [
+                "Map": [
+                    "Type": "Map", "End": true, "MaxConcurrency": 4, "ItemReader": reader("JSONL", key: "items.jsonl"),
+                    "ResultWriter": ["Resource": "arn:aws:states:::s3:putObject", "Parameters": ["Bucket": "data", "Prefix": "stopped"]],
+                    "ItemProcessor": [
+                        "ProcessorConfig": ["Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"], "StartAt": "Slow",
+                        "States": ["Slow": ["Type": "Wait", "Seconds": 600, "End": true]],
+                    ],
+                ]
+            ],
+        ]
+        let machine = try #require(DefinitionDecoder.decode(definition).definition)
+        let observer = RecordingObserver()
+        let interpreter = Interpreter(clock: SystemClock(), mapIO: ObjectStoreMapIO(store: store), observer: observer)
+        let execution = Task { await interpreter.run(machine, input: [:]) }
+        // Stop once four children are waiting (the suite runs in parallel: no fixed delay).
+        for _ in 0..<1000 where observer.snapshots.last?.executionCounts.running != 4 {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(observer.snapshots.last?.executionCounts.running == 4)
+        execution.cancel()
+        let outcome = await execution.value
+        #expect(outcome.status == .aborted)
+        #expect(outcome.events.map(\.type).suffix(2) == ["MapRunAborted", "ExecutionAborted"])
+        let keys = try store.list(ListRequest(bucket: "data", prefix: "stopped/")).contents.map(\.key)
+        let manifestKey = try #require(keys.first { $0.hasSuffix("manifest.json") })
+        let manifest = try JSONValue(parsing: store.get(bucket: "data", key: manifestKey))
+        let failed = try JSONValue(parsing: store.get(bucket: "data", key: try #require(manifest["ResultFiles"]?["FAILED"]?[0]?["Key"]?.stringValue)))
+        let pending = try JSONValue(parsing: store.get(bucket: "data", key: try #require(manifest["ResultFiles"]?["PENDING"]?[0]?["Key"]?.stringValue)))
+        #expect(failed.arrayValue?.count == 4)
+        #expect(failed[0]?["Status"] == "ABORTED")
+        #expect(failed[0]?["Error"] == nil)
+        #expect(pending.arrayValue?.count == 46)
+        #expect(manifest["ResultFiles"]?["SUCCEEDED"] == [])
+    }
+}

@@ -18,6 +18,7 @@ Only the standard library is used.
 import importlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -199,6 +200,10 @@ def main(arguments):
     if not handler_spec and not shell_script:
         sys.stderr.write("statesman_runner.py: give --handler or --shell\n")
         return 2
+
+    # Ctrl-C on a terminal reaches the whole process group: the engine decides when this
+    # worker stops (shutdown, end of input, SIGTERM), so it ignores the interrupt.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     # stdout belongs to the protocol: keep a private copy of it, and send fd 1 (print, child
     # processes) to stderr.
