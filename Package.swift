@@ -82,7 +82,7 @@ let package = Package(
         // L4: the workflow service's wiring of ports to backends.
         .target(
             name: "Workflow",
-            dependencies: ["JSONCore", "ASLErrors", "ASLModel", "Interpreter", "PluginProtocol", "PluginHost"],
+            dependencies: ["JSONCore", "ASLErrors", "ASLModel", "Interpreter", "PluginProtocol", "PluginHost", "ObjectStore"],
             swiftSettings: strict),
 
         // L6: the command line.
@@ -142,7 +142,7 @@ let package = Package(
         .testTarget(
             name: "MapRunsTests",
             dependencies: [
-                "JSONCore", "ASLErrors", "ASLModel", "Interpreter", "ObjectStore", "MapRuns",
+                "JSONCore", "ASLErrors", "ASLModel", "Interpreter", "ObjectStore", "MapRuns", "Workflow",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: strict),

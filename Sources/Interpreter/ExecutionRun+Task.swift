@@ -120,6 +120,10 @@ extension ExecutionRun {
     /// `arn:aws:states:::sqs:sendMessage.waitForTaskToken` → ("sqs", "sendMessage.waitForTaskToken").
     static func serviceAndAction(_ resource: String) -> (String, String) {
         let parts = resource.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        // arn:aws:states:::aws-sdk:s3:getObject → ("aws-sdk:s3", "getObject").
+        if parts.count >= 8, parts[2] == "states", parts[5] == "aws-sdk" {
+            return ("aws-sdk:" + parts[6], parts[7...].joined(separator: ":"))
+        }
         if parts.count >= 7, parts[2] == "states" {
             return (parts[5], parts[6...].joined(separator: ":"))
         }

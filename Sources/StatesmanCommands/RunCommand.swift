@@ -82,6 +82,7 @@ struct RunCommand: AsyncParsableCommand {
             invoker = LambdaTaskInvoker(host: plugins, registry: registry, region: options.region, account: options.account)
         }
         let objects = LocalDirectoryStore(root: URL(fileURLWithPath: store))
+        invoker = S3TaskInvoker(store: objects, next: invoker)
         let display = ProgressDisplay()
         let interpreter = Interpreter(invoker: invoker, clock: SystemClock(scale: waitScale), mapIO: ObjectStoreMapIO(store: objects), observer: display)
         let started = Date()
