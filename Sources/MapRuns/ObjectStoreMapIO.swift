@@ -23,36 +23,46 @@ public struct ObjectStoreMapIO: DistributedMapIO {
         switch resource {
         case Self.getObject:
             let (bucket, key) = try location(parameters)
-            let inputType = readerConfig["InputType"]?.stringValue ?? "JSON"
-            let name = "s3://\(bucket)/\(key)"
-            switch inputType {
-            case "JSON":
-                if let pointer = readerConfig["ItemsPointer"]?.stringValue {
-                    return try PointedItems.open(try open(bucket, key), pointer: pointer, name: name)
-                }
-                return JSONArrayItems(ByteChunks(try open(bucket, key)), name: name)
-            case "JSONL":
-                return JSONLinesItems(ByteChunks(try open(bucket, key)), name: name)
-            case "CSV":
-                let format = try CSVFormat(readerConfig)
-                return try CSVItems(ByteChunks(try open(bucket, key)), format: format, name: name)
-            case "PARQUET", "MANIFEST":
-                throw ExecutionFailure(.itemReaderFailed, cause: "The ReaderConfig InputType \(inputType) is not supported by Statesman yet (see docs/compatibility.md)")
-            default:
-                throw ExecutionFailure(.itemReaderFailed, cause: "The ReaderConfig InputType must be CSV, JSON, JSONL, PARQUET or MANIFEST, but is \"\(inputType)\"")
-            }
+            return try items(in: bucket, key: key, readerConfig: readerConfig)
         case Self.listObjectsV2:
             guard let bucket = parameters["Bucket"]?.stringValue, !bucket.isEmpty else {
                 throw ExecutionFailure(.itemReaderFailed, cause: "The ItemReader's Parameters must give a Bucket")
             }
-            let transformation = readerConfig["Transformation"]?.stringValue ?? "NONE"
-            guard transformation == "NONE" else {
-                throw ExecutionFailure(.itemReaderFailed, cause: "The ReaderConfig Transformation \(transformation) is not supported by Statesman yet (see docs/compatibility.md)")
+            let listing = ListingItems(store: store, bucket: bucket, prefix: parameters["Prefix"]?.stringValue ?? "")
+            switch readerConfig["Transformation"]?.stringValue ?? "NONE" {
+            case "NONE":
+                return listing
+            case "LOAD_AND_FLATTEN":
+                // Each listed object is read as InputType says, and its items follow one another.
+                return FlattenedItems(listing: listing) { key throws(ExecutionFailure) in try items(in: bucket, key: key, readerConfig: readerConfig) }
+            case let other:
+                throw ExecutionFailure(.itemReaderFailed, cause: "The ReaderConfig Transformation must be NONE or LOAD_AND_FLATTEN, but is \"\(other)\"")
             }
-            return ListingItems(store: store, bucket: bucket, prefix: parameters["Prefix"]?.stringValue ?? "")
         default:
             throw ExecutionFailure(
                 .itemReaderFailed, cause: "The ItemReader resource \(resource) is not supported; use \(Self.getObject) or \(Self.listObjectsV2)")
+        }
+    }
+
+    /// The items of one object, read as `InputType` says (JSON by default).
+    private func items(in bucket: String, key: String, readerConfig: JSONValue) throws(ExecutionFailure) -> any ItemSource {
+        let inputType = readerConfig["InputType"]?.stringValue ?? "JSON"
+        let name = "s3://\(bucket)/\(key)"
+        switch inputType {
+        case "JSON":
+            if let pointer = readerConfig["ItemsPointer"]?.stringValue {
+                return try PointedItems.open(try open(bucket, key), pointer: pointer, name: name)
+            }
+            return JSONArrayItems(ByteChunks(try open(bucket, key)), name: name)
+        case "JSONL":
+            return JSONLinesItems(ByteChunks(try open(bucket, key)), name: name)
+        case "CSV":
+            let format = try CSVFormat(readerConfig)
+            return try CSVItems(ByteChunks(try open(bucket, key)), format: format, name: name)
+        case "PARQUET", "MANIFEST":
+            throw ExecutionFailure(.itemReaderFailed, cause: "The ReaderConfig InputType \(inputType) is not supported by Statesman yet (see docs/compatibility.md)")
+        default:
+            throw ExecutionFailure(.itemReaderFailed, cause: "The ReaderConfig InputType must be CSV, JSON, JSONL, PARQUET or MANIFEST, but is \"\(inputType)\"")
         }
     }
 
@@ -112,5 +122,26 @@ final class ListingItems: ItemSource {
         item["Size"] = .int(object.size)
         item["StorageClass"] = .string(object.storageClass)
         return .object(item)
+    }
+}
+
+/// `listObjectsV2` with `Transformation: LOAD_AND_FLATTEN`: the items of every listed object,
+/// one object after another, each read only when the previous one is done.
+final class FlattenedItems: ItemSource {
+    private let listing: ListingItems
+    private let open: (String) throws(ExecutionFailure) -> any ItemSource
+    private var current: (any ItemSource)?
+
+    init(listing: ListingItems, open: @escaping (String) throws(ExecutionFailure) -> any ItemSource) {
+        self.listing = listing
+        self.open = open
+    }
+
+    func next() throws(ExecutionFailure) -> JSONValue? {
+        while true {
+            if let current, let item = try current.next() { return item }
+            guard let object = try listing.next(), let key = object["Key"]?.stringValue else { return nil }
+            current = try open(key)
+        }
     }
 }

@@ -137,6 +137,25 @@ func put(_ store: LocalDirectoryStore, _ key: String, _ text: String) throws {
         #expect(items[0].objectValue?.keys == ["Etag", "Key", "LastModified", "Size", "StorageClass"])
     }
 
+    @Test func loadAndFlattenReadsEveryListedObject() async throws {
+        let store = try temporaryStore()
+        try put(store, "logs/b.jsonl", "{\"n\":3}\n")
+        try put(store, "logs/a.jsonl", "{\"n\":1}\n{\"n\":2}\n")
+        try put(store, "logs/empty.jsonl", "")
+        let outcome = try await runMap(
+            [
+                "ItemReader": [
+                    "Resource": "arn:aws:states:::s3:listObjectsV2", "Parameters": ["Bucket": "data", "Prefix": "logs/"],
+                    "ReaderConfig": ["Transformation": "LOAD_AND_FLATTEN", "InputType": "JSONL", "MaxItems": 3],
+                ]
+            ], store: store)
+        #expect(outcome.output == [["n": 1], ["n": 2], ["n": 3]])
+        let wrong = try await runMap(
+            ["ItemReader": ["Resource": "arn:aws:states:::s3:listObjectsV2", "Parameters": ["Bucket": "data"], "ReaderConfig": ["Transformation": "UNPACK"]]],
+            store: store)
+        #expect(wrong.error == "States.ItemReaderFailed")
+    }
+
     @Test func maxItemsLimitsAndNegativeFails() async throws {
         let store = try temporaryStore()
         try put(store, "items.jsonl", "1\n2\n3\n4\n")
