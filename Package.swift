@@ -100,7 +100,8 @@ let package = Package(
         .executableTarget(
             name: "statesman-bench",
             dependencies: [
-                "JSONCore", "ASLModel", "Interpreter", "PluginProtocol", "PluginHost", .product(name: "Logging", package: "swift-log"),
+                "JSONCore", "ASLErrors", "ASLModel", "Interpreter", "PluginProtocol", "PluginHost", "ObjectStore", "MapRuns",
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "bench/Sources/statesman-bench",
             swiftSettings: strict),

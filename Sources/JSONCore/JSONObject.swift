@@ -48,6 +48,13 @@ public struct JSONObject: Sendable {
         }
     }
 
+    /// An object from members whose keys the caller knows to be distinct (the headers of a
+    /// CSV file, checked once): no duplicate check per object.
+    public init(distinctMembers members: [Member]) {
+        self.members = members
+        if members.count > Self.indexThreshold { rebuildIndex() }
+    }
+
     private init(deduplicating members: [Member]) {
         self.init()
         for member in members { self[member.key] = member.value }

@@ -30,6 +30,26 @@ extension JSONValue {
     }
 }
 
+/// Parses many small documents one after another (the lines of a JSONL object, a stream of
+/// messages), keeping what a one-off parse sets up and throws away: the scratch stacks, and a
+/// cache of object keys, which such documents repeat line after line.
+public final class JSONDocumentParser {
+    fileprivate let elements = ScratchStack<JSONValue>()
+    fileprivate let members = ScratchStack<JSONObject.Member>()
+    fileprivate let memberHashes = ScratchStack<UInt32>()
+    fileprivate var keyBytes = [[UInt8]](repeating: [], count: 512)
+    fileprivate var keyStrings = [String](repeating: "", count: 512)
+
+    public init() {}
+
+    /// Parses one JSON text, as `JSONParser.parse` does.
+    public func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> JSONValue {
+        var parser = JSONParser(bytes, reusing: self)
+        defer { parser.giveBack() }
+        return try parser.parseDocument()
+    }
+}
+
 /// A hand-written, non-recursive JSON parser over UTF-8 bytes.
 ///
 /// Containers are built on one scratch stack of values (and one of keys), so nesting depth costs
@@ -53,11 +73,36 @@ public struct JSONParser {
     /// The FNV-1a hash of the last key read (of its UTF-8 bytes), for the duplicate check.
     private var keyHash: UInt32 = 0
 
+    /// Scratch space and key cache kept from one document to the next (`JSONDocumentParser`).
+    private let reuse: JSONDocumentParser?
+
     private init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
         cachesKeys = bytes.count >= Self.keyCacheThreshold
         cachedKeyBytes = cachesKeys ? [[UInt8]](repeating: [], count: 512) : []
         cachedKeyStrings = cachesKeys ? [String](repeating: "", count: 512) : []
+        reuse = nil
+    }
+
+    /// A parser that borrows `reuse`'s key cache (moved in, so it stays uniquely owned) and
+    /// scratch stacks; `JSONDocumentParser.parse` gives them back.
+    fileprivate init(_ bytes: UnsafeBufferPointer<UInt8>, reusing reuse: JSONDocumentParser) {
+        self.bytes = bytes
+        cachesKeys = true
+        cachedKeyBytes = []
+        cachedKeyStrings = []
+        swap(&cachedKeyBytes, &reuse.keyBytes)
+        swap(&cachedKeyStrings, &reuse.keyStrings)
+        self.reuse = reuse
+    }
+
+    fileprivate mutating func giveBack() {
+        guard let reuse else { return }
+        swap(&cachedKeyBytes, &reuse.keyBytes)
+        swap(&cachedKeyStrings, &reuse.keyStrings)
+        reuse.elements.pop(to: 0)
+        reuse.members.pop(to: 0)
+        reuse.memberHashes.pop(to: 0)
     }
 
     public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> JSONValue {
@@ -93,11 +138,11 @@ public struct JSONParser {
         var keyHash: UInt32 = 0
     }
 
-    private mutating func parseDocument() throws(JSONParseError) -> JSONValue {
+    fileprivate mutating func parseDocument() throws(JSONParseError) -> JSONValue {
         var frames: [Frame] = []
-        let elements = ScratchStack<JSONValue>()
-        let members = ScratchStack<JSONObject.Member>()
-        let memberHashes = ScratchStack<UInt32>()
+        let elements = reuse?.elements ?? ScratchStack<JSONValue>()
+        let members = reuse?.members ?? ScratchStack<JSONObject.Member>()
+        let memberHashes = reuse?.memberHashes ?? ScratchStack<UInt32>()
 
         skipWhitespace()
         guard pos < bytes.count else { throw fail("expected a JSON value but the text is empty") }

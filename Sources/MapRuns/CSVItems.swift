@@ -76,11 +76,12 @@ final class CSVItems: ItemSource {
         guard fields.count <= headers.count else {
             throw ExecutionFailure(.itemReaderFailed, cause: "Row \(row) of \(name) has \(fields.count) fields, more than its \(headers.count) headers")
         }
-        var item = JSONObject()
+        var members: [JSONObject.Member] = []
+        members.reserveCapacity(headers.count)
         for (index, header) in headers.enumerated() {
-            item[header] = .string(index < fields.count ? fields[index] : "")
+            members.append(JSONObject.Member(key: header, value: .string(index < fields.count ? fields[index] : "")))
         }
-        return .object(item)
+        return .object(JSONObject(distinctMembers: members))
     }
 
     private enum Parse {
@@ -110,63 +111,72 @@ final class CSVItems: ItemSource {
     /// Parses one row starting at `position`; `needMore` when the buffered bytes end before
     /// the row does (and more may come).
     private func parseRow(from position: Int) throws(ExecutionFailure) -> Parse {
-        let bytes = chunks.bytes
         let ended = chunks.ended
         let delimiter = format.delimiter
-        var fields: [String] = []
-        var field: [UInt8] = []
-        var index = position
-        if index >= bytes.count { return ended ? .row([""], end: index) : .needMore }
-        while true {
-            // A field: quoted, or up to the next delimiter or line end.
-            if index < bytes.count, bytes[index] == 34 {
-                index += 1
-                while true {
-                    guard index < bytes.count else {
-                        if ended { throw ExecutionFailure(.itemReaderFailed, cause: "Row \(row + 1) of \(name) has a quoted field that never ends") }
-                        return .needMore
-                    }
-                    let byte = bytes[index]
-                    if byte == 34 {
-                        if index + 1 < bytes.count, bytes[index + 1] == 34 {
-                            field.append(34)
-                            index += 2
-                            continue
+        let rowNumber = row + 1
+        let name = self.name
+        return try chunks.bytes.withUnsafeBufferPointer { bytes throws(ExecutionFailure) -> Parse in
+            let count = bytes.count
+            var fields: [String] = []
+            fields.reserveCapacity(headers.count)
+            var index = position
+            if index >= count { return ended ? .row([""], end: index) : .needMore }
+            while true {
+                if index < count, bytes[index] == 34 {
+                    // Quoted: doubled quotes stand for one; delimiters and line breaks are text.
+                    var field: [UInt8] = []
+                    index += 1
+                    while true {
+                        guard index < count else {
+                            if ended { throw ExecutionFailure(.itemReaderFailed, cause: "Row \(rowNumber) of \(name) has a quoted field that never ends") }
+                            return .needMore
                         }
-                        if index + 1 >= bytes.count, !ended { return .needMore }
+                        let byte = bytes[index]
+                        if byte == 34 {
+                            if index + 1 < count, bytes[index + 1] == 34 {
+                                field.append(34)
+                                index += 2
+                                continue
+                            }
+                            if index + 1 >= count, !ended { return .needMore }
+                            index += 1
+                            break
+                        }
+                        field.append(byte)
                         index += 1
-                        break
                     }
-                    field.append(byte)
-                    index += 1
-                }
-                if index < bytes.count, bytes[index] != delimiter, bytes[index] != 10, bytes[index] != 13 {
-                    throw ExecutionFailure(.itemReaderFailed, cause: "Row \(row + 1) of \(name) has characters after a closing quote")
-                }
-            } else {
-                while index < bytes.count, bytes[index] != delimiter, bytes[index] != 10, bytes[index] != 13 {
-                    if bytes[index] == 34 {
-                        throw ExecutionFailure(.itemReaderFailed, cause: "Row \(row + 1) of \(name) has a quote inside an unquoted field")
+                    if index < count, bytes[index] != delimiter, bytes[index] != 10, bytes[index] != 13 {
+                        throw ExecutionFailure(.itemReaderFailed, cause: "Row \(rowNumber) of \(name) has characters after a closing quote")
                     }
-                    field.append(bytes[index])
+                    fields.append(String(decoding: field, as: UTF8.self))
+                } else {
+                    // Unquoted: the bytes up to the next delimiter or line end, as they are.
+                    let start = index
+                    while index < count {
+                        let byte = bytes[index]
+                        if byte == delimiter || byte == 10 || byte == 13 { break }
+                        if byte == 34 {
+                            throw ExecutionFailure(.itemReaderFailed, cause: "Row \(rowNumber) of \(name) has a quote inside an unquoted field")
+                        }
+                        index += 1
+                    }
+                    if index >= count, !ended { return .needMore }
+                    fields.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
+                }
+                guard index < count else {
+                    return ended ? .row(fields, end: index) : .needMore
+                }
+                switch bytes[index] {
+                case delimiter:
                     index += 1
+                case 13:
+                    if index + 1 < count {
+                        return .row(fields, end: bytes[index + 1] == 10 ? index + 2 : index + 1)
+                    }
+                    return ended ? .row(fields, end: index + 1) : .needMore
+                default:  // LF
+                    return .row(fields, end: index + 1)
                 }
-            }
-            fields.append(String(decoding: field, as: UTF8.self))
-            field.removeAll(keepingCapacity: true)
-            guard index < bytes.count else {
-                return ended ? .row(fields, end: index) : .needMore
-            }
-            switch bytes[index] {
-            case delimiter:
-                index += 1
-            case 13:
-                if index + 1 < bytes.count {
-                    return .row(fields, end: bytes[index + 1] == 10 ? index + 2 : index + 1)
-                }
-                return ended ? .row(fields, end: index + 1) : .needMore
-            default:  // LF
-                return .row(fields, end: index + 1)
             }
         }
     }

@@ -38,10 +38,12 @@ struct ByteChunks {
     }
 }
 
-func parseItem(_ bytes: [UInt8], _ range: Range<Int>, describing place: @autoclosure () -> String) throws(ExecutionFailure) -> JSONValue {
+func parseItem(
+    _ bytes: [UInt8], _ range: Range<Int>, with parser: JSONDocumentParser, describing place: @autoclosure () -> String
+) throws(ExecutionFailure) -> JSONValue {
     do {
         return try bytes.withUnsafeBufferPointer { buffer throws(JSONParseError) in
-            try JSONParser.parse(UnsafeBufferPointer(rebasing: buffer[range]))
+            try parser.parse(UnsafeBufferPointer(rebasing: buffer[range]))
         }
     } catch {
         throw ExecutionFailure(.itemReaderFailed, cause: "\(place()) is not valid JSON: \(error.message)")
@@ -53,6 +55,7 @@ final class JSONLinesItems: ItemSource {
     private var chunks: ByteChunks
     private let name: String
     private var line = 0
+    private let parser = JSONDocumentParser()
 
     init(_ chunks: ByteChunks, name: String) {
         self.chunks = chunks
@@ -86,7 +89,7 @@ final class JSONLinesItems: ItemSource {
             if last > begin, chunks.bytes[last - 1] == 13 { last -= 1 }  // CRLF
             if chunks.bytes[begin..<last].allSatisfy({ $0 == 32 || $0 == 9 }) { continue }
             let number = line
-            return try parseItem(chunks.bytes, begin..<last, describing: "Line \(number) of \(name)")
+            return try parseItem(chunks.bytes, begin..<last, with: parser, describing: "Line \(number) of \(name)")
         }
     }
 }
@@ -99,6 +102,7 @@ final class JSONArrayItems: ItemSource {
     private enum Phase { case beforeArray, beforeElement, afterElement, finished }
     private var phase = Phase.beforeArray
     private var count = 0
+    private let parser = JSONDocumentParser()
 
     init(_ chunks: ByteChunks, name: String) {
         self.chunks = chunks
@@ -156,7 +160,7 @@ final class JSONArrayItems: ItemSource {
                 phase = .afterElement
                 count += 1
                 let index = count - 1
-                return try parseItem(chunks.bytes, range, describing: "Item \(index) of \(name)")
+                return try parseItem(chunks.bytes, range, with: parser, describing: "Item \(index) of \(name)")
             }
         }
     }
@@ -206,7 +210,7 @@ enum PointedItems {
     static func open(_ reader: any ObjectReader, pointer: String, name: String) throws(ExecutionFailure) -> any ItemSource {
         var chunks = ByteChunks(reader)
         while try chunks.more(name: name) {}
-        var value = try parseItem(chunks.bytes, 0..<chunks.bytes.count, describing: name)
+        var value = try parseItem(chunks.bytes, 0..<chunks.bytes.count, with: JSONDocumentParser(), describing: name)
         guard pointer.isEmpty || pointer.hasPrefix("/") else {
             throw ExecutionFailure(.itemReaderFailed, cause: "The ItemsPointer \"\(pointer)\" is not a JSON Pointer (it must start with /)")
         }

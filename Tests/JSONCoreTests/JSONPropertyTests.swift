@@ -31,4 +31,22 @@ import Testing
             #expect((try? JSONValue(parsing: JSONValue.int(n).compactString)) == .int(n))
         }
     }
+
+    /// One reusing parser gives what one-off parses give, document after document, also after
+    /// a document that fails half way (its scratch space must not leak into the next).
+    @Test func reusingParserMatchesOneOffParses() async {
+        let parser = JSONDocumentParser()
+        await propertyCheck(count: 300, input: Gen.uint64()) { seed in
+            var generator = RandomJSON(seed: seed)
+            let text = generator.value().compactString
+            let broken = String(text.dropLast(max(1, text.count / 3)))
+            let brokenBytes = Array(broken.utf8)
+            _ = try? brokenBytes.withUnsafeBufferPointer { try parser.parse($0) }
+            let bytes = Array(text.utf8)
+            let reused = try? bytes.withUnsafeBufferPointer { try parser.parse($0) }
+            let once = try? JSONValue(parsing: text)
+            #expect(reused == once, "seed \(seed): \(text)")
+            #expect(reused?.compactString == text)
+        }
+    }
 }

@@ -1,6 +1,7 @@
 // Statesman's benchmarks, each side by side with its baselines in one run.
 // Run through bench/run (release build); never as a timed test.
 //   statesman-bench json [--mb N] [--repeat N]
+//   statesman-bench readers --store DIR --key KEY --format JSONL|CSV [--repeat N]
 //   statesman-bench interpreter [--data DIR] [--repeat N]
 //   statesman-bench plugins --items N --workers N --pipeline N (--python MODULE.FUNCTION --code DIR | -- COMMAND...)
 import Foundation
@@ -19,6 +20,13 @@ case "plugins":
         handler: option("--python"), directory: option("--code") ?? FileManager.default.currentDirectoryPath,
         callers: option("--callers").flatMap(Int.init)
     ).run()
+case "readers":
+    do {
+        try ReaderBenchmark(root: option("--store") ?? "", key: option("--key") ?? "", format: option("--format") ?? "JSONL", repeats: repeats).run()
+    } catch {
+        FileHandle.standardError.write(Data("reader benchmark: \(error)\n".utf8))
+        exit(1)
+    }
 case "interpreter":
     await InterpreterBenchmark(directory: option("--data") ?? "bench/data", repeats: repeats, only: option("--only")).run()
 default:

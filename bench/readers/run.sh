@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The item-reader benchmark: a generated JSONL object and the same rows as CSV, parsed into
+# items by the Distributed Map's readers (through the local directory store, streamed), side
+# by side with Python's json.loads per line and csv.reader in one run. Prints MB/s and ratios.
+#   bench/readers/run.sh [MB]      (default 200: the JSONL object's size; the CSV is smaller)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+mb=${1:-200}
+data=$(mktemp -d)
+trap 'rm -rf "$data"' EXIT
+python3 bench/readers/generate.py "$data" "$mb"
+bench=.build/release/statesman-bench
+results=$(mktemp)
+"$bench" readers --store "$data" --key events.jsonl --format JSONL --repeat 3 | sed 's/^JSONL/statesman-JSONL/' | tee -a "$results" >&2
+python3 bench/readers/python_baseline.py "$data/data/events.jsonl" jsonl 3 | tee -a "$results" >&2
+"$bench" readers --store "$data" --key events.csv --format CSV --repeat 3 | sed 's/^CSV/statesman-CSV/' | tee -a "$results" >&2
+python3 bench/readers/python_baseline.py "$data/data/events.csv" csv 3 | tee -a "$results" >&2
+python3 - "$results" <<'PY'
+import sys
+rows = {}
+for line in open(sys.argv[1]):
+    name, size, items, seconds, rate = line.split()
+    rows[name] = (int(size), int(items), float(seconds), float(rate))
+print("Item readers: a generated object parsed into items (best of 3)")
+print()
+print("| reader | MB | items | s | MB/s |")
+print("|---|---:|---:|---:|---:|")
+for name, (size, items, seconds, rate) in rows.items():
+    print("| %s | %.0f | %d | %.3f | %.1f |" % (name, size / 1e6, items, seconds, rate))
+print()
+print("Ratios:")
+for ours, theirs, label in [("statesman-JSONL", "python-json.loads", "JSONL"), ("statesman-CSV", "python-csv.reader", "CSV")]:
+    if ours in rows and theirs in rows:
+        print("- %s: Statesman / Python %.2fx (goal: at least 300 MB/s; measured %.1f MB/s)" % (label, rows[ours][3] / rows[theirs][3], rows[ours][3]))
+PY
+rm -f "$results"
