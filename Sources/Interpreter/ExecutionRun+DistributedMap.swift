@@ -38,7 +38,7 @@ extension ExecutionRun {
         let writer = try ResultWriterSettings(map.resultWriter, flow: flow, input: input)
 
         let label = map.label ?? state.name
-        let runId = UUID().uuidString.lowercased()
+        let runId = RandomUUID.string()
         let childMachine = "\(options.stateMachineName)/\(label)"
         let mapRunArn = "arn:aws:states:\(options.region):\(options.account):mapRun:\(childMachine):\(runId)"
         var sink: (any ResultSink)?
@@ -53,7 +53,10 @@ extension ExecutionRun {
         let feed = ItemFeed(
             source: source, maxItems: fromReader ? maxItems : 0, selector: map.itemSelector ?? state.parameters, batching: batching, run: self, state: state,
             flow: flow, input: input)
-        let width = limit > 0 ? limit : Self.distributedConcurrency
+        // AWS runs up to 10,000 children at once (MaxConcurrency 0); this machine runs at most
+        // `childrenInFlight` per Map Run, so memory stays bounded when the plugin pools are
+        // far narrower than that (the extra children would only wait in their queues).
+        let width = min(limit > 0 ? limit : Self.distributedConcurrency, interpreter.childrenInFlight)
         var run = MapRunProgress(
             snapshot: MapRunSnapshot(
                 mapRunArn: mapRunArn, executionArn: options.executionArn, label: label, status: .running, startDate: clock.now(), maxConcurrency: limit,
@@ -169,7 +172,7 @@ extension ExecutionRun {
     /// One child execution: its own history, no access to the parent's variables.
     private func runChild(_ work: ChildWork, map: MapState, options childOptions: ChildOptions) async -> ChildOutcome {
         var options = childOptions.parent
-        options.name = UUID().uuidString.lowercased()
+        options.name = RandomUUID.string()
         options.stateMachineName = childOptions.stateMachineName
         let started = clock.now()
         let child = ExecutionRun(interpreter: interpreter, history: History(), options: options, input: work.input, startTime: started)

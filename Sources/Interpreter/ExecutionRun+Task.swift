@@ -8,8 +8,8 @@ extension ExecutionRun {
     /// Invokes a Task's resource through the port, recording AWS's events: the `Lambda...`
     /// events for a Lambda function ARN, the `Task...` events otherwise.
     func invokeTask(_ state: State, _ task: TaskState, payload: JSONValue, flow: DataFlow, attempt: Int, timeout: Int?, heartbeat: Int?) async throws(ExecutionFailure) -> JSONValue {
-        let isLambda = task.resource.hasPrefix("arn:") && task.resource.split(separator: ":").dropFirst(2).first == "lambda"
-        let (service, action) = Self.serviceAndAction(task.resource)
+        let isLambda = Self.isLambdaFunction(task.resource)
+        let (service, action) = isLambda ? ("lambda", task.resource) : Self.serviceAndAction(task.resource)
         if isLambda {
             var details = JSONObject()
             details["resource"] = .string(task.resource)
@@ -73,6 +73,9 @@ extension ExecutionRun {
     /// `States.HeartbeatTimeout`.
     func invokeWithTimeout(_ request: TaskRequest, timeout: Int?, heartbeat: Int?) async throws(ExecutionFailure) -> JSONValue {
         let invoker = interpreter.invoker
+        // No TimeoutSeconds and no HeartbeatSeconds: nothing to race (AWS's default timeout is
+        // 99,999,999 seconds). Stopping the execution still cancels the invocation.
+        if timeout == nil, heartbeat == nil { return try await invoker.invoke(request) }
         let clock = self.clock
         let seconds = Double(timeout ?? 99_999_999)
         var request = request
@@ -115,6 +118,21 @@ extension ExecutionRun {
             return first
         }
         return try outcome.get()
+    }
+
+    /// Whether `resource` is a Lambda function ARN (`arn:PARTITION:lambda:...`), checked
+    /// without splitting the string (this runs for every Task a Map runs).
+    static func isLambdaFunction(_ resource: String) -> Bool {
+        let bytes = resource.utf8
+        guard bytes.starts(with: "arn:".utf8) else { return false }
+        var colons = 0
+        var serviceStart = bytes.startIndex
+        for index in bytes.indices where bytes[index] == UInt8(ascii: ":") {
+            colons += 1
+            if colons == 2 { serviceStart = bytes.index(after: index) }
+            if colons == 3 { return bytes[serviceStart..<index].elementsEqual("lambda".utf8) }
+        }
+        return false
     }
 
     /// `arn:aws:states:::sqs:sendMessage.waitForTaskToken` → ("sqs", "sendMessage.waitForTaskToken").

@@ -16,7 +16,7 @@ public struct ExecutionOptions: Sendable {
     public var maximumEvents: Int = History.maximumEvents
 
     public init(
-        name: String = UUID().uuidString.lowercased(), stateMachineName: String = "StateMachine", region: String = "us-east-1",
+        name: String = RandomUUID.string(), stateMachineName: String = "StateMachine", region: String = "us-east-1",
         account: String = "123456789012", roleArn: String? = nil, type: StateMachineType = .standard
     ) {
         self.name = name
@@ -57,6 +57,8 @@ public struct Interpreter: Sendable {
     let mapIO: (any DistributedMapIO)?
     /// Told how Map Runs progress.
     let observer: (any MapRunObserver)?
+    /// At most this many child executions of one Map Run run at once (AWS: 10,000).
+    public var childrenInFlight = 1_000
 
     /// AWS's payload limit: 256 KiB of UTF-8.
     public static let payloadLimit = 262_144

@@ -190,7 +190,7 @@ struct IntrinsicLibrary {
             if !current.isEmpty { parts.append(.string(String(current))) }
             return .array(parts)
         case .uuid:
-            return .string(UUID().uuidString.lowercased())
+            return .string(RandomUUID.string())
         }
     }
 

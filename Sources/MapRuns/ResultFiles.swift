@@ -18,7 +18,11 @@ final class ResultFiles: ResultSink {
         var key: String
         var size: Int64 = 0
         var records = 0
+        /// Records not yet handed to the writer: one write per megabyte, not per record.
+        var buffer: [UInt8] = []
     }
+
+    static let bufferSize = 1 << 20
 
     private var open: [ResultStatus: OpenFile] = [:]
     private var numbers: [ResultStatus: Int] = [:]
@@ -58,14 +62,20 @@ final class ResultFiles: ResultSink {
         } else {
             line.insert(open[status]!.records == 0 ? UInt8(ascii: "[") : UInt8(ascii: ","), at: 0)
         }
-        do { try open[status]!.writer.write(line) } catch { throw failure(error) }
+        open[status]!.buffer.append(contentsOf: line)
         open[status]!.size += Int64(line.count)
         open[status]!.records += 1
+        if open[status]!.buffer.count >= Self.bufferSize {
+            do { try open[status]!.writer.write(open[status]!.buffer) } catch { throw failure(error) }
+            open[status]!.buffer.removeAll(keepingCapacity: true)
+        }
     }
 
     private func close(_ file: inout OpenFile, status: ResultStatus) throws(ExecutionFailure) {
         do {
-            if !target.jsonLines { try file.writer.write([UInt8(ascii: "]")]) }
+            if !target.jsonLines { file.buffer.append(UInt8(ascii: "]")) }
+            try file.writer.write(file.buffer)
+            file.buffer = []
             let size = try file.writer.commit()
             written[status, default: []].append((file.key, size))
         } catch { throw failure(error) }

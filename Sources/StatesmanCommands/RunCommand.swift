@@ -45,11 +45,15 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The object store: a directory whose sub-directories are buckets (ItemReader, ResultWriter).")
     var store: String = ".statesman/store"
 
+    @Option(help: "At most this many child executions of a Distributed Map run at once (AWS allows 10,000; each costs memory while it waits).")
+    var maxChildren: Int = 1_000
+
     func run() async throws {
         guard let machineType = StateMachineType(rawValue: type.uppercased()) else {
             throw ValidationError("--type must be STANDARD or EXPRESS, not \(type)")
         }
         guard waitScale >= 0 else { throw ValidationError("--wait-scale must not be negative") }
+        guard (1...10_000).contains(maxChildren) else { throw ValidationError("--max-children must be between 1 and 10000") }
         guard let data = FileManager.default.contents(atPath: definition) else {
             throw ValidationError("cannot read definition file '\(definition)'")
         }
@@ -84,7 +88,8 @@ struct RunCommand: AsyncParsableCommand {
         let objects = LocalDirectoryStore(root: URL(fileURLWithPath: store))
         invoker = S3TaskInvoker(store: objects, next: invoker)
         let display = ProgressDisplay()
-        let interpreter = Interpreter(invoker: invoker, clock: SystemClock(scale: waitScale), mapIO: ObjectStoreMapIO(store: objects), observer: display)
+        var interpreter = Interpreter(invoker: invoker, clock: SystemClock(scale: waitScale), mapIO: ObjectStoreMapIO(store: objects), observer: display)
+        interpreter.childrenInFlight = maxChildren
         let started = Date()
         let drawing = Task { await display.show() }
         let execution = Task { await interpreter.run(machine, input: inputValue, options: options) }

@@ -4,6 +4,7 @@ import Interpreter
 import JSONCore
 import PluginHost
 import PluginProtocol
+import Synchronization
 
 /// Runs Task states whose resource is a Lambda function through the plugin host, with
 /// Lambda's shapes: the function ARN resource returns the function's value as is;
@@ -15,6 +16,8 @@ public struct LambdaTaskInvoker: TaskInvoker {
     let registry: FunctionRegistry
     let region: String
     let account: String
+    /// Function names and ARNs already parsed (a Map runs the same Task state many times).
+    let references = ReferenceCache()
 
     public init(host: PluginHost, registry: FunctionRegistry, region: String = "us-east-1", account: String = "123456789012") {
         self.host = host
@@ -27,14 +30,14 @@ public struct LambdaTaskInvoker: TaskInvoker {
     public static let unsupportedResource = ErrorName("Statesman.UnsupportedResource")
 
     public func invoke(_ request: TaskRequest) async throws(ExecutionFailure) -> JSONValue {
-        let call = try LambdaCall(request, region: region, account: account)
+        let call = try LambdaCall(request, region: region, account: account, references: references)
         guard registry[call.function.name] != nil else {
             throw ExecutionFailure(
                 ErrorName(PluginFailure.Name.notFound),
                 cause: "Function not found: \(call.function.unqualifiedArn):\(call.function.qualifier ?? "$LATEST") (Service: AWSLambda; Status Code: 404; "
-                    + "Error Code: ResourceNotFoundException; Request ID: \(UUID().uuidString.lowercased()); Proxy: null)")
+                    + "Error Code: ResourceNotFoundException; Request ID: \(RandomUUID.string()); Proxy: null)")
         }
-        let requestId = UUID().uuidString.lowercased()
+        let requestId = RandomUUID.string()
         let context = Self.invocationContext(request, requestId: requestId, arn: call.function.invokedArn)
         switch await host.invoke(function: call.function.name, payload: call.payload, context: context, onHeartbeat: request.onHeartbeat) {
         case .success(let value):
@@ -109,7 +112,19 @@ public struct LambdaTaskInvoker: TaskInvoker {
 
 /// A function reference as Lambda accepts it: a name, `name:qualifier`,
 /// `account:function:name[:qualifier]` or a full ARN.
-struct FunctionReference: Equatable {
+/// Parsed function references by the text they were parsed from.
+final class ReferenceCache: Sendable {
+    private let parsed = Mutex<[String: FunctionReference]>([:])
+
+    func reference(_ text: String, parse: () -> FunctionReference?) -> FunctionReference? {
+        if let known = parsed.withLock({ $0[text] }) { return known }
+        guard let reference = parse() else { return nil }
+        parsed.withLock { $0[text] = reference }
+        return reference
+    }
+}
+
+struct FunctionReference: Equatable, Sendable {
     var name: String
     var qualifier: String?
     var region: String
@@ -148,10 +163,14 @@ struct LambdaCall {
     var payload: JSONValue
     var envelope: Bool
 
-    init(_ request: TaskRequest, region: String, account: String) throws(ExecutionFailure) {
+    init(_ request: TaskRequest, region: String, account: String, references: ReferenceCache? = nil) throws(ExecutionFailure) {
         let resource = request.resource
+        func parse(_ text: String) -> FunctionReference? {
+            references?.reference(text) { FunctionReference(text, region: region, account: account) }
+                ?? FunctionReference(text, region: region, account: account)
+        }
         if resource.hasPrefix("arn:aws:lambda:") || resource.hasPrefix("arn:aws-") && resource.contains(":lambda:") {
-            guard let function = FunctionReference(resource, region: region, account: account) else {
+            guard let function = parse(resource) else {
                 throw ExecutionFailure(LambdaTaskInvoker.unsupportedResource, cause: "The resource \(resource) is not a Lambda function ARN")
             }
             self.function = function
@@ -167,7 +186,7 @@ struct LambdaCall {
         guard case .string(let name)? = request.payload["FunctionName"] else {
             throw ExecutionFailure(.runtime, cause: "The Parameters of a lambda:invoke task need the string field FunctionName")
         }
-        guard var function = FunctionReference(name, region: region, account: account) else {
+        guard var function = parse(name) else {
             throw ExecutionFailure(
                 ErrorName("Lambda.InvalidParameterValueException"), cause: "The function name \(name) is not a Lambda function name or ARN")
         }

@@ -50,3 +50,20 @@ import Testing
         }
     }
 }
+
+@Suite struct RandomUUIDTests {
+    @Test func version4InLowerCaseAndDistinct() {
+        var seen = Set<String>()
+        for _ in 0..<1000 {
+            let uuid = RandomUUID.string()
+            let bytes = Array(uuid.utf8)
+            #expect(bytes.count == 36)
+            #expect([8, 13, 18, 23].allSatisfy { bytes[$0] == UInt8(ascii: "-") })
+            #expect(bytes[14] == UInt8(ascii: "4"), "\(uuid)")
+            #expect("89ab".utf8.contains(bytes[19]), "\(uuid)")
+            #expect(uuid.allSatisfy { "0123456789abcdef-".contains($0) })
+            seen.insert(uuid)
+        }
+        #expect(seen.count == 1000)
+    }
+}
