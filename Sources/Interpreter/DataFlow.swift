@@ -79,7 +79,7 @@ struct DataFlow {
 
     /// The 256 KiB limit on what a state passes on.
     func checkSize(_ value: JSONValue) throws(ExecutionFailure) {
-        if value.encodedByteCount > Interpreter.payloadLimit {
+        if !value.encodesWithin(Interpreter.payloadLimit) {
             var failure = ExecutionFailure(
                 .dataLimitExceeded, cause: "The state/task '\(state.name)' returned a result with a size exceeding the maximum number of bytes service limit.")
             failure.terminal = true

@@ -312,8 +312,12 @@ final class ItemFeed {
         var bytes = 12 + (batching.batchInput.map { 14 + $0.encodedByteCount } ?? 0)
         while batching.maxItems.map({ items.count < $0 }) ?? true {
             guard let item = try nextItem() else { break }
+            guard let maxBytes = batching.maxBytes else {
+                items.append(item)
+                continue
+            }
             let size = item.encodedByteCount + (items.isEmpty ? 0 : 1)
-            if let maxBytes = batching.maxBytes, bytes + size > maxBytes {
+            if bytes + size > maxBytes {
                 if items.isEmpty {
                     throw flow.runtime(
                         "The item at index \(itemIndex - 1) is \(item.encodedByteCount) bytes, more than MaxInputBytesPerBatch (\(maxBytes)) allows for one batch")

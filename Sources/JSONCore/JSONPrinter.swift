@@ -101,6 +101,38 @@ extension JSONValue {
     }
 
     /// The size in bytes of the compact UTF-8 text: what AWS's 256 KiB payload limit measures.
+    /// Whether the compact encoding takes at most `limit` bytes. Most values are far below
+    /// the limits that matter (AWS's 256 KiB), and a quick upper bound proves it without
+    /// printing numbers or scanning strings; only values near the limit are counted exactly.
+    public func encodesWithin(_ limit: Int) -> Bool {
+        var budget = limit
+        if fitsUpperBound(&budget) { return true }
+        return encodedByteCount <= limit
+    }
+
+    /// Subtracts an upper bound of the encoded size from `budget`; false once it runs out.
+    private func fitsUpperBound(_ budget: inout Int) -> Bool {
+        switch self {
+        case .null, .bool: budget -= 5
+        case .int: budget -= 20
+        case .double: budget -= 32
+        // Each byte prints as at most 6 (`\u001f`), plus the quotes.
+        case .string(let text): budget -= text.utf8.count * 6 + 2
+        case .array(let elements):
+            budget -= 2 + elements.count
+            for element in elements where budget >= 0 {
+                if !element.fitsUpperBound(&budget) { return false }
+            }
+        case .object(let object):
+            budget -= 2 + object.count * 2
+            for member in object.members where budget >= 0 {
+                budget -= member.key.utf8.count * 6 + 2
+                if !member.value.fitsUpperBound(&budget) { return false }
+            }
+        }
+        return budget >= 0
+    }
+
     public var encodedByteCount: Int {
         var counter = JSONByteCounter()
         write(to: &counter, style: .compact)

@@ -32,6 +32,18 @@ import Testing
         }
     }
 
+    /// The quick size check agrees with the exact count at every limit around it.
+    @Test func encodesWithinAgreesWithTheExactCount() async {
+        await propertyCheck(count: 300, input: Gen.uint64()) { seed in
+            var generator = RandomJSON(seed: seed)
+            let value = generator.value()
+            let size = value.encodedByteCount
+            for limit in [0, size / 7, size - 1, size, size + 1, size * 3, size * 7] where limit >= 0 {
+                #expect(value.encodesWithin(limit) == (size <= limit), "seed \(seed), limit \(limit), size \(size)")
+            }
+        }
+    }
+
     /// One reusing parser gives what one-off parses give, document after document, also after
     /// a document that fails half way (its scratch space must not leak into the next).
     @Test func reusingParserMatchesOneOffParses() async {

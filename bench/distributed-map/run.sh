@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The Distributed Map benchmark: N generated JSONL items through the trivial Python function
+# with 2 workers and a ResultWriter, one item per child execution and 100 per batch, beside
+# the same handler driven by the plugin benchmark's warm-worker baselines and by one process
+# per item, in one run. Prints items/s, peak RSS and ratios; the scaling rows (10k, 100k, 1M,
+# and with --full 10M items batched) go into the same table.
+#   bench/distributed-map/run.sh [--full] [N...]      (default N: 10000 100000 1000000)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+full=no
+sizes=()
+for argument in "$@"; do
+  if [ "$argument" = --full ]; then full=yes; else sizes+=("$argument"); fi
+done
+[ ${#sizes[@]} -gt 0 ] || sizes=(10000 100000 1000000)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cc -O2 -o "$work/pipe_parent" bench/baselines/pipe_parent.c
+python=$(python3 -c 'import sys; print(sys.executable)')
+statesman=.build/release/statesman
+results=$(mktemp)
+
+run_map() {  # SHAPE ITEMS → "shape items seconds rate rss_kb"
+  local shape=$1 items=$2
+  rm -rf "$work/store/data/results"
+  /usr/bin/time -f "%e %M" -o "$work/time" "$statesman" run "bench/distributed-map/$shape.asl.json" \
+    --functions bench/plugins/functions.yaml --store "$work/store" --json > "$work/out.json" 2>/dev/null
+  grep -q '"status":"SUCCEEDED"' "$work/out.json" || { echo "$shape $items failed: $(head -c 300 "$work/out.json")" >&2; return 1; }
+  read -r seconds rss < "$work/time"
+  python3 -c "print('statesman-$shape $items %s %.1f $rss' % ($seconds, $items / max($seconds, 1e-9)))" | tee -a "$results" >&2
+}
+
+for items in "${sizes[@]}"; do
+  python3 bench/distributed-map/generate.py "$work/store" "$items"
+  run_map per-item "$items"
+  run_map batched "$items"
+done
+if [ "$full" = yes ]; then
+  python3 bench/distributed-map/generate.py "$work/store" 10000000
+  run_map batched 10000000
+fi
+# Baselines with the largest size (at most 1,000,000 items): the same handler in 2 warm
+# workers, and one process per item.
+largest=$(printf '%s\n' "${sizes[@]}" | sort -n | tail -1)
+[ "$largest" -le 1000000 ] || largest=1000000
+measure() {  # NAME COMMAND... → "name items seconds rate -"
+  local name=$1; shift
+  echo "$name $("$@" | tail -1) -" | tee -a "$results" >&2
+}
+runner=(plugins/python/statesman_runner.py --handler trivial.handler --code "$PWD/bench/plugins")
+measure "C-parent+Lambda-runner,1-in-flight" "$work/pipe_parent" "$largest" 2 1 "$python" "${runner[@]}"
+measure "C-parent+minimal-Python,1-in-flight" "$work/pipe_parent" "$largest" 2 1 "$python" bench/baselines/python_worker.py
+measure "Python-parent+minimal-Python,16-pipelined" "$python" bench/baselines/pipe_parent.py "$largest" 2 16 "$python" bench/baselines/python_worker.py
+start=$(date +%s.%N)
+seq 300 | xargs -P 2 -I{} "$python" -c "import json,sys; sys.path.insert(0,'bench/plugins'); import trivial; json.dumps(trivial.handler({'n': {}}, None))"
+end=$(date +%s.%N)
+python3 -c "s=$end-$start; print('process-per-item,xargs-P2 300 %.6f %.1f -' % (s, 300/s))" | tee -a "$results" >&2
+python3 bench/distributed-map/table.py "$results" "$largest"
+rm -f "$results"
