@@ -16,15 +16,7 @@ extension ExecutionRun {
         if let reader = map.itemReader {
             (source, maxItems) = try openReader(reader, state: state, flow: flow, input: input)
         } else {
-            var items: JSONValue = input
-            if let itemsPath = map.itemsPath {
-                do { items = try itemsPath.select(in: flow.scope(input)) } catch {
-                    throw flow.runtime("Invalid path '\(itemsPath.text)' : \(error.message)")
-                }
-            }
-            guard case .array(let elements) = items else {
-                throw flow.runtime("Item path \(map.itemsPath?.text ?? "$") does not point to an array. Value: \(items.compactString)")
-            }
+            let elements = try items(of: map, flow: flow, input: input)
             source = ArrayItemSource(elements)
             maxItems = elements.count
         }
@@ -51,7 +43,7 @@ extension ExecutionRun {
         history.record("MapRunStarted", at: clock.now(), detailsKey: "mapRunStartedEventDetails", details: ["mapRunArn": .string(mapRunArn)])
 
         let feed = ItemFeed(
-            source: source, maxItems: fromReader ? maxItems : 0, selector: map.itemSelector ?? state.parameters, batching: batching, run: self, state: state,
+            source: source, maxItems: fromReader ? maxItems : 0, selector: map.itemSelector ?? state.parameters, batching: batching, state: state,
             flow: flow, input: input)
         // AWS runs up to 10,000 children at once (MaxConcurrency 0); this machine runs at most
         // `childrenInFlight` per Map Run, so memory stays bounded when the plugin pools are
@@ -263,7 +255,6 @@ final class ItemFeed {
     private let maxItems: Int
     private let selector: PayloadTemplate?
     private let batching: Batching?
-    private let run: ExecutionRun
     private let state: State
     private let flow: DataFlow
     private let input: JSONValue
@@ -274,12 +265,11 @@ final class ItemFeed {
     /// An item read but not yet placed (it did not fit the previous batch).
     private var carried: JSONValue?
 
-    init(source: any ItemSource, maxItems: Int, selector: PayloadTemplate?, batching: Batching?, run: ExecutionRun, state: State, flow: DataFlow, input: JSONValue) {
+    init(source: any ItemSource, maxItems: Int, selector: PayloadTemplate?, batching: Batching?, state: State, flow: DataFlow, input: JSONValue) {
         self.source = source
         self.maxItems = maxItems
         self.selector = selector
         self.batching = batching
-        self.run = run
         self.state = state
         self.flow = flow
         self.input = input
@@ -445,7 +435,7 @@ struct MapRunProgress {
         let items = outcome.work.itemCount
         snapshot.itemCounts.running -= items
         snapshot.executionCounts.running -= 1
-        var status: ResultStatus
+        let status: ResultStatus
         var values: [JSONValue]
         switch outcome.result {
         case .success(let output):

@@ -12,15 +12,7 @@ extension ExecutionRun {
     /// by `MaxConcurrency`, or distributed (`runDistributedMap`).
     func runMap(_ state: State, _ map: MapState, input: JSONValue, flow: DataFlow, frame: Frame) async throws(ExecutionFailure) -> JSONValue {
         if map.isDistributed { return try await runDistributedMap(state, map, input: input, flow: flow, frame: frame) }
-        var items: JSONValue = input
-        if let itemsPath = map.itemsPath {
-            do { items = try itemsPath.select(in: flow.scope(input)) } catch {
-                throw flow.runtime("Invalid path '\(itemsPath.text)' : \(error.message)")
-            }
-        }
-        guard case .array(let elements) = items else {
-            throw flow.runtime("Item path \(map.itemsPath?.text ?? "$") does not point to an array. Value: \(items.compactString)")
-        }
+        let elements = try items(of: map, flow: flow, input: input)
         let limit = try flow.integer(map.maxConcurrency, field: "MaxConcurrency", input: input) ?? 0
         history.record("MapStateStarted", at: clock.now(), detailsKey: "mapStateStartedEventDetails", details: ["length": .int(Int64(elements.count))])
         let selector: PayloadTemplate? = map.itemSelector ?? state.parameters
@@ -50,6 +42,20 @@ extension ExecutionRun {
         }
         history.record("MapStateSucceeded", at: clock.now())
         return .array(outputs)
+    }
+
+    /// The array a Map iterates over: its input, or what `ItemsPath` selects from it.
+    func items(of map: MapState, flow: DataFlow, input: JSONValue) throws(ExecutionFailure) -> [JSONValue] {
+        var items: JSONValue = input
+        if let itemsPath = map.itemsPath {
+            do { items = try itemsPath.select(in: flow.scope(input)) } catch {
+                throw flow.runtime("Invalid path '\(itemsPath.text)' : \(error.message)")
+            }
+        }
+        guard case .array(let elements) = items else {
+            throw flow.runtime("Item path \(map.itemsPath?.text ?? "$") does not point to an array. Value: \(items.compactString)")
+        }
+        return elements
     }
 
     /// The tolerated failures of a Distributed Map: a count and a percentage, each nil when not
