@@ -64,8 +64,9 @@ let package = Package(
         .target(name: "PluginProtocol", dependencies: ["JSONCore"], swiftSettings: strict),
         .target(name: "ObjectStore", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
 
-        // L3: Distributed Map runs over the object store.
-        .target(name: "MapRuns", dependencies: ["JSONCore", "ASLErrors", "Interpreter", "ObjectStore"], swiftSettings: strict),
+        // L3: Distributed Map runs over the object store (zlib: Debian zlib1g-dev, via pkg-config).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "MapRuns", dependencies: ["JSONCore", "ASLErrors", "Interpreter", "ObjectStore", "CZlib"], swiftSettings: strict),
 
         // L3: the plugin host, on libuv (Debian package libuv1-dev, found through pkg-config).
         .systemLibrary(name: "CLibUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),

@@ -34,7 +34,10 @@ public struct ObjectStoreMapIO: DistributedMapIO {
                 return listing
             case "LOAD_AND_FLATTEN":
                 // Each listed object is read as InputType says, and its items follow one another.
-                return FlattenedItems(listing: listing) { key throws(ExecutionFailure) in try items(in: bucket, key: key, readerConfig: readerConfig) }
+                return ChainedItems { () throws(ExecutionFailure) -> (any ItemSource)? in
+                    guard let object = try listing.next(), let key = object["Key"]?.stringValue else { return nil }
+                    return try items(in: bucket, key: key, readerConfig: readerConfig)
+                }
             case let other:
                 throw ExecutionFailure(.itemReaderFailed, cause: "The ReaderConfig Transformation must be NONE or LOAD_AND_FLATTEN, but is \"\(other)\"")
             }
@@ -44,10 +47,24 @@ public struct ObjectStoreMapIO: DistributedMapIO {
         }
     }
 
-    /// The items of one object, read as `InputType` says (JSON by default).
+    /// The items of one object, read as `InputType` says (JSON by default), or of the data
+    /// files a manifest lists.
     private func items(in bucket: String, key: String, readerConfig: JSONValue) throws(ExecutionFailure) -> any ItemSource {
         let inputType = readerConfig["InputType"]?.stringValue ?? "JSON"
         let name = "s3://\(bucket)/\(key)"
+        switch readerConfig["ManifestType"]?.stringValue {
+        case nil:
+            break
+        case "ATHENA_DATA":
+            return try athenaItems(manifest: bucket, key: key, readerConfig: readerConfig)
+        case "S3_INVENTORY":
+            guard readerConfig["InputType"] == nil || inputType == "MANIFEST" else {
+                throw ExecutionFailure(.itemReaderFailed, cause: "ManifestType S3_INVENTORY takes InputType MANIFEST (or none), not \(inputType)")
+            }
+            return try inventoryItems(manifest: bucket, key: key)
+        case let other?:
+            throw ExecutionFailure(.itemReaderFailed, cause: "The ReaderConfig ManifestType must be S3_INVENTORY or ATHENA_DATA, but is \"\(other)\"")
+        }
         switch inputType {
         case "JSON":
             if let pointer = readerConfig["ItemsPointer"]?.stringValue {
@@ -59,10 +76,75 @@ public struct ObjectStoreMapIO: DistributedMapIO {
         case "CSV":
             let format = try CSVFormat(readerConfig)
             return try CSVItems(ByteChunks(try open(bucket, key)), format: format, name: name)
-        case "PARQUET", "MANIFEST":
-            throw ExecutionFailure(.itemReaderFailed, cause: "The ReaderConfig InputType \(inputType) is not supported by Statesman yet (see docs/compatibility.md)")
+        case "MANIFEST":
+            return try inventoryItems(manifest: bucket, key: key)
+        case "PARQUET":
+            throw ExecutionFailure(.itemReaderFailed, cause: "The ReaderConfig InputType PARQUET is not supported by Statesman yet (see docs/compatibility.md)")
         default:
             throw ExecutionFailure(.itemReaderFailed, cause: "The ReaderConfig InputType must be CSV, JSON, JSONL, PARQUET or MANIFEST, but is \"\(inputType)\"")
+        }
+    }
+
+    /// An object read whole (a manifest: small).
+    private func wholeObject(_ bucket: String, _ key: String) throws(ExecutionFailure) -> [UInt8] {
+        var chunks = ByteChunks(try open(bucket, key))
+        while try chunks.more(name: "s3://\(bucket)/\(key)") {}
+        return chunks.bytes
+    }
+
+    /// An S3 Inventory report: `manifest.json` names CSV data files (gzip) in its destination
+    /// bucket and their columns (`fileSchema`); each row is an item whose fields are named by
+    /// the columns, every value a string.
+    private func inventoryItems(manifest bucket: String, key: String) throws(ExecutionFailure) -> any ItemSource {
+        let name = "s3://\(bucket)/\(key)"
+        let bytes = try wholeObject(bucket, key)
+        let manifest = try parseItem(bytes, 0..<bytes.count, with: JSONDocumentParser(), describing: "The manifest \(name)")
+        guard manifest["fileFormat"]?.stringValue == "CSV" else {
+            throw ExecutionFailure(
+                .itemReaderFailed, cause: "The S3 Inventory manifest \(name) has fileFormat \(manifest["fileFormat"]?.compactString ?? "none"); Statesman reads CSV inventories")
+        }
+        guard let schema = manifest["fileSchema"]?.stringValue, let files = manifest["files"]?.arrayValue else {
+            throw ExecutionFailure(.itemReaderFailed, cause: "The S3 Inventory manifest \(name) needs fileSchema and files")
+        }
+        let headers = schema.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        // destinationBucket is an ARN (arn:aws:s3:::name); the data files are there.
+        let destination = manifest["destinationBucket"]?.stringValue.map { String($0.split(separator: ":").last ?? Substring($0)) } ?? bucket
+        var config = JSONObject()
+        config["CSVHeaderLocation"] = "GIVEN"
+        config["CSVHeaders"] = .array(headers.map { .string($0) })
+        let format = try CSVFormat(.object(config))
+        var remaining = files.compactMap { $0["key"]?.stringValue }[...]
+        return ChainedItems { () throws(ExecutionFailure) -> (any ItemSource)? in
+            guard let file = remaining.popFirst() else { return nil }
+            var reader = try open(destination, file)
+            if file.hasSuffix(".gz") {
+                do throws(ObjectStoreError) { reader = try GzipObjectReader(reader, name: "s3://\(destination)/\(file)") } catch {
+                    throw ExecutionFailure(.itemReaderFailed, cause: error.description)
+                }
+            }
+            return try CSVItems(ByteChunks(reader), format: format, name: "s3://\(destination)/\(file)")
+        }
+    }
+
+    /// An Athena data manifest: one `s3://bucket/key` per line, each data file read as
+    /// `InputType` says.
+    private func athenaItems(manifest bucket: String, key: String, readerConfig: JSONValue) throws(ExecutionFailure) -> any ItemSource {
+        let text = String(decoding: try wholeObject(bucket, key), as: UTF8.self)
+        var files: [(String, String)] = []
+        for line in text.split(whereSeparator: \.isNewline) where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            let uri = line.trimmingCharacters(in: .whitespaces)
+            guard uri.hasPrefix("s3://"), let slash = uri.dropFirst(5).firstIndex(of: "/") else {
+                throw ExecutionFailure(.itemReaderFailed, cause: "The Athena manifest s3://\(bucket)/\(key) lists \"\(uri)\", which is not an s3:// URI")
+            }
+            files.append((String(uri[uri.index(uri.startIndex, offsetBy: 5)..<slash]), String(uri[uri.index(after: slash)...])))
+        }
+        var config = readerConfig.objectValue ?? JSONObject()
+        config["ManifestType"] = nil
+        let dataConfig = JSONValue.object(config)
+        var remaining = files[...]
+        return ChainedItems { () throws(ExecutionFailure) -> (any ItemSource)? in
+            guard let (dataBucket, dataKey) = remaining.popFirst() else { return nil }
+            return try items(in: dataBucket, key: dataKey, readerConfig: dataConfig)
         }
     }
 
@@ -125,23 +207,21 @@ final class ListingItems: ItemSource {
     }
 }
 
-/// `listObjectsV2` with `Transformation: LOAD_AND_FLATTEN`: the items of every listed object,
-/// one object after another, each read only when the previous one is done.
-final class FlattenedItems: ItemSource {
-    private let listing: ListingItems
-    private let open: (String) throws(ExecutionFailure) -> any ItemSource
+/// The items of several sources one after another (each listed object's, each data file's),
+/// each opened only when the previous one is done.
+final class ChainedItems: ItemSource {
+    private let nextSource: () throws(ExecutionFailure) -> (any ItemSource)?
     private var current: (any ItemSource)?
 
-    init(listing: ListingItems, open: @escaping (String) throws(ExecutionFailure) -> any ItemSource) {
-        self.listing = listing
-        self.open = open
+    init(_ nextSource: @escaping () throws(ExecutionFailure) -> (any ItemSource)?) {
+        self.nextSource = nextSource
     }
 
     func next() throws(ExecutionFailure) -> JSONValue? {
         while true {
             if let current, let item = try current.next() { return item }
-            guard let object = try listing.next(), let key = object["Key"]?.stringValue else { return nil }
-            current = try open(key)
+            guard let source = try nextSource() else { return nil }
+            current = source
         }
     }
 }

@@ -156,6 +156,42 @@ func put(_ store: LocalDirectoryStore, _ key: String, _ text: String) throws {
         #expect(wrong.error == "States.ItemReaderFailed")
     }
 
+    /// An S3 Inventory report: the manifest names gzip CSV data files (the second one made of
+    /// two gzip members) in its destination bucket.
+    @Test func s3InventoryManifestReadsItsGzipDataFiles() async throws {
+        let store = try temporaryStore()
+        let first = try #require(Data(base64Encoded: "H4sIAAAAAAACA1NKSSxJVNJRyslPL9ZP1ANSQI6hoRKXErJEElTCQIkLAO7o3y0xAAAA"))
+        let second = try #require(Data(base64Encoded: "H4sIAAAAAAACA1NKSSxJVNJRyslPL9ZP1gNSQI6pEhcAKG45BxgAAAA="))
+        try store.put(bucket: "data", key: "inventory/data/1.csv.gz", bytes: Array(first))
+        try store.put(bucket: "data", key: "inventory/data/2.csv.gz", bytes: Array(second + second))
+        let manifest: JSONValue = [
+            "sourceBucket": "logs", "destinationBucket": "arn:aws:s3:::data", "version": "2016-11-30", "fileFormat": "CSV",
+            "fileSchema": "Bucket, Key, Size", "files": [["key": "inventory/data/1.csv.gz", "size": 49], ["key": "inventory/data/2.csv.gz", "size": 48]],
+        ]
+        try put(store, "inventory/manifest.json", manifest.compactString)
+        let outcome = try await runMap(["ItemReader": reader("MANIFEST", key: "inventory/manifest.json")], store: store)
+        #expect(outcome.status == .succeeded, "\(outcome.cause ?? "")")
+        #expect(
+            outcome.output == [
+                ["Bucket": "data", "Key": "logs/a.log", "Size": "11"], ["Bucket": "data", "Key": "logs/b.log", "Size": "0"],
+                ["Bucket": "data", "Key": "logs/c.log", "Size": "5"], ["Bucket": "data", "Key": "logs/c.log", "Size": "5"],
+            ])
+        try store.put(bucket: "data", key: "inventory/data/2.csv.gz", bytes: Array(second.prefix(20)))
+        let truncated = try await runMap(["ItemReader": reader("MANIFEST", key: "inventory/manifest.json")], store: store)
+        #expect(truncated.error == "States.ItemReaderFailed")
+        #expect(truncated.cause?.contains("gzip") == true, "\(truncated.cause ?? "")")
+    }
+
+    @Test func athenaManifestReadsEachListedFile() async throws {
+        let store = try temporaryStore()
+        try put(store, "athena/part-1.jsonl", "{\"id\":1}\n")
+        try put(store, "athena/part-2.jsonl", "{\"id\":2}\n{\"id\":3}\n")
+        try put(store, "athena/manifest.csv", "s3://data/athena/part-1.jsonl\ns3://data/athena/part-2.jsonl\n")
+        let outcome = try await runMap(
+            ["ItemReader": reader("JSONL", key: "athena/manifest.csv", config: ["ManifestType": "ATHENA_DATA"])], store: store)
+        #expect(outcome.output == [["id": 1], ["id": 2], ["id": 3]])
+    }
+
     @Test func maxItemsLimitsAndNegativeFails() async throws {
         let store = try temporaryStore()
         try put(store, "items.jsonl", "1\n2\n3\n4\n")
