@@ -167,12 +167,22 @@ extension ExecutionRun {
         options.name = RandomUUID.string()
         options.stateMachineName = childOptions.stateMachineName
         let started = clock.now()
-        let child = ExecutionRun(interpreter: interpreter, history: History(), options: options, input: work.input, startTime: started)
-        let result: Result<JSONValue, ExecutionFailure>
+        // An Express child ends after AWS's five minutes (checked as it moves from state to
+        // state, and in Wait states).
+        let child = ExecutionRun(
+            interpreter: interpreter, history: History(), options: options, input: work.input, startTime: started,
+            deadline: map.executionType == "EXPRESS" ? started.addingTimeInterval(300) : .distantFuture)
+        var result: Result<JSONValue, ExecutionFailure>
         do throws(ExecutionFailure) {
             result = .success(try await child.runScope(map.processor, input: work.input, frame: Frame(variables: VariableScope(parent: nil))))
         } catch {
             result = .failure(error)
+        }
+        if case .failure(let failure) = result, failure.error == Self.executionTimedOut {
+            result = .failure(ExecutionFailure(.timeout, cause: "The child execution timed out"))
+            return ChildOutcome(
+                work: work, executionArn: options.executionArn, stateMachineArn: options.stateMachineArn, name: options.name, started: started,
+                stopped: clock.now(), result: result, aborted: false, timedOut: true)
         }
         // A child still running when the run stops is aborted, whatever it was doing.
         let aborted = Task.isCancelled
@@ -204,6 +214,7 @@ struct ChildOutcome: Sendable {
     var stopped: Date
     var result: Result<JSONValue, ExecutionFailure>
     var aborted: Bool
+    var timedOut = false
 }
 
 /// `ItemBatcher`: how many items, and how many bytes, go into one child's input.
@@ -453,6 +464,11 @@ struct MapRunProgress {
             if outcome.aborted {
                 snapshot.itemCounts.aborted += items
                 snapshot.executionCounts.aborted += 1
+            } else if outcome.timedOut {
+                // Timed-out children count against the tolerated failures too.
+                snapshot.itemCounts.timedOut += items
+                snapshot.executionCounts.timedOut += 1
+                checkTolerance()
             } else {
                 snapshot.itemCounts.failed += items
                 snapshot.executionCounts.failed += 1
@@ -486,7 +502,7 @@ struct MapRunProgress {
     /// Fails the run once its failures exceed what it tolerates (the percentage can only be
     /// judged once the number of items is known).
     mutating func checkTolerance() {
-        if !stopped, tolerance.isExceeded(failed: snapshot.itemCounts.failed, total: knownTotal) {
+        if !stopped, tolerance.isExceeded(failed: snapshot.itemCounts.failed + snapshot.itemCounts.timedOut, total: knownTotal) {
             stop(ExecutionFailure(.exceedToleratedFailureThreshold, cause: "The specified tolerated failure threshold was exceeded"))
         }
     }
@@ -520,7 +536,7 @@ struct MapRunProgress {
         }
         record["StartDate"] = .string(Timestamps.format(outcome.started))
         record["StateMachineArn"] = .string(outcome.stateMachineArn)
-        record["Status"] = .string(output != nil ? "SUCCEEDED" : (outcome.aborted ? "ABORTED" : "FAILED"))
+        record["Status"] = .string(output != nil ? "SUCCEEDED" : (outcome.aborted ? "ABORTED" : (outcome.timedOut ? "TIMED_OUT" : "FAILED")))
         record["StopDate"] = .string(Timestamps.format(outcome.stopped))
         return .object(record)
     }

@@ -71,10 +71,11 @@ final class ProgressDisplay: MapRunObserver {
     /// `map run Process: 12,345 succeeded, 2 failed, 40 running, 1,000 pending of 13,387 · 2,310/s · ETA 0:01`
     static func line(_ run: MapRunSnapshot) -> String {
         let counts = run.itemCounts
-        let done = counts.succeeded + counts.failed + counts.aborted
+        let done = counts.succeeded + counts.failed + counts.timedOut + counts.aborted
         let elapsed = max((run.stopDate ?? Date()).timeIntervalSince(run.startDate), 0.001)
         let rate = Double(done) / elapsed
         var parts = ["\(number(counts.succeeded)) succeeded", "\(number(counts.failed)) failed"]
+        if counts.timedOut > 0 { parts.append("\(number(counts.timedOut)) timed out") }
         if counts.aborted > 0 { parts.append("\(number(counts.aborted)) aborted") }
         if run.status == .running { parts.append("\(number(counts.running)) running") }
         if counts.pending > 0 { parts.append("\(number(counts.pending)) pending") }

@@ -17,11 +17,16 @@ func runMap(_ map: JSONValue, input: JSONValue = [:], store: LocalDirectoryStore
             "ProcessorConfig": ["Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"], "StartAt": "Echo", "States": ["Echo": ["Type": "Pass", "End": true]],
         ]
     }
-    let definition: JSONValue = ["StartAt": "Map", "States": ["Map": .object(state)]]
+    let machine = try validMachine(["StartAt": "Map", "States": ["Map": .object(state)]])
+    let interpreter = Interpreter(clock: ManualClock(), mapIO: ObjectStoreMapIO(store: store, resultFileLimit: fileLimit))
+    return await interpreter.run(machine, input: input, options: ExecutionOptions(name: "run", stateMachineName: "Machine"))
+}
+
+/// A definition that must be valid (its problems fail the test).
+func validMachine(_ definition: JSONValue) throws -> StateMachineDefinition {
     let (machine, problems) = DefinitionDecoder.decode(definition)
     #expect(problems.isEmpty, "\(problems)")
-    let interpreter = Interpreter(clock: ManualClock(), mapIO: ObjectStoreMapIO(store: store, resultFileLimit: fileLimit))
-    return await interpreter.run(try #require(machine), input: input, options: ExecutionOptions(name: "run", stateMachineName: "Machine"))
+    return try #require(machine)
 }
 
 func reader(_ type: String, key: String, config: JSONValue = [:]) -> JSONValue {
@@ -391,7 +396,7 @@ final class RecordingObserver: MapRunObserver, @unchecked Sendable {
                 ]
             ],
         ]
-        let machine = try #require(DefinitionDecoder.decode(definition).definition)
+        let machine = try validMachine(definition)
         let outcome = await Interpreter(clock: ManualClock(), mapIO: ObjectStoreMapIO(store: store), observer: observer).run(machine, input: [:])
         #expect(outcome.status == .succeeded)
         let last = try #require(observer.snapshots.last)
@@ -406,6 +411,35 @@ final class RecordingObserver: MapRunObserver, @unchecked Sendable {
             #expect(counts.running <= 2)
             #expect(counts.running + counts.succeeded + counts.failed + counts.aborted + counts.pending == counts.total)
         }
+    }
+
+    /// Express children end after AWS's five minutes.
+    @Test func expressChildrenPastFiveMinutesAreTimedOut() async throws {
+        let store = try temporaryStore()
+        try put(store, "items.jsonl", "1\n400\n2\n")
+        let observer = RecordingObserver()
+        let definition: JSONValue = [
+            "StartAt": "Map",
+            "States": [
+                "Map": [
+                    "Type": "Map", "End": true, "ToleratedFailureCount": 1, "MaxConcurrency": 1, "ItemReader": reader("JSONL", key: "items.jsonl"),
+                    "ResultWriter": ["Resource": "arn:aws:states:::s3:putObject", "Parameters": ["Bucket": "data", "Prefix": "timeouts"]],
+                    "ItemProcessor": [
+                        "ProcessorConfig": ["Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"], "StartAt": "Sleep",
+                        "States": ["Sleep": ["Type": "Wait", "SecondsPath": "$", "End": true]],
+                    ],
+                ]
+            ],
+        ]
+        let machine = try validMachine(definition)
+        let outcome = await Interpreter(clock: ManualClock(), mapIO: ObjectStoreMapIO(store: store), observer: observer).run(machine, input: [:])
+        #expect(outcome.status == .succeeded, "\(outcome.cause ?? "")")
+        let last = try #require(observer.snapshots.last)
+        #expect(last.itemCounts.timedOut == 1 && last.itemCounts.succeeded == 2 && last.itemCounts.failed == 0)
+        let key = try #require(store.list(ListRequest(bucket: "data", prefix: "timeouts/")).contents.map(\.key).first { $0.hasSuffix("FAILED_0.json") })
+        let failed = try JSONValue(parsing: store.get(bucket: "data", key: key))
+        #expect(failed[0]?["Status"] == "TIMED_OUT")
+        #expect(failed[0]?["Error"] == "States.Timeout")
     }
 
     @Test func stoppingTheExecutionAbortsTheRunAndWritesPendingItems() async throws {
@@ -424,7 +458,7 @@ final class RecordingObserver: MapRunObserver, @unchecked Sendable {
                 ]
             ],
         ]
-        let machine = try #require(DefinitionDecoder.decode(definition).definition)
+        let machine = try validMachine(definition)
         let observer = RecordingObserver()
         let interpreter = Interpreter(clock: SystemClock(), mapIO: ObjectStoreMapIO(store: store), observer: observer)
         let execution = Task { await interpreter.run(machine, input: [:]) }

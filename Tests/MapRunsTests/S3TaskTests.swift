@@ -33,7 +33,7 @@ import Workflow
                 "Done": ["Type": "Succeed"],
             ],
         ]
-        let machine = try #require(DefinitionDecoder.decode(definition).definition)
+        let machine = try validMachine(definition)
         let outcome = await Interpreter(invoker: S3TaskInvoker(store: store, next: NoTaskInvoker()), clock: ManualClock())
             .run(machine, input: ["report": ["total": 3]])
         #expect(outcome.status == .succeeded, "\(outcome.cause ?? "")")
