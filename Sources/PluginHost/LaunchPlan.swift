@@ -122,7 +122,7 @@ struct LaunchPlan: Sendable {
     var memoryMB: Int
 
     /// Builds the plan, or explains why the function cannot be started.
-    init(function: FunctionConfiguration, region: String, paths: HostPaths) throws(PluginFailure) {
+    init(function: FunctionConfiguration, region: String, paths: HostPaths, engineEnvironment: [String: String] = [:]) throws(PluginFailure) {
         func cannot(_ message: String) -> PluginFailure {
             PluginFailure(error: PluginFailure.Name.startFailed, errorMessage: "Cannot start function \(function.name): \(message)", requestId: "")
         }
@@ -183,6 +183,9 @@ struct LaunchPlan: Sendable {
         variables["AWS_DEFAULT_REGION"] = region
         variables["LAMBDA_TASK_ROOT"] = function.codeDirectory
         if let handler = function.handler { variables["_HANDLER"] = handler }
+        // What the engine tells every function (STATESMAN_STORE: the object store's directory),
+        // then the function's own.
+        for (name, value) in engineEnvironment { variables[name] = value }
         for (name, value) in function.environment { variables[name] = value }
         environment = variables.map { "\($0.key)=\($0.value)" }.sorted()
         directory = function.codeDirectory

@@ -21,6 +21,8 @@ public final class PluginHost: Sendable {
         public var tickMilliseconds: UInt64 = 20
         /// Where sandboxed workers get their scratch directories.
         public var scratchRoot = NSTemporaryDirectory()
+        /// Variables every worker gets (a function's own `environment` overrides them).
+        public var environment: [String: String] = [:]
 
         public init(paths: HostPaths = .discover()) { self.paths = paths }
     }
@@ -198,7 +200,7 @@ public final class PluginHost: Sendable {
             timeoutMilliseconds: Int(function.timeoutSeconds * 1000))
         var pool = Pool(function: function, identity: identity)
         do {
-            pool.plan = try LaunchPlan(function: function, region: options.region, paths: options.paths)
+            pool.plan = try LaunchPlan(function: function, region: options.region, paths: options.paths, engineEnvironment: options.environment)
         } catch {
             pool.launchFailure = error
             logger.error("\(error.errorMessage)", metadata: ["function": "\(name)"])

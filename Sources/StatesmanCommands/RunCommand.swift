@@ -81,7 +81,11 @@ struct RunCommand: AsyncParsableCommand {
             } catch {
                 throw ValidationError("the function registry is not valid: \(error)")
             }
-            let plugins = PluginHost(registry: registry)
+            var hostOptions = PluginHost.Options()
+            // Functions reach the object store's files the way a Lambda function reaches S3
+            // through boto3: examples/log-analysis reads its results through it.
+            hostOptions.environment["STATESMAN_STORE"] = URL(fileURLWithPath: store).standardizedFileURL.path
+            let plugins = PluginHost(registry: registry, options: hostOptions)
             host = plugins
             invoker = LambdaTaskInvoker(host: plugins, registry: registry, region: options.region, account: options.account)
         }

@@ -1,0 +1,50 @@
+import Foundation
+import JSONCore
+import Testing
+
+/// The examples run end to end on small data, through the built `statesman` and real plugin
+/// processes, and give exactly their expected results.
+@Suite struct ExampleTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test func logAnalysisFindsWhatWasPlanted() throws {
+        let example = Self.root.appendingPathComponent("examples/log-analysis")
+        let store = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-logs-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: store) }
+        let generate = Process()
+        generate.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        generate.arguments = ["python3", example.appendingPathComponent("generate.py").path, "--store", store.path, "--files", "12", "--lines", "400"]
+        generate.standardOutput = FileHandle.nullDevice
+        try generate.run()
+        generate.waitUntilExit()
+        try #require(generate.terminationStatus == 0)
+
+        let definition = example.appendingPathComponent("log-analysis.asl.json").path
+        #expect(try StatesmanProcess.run(["validate", definition]).status == 0)
+        let run = try StatesmanProcess.run([
+            "run", definition, "--functions", example.appendingPathComponent("functions.yaml").path, "--store", store.path,
+            "--input", #"{"bucket": "logs", "prefix": "raw/"}"#, "--json",
+        ])
+        #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+        let output = try #require(run.json?["output"])
+        var summary = try #require(output["summary"]?.objectValue)
+        let results = try #require(summary["results"]?.stringValue)
+        summary["results"] = nil
+        let expected = try JSONValue(parsing: Data(contentsOf: example.appendingPathComponent("expected-summary.json")))
+        #expect(JSONValue.object(summary) == expected)
+
+        // What the generator plants, counted independently of the golden file: a brute-force
+        // run in every fifth file and a scanner in every fourth from the second.
+        #expect(summary["byType"]?["brute-force"] == 3)
+        #expect(summary["byType"]?["scanner"] == 3)
+        #expect(output["alert"]?.stringValue?.hasPrefix("ALERT: \(summary["findings"]?.integerValue ?? -1) findings in 4977 events") == true)
+
+        // The report and the results are in the store where the output says.
+        let report = try JSONValue(parsing: Data(contentsOf: store.appendingPathComponent("logs/reports/security-report.json")))
+        #expect(report["findings"] == summary["findings"])
+        #expect(report["ranked"]?.arrayValue?.count == summary["findings"]?.integerValue.map(Int.init))
+        let manifest = try JSONValue(parsing: Data(contentsOf: store.appendingPathComponent(String(results.dropFirst("s3://".count))).appendingPathComponent("manifest.json")))
+        #expect(manifest["ResultFiles"]?["FAILED"] == [])
+        #expect(manifest["ResultFiles"]?["SUCCEEDED"]?.arrayValue?.count == 1)
+    }
+}
