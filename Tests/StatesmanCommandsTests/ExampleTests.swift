@@ -7,17 +7,22 @@ import Testing
 @Suite struct ExampleTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
+    /// Runs a Python script (an example's data generator) and requires it to succeed.
+    static func python(_ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3"] + arguments
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "python3 \(arguments.joined(separator: " "))")
+    }
+
     @Test func logAnalysisFindsWhatWasPlanted() throws {
         let example = Self.root.appendingPathComponent("examples/log-analysis")
         let store = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-logs-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: store) }
-        let generate = Process()
-        generate.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        generate.arguments = ["python3", example.appendingPathComponent("generate.py").path, "--store", store.path, "--files", "12", "--lines", "400"]
-        generate.standardOutput = FileHandle.nullDevice
-        try generate.run()
-        generate.waitUntilExit()
-        try #require(generate.terminationStatus == 0)
+        try Self.python([example.appendingPathComponent("generate.py").path, "--store", store.path, "--files", "12", "--lines", "400"])
 
         let definition = example.appendingPathComponent("log-analysis.asl.json").path
         #expect(try StatesmanProcess.run(["validate", definition]).status == 0)
