@@ -159,6 +159,7 @@ def run_shell(script, event, context):
     environment = dict(os.environ)
     environment["STATESMAN_REQUEST_ID"] = context.aws_request_id
     environment["STATESMAN_REMAINING_MS"] = str(context.get_remaining_time_in_millis())
+    environment["STATESMAN_ATTEMPT"] = str(context.statesman["attempt"])
     completed = subprocess.run(
         [script], input=json.dumps(event, separators=(",", ":")).encode("utf-8"), stdout=subprocess.PIPE, stderr=None, env=environment
     )
