@@ -56,4 +56,8 @@ seq 300 | xargs -P 2 -I{} "$python" -c "import json,sys; sys.path.insert(0,'benc
 end=$(date +%s.%N)
 python3 -c "s=$end-$start; print('process-per-item,xargs-P2 300 %.6f %.1f -' % (s, 300/s))" | tee -a "$results" >&2
 python3 bench/distributed-map/table.py "$results" "$largest"
+# The scaling curve as a PNG (matplotlib, in bench/.venv).
+if [ ! -x bench/.venv/bin/python ]; then python3 -m venv bench/.venv; fi
+bench/.venv/bin/python -c "import matplotlib" 2>/dev/null || bench/.venv/bin/pip install -q matplotlib
+bench/.venv/bin/python bench/distributed-map/plot.py "$results" bench/distributed-map/scaling.png >&2
 rm -f "$results"

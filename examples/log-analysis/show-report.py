@@ -19,12 +19,18 @@ print()
 print("Security report: %d findings in %d events (%d batches)" % (report["findings"], report["events"], report["batches"]))
 print("  " + ", ".join("%s %d" % (kind, count) for kind, count in report["byType"].items()))
 print()
+# The report is ranked; show the first two findings of each type, in rank order.
+shown, per_type = [], {}
+for finding in report["ranked"]:
+    if per_type.get(finding["type"], 0) < 2:
+        per_type[finding["type"]] = per_type.get(finding["type"], 0) + 1
+        shown.append(finding)
 print("  %-8s %-18s %-16s %6s  %s" % ("severity", "type", "source", "count", "example"))
-for finding in report["ranked"][:12]:
+for finding in shown:
     example = str(finding["examples"][0]) if finding["examples"] else ""
     print("  %-8s %-18s %-16s %6d  %s" % (finding["severity"], finding["type"], finding["ip"], finding["count"], example[:60]))
-if len(report["ranked"]) > 12:
-    print("  ... and %d more" % (len(report["ranked"]) - 12))
+if len(report["ranked"]) > len(shown):
+    print("  ... and %d more in the report" % (len(report["ranked"]) - len(shown)))
 print()
 print("alert:   %s" % outcome["output"]["alert"])
 print("report:  %s" % report_path)
