@@ -15,11 +15,26 @@ results=$(mktemp)
 python3 bench/readers/python_baseline.py "$data/data/events.jsonl" jsonl 3 | tee -a "$results" >&2
 "$bench" readers --store "$data" --key events.csv --format CSV --repeat 3 | sed 's/^CSV/statesman-CSV/' | tee -a "$results" >&2
 python3 bench/readers/python_baseline.py "$data/data/events.csv" csv 3 | tee -a "$results" >&2
+# Streaming: a 1 GB JSONL object read whole, with the reader's peak memory.
+python3 -c "
+import sys
+line = ('{\"id\":%d,\"payload\":\"' + 'x' * 180 + '\"}\n')
+with open('$data/data/big.jsonl', 'w') as out:
+    for start in range(0, 5000000, 100000):
+        out.write(''.join(line % n for n in range(start, start + 100000)))
+"
+/usr/bin/time -f "%M" -o "$data/rss" "$bench" readers --store "$data" --key big.jsonl --format JSONL --repeat 1 > "$data/big.out"
+echo "streamed-1GB-JSONL $(cat "$data/big.out" | cut -d' ' -f2-) $(cat "$data/rss")" | tee -a "$results" >&2
 python3 - "$results" <<'PY'
 import sys
 rows = {}
+streamed = None
 for line in open(sys.argv[1]):
-    name, size, items, seconds, rate = line.split()
+    fields = line.split()
+    if fields[0] == "streamed-1GB-JSONL":
+        streamed = (int(fields[1]), int(fields[2]), float(fields[3]), float(fields[4]), int(fields[5]))
+        continue
+    name, size, items, seconds, rate = fields
     rows[name] = (int(size), int(items), float(seconds), float(rate))
 print("Item readers: a generated object parsed into items (best of 3)")
 print()
@@ -32,5 +47,8 @@ print("Ratios:")
 for ours, theirs, label in [("statesman-JSONL", "python-json.loads", "JSONL"), ("statesman-CSV", "python-csv.reader", "CSV")]:
     if ours in rows and theirs in rows:
         print("- %s: Statesman / Python %.2fx (goal: at least 300 MB/s; measured %.1f MB/s)" % (label, rows[ours][3] / rows[theirs][3], rows[ours][3]))
+if streamed:
+    size, items, seconds, rate, rss = streamed
+    print("- streaming: a %.2f GB JSONL object read in %.1f s (%d items, %.0f MB/s) with a peak RSS of %.0f MB" % (size / 1e9, seconds, items, rate, rss / 1024))
 PY
 rm -f "$results"
