@@ -101,5 +101,47 @@ struct JSONBenchmark {
         print("| --- | ---: | ---: |")
         print("| Statesman / JSONSerialization | \(String(format: "%.1f", fsParse / ourParse))× | \(String(format: "%.1f", fsPrint / ourPrint))× |")
         print("| Statesman / JSONDecoder, JSONEncoder | \(String(format: "%.1f", decoderParse / ourParse))× | \(String(format: "%.1f", encoderPrint / ourPrint))× |")
+
+        // jq, the command-line tool users reach for: `jq -c .` parses and prints the document.
+        if let jq = Self.jq(bytes: data, repeats: repeats) {
+            print("")
+            print("| parse and print | MB/s |")
+            print("| --- | ---: |")
+            print("| Statesman JSONValue | \(String(format: "%.1f", mb / (ourParse + ourPrint))) |")
+            print("| jq -c . (\(jq.version)) | \(String(format: "%.1f", mb / jq.seconds)) |")
+            print("")
+            print("Statesman / jq, parse and print: \(String(format: "%.1f", jq.seconds / (ourParse + ourPrint)))×")
+        } else {
+            print("")
+            print("(jq is not installed: its comparison was skipped)")
+        }
+    }
+
+    /// The best of `repeats` runs of `jq -c . FILE > /dev/null` (nil when jq is missing).
+    static func jq(bytes: Data, repeats: Int) -> (seconds: Double, version: String)? {
+        guard let path = ["/usr/bin/jq", "/usr/local/bin/jq"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { return nil }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-json-bench-\(getpid()).json")
+        defer { try? FileManager.default.removeItem(at: file) }
+        guard (try? bytes.write(to: file)) != nil else { return nil }
+        func run(_ arguments: [String], output: FileHandle) -> Bool {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: path)
+            process.arguments = arguments
+            process.standardOutput = output
+            guard (try? process.run()) != nil else { return false }
+            process.waitUntilExit()
+            return process.terminationStatus == 0
+        }
+        let pipe = Pipe()
+        guard run(["--version"], output: pipe.fileHandleForWriting) else { return nil }
+        try? pipe.fileHandleForWriting.close()
+        let version = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        var fastest = Double.infinity
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            guard run(["-c", ".", file.path], output: FileHandle.nullDevice) else { return nil }
+            fastest = min(fastest, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return (fastest, version)
     }
 }
