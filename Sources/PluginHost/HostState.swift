@@ -1,0 +1,129 @@
+import CPluginLoop
+import Foundation
+import JSONCore
+import Logging
+import PluginProtocol
+import Synchronization
+
+// MARK: - State
+
+/// An invocation on its way from a caller to the loop thread.
+struct Submission {
+    let number: UInt64
+    let function: String
+    let payload: JSONValue
+    let context: InvocationContext
+    let continuation: UnsafeContinuation<Result<JSONValue, PluginFailure>, Never>
+    let onHeartbeat: (@Sendable () -> Void)?
+}
+
+struct SubmissionQueue {
+    var list: [Submission] = []
+    /// Set when the host shuts down: nothing more is accepted.
+    var closed = false
+}
+
+struct HostState {
+    var pools: [String: Pool] = [:]
+    var workers: [UInt64: Worker] = [:]
+    var nextWorker: UInt64 = 0
+    /// Invocations cancelled before they were queued.
+    var cancelledEarly: Set<UInt64> = []
+    var stopping = false
+    var stopWaiters: [CheckedContinuation<Void, Never>] = []
+}
+
+struct Pool {
+    let function: FunctionConfiguration
+    let identity: FunctionIdentity
+    var plan: LaunchPlan?
+    var launchFailure: PluginFailure?
+    var workers: [UInt64] = []
+    var queue: [Invocation] = []
+    var startFailures = 0
+
+    init(function: FunctionConfiguration, identity: FunctionIdentity) {
+        self.function = function
+        self.identity = identity
+    }
+}
+
+struct Worker {
+    enum Phase { case starting, ready, stopping }
+
+    let id: UInt64
+    let function: String
+    var pid: Int32 = 0
+    var phase = Phase.starting
+    var concurrency = 1
+    /// Sent and not yet answered, oldest first; the first `concurrency` are running.
+    var inFlight: [Invocation] = []
+    /// Ids cancelled while in flight, whose late answers are dropped.
+    var cancelled: Set<String> = []
+    let startedAt: UInt64
+    var lastActive: UInt64 = 0
+    /// 1 shutdown sent, 2 stdin closed, 3 SIGTERM, 4 SIGKILL.
+    var teardownStep = 0
+    var teardownAt: UInt64 = 0
+    var recentLog: [String] = []
+    var startProblem: String?
+    var scratch: String?
+    var cgroup: String?
+
+    init(id: UInt64, function: String, startedAt: UInt64) {
+        self.id = id
+        self.function = function
+        self.startedAt = startedAt
+    }
+}
+
+/// A reference, so moving it between the queue and a worker's list costs one retain.
+/// @unchecked: only read and changed under the host's state lock.
+final class Invocation: @unchecked Sendable {
+    let number: UInt64
+    let function: String
+    let requestId: String
+    let executionArn: String?
+    let line: [UInt8]
+    /// nil once answered or cancelled.
+    var continuation: UnsafeContinuation<Result<JSONValue, PluginFailure>, Never>?
+    let onHeartbeat: (@Sendable () -> Void)?
+    /// When the plugin began it (as far as the host can tell), in monotonic milliseconds.
+    var startedAt: UInt64?
+
+    init(
+        number: UInt64, function: String, requestId: String, executionArn: String?, line: [UInt8],
+        continuation: UnsafeContinuation<Result<JSONValue, PluginFailure>, Never>, onHeartbeat: (@Sendable () -> Void)?
+    ) {
+        self.number = number
+        self.function = function
+        self.requestId = requestId
+        self.executionArn = executionArn
+        self.line = line
+        self.continuation = continuation
+        self.onHeartbeat = onHeartbeat
+    }
+}
+
+/// What to do once the state lock is released.
+struct Effects {
+    var resumptions: [(UnsafeContinuation<Result<JSONValue, PluginFailure>, Never>, Result<JSONValue, PluginFailure>)] = []
+    var heartbeats: [@Sendable () -> Void] = []
+    var logs: [(Logger.Level, String, Logger.Metadata)] = []
+    var warnings: [String] = []
+    var removals: [String] = []
+    var stopped: [CheckedContinuation<Void, Never>] = []
+
+    mutating func resume(_ continuation: UnsafeContinuation<Result<JSONValue, PluginFailure>, Never>?, _ result: Result<JSONValue, PluginFailure>) {
+        if let continuation { resumptions.append((continuation, result)) }
+    }
+
+    func perform(logger: Logger) {
+        for (continuation, result) in resumptions { continuation.resume(returning: result) }
+        for beat in heartbeats { beat() }
+        for path in removals { Sandbox.remove(path) }
+        for waiter in stopped { waiter.resume() }
+        for (level, message, metadata) in logs { logger.log(level: level, "\(message)", metadata: metadata) }
+        for warning in warnings { logger.warning("\(warning)") }
+    }
+}

@@ -1,0 +1,236 @@
+import CPluginLoop
+import Foundation
+import JSONCore
+import Logging
+import PluginProtocol
+import Synchronization
+
+/// What the loop thread reports: spawns, lines, logs, exits; the protocol handled per message.
+extension PluginHost {
+    // MARK: - Loop callbacks (on the loop thread)
+
+    func spawned(worker id: UInt64, pid: Int64) {
+        var effects = Effects()
+        state.withLock { state in
+            guard let loop else { return }
+            guard pid > 0 else {
+                guard let worker = state.workers.removeValue(forKey: id) else { return }
+                removeFromPool(worker, in: &state)
+                let reason = String(cString: strerror(Int32(-pid)))
+                startFailed(worker, message: "the process could not be started: \(reason)", in: &state, loop: loop, effects: &effects)
+                return
+            }
+            state.workers[id]?.pid = Int32(pid)
+        }
+        effects.perform(logger: logger)
+    }
+
+    func received(worker id: UInt64, line: UnsafeBufferPointer<UInt8>) {
+        let decoded: Result<PluginMessage, PluginProtocolViolation>
+        do {
+            decoded = .success(try PluginMessage.decode(line))
+        } catch {
+            decoded = .failure(error)
+        }
+        state.withLock { state in
+            // A worker already killed with nothing in flight has nothing left to say.
+            guard let loop, let worker = state.workers[id], !(worker.teardownStep == 4 && worker.inFlight.isEmpty) else { return }
+            switch decoded {
+            case .failure(let violation):
+                violated(id, violation.description, in: &state, loop: loop, effects: &readEffects)
+            case .success(let message):
+                handle(message, from: id, in: &state, loop: loop, effects: &readEffects)
+            }
+        }
+    }
+
+    func flushReadEffects() {
+        let effects = readEffects
+        readEffects = Effects()
+        effects.perform(logger: logger)
+    }
+
+    func handle(_ message: PluginMessage, from id: UInt64, in state: inout HostState, loop: OpaquePointer, effects: inout Effects) {
+        guard var worker = state.workers[id] else { return }
+        if worker.phase == .starting {
+            guard case .hello(let hello) = message else {
+                violated(id, "the first line must be a hello message", in: &state, loop: loop, effects: &effects)
+                return
+            }
+            guard let version = hello.protocolVersions.filter(PluginProtocol.versions.contains).max() else {
+                violated(id, "the plugin speaks protocol versions \(hello.protocolVersions), this host speaks \(PluginProtocol.versions)", in: &state, loop: loop, effects: &effects)
+                return
+            }
+            worker.phase = .ready
+            worker.concurrency = hello.concurrency
+            worker.lastActive = Self.now()
+            state.workers[id] = worker
+            state.pools[worker.function]?.startFailures = 0
+            if let identity = state.pools[worker.function]?.identity {
+                send(HostMessage.welcome(protocolVersion: version, function: identity).line, to: id, loop: loop)
+            }
+            dispatch(worker.function, in: &state, loop: loop, effects: &effects)
+            return
+        }
+        switch message {
+        case .hello:
+            violated(id, "a second hello message", in: &state, loop: loop, effects: &effects)
+        case .result(let invocationID, let payload):
+            finish(invocationID, on: id, with: .success(payload), in: &state, loop: loop, effects: &effects)
+        case .error(let invocationID, let error):
+            finish(invocationID, on: id, with: .failure(error), in: &state, loop: loop, effects: &effects)
+        case .heartbeat(let invocationID):
+            let number = UInt64(invocationID)
+            if let invocation = worker.inFlight.first(where: { $0.number == number }) {
+                if let beat = invocation.onHeartbeat { effects.heartbeats.append(beat) }
+            } else if !worker.cancelled.contains(invocationID) {
+                violated(id, "a heartbeat for the unknown invocation id \"\(invocationID)\"", in: &state, loop: loop, effects: &effects)
+            }
+        case .log(let invocationID, let level, let text):
+            var metadata = metadata(for: worker)
+            if let invocationID, let invocation = worker.inFlight.first(where: { String($0.number) == invocationID }) {
+                metadata["requestId"] = "\(invocation.requestId)"
+            }
+            effects.logs.append((Logger.Level(rawValue: level) ?? .info, text, metadata))
+        case .unknown:
+            break
+        }
+    }
+
+    func finish(
+        _ invocationID: String, on id: UInt64, with outcome: Result<JSONValue, PluginError>, in state: inout HostState, loop: OpaquePointer,
+        effects: inout Effects
+    ) {
+        // Changed in place (through the dictionary), so the arrays are not copied.
+        guard state.workers[id] != nil else { return }
+        let number = UInt64(invocationID)
+        guard let index = state.workers[id]!.inFlight.firstIndex(where: { $0.number == number }) else {
+            if state.workers[id]!.cancelled.remove(invocationID) == nil {
+                violated(id, "an answer for the unknown invocation id \"\(invocationID)\"", in: &state, loop: loop, effects: &effects)
+            }
+            return
+        }
+        let invocation = state.workers[id]!.inFlight.remove(at: index)
+        if invocation.continuation == nil { state.workers[id]!.cancelled.remove(invocationID) }
+        let now = Self.now()
+        let running = min(state.workers[id]!.concurrency, state.workers[id]!.inFlight.count)
+        for position in 0..<running where state.workers[id]!.inFlight[position].startedAt == nil {
+            state.workers[id]!.inFlight[position].startedAt = now
+        }
+        state.workers[id]!.lastActive = now
+        let worker = state.workers[id]!
+        switch outcome {
+        case .success(let payload):
+            effects.resume(invocation.continuation, .success(payload))
+        case .failure(let error):
+            var failure = PluginFailure(
+                error: error.errorType, errorMessage: error.errorMessage, errorType: error.errorType, stackTrace: error.stackTrace,
+                requestId: invocation.requestId)
+            if error.errorType.isEmpty { failure.error = PluginFailure.Name.unknown }
+            effects.resume(invocation.continuation, .failure(failure))
+        }
+        dispatch(worker.function, in: &state, loop: loop, effects: &effects)
+    }
+
+    /// A protocol violation: the worker is replaced, its running invocations fail.
+    func violated(_ id: UInt64, _ description: String, in state: inout HostState, loop: OpaquePointer, effects: inout Effects) {
+        guard let worker = state.workers[id] else { return }
+        let message = "The plugin broke the protocol: \(description)"
+        effects.logs.append((.error, message, metadata(for: worker)))
+        if worker.phase == .starting {
+            sm_kill(loop, id, SIGKILL)
+            state.workers[id]!.phase = .stopping
+            state.workers[id]!.teardownStep = 4
+            state.workers[id]!.startProblem = message
+            return
+        }
+        abandon(id, failing: { PluginFailure(error: PluginFailure.Name.protocolError, errorMessage: message, requestId: $0.requestId) }, in: &state, loop: loop, effects: &effects)
+        dispatch(worker.function, in: &state, loop: loop, effects: &effects)
+    }
+
+    func oversize(worker id: UInt64) {
+        var effects = Effects()
+        state.withLock { state in
+            guard let loop else { return }
+            violated(id, "a line longer than \(PluginProtocol.maximumLineBytes) bytes", in: &state, loop: loop, effects: &effects)
+        }
+        effects.perform(logger: logger)
+    }
+
+    func logged(worker id: UInt64, line: UnsafeBufferPointer<UInt8>) {
+        let text = String(decoding: line, as: UTF8.self)
+        let metadata: Logger.Metadata? = state.withLock { state in
+            guard var worker = state.workers[id] else { return nil }
+            worker.recentLog.append(text)
+            if worker.recentLog.count > 8 { worker.recentLog.removeFirst() }
+            state.workers[id] = worker
+            return self.metadata(for: worker)
+        }
+        logger.info("\(text)", metadata: metadata)
+    }
+
+    func metadata(for worker: Worker) -> Logger.Metadata {
+        var metadata: Logger.Metadata = ["function": "\(worker.function)", "pid": "\(worker.pid)"]
+        if let running = worker.inFlight.first {
+            metadata["requestId"] = "\(running.requestId)"
+            if let execution = running.executionArn { metadata["execution"] = "\(execution)" }
+        }
+        return metadata
+    }
+
+    func exited(worker id: UInt64, status: Int64, signal: Int32) {
+        var effects = Effects()
+        state.withLock { state in
+            guard let loop, let worker = state.workers[id] else { return }
+            let ending = signal != 0 ? "signal \(signal)" : "exit status \(status)"
+            if worker.phase == .starting || worker.startProblem != nil {
+                let reason = worker.startProblem ?? "the plugin ended (\(ending)) before saying hello"
+                let log = worker.recentLog.isEmpty ? "" : "; its last log lines: " + worker.recentLog.joined(separator: " | ")
+                state.workers[id] = nil
+                removeFromPool(worker, in: &state)
+                startFailed(worker, message: reason + log, in: &state, loop: loop, effects: &effects)
+            } else {
+                if !worker.inFlight.isEmpty {
+                    abandon(id, failing: { invocation in
+                        PluginFailure(
+                            error: PluginFailure.Name.unknown, errorMessage: "RequestId: \(invocation.requestId) Error: Runtime exited with error: \(ending)",
+                            errorType: "Runtime.ExitError", requestId: invocation.requestId)
+                    }, in: &state, loop: loop, effects: &effects)
+                }
+                state.workers[id] = nil
+                removeFromPool(worker, in: &state)
+                dispatch(worker.function, in: &state, loop: loop, effects: &effects)
+            }
+            if let scratch = worker.scratch { effects.removals.append(scratch) }
+            if let cgroup = worker.cgroup { effects.removals.append(cgroup) }
+            if state.stopping && state.workers.isEmpty {
+                effects.stopped += state.stopWaiters
+                state.stopWaiters = []
+            }
+        }
+        effects.perform(logger: logger)
+    }
+
+    func removeFromPool(_ worker: Worker, in state: inout HostState) {
+        state.pools[worker.function]?.workers.removeAll { $0 == worker.id }
+    }
+
+    /// A worker could not start: everything waiting for this function fails, so each state's
+    /// Retry decides what happens next (rather than the host restarting a broken plugin forever).
+    func startFailed(_ worker: Worker, message: String, in state: inout HostState, loop: OpaquePointer, effects: inout Effects) {
+        guard var pool = state.pools[worker.function] else { return }
+        pool.startFailures += 1
+        let text = "Function \(worker.function) could not start: \(message)"
+        effects.logs.append((.error, text, ["function": "\(worker.function)"]))
+        let stillStarting = pool.workers.contains { state.workers[$0]?.phase == .starting }
+        let ready = pool.workers.contains { state.workers[$0]?.phase == .ready }
+        if !stillStarting && !ready {
+            for invocation in pool.queue {
+                effects.resume(invocation.continuation, .failure(PluginFailure(error: PluginFailure.Name.startFailed, errorMessage: text, requestId: invocation.requestId)))
+            }
+            pool.queue = []
+        }
+        state.pools[worker.function] = pool
+    }
+
+}

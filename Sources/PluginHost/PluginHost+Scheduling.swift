@@ -1,0 +1,99 @@
+import CPluginLoop
+import Foundation
+import JSONCore
+import Logging
+import PluginProtocol
+import Synchronization
+
+/// Pools and workers: finding a pool, dispatching queued invocations, starting workers.
+extension PluginHost {
+    // MARK: - Scheduling (all under the state lock)
+
+    /// Gives queued invocations to workers with room, starting workers when there are none.
+    func dispatch(_ name: String, in state: inout HostState, loop: OpaquePointer, effects: inout Effects) {
+        // Taken out of the dictionary while it changes, so its arrays are not copied.
+        guard var pool = state.pools.removeValue(forKey: name) else { return }
+        defer { state.pools[name] = pool }
+        let depth = pool.function.pipelineDepth
+        while !pool.queue.isEmpty {
+            // A worker with a free slot first; else one whose pipe may hold more (pipelining).
+            var free: (id: UInt64, count: Int)?
+            var piped: (id: UInt64, count: Int)?
+            var starting = 0
+            for id in pool.workers {
+                guard let worker = state.workers[id] else { continue }
+                if worker.phase == .starting { starting += 1 }
+                guard worker.phase == .ready else { continue }
+                let count = worker.inFlight.count
+                if count < worker.concurrency {
+                    if count < free?.count ?? .max { free = (id, count) }
+                } else if count < worker.concurrency + depth, count < piped?.count ?? .max {
+                    piped = (id, count)
+                }
+            }
+            if free == nil, pool.workers.count < pool.function.maximumWorkers, starting < pool.queue.count {
+                startWorker(for: &pool, in: &state, loop: loop, effects: &effects)
+            }
+            guard let id = (free ?? piped)?.id else { break }
+            let invocation = pool.queue.removeFirst()
+            let now = Self.now()
+            if let worker = state.workers[id], worker.inFlight.count < worker.concurrency { invocation.startedAt = now }
+            send(invocation.line, to: id, loop: loop)
+            state.workers[id]!.inFlight.append(invocation)
+            state.workers[id]!.lastActive = now
+        }
+    }
+
+    func startWorker(for pool: inout Pool, in state: inout HostState, loop: OpaquePointer, effects: inout Effects) {
+        guard let plan = pool.plan else { return }
+        state.nextWorker += 1
+        let id = state.nextWorker
+        var worker = Worker(id: id, function: pool.function.name, startedAt: Self.now())
+        var scratch: String?
+        if plan.sandbox != nil {
+            let root = options.scratchRoot.hasSuffix("/") ? String(options.scratchRoot.dropLast()) : options.scratchRoot
+            // Several hosts may share a process: the random part keeps their directories apart.
+            let directory = "\(root)/statesman-\(getpid())/\(pool.function.name)-\(id)-\(UUID().uuidString.prefix(8).lowercased())"
+            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            scratch = directory
+            worker.scratch = directory
+            worker.cgroup = Sandbox.pidsCgroup(name: URL(fileURLWithPath: directory).lastPathComponent + "-\(getpid())")
+        }
+        let command = plan.command(scratch: scratch, pidsCgroup: worker.cgroup)
+        state.workers[id] = worker
+        pool.workers.append(id)
+        Self.withCStrings(command.arguments) { arguments in
+            Self.withCStrings(command.environment) { environment in
+                sm_spawn(loop, id, arguments, environment, command.directory)
+            }
+        }
+    }
+
+    func send(_ line: [UInt8], to worker: UInt64, loop: OpaquePointer) {
+        line.withUnsafeBufferPointer { sm_send(loop, worker, $0.baseAddress, $0.count) }
+    }
+
+    /// Ends a worker's running invocations with `failure`, puts the ones it had not started
+    /// back at the front of the queue, and kills it.
+    func abandon(_ id: UInt64, failing failure: (Invocation) -> PluginFailure, in state: inout HostState, loop: OpaquePointer, effects: inout Effects) {
+        guard var worker = state.workers[id] else { return }
+        var requeue: [Invocation] = []
+        for (index, invocation) in worker.inFlight.enumerated() {
+            if index < worker.concurrency || invocation.startedAt != nil {
+                effects.resume(invocation.continuation, .failure(failure(invocation)))
+            } else {
+                invocation.startedAt = nil
+                requeue.append(invocation)
+            }
+        }
+        worker.inFlight = []
+        if worker.phase != .stopping || worker.teardownStep < 4 {
+            sm_kill(loop, id, SIGKILL)
+            worker.teardownStep = 4
+        }
+        worker.phase = .stopping
+        state.workers[id] = worker
+        if !requeue.isEmpty { state.pools[worker.function]?.queue.insert(contentsOf: requeue, at: 0) }
+    }
+
+}
