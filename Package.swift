@@ -5,7 +5,7 @@
 //   L0  JSONCore ← ASLErrors ← PathExpressions ← IntrinsicFunctions ← PayloadTemplates
 //   L1  ASLModel
 //   L2  Interpreter · PluginProtocol · ObjectStore
-//   L3  MapRuns (item readers, result files) · PluginHost (the only user of libuv: CLibUV, CPluginLoop; statesman-sandbox beside it)
+//   L3  MapRuns (item readers, result files) · ExecutionStore (SQLite) · PluginHost (the only user of libuv: CLibUV, CPluginLoop; statesman-sandbox beside it)
 //   L4  Workflow (wires the interpreter's ports to the plugin host)
 //   L6  StatesmanCommands (CLI library) ← statesman (@main only)
 import PackageDescription
@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
@@ -64,6 +65,12 @@ let package = Package(
         .target(name: "PluginProtocol", dependencies: ["JSONCore"], swiftSettings: strict),
         .target(name: "ObjectStore", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
 
+        // L3: the execution store (SQLite through GRDB; the only target that touches SQLite).
+        .target(
+            name: "ExecutionStore",
+            dependencies: ["JSONCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
+
         // L3: Distributed Map runs over the object store (zlib: Debian zlib1g-dev, via pkg-config).
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "MapRuns", dependencies: ["JSONCore", "ASLErrors", "Interpreter", "ObjectStore", "CZlib"], swiftSettings: strict),
@@ -91,7 +98,7 @@ let package = Package(
             name: "StatesmanCommands",
             dependencies: [
                 "JSONCore", "ASLErrors", "PathExpressions", "IntrinsicFunctions", "PayloadTemplates", "ASLModel", "Interpreter",
-                "PluginProtocol", "PluginHost", "Workflow", "ObjectStore", "MapRuns",
+                "PluginProtocol", "PluginHost", "Workflow", "ObjectStore", "MapRuns", "ExecutionStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -148,6 +155,7 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: strict),
+        .testTarget(name: "ExecutionStoreTests", dependencies: ["JSONCore", "ExecutionStore"], swiftSettings: strict),
         .testTarget(name: "StatesmanCommandsTests", dependencies: ["JSONCore", "StatesmanCommands", "statesman"], swiftSettings: strict),
     ]
 )

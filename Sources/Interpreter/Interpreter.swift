@@ -27,8 +27,8 @@ public struct ExecutionOptions: Sendable {
         self.type = type
     }
 
-    var stateMachineArn: String { "arn:aws:states:\(region):\(account):stateMachine:\(stateMachineName)" }
-    var executionArn: String { "arn:aws:states:\(region):\(account):execution:\(stateMachineName):\(name)" }
+    public var stateMachineArn: String { "arn:aws:states:\(region):\(account):stateMachine:\(stateMachineName)" }
+    public var executionArn: String { "arn:aws:states:\(region):\(account):execution:\(stateMachineName):\(name)" }
 }
 
 /// How an execution ended.

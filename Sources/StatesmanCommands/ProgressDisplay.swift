@@ -23,6 +23,11 @@ final class ProgressDisplay: MapRunObserver {
         period = interactive ? .milliseconds(250) : .seconds(5)
     }
 
+    /// The latest snapshot of every Map Run seen, oldest first (to keep in the execution store).
+    var snapshots: [MapRunSnapshot] {
+        runs.withLock { $0.values.map(\.snapshot).sorted { $0.startDate < $1.startDate } }
+    }
+
     func mapRunChanged(_ run: MapRunSnapshot) {
         runs.withLock { $0[run.mapRunArn, default: Entry(snapshot: run)].snapshot = run }
     }

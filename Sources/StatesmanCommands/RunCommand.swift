@@ -1,4 +1,5 @@
 import ASLModel
+import ExecutionStore
 import ArgumentParser
 import Foundation
 import Interpreter
@@ -45,6 +46,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The object store: a directory whose sub-directories are buckets (ItemReader, ResultWriter).")
     var store: String = ".statesman/store"
 
+    @Option(help: "Where executions are kept (a SQLite file, statesman.db, in this directory).")
+    var state: String = ".statesman"
+
     @Option(help: "At most this many child executions of a Distributed Map run at once (AWS allows 10,000; each costs memory while it waits).")
     var maxChildren: Int = 1_000
 
@@ -71,7 +75,20 @@ struct RunCommand: AsyncParsableCommand {
         for suffix in [".json", ".yaml", ".yml", ".asl"] where stateMachineName.hasSuffix(suffix) && stateMachineName.count > suffix.count {
             stateMachineName.removeLast(suffix.count)
         }
-        let options = ExecutionOptions(name: name ?? UUID().uuidString.lowercased(), stateMachineName: stateMachineName, type: machineType)
+        let options = ExecutionOptions(name: name ?? RandomUUID.string(), stateMachineName: stateMachineName, type: machineType)
+        // Standard executions are kept in the execution store; the ARN is printed as they start.
+        var recorder: ExecutionRecorder?
+        var record: ExecutionRecord?
+        if machineType == .standard {
+            do {
+                let opened = try ExecutionRecorder.open(directory: state)
+                record = try opened.start(definition: String(decoding: data, as: UTF8.self), options: options, input: inputValue, at: Date())
+                recorder = opened
+            } catch {
+                throw ValidationError("the execution cannot be recorded in \(state): \(error)")
+            }
+            FileHandle.standardError.write(Data("execution: \(options.executionArn)\n".utf8))
+        }
         var host: PluginHost?
         var invoker: any TaskInvoker = NoTaskInvoker()
         if let functions {
@@ -103,6 +120,13 @@ struct RunCommand: AsyncParsableCommand {
         drawing.cancel()
         await drawing.value
         await host?.shutdown()
+        if let recorder, let record {
+            do {
+                try recorder.finish(record, outcome: outcome, mapRuns: display.snapshots, at: Date())
+            } catch {
+                FileHandle.standardError.write(Data("statesman: the execution's end could not be recorded in \(state): \(error)\n".utf8))
+            }
+        }
         if json || history {
             var object = JSONObject()
             object["status"] = .string(outcome.status.rawValue)

@@ -1,0 +1,96 @@
+import Foundation
+import JSONCore
+import Synchronization
+
+/// The execution store in memory (tests; Express executions need no more).
+public final class InMemoryExecutionStore: ExecutionStore {
+    private struct Contents {
+        var machines: [String: StateMachineRecord] = [:]
+        var versions: [String: [StateMachineVersion]] = [:]
+        var executions: [String: ExecutionRecord] = [:]
+        var events: [String: [JSONValue]] = [:]
+        var mapRuns: [String: MapRunRecord] = [:]
+    }
+
+    private let contents = Mutex(Contents())
+
+    public init() {}
+
+    public func registerStateMachine(arn: String, name: String, type: String, definition: String, at date: Date) throws -> (machine: StateMachineRecord, version: Int) {
+        contents.withLock { contents in
+            var machine = contents.machines[arn] ?? StateMachineRecord(arn: arn, name: name, type: type, created: date, latestVersion: 0)
+            if let latest = contents.versions[arn]?.last, latest.definition == definition { return (machine, latest.version) }
+            machine.latestVersion += 1
+            machine.type = type
+            contents.machines[arn] = machine
+            contents.versions[arn, default: []].append(StateMachineVersion(version: machine.latestVersion, definition: definition, created: date))
+            return (machine, machine.latestVersion)
+        }
+    }
+
+    public func stateMachines() throws -> [StateMachineRecord] {
+        contents.withLock { $0.machines.values.sorted { $0.name < $1.name } }
+    }
+
+    public func versions(of stateMachineArn: String) throws -> [StateMachineVersion] {
+        contents.withLock { $0.versions[stateMachineArn] ?? [] }
+    }
+
+    public func insert(_ execution: ExecutionRecord) throws {
+        try contents.withLock { contents in
+            guard contents.executions[execution.arn] == nil else { throw ExecutionStoreError("The execution \(execution.arn) already exists") }
+            contents.executions[execution.arn] = execution
+        }
+    }
+
+    public func update(_ execution: ExecutionRecord) throws {
+        try contents.withLock { contents in
+            guard contents.executions[execution.arn] != nil else { throw ExecutionStoreError("There is no execution \(execution.arn)") }
+            contents.executions[execution.arn] = execution
+        }
+    }
+
+    public func execution(_ arn: String) throws -> ExecutionRecord? {
+        contents.withLock { $0.executions[arn] }
+    }
+
+    public func executions(stateMachineArn: String?, status: String?) throws -> [ExecutionRecord] {
+        contents.withLock { contents in
+            contents.executions.values
+                .filter { (stateMachineArn == nil || $0.stateMachineArn == stateMachineArn) && (status == nil || $0.status == status) }
+                .sorted { ($0.startDate, $0.arn) > ($1.startDate, $1.arn) }
+        }
+    }
+
+    public func append(events: [JSONValue], to executionArn: String) throws {
+        try contents.withLock { contents in
+            guard contents.executions[executionArn] != nil else { throw ExecutionStoreError("There is no execution \(executionArn)") }
+            var stored = contents.events[executionArn] ?? []
+            for event in events {
+                guard event["id"]?.integerValue == Int64(stored.count + 1) else {
+                    throw ExecutionStoreError("Event \(event["id"]?.compactString ?? "?") of \(executionArn) does not follow event \(stored.count)")
+                }
+                stored.append(event)
+            }
+            contents.events[executionArn] = stored
+        }
+    }
+
+    public func history(of executionArn: String) throws -> [JSONValue] {
+        contents.withLock { $0.events[executionArn] ?? [] }
+    }
+
+    public func save(mapRun: MapRunRecord) throws {
+        contents.withLock { $0.mapRuns[mapRun.arn] = mapRun }
+    }
+
+    public func mapRun(_ arn: String) throws -> MapRunRecord? {
+        contents.withLock { $0.mapRuns[arn] }
+    }
+
+    public func mapRuns(executionArn: String?) throws -> [MapRunRecord] {
+        contents.withLock { contents in
+            contents.mapRuns.values.filter { executionArn == nil || $0.executionArn == executionArn }.sorted { ($0.startDate, $0.arn) > ($1.startDate, $1.arn) }
+        }
+    }
+}

@@ -1,0 +1,233 @@
+import Foundation
+import GRDB
+import JSONCore
+
+/// The execution store in a SQLite file (WAL mode), through GRDB. The schema comes from named
+/// migrations that are only ever appended: a released migration is never edited, a change is
+/// a new one.
+public final class SQLiteExecutionStore: ExecutionStore {
+    private let queue: DatabaseQueue
+    public let path: String
+
+    /// Opens (creating when needed) the database at `path` and brings its schema up to date.
+    public init(path: String) throws {
+        self.path = path
+        try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        do {
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+            try queue.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA journal_mode = WAL")
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+            try Self.migrator.migrate(queue)
+        } catch {
+            throw ExecutionStoreError("The execution store \(path) cannot be opened: \(error)")
+        }
+    }
+
+    /// The schema's history. Append new migrations; never edit one that was released.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("2026-11-26 state machines, executions, events, map runs") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE state_machine (
+                        arn TEXT PRIMARY KEY, name TEXT NOT NULL, type TEXT NOT NULL, created REAL NOT NULL, latest_version INTEGER NOT NULL);
+                    CREATE TABLE state_machine_version (
+                        state_machine_arn TEXT NOT NULL REFERENCES state_machine(arn), version INTEGER NOT NULL, definition TEXT NOT NULL,
+                        created REAL NOT NULL, PRIMARY KEY (state_machine_arn, version));
+                    CREATE TABLE execution (
+                        arn TEXT PRIMARY KEY, state_machine_arn TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL, start_date REAL NOT NULL,
+                        stop_date REAL, input TEXT NOT NULL, output TEXT, error TEXT, cause TEXT, version INTEGER NOT NULL, map_run_arn TEXT);
+                    CREATE INDEX execution_by_machine ON execution(state_machine_arn, start_date);
+                    CREATE TABLE history_event (
+                        execution_arn TEXT NOT NULL REFERENCES execution(arn), id INTEGER NOT NULL, event TEXT NOT NULL,
+                        PRIMARY KEY (execution_arn, id));
+                    CREATE TABLE map_run (
+                        arn TEXT PRIMARY KEY, execution_arn TEXT NOT NULL, status TEXT NOT NULL, start_date REAL NOT NULL, stop_date REAL,
+                        description TEXT NOT NULL);
+                    CREATE INDEX map_run_by_execution ON map_run(execution_arn);
+                    """)
+        }
+        return migrator
+    }
+
+    private func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try queue.write(body) } catch let error as ExecutionStoreError { throw error } catch {
+            throw ExecutionStoreError("The execution store \(path) failed: \(error)")
+        }
+    }
+
+    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try queue.read(body) } catch {
+            throw ExecutionStoreError("The execution store \(path) failed: \(error)")
+        }
+    }
+
+    // MARK: - State machines
+
+    public func registerStateMachine(arn: String, name: String, type: String, definition: String, at date: Date) throws -> (machine: StateMachineRecord, version: Int) {
+        try write { db in
+            var machine = try Self.machine(arn, db) ?? StateMachineRecord(arn: arn, name: name, type: type, created: date, latestVersion: 0)
+            if machine.latestVersion > 0,
+                let latest = try String.fetchOne(
+                    db, sql: "SELECT definition FROM state_machine_version WHERE state_machine_arn = ? AND version = ?", arguments: [arn, machine.latestVersion]),
+                latest == definition
+            {
+                return (machine, machine.latestVersion)
+            }
+            machine.latestVersion += 1
+            machine.type = type
+            try db.execute(
+                sql: """
+                    INSERT INTO state_machine (arn, name, type, created, latest_version) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(arn) DO UPDATE SET type = excluded.type, latest_version = excluded.latest_version
+                    """, arguments: [arn, machine.name, type, machine.created.timeIntervalSince1970, machine.latestVersion])
+            try db.execute(
+                sql: "INSERT INTO state_machine_version (state_machine_arn, version, definition, created) VALUES (?, ?, ?, ?)",
+                arguments: [arn, machine.latestVersion, definition, date.timeIntervalSince1970])
+            return (machine, machine.latestVersion)
+        }
+    }
+
+    private static func machine(_ arn: String, _ db: Database) throws -> StateMachineRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM state_machine WHERE arn = ?", arguments: [arn]).map(Self.machine)
+    }
+
+    private static func machine(_ row: Row) -> StateMachineRecord {
+        StateMachineRecord(
+            arn: row["arn"], name: row["name"], type: row["type"], created: Date(timeIntervalSince1970: row["created"]), latestVersion: row["latest_version"])
+    }
+
+    public func stateMachines() throws -> [StateMachineRecord] {
+        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM state_machine ORDER BY name").map(Self.machine) }
+    }
+
+    public func versions(of stateMachineArn: String) throws -> [StateMachineVersion] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM state_machine_version WHERE state_machine_arn = ? ORDER BY version", arguments: [stateMachineArn]).map {
+                StateMachineVersion(version: $0["version"], definition: $0["definition"], created: Date(timeIntervalSince1970: $0["created"]))
+            }
+        }
+    }
+
+    // MARK: - Executions
+
+    private static func arguments(_ execution: ExecutionRecord) -> StatementArguments {
+        [
+            execution.arn, execution.stateMachineArn, execution.name, execution.status, execution.startDate.timeIntervalSince1970,
+            execution.stopDate?.timeIntervalSince1970, execution.input, execution.output, execution.error, execution.cause, execution.version,
+            execution.mapRunArn,
+        ]
+    }
+
+    public func insert(_ execution: ExecutionRecord) throws {
+        try write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM execution WHERE arn = ?", arguments: [execution.arn]) == nil else {
+                throw ExecutionStoreError("The execution \(execution.arn) already exists")
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO execution (arn, state_machine_arn, name, status, start_date, stop_date, input, output, error, cause, version, map_run_arn)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: Self.arguments(execution))
+        }
+    }
+
+    public func update(_ execution: ExecutionRecord) throws {
+        try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE execution SET status = ?, stop_date = ?, output = ?, error = ?, cause = ? WHERE arn = ?
+                    """,
+                arguments: [execution.status, execution.stopDate?.timeIntervalSince1970, execution.output, execution.error, execution.cause, execution.arn])
+            guard db.changesCount == 1 else { throw ExecutionStoreError("There is no execution \(execution.arn)") }
+        }
+    }
+
+    private static func execution(_ row: Row) -> ExecutionRecord {
+        ExecutionRecord(
+            arn: row["arn"], stateMachineArn: row["state_machine_arn"], name: row["name"], status: row["status"],
+            startDate: Date(timeIntervalSince1970: row["start_date"]), stopDate: (row["stop_date"] as Double?).map { Date(timeIntervalSince1970: $0) },
+            input: row["input"], output: row["output"], error: row["error"], cause: row["cause"], version: row["version"], mapRunArn: row["map_run_arn"])
+    }
+
+    public func execution(_ arn: String) throws -> ExecutionRecord? {
+        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM execution WHERE arn = ?", arguments: [arn]).map(Self.execution) }
+    }
+
+    public func executions(stateMachineArn: String?, status: String?) throws -> [ExecutionRecord] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM execution WHERE (?1 IS NULL OR state_machine_arn = ?1) AND (?2 IS NULL OR status = ?2)
+                    ORDER BY start_date DESC, arn DESC
+                    """, arguments: [stateMachineArn, status]
+            ).map(Self.execution)
+        }
+    }
+
+    // MARK: - History
+
+    public func append(events: [JSONValue], to executionArn: String) throws {
+        try write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM execution WHERE arn = ?", arguments: [executionArn]) != nil else {
+                throw ExecutionStoreError("There is no execution \(executionArn)")
+            }
+            var last = try Int.fetchOne(db, sql: "SELECT MAX(id) FROM history_event WHERE execution_arn = ?", arguments: [executionArn]) ?? 0
+            let insert = try db.makeStatement(sql: "INSERT INTO history_event (execution_arn, id, event) VALUES (?, ?, ?)")
+            for event in events {
+                guard let id = event["id"]?.integerValue, id == Int64(last + 1) else {
+                    throw ExecutionStoreError("Event \(event["id"]?.compactString ?? "?") of \(executionArn) does not follow event \(last)")
+                }
+                try insert.execute(arguments: [executionArn, id, event.compactString])
+                last += 1
+            }
+        }
+    }
+
+    public func history(of executionArn: String) throws -> [JSONValue] {
+        try read { db in
+            try String.fetchAll(db, sql: "SELECT event FROM history_event WHERE execution_arn = ? ORDER BY id", arguments: [executionArn]).map {
+                try JSONValue(parsing: $0)
+            }
+        }
+    }
+
+    // MARK: - Map Runs
+
+    public func save(mapRun: MapRunRecord) throws {
+        try write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO map_run (arn, execution_arn, status, start_date, stop_date, description) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(arn) DO UPDATE SET status = excluded.status, stop_date = excluded.stop_date, description = excluded.description
+                    """,
+                arguments: [
+                    mapRun.arn, mapRun.executionArn, mapRun.status, mapRun.startDate.timeIntervalSince1970, mapRun.stopDate?.timeIntervalSince1970,
+                    mapRun.description.compactString,
+                ])
+        }
+    }
+
+    private static func mapRun(_ row: Row) throws -> MapRunRecord {
+        MapRunRecord(
+            arn: row["arn"], executionArn: row["execution_arn"], status: row["status"], startDate: Date(timeIntervalSince1970: row["start_date"]),
+            stopDate: (row["stop_date"] as Double?).map { Date(timeIntervalSince1970: $0) }, description: try JSONValue(parsing: row["description"] as String))
+    }
+
+    public func mapRun(_ arn: String) throws -> MapRunRecord? {
+        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM map_run WHERE arn = ?", arguments: [arn]).map(Self.mapRun) }
+    }
+
+    public func mapRuns(executionArn: String?) throws -> [MapRunRecord] {
+        try read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM map_run WHERE (?1 IS NULL OR execution_arn = ?1) ORDER BY start_date DESC, arn DESC", arguments: [executionArn]
+            ).map(Self.mapRun)
+        }
+    }
+}

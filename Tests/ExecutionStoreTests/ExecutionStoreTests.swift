@@ -1,0 +1,118 @@
+import ExecutionStore
+import Foundation
+import JSONCore
+import Testing
+
+/// One suite, both stores: what the SQLite file keeps and what memory keeps must not differ.
+enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
+    case sqlite, memory
+
+    var testDescription: String { rawValue }
+
+    func make() throws -> any ExecutionStore {
+        switch self {
+        case .memory: return InMemoryExecutionStore()
+        case .sqlite:
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-store-\(UUID().uuidString)")
+            return try SQLiteExecutionStore(path: directory.appendingPathComponent("statesman.db").path)
+        }
+    }
+}
+
+let machineArn = "arn:aws:states:us-east-1:123456789012:stateMachine:orders"
+let start = Date(timeIntervalSince1970: 1_800_000_000)
+
+func execution(_ name: String, status: String = "RUNNING", at offset: Double = 0, machine: String = machineArn) -> ExecutionRecord {
+    ExecutionRecord(
+        arn: "arn:aws:states:us-east-1:123456789012:execution:orders:\(name)", stateMachineArn: machine, name: name, status: status,
+        startDate: start.addingTimeInterval(offset), input: #"{"n":1}"#, version: 1)
+}
+
+func event(_ id: Int, _ type: String) -> JSONValue {
+    ["id": .int(Int64(id)), "previousEventId": .int(Int64(id - 1)), "type": .string(type), "timestamp": "2027-01-15T08:00:00.000Z"]
+}
+
+@Suite struct ExecutionStoreTests {
+    @Test(arguments: StoreKind.allCases) func definitionsGetVersionsOnlyWhenTheyChange(kind: StoreKind) throws {
+        let store = try kind.make()
+        let first = try store.registerStateMachine(arn: machineArn, name: "orders", type: "STANDARD", definition: "{\"A\":1}", at: start)
+        let same = try store.registerStateMachine(arn: machineArn, name: "orders", type: "STANDARD", definition: "{\"A\":1}", at: start)
+        let changed = try store.registerStateMachine(arn: machineArn, name: "orders", type: "STANDARD", definition: "{\"A\":2}", at: start)
+        #expect(first.version == 1 && same.version == 1 && changed.version == 2)
+        #expect(try store.versions(of: machineArn).map(\.definition) == ["{\"A\":1}", "{\"A\":2}"])
+        #expect(try store.stateMachines().map(\.latestVersion) == [2])
+    }
+
+    @Test(arguments: StoreKind.allCases) func executionsAreKeptUpdatedAndFiltered(kind: StoreKind) throws {
+        let store = try kind.make()
+        try store.insert(execution("a", at: 0))
+        try store.insert(execution("b", at: 10))
+        try store.insert(execution("c", at: 20, machine: machineArn + "-other"))
+        #expect(throws: ExecutionStoreError.self) { try store.insert(execution("a")) }
+        var finished = execution("a", at: 0)
+        finished.status = "SUCCEEDED"
+        finished.stopDate = start.addingTimeInterval(5)
+        finished.output = #"{"ok":true}"#
+        try store.update(finished)
+        #expect(try store.execution(finished.arn) == finished)
+        #expect(try store.executions(stateMachineArn: machineArn, status: nil).map(\.name) == ["b", "a"])
+        #expect(try store.executions(stateMachineArn: nil, status: "SUCCEEDED").map(\.name) == ["a"])
+        #expect(try store.executions(stateMachineArn: nil, status: nil).count == 3)
+        #expect(throws: ExecutionStoreError.self) { try store.update(execution("missing")) }
+        #expect(try store.execution("nope") == nil)
+    }
+
+    @Test(arguments: StoreKind.allCases) func historyEventsFollowOnAndComeBackInOrder(kind: StoreKind) throws {
+        let store = try kind.make()
+        let run = execution("h")
+        try store.insert(run)
+        try store.append(events: [event(1, "ExecutionStarted"), event(2, "PassStateEntered")], to: run.arn)
+        try store.append(events: [event(3, "PassStateExited")], to: run.arn)
+        #expect(throws: ExecutionStoreError.self) { try store.append(events: [event(5, "Gap")], to: run.arn) }
+        #expect(throws: ExecutionStoreError.self) { try store.append(events: [event(1, "Again")], to: run.arn) }
+        #expect(throws: ExecutionStoreError.self) { try store.append(events: [event(1, "Orphan")], to: run.arn + "x") }
+        #expect(try store.history(of: run.arn).map { $0["type"] } == ["ExecutionStarted", "PassStateEntered", "PassStateExited"])
+    }
+
+    @Test(arguments: StoreKind.allCases) func mapRunsAreReplacedWithTheirCounts(kind: StoreKind) throws {
+        let store = try kind.make()
+        let arn = "arn:aws:states:us-east-1:123456789012:mapRun:orders/Map:1"
+        let running = MapRunRecord(arn: arn, executionArn: "e1", status: "RUNNING", startDate: start, stopDate: nil, description: ["itemCounts": ["total": 5]])
+        try store.save(mapRun: running)
+        var done = running
+        done.status = "SUCCEEDED"
+        done.stopDate = start.addingTimeInterval(3)
+        done.description = ["itemCounts": ["total": 10, "succeeded": 10]]
+        try store.save(mapRun: done)
+        #expect(try store.mapRun(arn) == done)
+        #expect(try store.mapRuns(executionArn: "e1") == [done])
+        #expect(try store.mapRuns(executionArn: "e2").isEmpty)
+    }
+
+    @Test func aSQLiteFileKeepsEverythingAcrossOpens() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-reopen-\(UUID().uuidString)/statesman.db").path
+        do {
+            let store = try SQLiteExecutionStore(path: path)
+            _ = try store.registerStateMachine(arn: machineArn, name: "orders", type: "STANDARD", definition: "{}", at: start)
+            try store.insert(execution("kept"))
+            try store.append(events: [event(1, "ExecutionStarted")], to: execution("kept").arn)
+        }
+        let reopened = try SQLiteExecutionStore(path: path)
+        #expect(try reopened.execution(execution("kept").arn)?.name == "kept")
+        #expect(try reopened.history(of: execution("kept").arn).count == 1)
+        #expect(try reopened.stateMachines().map(\.name) == ["orders"])
+    }
+
+    @Test func aFileThatIsNotADatabaseIsAClearError() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-broken-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent("statesman.db").path
+        try Data("this is not sqlite, just some text that is long enough to look like a header".utf8).write(to: URL(fileURLWithPath: path))
+        do {
+            _ = try SQLiteExecutionStore(path: path)
+            Issue.record("a broken file was opened")
+        } catch let error as ExecutionStoreError {
+            #expect(error.message.contains(path))
+        }
+    }
+}

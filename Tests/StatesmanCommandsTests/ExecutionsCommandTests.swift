@@ -1,0 +1,60 @@
+import Foundation
+import JSONCore
+import Testing
+
+/// `statesman run` keeps Standard executions in the execution store; `executions` and
+/// `map-runs` read them back, as tables and as AWS-shaped JSON.
+@Suite struct ExecutionsCommandTests {
+    @Test func runsAreRecordedAndReadBack() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-executions-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let state = directory.appendingPathComponent("state").path
+        let store = directory.appendingPathComponent("store")
+        try FileManager.default.createDirectory(at: store.appendingPathComponent("data"), withIntermediateDirectories: true)
+        try Data("1\n2\n3\n".utf8).write(to: store.appendingPathComponent("data/items.jsonl"))
+        let machine = directory.appendingPathComponent("numbers.asl.json")
+        try Data(
+            #"""
+            {"StartAt": "Each", "States": {"Each": {"Type": "Map", "End": true,
+              "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSONL"}, "Parameters": {"Bucket": "data", "Key": "items.jsonl"}},
+              "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"}, "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}}
+            """#.utf8
+        ).write(to: machine)
+
+        let first = try StatesmanProcess.run(["run", machine.path, "--store", store.path, "--state", state, "--name", "one", "--json"])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stderr.contains("execution: arn:aws:states:us-east-1:123456789012:execution:numbers:one"))
+        let failing = try StatesmanProcess.run(["run", machine.path, "--store", directory.path, "--state", state, "--name", "two", "--json"])
+        #expect(failing.status == 1)
+        let again = try StatesmanProcess.run(["run", machine.path, "--store", store.path, "--state", state, "--name", "one"])
+        #expect(again.status == 2, "an execution name is used once")
+
+        let listed = try #require(try StatesmanProcess.run(["executions", "list", "--state", state, "--json"]).json?["executions"]?.arrayValue)
+        #expect(listed.map { $0["name"] } == ["two", "one"])
+        #expect(listed.map { $0["status"] } == ["FAILED", "SUCCEEDED"])
+        let failed = try #require(try StatesmanProcess.run(["executions", "list", "--state", state, "--status", "failed", "--json"]).json?["executions"]?.arrayValue)
+        #expect(failed.count == 1)
+
+        let described = try #require(try StatesmanProcess.run(["executions", "describe", "one", "--state", state, "--json"]).json)
+        #expect(described["output"] == "[1,2,3]")
+        #expect(described["input"] == "{}")
+        let history = try #require(try StatesmanProcess.run(["executions", "history", "one", "--state", state, "--json"]).json?["events"]?.arrayValue)
+        #expect(history.first?["type"] == "ExecutionStarted")
+        #expect(history.last?["type"] == "ExecutionSucceeded")
+        #expect(history.map { $0["id"]?.integerValue ?? 0 } == Array(1...Int64(history.count)))
+        let table = try StatesmanProcess.run(["executions", "history", "one", "--state", state])
+        #expect(table.stdout.contains("MapRunSucceeded"))
+
+        let runs = try #require(try StatesmanProcess.run(["map-runs", "list", "--execution", "one", "--state", state, "--json"]).json?["mapRuns"]?.arrayValue)
+        #expect(runs.count == 1)
+        let arn = try #require(runs.first?["mapRunArn"]?.stringValue)
+        let run = try #require(try StatesmanProcess.run(["map-runs", "describe", arn, "--state", state, "--json"]).json)
+        #expect(run["status"] == "SUCCEEDED")
+        #expect(run["itemCounts"]?["succeeded"] == 3)
+        #expect(run["itemCounts"]?["total"] == 3)
+
+        let missing = try StatesmanProcess.run(["executions", "describe", "nope", "--state", state])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("no execution nope"))
+    }
+}
