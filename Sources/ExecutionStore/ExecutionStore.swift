@@ -24,6 +24,12 @@ public protocol ExecutionStore: Sendable {
     func append(events: [JSONValue], to executionArn: String) throws
     func history(of executionArn: String) throws -> [JSONValue]
 
+    /// Asks a running execution to stop (StopExecution): the process running it sees the
+    /// request and aborts it. Fails when the execution is not RUNNING.
+    func requestStop(of executionArn: String, error: String?, cause: String?, at date: Date) throws
+    /// The stop asked for an execution, if any.
+    func stopRequest(for executionArn: String) throws -> StopRequest?
+
     /// Inserts or replaces a Map Run (DescribeMapRun's shape).
     func save(mapRun: MapRunRecord) throws
     func mapRun(_ arn: String) throws -> MapRunRecord?
@@ -123,6 +129,19 @@ public struct MapRunRecord: Sendable, Equatable {
         self.startDate = startDate
         self.stopDate = stopDate
         self.description = description
+    }
+}
+
+/// A StopExecution request: its optional error and cause go into the `ExecutionAborted` event.
+public struct StopRequest: Sendable, Equatable {
+    public var error: String?
+    public var cause: String?
+    public var requested: Date
+
+    public init(error: String?, cause: String?, requested: Date) {
+        self.error = error
+        self.cause = cause
+        self.requested = requested
     }
 }
 

@@ -10,6 +10,7 @@ public final class InMemoryExecutionStore: ExecutionStore {
         var executions: [String: ExecutionRecord] = [:]
         var events: [String: [JSONValue]] = [:]
         var mapRuns: [String: MapRunRecord] = [:]
+        var stops: [String: StopRequest] = [:]
     }
 
     private let contents = Mutex(Contents())
@@ -78,6 +79,18 @@ public final class InMemoryExecutionStore: ExecutionStore {
 
     public func history(of executionArn: String) throws -> [JSONValue] {
         contents.withLock { $0.events[executionArn] ?? [] }
+    }
+
+    public func requestStop(of executionArn: String, error: String?, cause: String?, at date: Date) throws {
+        try contents.withLock { contents in
+            guard let execution = contents.executions[executionArn] else { throw ExecutionStoreError("There is no execution \(executionArn)") }
+            guard execution.status == "RUNNING" else { throw ExecutionStoreError("The execution \(executionArn) is \(execution.status), not RUNNING") }
+            contents.stops[executionArn] = StopRequest(error: error, cause: cause, requested: date)
+        }
+    }
+
+    public func stopRequest(for executionArn: String) throws -> StopRequest? {
+        contents.withLock { $0.stops[executionArn] }
     }
 
     public func save(mapRun: MapRunRecord) throws {

@@ -51,6 +51,13 @@ public final class SQLiteExecutionStore: ExecutionStore {
                     CREATE INDEX map_run_by_execution ON map_run(execution_arn);
                     """)
         }
+        migrator.registerMigration("2026-11-26 stop requests") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE stop_request (
+                        execution_arn TEXT PRIMARY KEY REFERENCES execution(arn), error TEXT, cause TEXT, requested REAL NOT NULL);
+                    """)
+        }
         return migrator
     }
 
@@ -193,6 +200,28 @@ public final class SQLiteExecutionStore: ExecutionStore {
         try read { db in
             try String.fetchAll(db, sql: "SELECT event FROM history_event WHERE execution_arn = ? ORDER BY id", arguments: [executionArn]).map {
                 try JSONValue(parsing: $0)
+            }
+        }
+    }
+
+    // MARK: - Stopping
+
+    public func requestStop(of executionArn: String, error: String?, cause: String?, at date: Date) throws {
+        try write { db in
+            guard let status = try String.fetchOne(db, sql: "SELECT status FROM execution WHERE arn = ?", arguments: [executionArn]) else {
+                throw ExecutionStoreError("There is no execution \(executionArn)")
+            }
+            guard status == "RUNNING" else { throw ExecutionStoreError("The execution \(executionArn) is \(status), not RUNNING") }
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO stop_request (execution_arn, error, cause, requested) VALUES (?, ?, ?, ?)",
+                arguments: [executionArn, error, cause, date.timeIntervalSince1970])
+        }
+    }
+
+    public func stopRequest(for executionArn: String) throws -> StopRequest? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM stop_request WHERE execution_arn = ?", arguments: [executionArn]).map {
+                StopRequest(error: $0["error"], cause: $0["cause"], requested: Date(timeIntervalSince1970: $0["requested"]))
             }
         }
     }

@@ -45,3 +45,16 @@ struct ExecutionRecorder {
         try store.update(record)
     }
 }
+
+extension ExecutionOutcome {
+    /// A StopExecution's error and cause, in the outcome and its `ExecutionAborted` event.
+    mutating func stopped(by request: StopRequest) {
+        error = request.error
+        cause = request.cause
+        guard let index = events.lastIndex(where: { $0.type == "ExecutionAborted" }) else { return }
+        var details = JSONObject()
+        if let error = request.error { details["error"] = .string(error) }
+        if let cause = request.cause { details["cause"] = .string(cause) }
+        events[index].details = .object(details)
+    }
+}

@@ -24,7 +24,7 @@ struct StoreOptions: ParsableArguments {
 struct ExecutionsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "executions", abstract: "List and inspect recorded executions.",
-        subcommands: [List.self, Describe.self, History.self])
+        subcommands: [List.self, Describe.self, History.self, Stop.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List executions, newest first.")
@@ -106,6 +106,23 @@ struct ExecutionsCommand: ParsableCommand {
                     let details = event.objectValue?.members.first { $0.key.hasSuffix("EventDetails") }?.value
                     return [event["id"]?.compactString ?? "", event["type"]?.stringValue ?? "", details?["name"]?.stringValue ?? "", event["timestamp"]?.stringValue ?? ""]
                 })
+        }
+    }
+
+    struct Stop: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Stop a running execution (StopExecution): the statesman run that runs it aborts it.")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "The execution's ARN (or its name).") var execution: String
+        @Option(help: "The error recorded in the ExecutionAborted event.") var error: String?
+        @Option(help: "The cause recorded in the ExecutionAborted event.") var cause: String?
+
+        func run() throws {
+            let opened = try store.open()
+            let record = try ExecutionsCommand.find(execution, in: opened)
+            let now = Date()
+            do { try opened.requestStop(of: record.arn, error: error, cause: cause, at: now) } catch { throw ValidationError("\(error)") }
+            print(JSONValue.object(["stopDate": .double(now.timeIntervalSince1970)]).compactString)
         }
     }
 

@@ -115,7 +115,25 @@ struct RunCommand: AsyncParsableCommand {
         let drawing = Task { await display.show() }
         let execution = Task { await interpreter.run(machine, input: inputValue, options: options) }
         let interrupts = Self.abortOnInterrupt(execution)
-        let outcome = await execution.value
+        // `statesman executions stop` (another process) asks through the store.
+        let watched = recorder.flatMap { recorder in record.map { (recorder.store, $0.arn) } }
+        let stopWatch = Task { () -> StopRequest? in
+            guard let (store, arn) = watched else { return nil }
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(300))
+                if let request = try? store.stopRequest(for: arn) {
+                    FileHandle.standardError.write(Data("statesman: the execution was asked to stop\n".utf8))
+                    execution.cancel()
+                    return request
+                }
+            }
+            return nil
+        }
+        var outcome = await execution.value
+        stopWatch.cancel()
+        if let request = await stopWatch.value, outcome.status == .aborted {
+            outcome.stopped(by: request)
+        }
         interrupts.cancel()
         drawing.cancel()
         await drawing.value

@@ -116,3 +116,20 @@ func event(_ id: Int, _ type: String) -> JSONValue {
         }
     }
 }
+
+@Suite struct StopRequestTests {
+    @Test(arguments: StoreKind.allCases) func onlyARunningExecutionCanBeAskedToStop(kind: StoreKind) throws {
+        let store = try kind.make()
+        let running = execution("running")
+        try store.insert(running)
+        #expect(try store.stopRequest(for: running.arn) == nil)
+        try store.requestStop(of: running.arn, error: "Operator", cause: "maintenance", at: start)
+        #expect(try store.stopRequest(for: running.arn) == StopRequest(error: "Operator", cause: "maintenance", requested: start))
+        var done = execution("done")
+        try store.insert(done)
+        done.status = "SUCCEEDED"
+        try store.update(done)
+        #expect(throws: ExecutionStoreError.self) { try store.requestStop(of: done.arn, error: nil, cause: nil, at: start) }
+        #expect(throws: ExecutionStoreError.self) { try store.requestStop(of: "missing", error: nil, cause: nil, at: start) }
+    }
+}

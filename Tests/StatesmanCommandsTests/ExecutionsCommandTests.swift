@@ -58,3 +58,52 @@ import Testing
         #expect(missing.stderr.contains("no execution nope"))
     }
 }
+
+@Suite struct StopExecutionTests {
+    @Test func stopAbortsARunningExecutionInAnotherProcess() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-stop-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let state = directory.appendingPathComponent("state").path
+        let machine = directory.appendingPathComponent("slow.asl.json")
+        try Data(#"{"StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 600, "End": true}}}"#.utf8).write(to: machine)
+
+        let running = Process()
+        running.executableURL = StatesmanProcess.executable
+        running.arguments = ["run", machine.path, "--state", state, "--name", "napping", "--json"]
+        let output = Pipe()
+        running.standardOutput = output
+        running.standardError = FileHandle.nullDevice
+        try running.run()
+        defer { if running.isRunning { running.terminate() } }
+
+        // Wait until it is recorded as RUNNING (the suite runs in parallel: no fixed delay).
+        var recorded = false
+        for _ in 0..<200 where !recorded {
+            let listed = try StatesmanProcess.run(["executions", "list", "--state", state, "--status", "RUNNING", "--json"])
+            recorded = listed.json?["executions"]?.arrayValue?.count == 1
+            if !recorded { Thread.sleep(forTimeInterval: 0.05) }
+        }
+        try #require(recorded)
+        let stop = try StatesmanProcess.run(["executions", "stop", "napping", "--state", state, "--error", "Operator", "--cause", "maintenance window"])
+        #expect(stop.status == 0, "\(stop.stderr)")
+        #expect(stop.json?["stopDate"]?.doubleValue != nil)
+
+        let printed = output.fileHandleForReading.readDataToEndOfFile()
+        running.waitUntilExit()
+        #expect(running.terminationStatus == 1)
+        let outcome = try JSONValue(parsing: printed)
+        #expect(outcome["status"] == "ABORTED")
+        let described = try #require(try StatesmanProcess.run(["executions", "describe", "napping", "--state", state, "--json"]).json)
+        #expect(described["status"] == "ABORTED")
+        #expect(described["error"] == "Operator")
+        #expect(described["cause"] == "maintenance window")
+        let events = try #require(try StatesmanProcess.run(["executions", "history", "napping", "--state", state, "--json"]).json?["events"]?.arrayValue)
+        #expect(events.last?["type"] == "ExecutionAborted")
+        #expect(events.last?["executionAbortedEventDetails"] == ["error": "Operator", "cause": "maintenance window"])
+
+        let again = try StatesmanProcess.run(["executions", "stop", "napping", "--state", state])
+        #expect(again.status == 2)
+        #expect(again.stderr.contains("is ABORTED, not RUNNING"))
+    }
+}
