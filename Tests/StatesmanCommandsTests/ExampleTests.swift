@@ -9,13 +9,8 @@ import Testing
 
     /// Runs a Python script (an example's data generator) and requires it to succeed.
     static func python(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "python3 \(arguments.joined(separator: " "))")
+        let finished = try ChildProcess.run("/usr/bin/env", ["python3"] + arguments)
+        try #require(finished.status == 0, "python3 \(arguments.joined(separator: " ")): \(String(decoding: finished.stderr, as: UTF8.self))")
     }
 
     @Test func logAnalysisFindsWhatWasPlanted() throws {

@@ -68,14 +68,9 @@ import Testing
         let machine = directory.appendingPathComponent("slow.asl.json")
         try Data(#"{"StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 600, "End": true}}}"#.utf8).write(to: machine)
 
-        let running = Process()
-        running.executableURL = StatesmanProcess.executable
-        running.arguments = ["run", machine.path, "--state", state, "--name", "napping", "--json"]
-        let output = Pipe()
-        running.standardOutput = output
-        running.standardError = FileHandle.nullDevice
-        try running.run()
-        defer { if running.isRunning { running.terminate() } }
+        let running = try ChildProcess(StatesmanProcess.executable.path, ["run", machine.path, "--state", state, "--name", "napping", "--json"])
+        var ended = false
+        defer { if !ended { kill(running.pid, SIGKILL); _ = running.wait() } }
 
         // Wait until it is recorded as RUNNING (the suite runs in parallel: no fixed delay).
         var recorded = false
@@ -89,10 +84,10 @@ import Testing
         #expect(stop.status == 0, "\(stop.stderr)")
         #expect(stop.json?["stopDate"]?.doubleValue != nil)
 
-        let printed = output.fileHandleForReading.readDataToEndOfFile()
-        running.waitUntilExit()
-        #expect(running.terminationStatus == 1)
-        let outcome = try JSONValue(parsing: printed)
+        let finished = running.wait()
+        ended = true
+        #expect(finished.status == 1)
+        let outcome = try JSONValue(parsing: finished.stdout)
         #expect(outcome["status"] == "ABORTED")
         let described = try #require(try StatesmanProcess.run(["executions", "describe", "napping", "--state", state, "--json"]).json)
         #expect(described["status"] == "ABORTED")

@@ -1,0 +1,78 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A child process started with posix_spawn and waited for with waitpid on its own pid.
+///
+/// Foundation's `Process` learns of exits through a SIGCHLD handler, and the plugin host's
+/// libuv loop, which other tests in this same test process run, installs its own: whichever
+/// comes second leaves the other waiting forever. Waiting on the pid needs no signal.
+final class ChildProcess: @unchecked Sendable {
+    let pid: pid_t
+    private let output: FileHandle
+    private let errors: FileHandle
+
+    struct Finished {
+        var status: Int32
+        var stdout: Data
+        var stderr: Data
+    }
+
+    init(_ executable: String, _ arguments: [String], stdin: Data? = nil) throws {
+        var stdinPipe: [Int32] = [0, 0], stdoutPipe: [Int32] = [0, 0], stderrPipe: [Int32] = [0, 0]
+        guard pipe(&stdinPipe) == 0, pipe(&stdoutPipe) == 0, pipe(&stderrPipe) == 0 else { throw POSIXError(.EMFILE) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, stdinPipe[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
+        for descriptor in stdinPipe + stdoutPipe + stderrPipe { posix_spawn_file_actions_addclose(&actions, descriptor) }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var spawned: pid_t = 0
+        let result = posix_spawn(&spawned, executable, &actions, nil, argv, environ)
+        close(stdinPipe[0])
+        close(stdoutPipe[1])
+        close(stderrPipe[1])
+        guard result == 0 else {
+            close(stdinPipe[1])
+            close(stdoutPipe[0])
+            close(stderrPipe[0])
+            throw POSIXError(POSIXErrorCode(rawValue: result) ?? .EINVAL)
+        }
+        pid = spawned
+        let input = FileHandle(fileDescriptor: stdinPipe[1], closeOnDealloc: true)
+        if let stdin { input.write(stdin) }
+        try input.close()
+        output = FileHandle(fileDescriptor: stdoutPipe[0], closeOnDealloc: true)
+        errors = FileHandle(fileDescriptor: stderrPipe[0], closeOnDealloc: true)
+    }
+
+    /// Reads everything the child writes, then waits for its exit.
+    func wait() -> Finished {
+        // stderr is read on another thread, so a child filling one pipe never blocks.
+        let stderrData = Mutex(Data())
+        let done = DispatchSemaphore(value: 0)
+        let drain = Thread { [errors] in
+            let data = errors.readDataToEndOfFile()
+            stderrData.withLock { $0 = data }
+            done.signal()
+        }
+        drain.start()
+        let stdoutData = output.readDataToEndOfFile()
+        done.wait()
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let code: Int32 = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        return Finished(status: code, stdout: stdoutData, stderr: stderrData.withLock { $0 })
+    }
+
+    /// Runs a program to its end.
+    static func run(_ executable: String, _ arguments: [String], stdin: Data? = nil) throws -> Finished {
+        try ChildProcess(executable, arguments, stdin: stdin).wait()
+    }
+}
