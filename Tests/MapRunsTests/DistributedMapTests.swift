@@ -236,11 +236,12 @@ func put(_ store: LocalDirectoryStore, _ key: String, _ text: String) throws {
     /// limits.
     @Test func batchesPartitionItemsWithinBothLimits() async throws {
         await propertyCheck(count: 60, input: Gen.uint64()) { seed in
-            var random = SplitMix(seed: seed)
-            let count = Int(random.next() % 60)
-            let items: [JSONValue] = (0..<count).map { index in .string(String(repeating: "a", count: Int(random.next() % 30)) + "\(index)") }
-            let maxItems = Int(random.next() % 7) + 1
-            let maxBytes = 60 + Int(random.next() % 200)
+            // JSONCore's seeded generator (java.util.Random's, which $random uses too).
+            var random = JavaRandom(seed: Int64(bitPattern: seed))
+            let count = Int(random.nextInt(60))
+            let items: [JSONValue] = (0..<count).map { index in .string(String(repeating: "a", count: Int(random.nextInt(30))) + "\(index)") }
+            let maxItems = Int(random.nextInt(7)) + 1
+            let maxBytes = 60 + Int(random.nextInt(200))
             let outcome: ExecutionOutcome
             do {
                 let store = try temporaryStore()
@@ -355,19 +356,6 @@ func put(_ store: LocalDirectoryStore, _ key: String, _ text: String) throws {
         #expect(files.count == 2)
         #expect(files.compactMap { $0["Key"]?.stringValue?.split(separator: "/").last }.map(String.init) == ["SUCCEEDED_0.json", "SUCCEEDED_1.json"])
         #expect(try JSONValue(parsing: store.get(bucket: "data", key: files[1]["Key"]!.stringValue!)) == [[3]])
-    }
-}
-
-/// A small deterministic generator for property tests.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
