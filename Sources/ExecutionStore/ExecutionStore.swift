@@ -17,8 +17,14 @@ public protocol ExecutionStore: Sendable {
     /// Stores the end of an execution (status, stop date, output or error and cause).
     func update(_ execution: ExecutionRecord) throws
     func execution(_ arn: String) throws -> ExecutionRecord?
-    /// Executions, newest first, of one state machine and one status when given.
+    /// Executions, newest first, of one state machine and one status when given; a Map Run's
+    /// children are listed by `children(of:)` only.
     func executions(stateMachineArn: String?, status: String?) throws -> [ExecutionRecord]
+
+    /// Stores finished child executions of a Map Run with their histories, in one go.
+    func insert(children: [(record: ExecutionRecord, events: [JSONValue])]) throws
+    /// A Map Run's child executions, newest first (ListExecutions with `mapRunArn`).
+    func children(of mapRunArn: String) throws -> [ExecutionRecord]
 
     /// Appends history events (`GetExecutionHistory`'s shape); ids must follow on.
     func append(events: [JSONValue], to executionArn: String) throws

@@ -58,8 +58,21 @@ public final class InMemoryExecutionStore: ExecutionStore {
     public func executions(stateMachineArn: String?, status: String?) throws -> [ExecutionRecord] {
         contents.withLock { contents in
             contents.executions.values
-                .filter { (stateMachineArn == nil || $0.stateMachineArn == stateMachineArn) && (status == nil || $0.status == status) }
+                .filter { $0.mapRunArn == nil && (stateMachineArn == nil || $0.stateMachineArn == stateMachineArn) && (status == nil || $0.status == status) }
                 .sorted { ($0.startDate, $0.arn) > ($1.startDate, $1.arn) }
+        }
+    }
+
+    public func insert(children: [(record: ExecutionRecord, events: [JSONValue])]) throws {
+        for child in children {
+            try insert(child.record)
+            try append(events: child.events, to: child.record.arn)
+        }
+    }
+
+    public func children(of mapRunArn: String) throws -> [ExecutionRecord] {
+        contents.withLock { contents in
+            contents.executions.values.filter { $0.mapRunArn == mapRunArn }.sorted { ($0.startDate, $0.arn) > ($1.startDate, $1.arn) }
         }
     }
 

@@ -58,6 +58,9 @@ public final class SQLiteExecutionStore: ExecutionStore {
                         execution_arn TEXT PRIMARY KEY REFERENCES execution(arn), error TEXT, cause TEXT, requested REAL NOT NULL);
                     """)
         }
+        migrator.registerMigration("2026-11-26 child executions by map run") { db in
+            try db.execute(sql: "CREATE INDEX execution_by_map_run ON execution(map_run_arn)")
+        }
         return migrator
     }
 
@@ -170,10 +173,33 @@ public final class SQLiteExecutionStore: ExecutionStore {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT * FROM execution WHERE (?1 IS NULL OR state_machine_arn = ?1) AND (?2 IS NULL OR status = ?2)
+                    SELECT * FROM execution WHERE map_run_arn IS NULL AND (?1 IS NULL OR state_machine_arn = ?1) AND (?2 IS NULL OR status = ?2)
                     ORDER BY start_date DESC, arn DESC
                     """, arguments: [stateMachineArn, status]
             ).map(Self.execution)
+        }
+    }
+
+    public func insert(children: [(record: ExecutionRecord, events: [JSONValue])]) throws {
+        try write { db in
+            let execution = try db.makeStatement(
+                sql: """
+                    INSERT INTO execution (arn, state_machine_arn, name, status, start_date, stop_date, input, output, error, cause, version, map_run_arn)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            let event = try db.makeStatement(sql: "INSERT INTO history_event (execution_arn, id, event) VALUES (?, ?, ?)")
+            for child in children {
+                try execution.execute(arguments: Self.arguments(child.record))
+                for (index, item) in child.events.enumerated() {
+                    try event.execute(arguments: [child.record.arn, index + 1, item.compactString])
+                }
+            }
+        }
+    }
+
+    public func children(of mapRunArn: String) throws -> [ExecutionRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM execution WHERE map_run_arn = ? ORDER BY start_date DESC, arn DESC", arguments: [mapRunArn]).map(Self.execution)
         }
     }
 

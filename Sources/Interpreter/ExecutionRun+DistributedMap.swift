@@ -56,7 +56,7 @@ extension ExecutionRun {
                 executionCounts: MapRunCounts(), totalKnown: !fromReader),
             tolerance: tolerance, sink: sink, writer: writer, observer: interpreter.observer)
         if !fromReader { run.knownTotal = maxItems }
-        let childOptions = ChildOptions(parent: options, stateMachineName: childMachine)
+        let childOptions = ChildOptions(parent: options, stateMachineName: childMachine, mapRunArn: mapRunArn)
         run.publish()
 
         await withTaskGroup(of: ChildOutcome.self) { group in
@@ -167,16 +167,28 @@ extension ExecutionRun {
         options.name = RandomUUID.string()
         options.stateMachineName = childOptions.stateMachineName
         let started = clock.now()
+        let express = map.executionType == "EXPRESS"
+        let history = History()
+        if !express { history.recordStart(input: work.input, roleArn: options.roleArn, at: started) }
         // An Express child ends after AWS's five minutes (checked as it moves from state to
         // state, and in Wait states).
         let child = ExecutionRun(
-            interpreter: interpreter, history: History(), options: options, input: work.input, startTime: started,
-            deadline: map.executionType == "EXPRESS" ? started.addingTimeInterval(300) : .distantFuture)
+            interpreter: interpreter, history: history, options: options, input: work.input, startTime: started,
+            deadline: express ? started.addingTimeInterval(300) : .distantFuture)
         var result: Result<JSONValue, ExecutionFailure>
         do throws(ExecutionFailure) {
             result = .success(try await child.runScope(map.processor, input: work.input, frame: Frame(variables: VariableScope(parent: nil))))
         } catch {
             result = .failure(error)
+        }
+        // A Standard child keeps its own history, reported with its record.
+        if !express, let observer = interpreter.observer {
+            let stopped = clock.now()
+            observer.childExecutionEnded(
+                ChildExecutionReport(
+                    executionArn: options.executionArn, stateMachineArn: options.stateMachineArn, name: options.name, mapRunArn: childOptions.mapRunArn,
+                    input: work.input, started: started, stopped: stopped,
+                    outcome: history.recordEnd(of: result, stopped: Task.isCancelled, at: stopped)))
         }
         if case .failure(let failure) = result, failure.error == Self.executionTimedOut {
             result = .failure(ExecutionFailure(.timeout, cause: "The child execution timed out"))
@@ -196,6 +208,7 @@ extension ExecutionRun {
 private struct ChildOptions: Sendable {
     var parent: ExecutionOptions
     var stateMachineName: String
+    var mapRunArn: String
 }
 
 /// One child execution's input: an item, or a batch of items.

@@ -76,9 +76,7 @@ public struct Interpreter: Sendable {
     public func run(_ definition: StateMachineDefinition, input: JSONValue, options: ExecutionOptions = ExecutionOptions()) async -> ExecutionOutcome {
         let history = History()
         let start = clock.now()
-        history.record(
-            "ExecutionStarted", at: start, previous: 0, detailsKey: "executionStartedEventDetails",
-            details: ["roleArn": .string(options.roleArn)], payloads: [("input", input)])
+        history.recordStart(input: input, roleArn: options.roleArn, at: start)
         // The execution races its deadline: TimeoutSeconds, or AWS's maximum duration (a year
         // for Standard, five minutes for Express).
         let limit = Double(definition.timeoutSeconds ?? (options.type == .express ? 300 : 31_536_000))
@@ -102,32 +100,43 @@ public struct Interpreter: Sendable {
             return first
         }
         // Stopped from outside (Ctrl-C, StopExecution).
-        var aborted = Task.isCancelled
+        return history.recordEnd(of: finished, stopped: Task.isCancelled, at: clock.now())
+    }
+}
+
+extension History {
+    /// Records `ExecutionStarted`, as every execution's history begins.
+    func recordStart(input: JSONValue, roleArn: String, at date: Date) {
+        record(
+            "ExecutionStarted", at: date, previous: 0, detailsKey: "executionStartedEventDetails", details: ["roleArn": .string(roleArn)],
+            payloads: [("input", input)])
+    }
+
+    /// Records how an execution ended and gives its outcome: `finished` is its result, or nil
+    /// when its deadline came first; `stopped` when it was stopped from outside.
+    func recordEnd(of finished: Result<JSONValue, ExecutionFailure>?, stopped: Bool, at date: Date) -> ExecutionOutcome {
+        var aborted = stopped
         if case .failure(let failure)? = finished, failure.error == ExecutionRun.executionAborted { aborted = true }
         if aborted {
-            history.record("ExecutionAborted", at: clock.now(), detailsKey: "executionAbortedEventDetails", details: [:])
-            return ExecutionOutcome(status: .aborted, events: history.all)
+            record("ExecutionAborted", at: date, detailsKey: "executionAbortedEventDetails", details: [:])
+            return ExecutionOutcome(status: .aborted, events: all)
         }
         let timedOut: Bool
         if case .failure(let failure)? = finished, failure.error == ExecutionRun.executionTimedOut { timedOut = true } else { timedOut = finished == nil }
         guard let finished, !timedOut else {
-            history.record(
-                "ExecutionTimedOut", at: clock.now(), detailsKey: "executionTimedOutEventDetails",
-                details: ["error": .string(ErrorName.timeout.rawValue)])
-            return ExecutionOutcome(status: .timedOut, error: ErrorName.timeout.rawValue, events: history.all)
+            record("ExecutionTimedOut", at: date, detailsKey: "executionTimedOutEventDetails", details: ["error": .string(ErrorName.timeout.rawValue)])
+            return ExecutionOutcome(status: .timedOut, error: ErrorName.timeout.rawValue, events: all)
         }
         do {
             let output = try finished.get()
-            history.record(
-                "ExecutionSucceeded", at: clock.now(), detailsKey: "executionSucceededEventDetails",
-                details: [:], payloads: [("output", output)])
-            return ExecutionOutcome(status: .succeeded, output: output, events: history.all)
+            record("ExecutionSucceeded", at: date, detailsKey: "executionSucceededEventDetails", details: [:], payloads: [("output", output)])
+            return ExecutionOutcome(status: .succeeded, output: output, events: all)
         } catch {
             var details = JSONObject()
             details["error"] = .string(error.error.rawValue)
             if let cause = error.cause { details["cause"] = .string(cause) }
-            history.record("ExecutionFailed", at: clock.now(), detailsKey: "executionFailedEventDetails", details: .object(details))
-            return ExecutionOutcome(status: .failed, error: error.error.rawValue, cause: error.cause, events: history.all)
+            record("ExecutionFailed", at: date, detailsKey: "executionFailedEventDetails", details: .object(details))
+            return ExecutionOutcome(status: .failed, error: error.error.rawValue, cause: error.cause, events: all)
         }
     }
 }

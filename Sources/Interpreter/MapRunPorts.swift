@@ -73,6 +73,25 @@ public enum ResultStatus: String, Sendable, CaseIterable {
 /// DescribeMapRun). Called from the run's task: keep it quick.
 public protocol MapRunObserver: Sendable {
     func mapRunChanged(_ run: MapRunSnapshot)
+    /// A Standard child execution ended: its record and its own history (AWS keeps none for
+    /// Express children, so they are not reported).
+    func childExecutionEnded(_ child: ChildExecutionReport)
+}
+
+extension MapRunObserver {
+    public func childExecutionEnded(_ child: ChildExecutionReport) {}
+}
+
+/// A Distributed Map's child execution as DescribeExecution and GetExecutionHistory give it.
+public struct ChildExecutionReport: Sendable {
+    public var executionArn: String
+    public var stateMachineArn: String
+    public var name: String
+    public var mapRunArn: String
+    public var input: JSONValue
+    public var started: Date
+    public var stopped: Date
+    public var outcome: ExecutionOutcome
 }
 
 /// A Map Run as DescribeMapRun reports it.

@@ -1,5 +1,6 @@
 import ExecutionStore
 import Foundation
+import Synchronization
 import Interpreter
 import JSONCore
 
@@ -56,5 +57,54 @@ extension ExecutionOutcome {
         if let error = request.error { details["error"] = .string(error) }
         if let cause = request.cause { details["cause"] = .string(cause) }
         events[index].details = .object(details)
+    }
+}
+
+/// What `statesman run` watches of its Map Runs: the live display, and the Standard child
+/// executions, kept in the execution store a few hundred at a time.
+final class RunObserver: MapRunObserver {
+    let display: ProgressDisplay
+    private let store: (any ExecutionStore)?
+    private let version: Int
+    private let pending = Mutex<[(record: ExecutionRecord, events: [JSONValue])]>([])
+    static let batch = 200
+
+    init(display: ProgressDisplay, store: (any ExecutionStore)?, version: Int) {
+        self.display = display
+        self.store = store
+        self.version = version
+    }
+
+    func mapRunChanged(_ run: MapRunSnapshot) { display.mapRunChanged(run) }
+
+    func childExecutionEnded(_ child: ChildExecutionReport) {
+        guard store != nil else { return }
+        let outcome = child.outcome
+        let record = ExecutionRecord(
+            arn: child.executionArn, stateMachineArn: child.stateMachineArn, name: child.name, status: outcome.status.rawValue, startDate: child.started,
+            stopDate: child.stopped, input: child.input.compactString, output: outcome.output?.compactString, error: outcome.error, cause: outcome.cause,
+            version: version, mapRunArn: child.mapRunArn)
+        let full = pending.withLock { pending -> [(record: ExecutionRecord, events: [JSONValue])]? in
+            pending.append((record, outcome.events.map(\.json)))
+            guard pending.count >= Self.batch else { return nil }
+            defer { pending.removeAll(keepingCapacity: true) }
+            return pending
+        }
+        if let full { write(full) }
+    }
+
+    /// Writes what is still buffered (at the end of the run).
+    func flush() {
+        let rest = pending.withLock { pending in
+            defer { pending = [] }
+            return pending
+        }
+        if !rest.isEmpty { write(rest) }
+    }
+
+    private func write(_ children: [(record: ExecutionRecord, events: [JSONValue])]) {
+        do { try store?.insert(children: children) } catch {
+            FileHandle.standardError.write(Data("statesman: child executions could not be recorded: \(error)\n".utf8))
+        }
     }
 }

@@ -31,6 +31,7 @@ struct ExecutionsCommand: ParsableCommand {
         @OptionGroup var store: StoreOptions
         @Option(name: .customLong("state-machine"), help: "Only this state machine's (its name or ARN).") var stateMachine: String?
         @Option(help: "Only executions with this status (RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED).") var status: String?
+        @Option(name: .customLong("map-run"), help: "Only the child executions of this Map Run (its ARN).") var mapRun: String?
 
         func run() throws {
             let opened = try store.open()
@@ -39,7 +40,12 @@ struct ExecutionsCommand: ParsableCommand {
                 machineArn = try opened.stateMachines().first { $0.arn == stateMachine || $0.name == stateMachine }?.arn
                 guard machineArn != nil else { throw ValidationError("no state machine named \(stateMachine) has run here") }
             }
-            let executions = try opened.executions(stateMachineArn: machineArn, status: status?.uppercased())
+            var executions: [ExecutionRecord]
+            if let mapRun {
+                executions = try opened.children(of: mapRun).filter { status == nil || $0.status == status?.uppercased() }
+            } else {
+                executions = try opened.executions(stateMachineArn: machineArn, status: status?.uppercased())
+            }
             if store.json {
                 let items: [JSONValue] = executions.map { execution in
                     var item = execution.json.objectValue ?? JSONObject()

@@ -109,7 +109,8 @@ struct RunCommand: AsyncParsableCommand {
         let objects = LocalDirectoryStore(root: URL(fileURLWithPath: store))
         invoker = S3TaskInvoker(store: objects, next: invoker)
         let display = ProgressDisplay()
-        var interpreter = Interpreter(invoker: invoker, clock: SystemClock(scale: waitScale), mapIO: ObjectStoreMapIO(store: objects), observer: display)
+        let observer = RunObserver(display: display, store: recorder?.store, version: record?.version ?? 1)
+        var interpreter = Interpreter(invoker: invoker, clock: SystemClock(scale: waitScale), mapIO: ObjectStoreMapIO(store: objects), observer: observer)
         interpreter.childrenInFlight = maxChildren
         let started = Date()
         let drawing = Task { await display.show() }
@@ -138,6 +139,7 @@ struct RunCommand: AsyncParsableCommand {
         drawing.cancel()
         await drawing.value
         await host?.shutdown()
+        observer.flush()
         if let recorder, let record {
             do {
                 try recorder.finish(record, outcome: outcome, mapRuns: display.snapshots, at: Date())

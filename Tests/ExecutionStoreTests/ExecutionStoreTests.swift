@@ -133,3 +133,19 @@ func event(_ id: Int, _ type: String) -> JSONValue {
         #expect(throws: ExecutionStoreError.self) { try store.requestStop(of: "missing", error: nil, cause: nil, at: start) }
     }
 }
+
+@Suite struct ChildExecutionTests {
+    @Test(arguments: StoreKind.allCases) func childrenAreListedByTheirMapRunOnly(kind: StoreKind) throws {
+        let store = try kind.make()
+        try store.insert(execution("parent"))
+        var first = execution("child-1", status: "SUCCEEDED", at: 1, machine: machineArn + "/Map")
+        first.mapRunArn = "run-1"
+        var second = execution("child-2", status: "FAILED", at: 2, machine: machineArn + "/Map")
+        second.mapRunArn = "run-1"
+        try store.insert(children: [(first, [event(1, "ExecutionStarted"), event(2, "ExecutionSucceeded")]), (second, [event(1, "ExecutionStarted")])])
+        #expect(try store.children(of: "run-1").map(\.name) == ["child-2", "child-1"])
+        #expect(try store.executions(stateMachineArn: nil, status: nil).map(\.name) == ["parent"])
+        #expect(try store.history(of: first.arn).map { $0["type"] } == ["ExecutionStarted", "ExecutionSucceeded"])
+        #expect(try store.execution(second.arn)?.mapRunArn == "run-1")
+    }
+}

@@ -52,6 +52,27 @@ import Testing
         #expect(run["status"] == "SUCCEEDED")
         #expect(run["itemCounts"]?["succeeded"] == 3)
         #expect(run["itemCounts"]?["total"] == 3)
+        // The children were Express: AWS keeps no record of them, nor does Statesman.
+        let children = try #require(try StatesmanProcess.run(["executions", "list", "--map-run", arn, "--state", state, "--json"]).json?["executions"]?.arrayValue)
+        #expect(children.isEmpty)
+
+        // Standard children are kept, each with its own history and the Map Run's ARN.
+        let standard = directory.appendingPathComponent("standard.asl.json")
+        try Data(
+            String(decoding: try Data(contentsOf: machine), as: UTF8.self).replacingOccurrences(of: "\"EXPRESS\"", with: "\"STANDARD\"").utf8
+        ).write(to: standard)
+        #expect(try StatesmanProcess.run(["run", standard.path, "--store", store.path, "--state", state, "--name", "std", "--json"]).status == 0)
+        let standardRun = try #require(
+            try StatesmanProcess.run(["map-runs", "list", "--execution", "std", "--state", state, "--json"]).json?["mapRuns"]?[0]?["mapRunArn"]?.stringValue)
+        let kept = try #require(try StatesmanProcess.run(["executions", "list", "--map-run", standardRun, "--state", state, "--json"]).json?["executions"]?.arrayValue)
+        #expect(kept.count == 3)
+        #expect(kept.allSatisfy { $0["status"] == "SUCCEEDED" && $0["mapRunArn"]?.stringValue == standardRun })
+        let childArn = try #require(kept.first?["executionArn"]?.stringValue)
+        #expect(childArn.contains(":execution:standard/Each:"))
+        let childHistory = try #require(try StatesmanProcess.run(["executions", "history", childArn, "--state", state, "--json"]).json?["events"]?.arrayValue)
+        #expect(childHistory.map { $0["type"] } == ["ExecutionStarted", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"])
+        let parents = try #require(try StatesmanProcess.run(["executions", "list", "--state", state, "--json"]).json?["executions"]?.arrayValue)
+        #expect(parents.map { $0["name"] } == ["std", "two", "one"])
 
         let missing = try StatesmanProcess.run(["executions", "describe", "nope", "--state", state])
         #expect(missing.status == 2)
