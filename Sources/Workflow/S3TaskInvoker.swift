@@ -141,9 +141,14 @@ public struct S3TaskInvoker: TaskInvoker {
         return .object(response)
     }
 
+    /// `2026-11-26T05:34:00Z`, as the SDK renders S3's dates; written directly (a listing
+    /// formats up to a thousand of them, and a date formatter per call costs more than that).
     static func timestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday), Int(parts.tm_hour),
+            Int(parts.tm_min), Int(parts.tm_sec))
     }
 }

@@ -18,7 +18,9 @@ import Workflow
                 ],
                 "Get": [
                     "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:getObject", "Parameters": ["Bucket": "data", "Key": "out/report.json"],
-                    "ResultSelector": ["body.$": "States.StringToJson($.Body)", "length.$": "$.ContentLength", "etag.$": "$.ETag"], "ResultPath": "$.get",
+                    "ResultSelector": [
+                        "body.$": "States.StringToJson($.Body)", "length.$": "$.ContentLength", "etag.$": "$.ETag", "modified.$": "$.LastModified",
+                    ], "ResultPath": "$.get",
                     "Next": "List",
                 ],
                 "List": [
@@ -42,6 +44,10 @@ import Workflow
         #expect(output["get"]?["body"] == ["total": 3])
         #expect(output["get"]?["length"] == 11)
         #expect(output["list"] == ["keys": ["out/report.json"], "count": 1, "truncated": false])
+        let modified = try #require(output["get"]?["modified"]?.stringValue)
+        #expect(modified.wholeMatch(of: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z/) != nil, "\(modified)")
+        let stamp = try #require(ISO8601DateFormatter().date(from: modified))
+        #expect(abs(stamp.timeIntervalSinceNow) < 600)
         #expect(output["missing"]?["Error"] == "S3.NoSuchKeyException")
         #expect(output["missing"]?["Cause"]?.stringValue?.hasPrefix("The specified key does not exist. (Service: S3, Status Code: 404") == true)
         let scheduled = outcome.events.first { $0.type == "TaskScheduled" }?.json["taskScheduledEventDetails"]
