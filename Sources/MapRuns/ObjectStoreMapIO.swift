@@ -28,11 +28,13 @@ public struct ObjectStoreMapIO: DistributedMapIO {
             guard let bucket = parameters["Bucket"]?.stringValue, !bucket.isEmpty else {
                 throw ExecutionFailure(.itemReaderFailed, cause: "The ItemReader's Parameters must give a Bucket")
             }
-            let listing = ListingItems(store: store, bucket: bucket, prefix: parameters["Prefix"]?.stringValue ?? "")
+            let prefix = parameters["Prefix"]?.stringValue ?? ""
             switch readerConfig["Transformation"]?.stringValue ?? "NONE" {
             case "NONE":
-                return listing
+                return ListingItems(store: store, bucket: bucket, prefix: prefix)
             case "LOAD_AND_FLATTEN":
+                // Only the keys are needed: every object is read for its items anyway.
+                let listing = ListingItems(store: store, bucket: bucket, prefix: prefix, withETags: false)
                 // Each listed object is read as InputType says, and its items follow one another.
                 return ChainedItems { () throws(ExecutionFailure) -> (any ItemSource)? in
                     guard let object = try listing.next(), let key = object["Key"]?.stringValue else { return nil }
@@ -176,18 +178,22 @@ final class ListingItems: ItemSource {
     private var index = 0
     private var token: String?
     private var done = false
+    private let withETags: Bool
 
-    init(store: any ObjectStore, bucket: String, prefix: String) {
+    init(store: any ObjectStore, bucket: String, prefix: String, withETags: Bool = true) {
         self.store = store
         self.bucket = bucket
         self.prefix = prefix
+        self.withETags = withETags
     }
 
     func next() throws(ExecutionFailure) -> JSONValue? {
         while index >= page.count {
             guard !done else { return nil }
             let listed: ListPage
-            do { listed = try store.list(ListRequest(bucket: bucket, prefix: prefix, continuationToken: token)) } catch {
+            var request = ListRequest(bucket: bucket, prefix: prefix, continuationToken: token)
+            request.withETags = withETags
+            do { listed = try store.list(request) } catch {
                 throw ExecutionFailure(.itemReaderFailed, cause: "Cannot list s3://\(bucket)/\(prefix): \(error.description)")
             }
             page = listed.contents

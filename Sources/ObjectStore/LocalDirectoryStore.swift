@@ -63,13 +63,15 @@ public final class LocalDirectoryStore: ObjectStore {
         return metadata
     }
 
-    private func metadata(of url: URL, key: String) throws(ObjectStoreError) -> ObjectMetadata? {
+    private func metadata(of url: URL, key: String, withETag: Bool = true) throws(ObjectStoreError) -> ObjectMetadata? {
         var status = stat()
         guard stat(url.path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return nil }
         let modified = Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1e9
         let fingerprint = Fingerprint(path: url.path, size: Int64(status.st_size), modified: modified)
         let etag: String
-        if let known = etags.withLock({ $0[fingerprint] }) {
+        if !withETag {
+            etag = ""
+        } else if let known = etags.withLock({ $0[fingerprint] }) {
             etag = known
         } else {
             etag = try Self.md5(of: url)
@@ -154,7 +156,7 @@ public final class LocalDirectoryStore: ObjectStore {
                 lastReturned = keys[index - 1]
                 continue
             }
-            if let metadata = try metadata(of: bucketURL.appendingPathComponent(key), key: key) {
+            if let metadata = try metadata(of: bucketURL.appendingPathComponent(key), key: key, withETag: request.withETags) {
                 page.contents.append(metadata)
             }
             lastReturned = key

@@ -72,6 +72,10 @@ public struct ListRequest: Sendable {
     public var maxKeys: Int
     public var continuationToken: String?
     public var startAfter: String?
+    /// Whether the caller needs ETags. A store that must read an object to know its ETag (the
+    /// local directory) may then leave it empty; readers that open every listed object anyway
+    /// ask for none, so each object is read once.
+    public var withETags = true
 
     public init(bucket: String, prefix: String = "", delimiter: String? = nil, maxKeys: Int = 1000, continuationToken: String? = nil, startAfter: String? = nil) {
         self.bucket = bucket
