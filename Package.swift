@@ -90,7 +90,7 @@ let package = Package(
         // L4: the workflow service's wiring of ports to backends.
         .target(
             name: "Workflow",
-            dependencies: ["JSONCore", "ASLErrors", "ASLModel", "Interpreter", "PluginProtocol", "PluginHost", "ObjectStore"],
+            dependencies: ["JSONCore", "ASLErrors", "ASLModel", "Interpreter", "PluginProtocol", "PluginHost", "ObjectStore", "ExecutionStore"],
             swiftSettings: strict),
 
         // L6: the command line.
@@ -156,6 +156,6 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(name: "ExecutionStoreTests", dependencies: ["JSONCore", "ExecutionStore"], swiftSettings: strict),
-        .testTarget(name: "StatesmanCommandsTests", dependencies: ["JSONCore", "StatesmanCommands", "statesman"], swiftSettings: strict),
+        .testTarget(name: "StatesmanCommandsTests", dependencies: ["JSONCore", "ExecutionStore", "StatesmanCommands", "statesman"], swiftSettings: strict),
     ]
 )

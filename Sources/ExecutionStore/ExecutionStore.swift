@@ -2,7 +2,9 @@ import Foundation
 import JSONCore
 
 /// Where executions are kept: state machines with the versions of their definitions,
-/// executions, their history events, and Map Runs with their counts. `SQLiteExecutionStore`
+/// executions, their history events, Map Runs with their counts, and what a running
+/// execution needs to continue after a crash (its checkpoint, its Map Runs' finished
+/// children). `SQLiteExecutionStore`
 /// keeps them in a file (the embedded default); `InMemoryExecutionStore` for tests. Both pass
 /// one shared test suite.
 public protocol ExecutionStore: Sendable {
@@ -16,19 +18,36 @@ public protocol ExecutionStore: Sendable {
     func insert(_ execution: ExecutionRecord) throws
     /// Stores the end of an execution (status, stop date, output or error and cause).
     func update(_ execution: ExecutionRecord) throws
+    /// Stores, in one transaction, the end of an execution and its last history events.
+    func finish(_ execution: ExecutionRecord, events: [JSONValue]) throws
     func execution(_ arn: String) throws -> ExecutionRecord?
     /// Executions, newest first, of one state machine and one status when given; a Map Run's
     /// children are listed by `children(of:)` only.
     func executions(stateMachineArn: String?, status: String?) throws -> [ExecutionRecord]
 
-    /// Stores finished child executions of a Map Run with their histories, in one go.
-    func insert(children: [(record: ExecutionRecord, events: [JSONValue])]) throws
     /// A Map Run's child executions, newest first (ListExecutions with `mapRunArn`).
     func children(of mapRunArn: String) throws -> [ExecutionRecord]
 
     /// Appends history events (`GetExecutionHistory`'s shape); ids must follow on.
     func append(events: [JSONValue], to executionArn: String) throws
     func history(of executionArn: String) throws -> [JSONValue]
+
+    /// Commits, in one transaction, history events and the state the execution has entered:
+    /// after a crash both are there or neither is.
+    func commit(events: [JSONValue], checkpoint: Checkpoint, of executionArn: String) throws
+    /// Where a running execution last stood.
+    func checkpoint(of executionArn: String) throws -> Checkpoint?
+
+    /// Commits, in one transaction, finished children of a Map Run (their completion records,
+    /// and for Standard children their executions with histories) and the Map Run's counts.
+    /// A child index is recorded at most once.
+    func commit(mapRun: MapRunRecord, completions: [ChildCompletion], children: [(record: ExecutionRecord, events: [JSONValue])]) throws
+    /// The completion records of a Map Run with an index above `index`, in index order, at
+    /// most `limit` of them (read page by page: a run may have millions).
+    func completions(of mapRunArn: String, after index: Int, limit: Int) throws -> [ChildCompletion]
+    /// The Map Run a Distributed Map state started when it was entered as event
+    /// `stateEnteredEventId` of `executionArn` (to continue it after a crash).
+    func mapRun(executionArn: String, stateEnteredEventId: Int) throws -> MapRunRecord?
 
     /// Asks a running execution to stop (StopExecution): the process running it sees the
     /// request and aborts it. Fails when the execution is not RUNNING.
@@ -81,10 +100,13 @@ public struct ExecutionRecord: Sendable, Equatable {
     public var version: Int
     /// Set for a Distributed Map's child execution.
     public var mapRunArn: String?
+    /// How the execution was started (JSON text: the function registry, the object store,
+    /// ...), so that it can be continued the same way after a crash.
+    public var launch: String?
 
     public init(
         arn: String, stateMachineArn: String, name: String, status: String, startDate: Date, stopDate: Date? = nil, input: String,
-        output: String? = nil, error: String? = nil, cause: String? = nil, version: Int, mapRunArn: String? = nil
+        output: String? = nil, error: String? = nil, cause: String? = nil, version: Int, mapRunArn: String? = nil, launch: String? = nil
     ) {
         self.arn = arn
         self.stateMachineArn = stateMachineArn
@@ -98,6 +120,7 @@ public struct ExecutionRecord: Sendable, Equatable {
         self.cause = cause
         self.version = version
         self.mapRunArn = mapRunArn
+        self.launch = launch
     }
 
     /// DescribeExecution's JSON (dates as epoch seconds, as the AWS JSON protocol sends them).
@@ -127,14 +150,57 @@ public struct MapRunRecord: Sendable, Equatable {
     public var stopDate: Date?
     /// DescribeMapRun's whole answer (counts, tolerances, concurrency).
     public var description: JSONValue
+    /// The id of the `MapStateEntered` event of the state visit that started the run.
+    public var stateEnteredEventId: Int?
 
-    public init(arn: String, executionArn: String, status: String, startDate: Date, stopDate: Date?, description: JSONValue) {
+    public init(arn: String, executionArn: String, status: String, startDate: Date, stopDate: Date?, description: JSONValue, stateEnteredEventId: Int? = nil) {
         self.arn = arn
         self.executionArn = executionArn
         self.status = status
         self.startDate = startDate
         self.stopDate = stopDate
         self.description = description
+        self.stateEnteredEventId = stateEnteredEventId
+    }
+}
+
+/// Where a running execution stands: the top-level state it has entered, with that state's
+/// input and the variables as of its entry.
+public struct Checkpoint: Sendable, Equatable {
+    public var stateName: String
+    /// JSON text.
+    public var input: String
+    /// JSON text of an object.
+    public var variables: String
+    /// The state's `...StateEntered` event and its time.
+    public var enteredEventId: Int
+    public var entered: Date
+
+    public init(stateName: String, input: String, variables: String, enteredEventId: Int, entered: Date) {
+        self.stateName = stateName
+        self.input = input
+        self.variables = variables
+        self.enteredEventId = enteredEventId
+        self.entered = entered
+    }
+}
+
+/// A finished child execution of a Map Run: what it contributed, so that a Map Run continued
+/// after a crash neither runs it again nor loses or repeats its results.
+public struct ChildCompletion: Sendable, Equatable {
+    /// The child's index in the run (items in order, or batches in order).
+    public var index: Int
+    public var itemCount: Int
+    /// `SUCCEEDED`, `FAILED` or `TIMED_OUT`.
+    public var status: String
+    /// JSON text of the array of values it added to the results.
+    public var results: String
+
+    public init(index: Int, itemCount: Int, status: String, results: String) {
+        self.index = index
+        self.itemCount = itemCount
+        self.status = status
+        self.results = results
     }
 }
 

@@ -11,6 +11,9 @@ public final class InMemoryExecutionStore: ExecutionStore {
         var events: [String: [JSONValue]] = [:]
         var mapRuns: [String: MapRunRecord] = [:]
         var stops: [String: StopRequest] = [:]
+        var checkpoints: [String: Checkpoint] = [:]
+        /// By Map Run, by child index.
+        var completions: [String: [Int: ChildCompletion]] = [:]
     }
 
     private let contents = Mutex(Contents())
@@ -51,6 +54,15 @@ public final class InMemoryExecutionStore: ExecutionStore {
         }
     }
 
+    public func finish(_ execution: ExecutionRecord, events: [JSONValue]) throws {
+        try contents.withLock { contents in
+            var copy = contents
+            try Self.append(events, to: execution.arn, &copy)
+            copy.executions[execution.arn] = execution
+            contents = copy
+        }
+    }
+
     public func execution(_ arn: String) throws -> ExecutionRecord? {
         contents.withLock { $0.executions[arn] }
     }
@@ -63,13 +75,6 @@ public final class InMemoryExecutionStore: ExecutionStore {
         }
     }
 
-    public func insert(children: [(record: ExecutionRecord, events: [JSONValue])]) throws {
-        for child in children {
-            try insert(child.record)
-            try append(events: child.events, to: child.record.arn)
-        }
-    }
-
     public func children(of mapRunArn: String) throws -> [ExecutionRecord] {
         contents.withLock { contents in
             contents.executions.values.filter { $0.mapRunArn == mapRunArn }.sorted { ($0.startDate, $0.arn) > ($1.startDate, $1.arn) }
@@ -77,21 +82,37 @@ public final class InMemoryExecutionStore: ExecutionStore {
     }
 
     public func append(events: [JSONValue], to executionArn: String) throws {
-        try contents.withLock { contents in
-            guard contents.executions[executionArn] != nil else { throw ExecutionStoreError("There is no execution \(executionArn)") }
-            var stored = contents.events[executionArn] ?? []
-            for event in events {
-                guard event["id"]?.integerValue == Int64(stored.count + 1) else {
-                    throw ExecutionStoreError("Event \(event["id"]?.compactString ?? "?") of \(executionArn) does not follow event \(stored.count)")
-                }
-                stored.append(event)
+        try contents.withLock { contents in try Self.append(events, to: executionArn, &contents) }
+    }
+
+    private static func append(_ events: [JSONValue], to executionArn: String, _ contents: inout Contents) throws {
+        guard contents.executions[executionArn] != nil else { throw ExecutionStoreError("There is no execution \(executionArn)") }
+        var stored = contents.events[executionArn] ?? []
+        for event in events {
+            guard event["id"]?.integerValue == Int64(stored.count + 1) else {
+                throw ExecutionStoreError("Event \(event["id"]?.compactString ?? "?") of \(executionArn) does not follow event \(stored.count)")
             }
-            contents.events[executionArn] = stored
+            stored.append(event)
         }
+        contents.events[executionArn] = stored
     }
 
     public func history(of executionArn: String) throws -> [JSONValue] {
         contents.withLock { $0.events[executionArn] ?? [] }
+    }
+
+    public func commit(events: [JSONValue], checkpoint: Checkpoint, of executionArn: String) throws {
+        try contents.withLock { contents in
+            // All or nothing, as in a transaction: the events are checked before anything changes.
+            var copy = contents
+            try Self.append(events, to: executionArn, &copy)
+            copy.checkpoints[executionArn] = checkpoint
+            contents = copy
+        }
+    }
+
+    public func checkpoint(of executionArn: String) throws -> Checkpoint? {
+        contents.withLock { $0.checkpoints[executionArn] }
     }
 
     public func requestStop(of executionArn: String, error: String?, cause: String?, at date: Date) throws {
@@ -108,6 +129,38 @@ public final class InMemoryExecutionStore: ExecutionStore {
 
     public func save(mapRun: MapRunRecord) throws {
         contents.withLock { $0.mapRuns[mapRun.arn] = mapRun }
+    }
+
+    public func commit(mapRun: MapRunRecord, completions: [ChildCompletion], children: [(record: ExecutionRecord, events: [JSONValue])]) throws {
+        try contents.withLock { contents in
+            var copy = contents
+            copy.mapRuns[mapRun.arn] = mapRun
+            for completion in completions {
+                guard copy.completions[mapRun.arn]?[completion.index] == nil else {
+                    throw ExecutionStoreError("Child \(completion.index) of \(mapRun.arn) was already recorded")
+                }
+                copy.completions[mapRun.arn, default: [:]][completion.index] = completion
+            }
+            for child in children {
+                guard copy.executions[child.record.arn] == nil else { throw ExecutionStoreError("The execution \(child.record.arn) already exists") }
+                copy.executions[child.record.arn] = child.record
+                try Self.append(child.events, to: child.record.arn, &copy)
+            }
+            contents = copy
+        }
+    }
+
+    public func completions(of mapRunArn: String, after index: Int, limit: Int) throws -> [ChildCompletion] {
+        contents.withLock { contents in
+            let all = contents.completions[mapRunArn] ?? [:]
+            return Array(all.keys.filter { $0 > index }.sorted().prefix(limit).map { all[$0]! })
+        }
+    }
+
+    public func mapRun(executionArn: String, stateEnteredEventId: Int) throws -> MapRunRecord? {
+        contents.withLock { contents in
+            contents.mapRuns.values.filter { $0.executionArn == executionArn && $0.stateEnteredEventId == stateEnteredEventId }.max { $0.startDate < $1.startDate }
+        }
     }
 
     public func mapRun(_ arn: String) throws -> MapRunRecord? {

@@ -61,6 +61,20 @@ public final class SQLiteExecutionStore: ExecutionStore {
         migrator.registerMigration("2026-11-26 child executions by map run") { db in
             try db.execute(sql: "CREATE INDEX execution_by_map_run ON execution(map_run_arn)")
         }
+        migrator.registerMigration("2026-11-26 checkpoints and map run completions") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE execution ADD COLUMN launch TEXT;
+                    ALTER TABLE map_run ADD COLUMN state_entered_event_id INTEGER;
+                    CREATE INDEX map_run_by_state_visit ON map_run(execution_arn, state_entered_event_id);
+                    CREATE TABLE checkpoint (
+                        execution_arn TEXT PRIMARY KEY REFERENCES execution(arn), state_name TEXT NOT NULL, input TEXT NOT NULL,
+                        variables TEXT NOT NULL, entered_event_id INTEGER NOT NULL, entered REAL NOT NULL);
+                    CREATE TABLE map_run_child (
+                        map_run_arn TEXT NOT NULL, child_index INTEGER NOT NULL, item_count INTEGER NOT NULL, status TEXT NOT NULL,
+                        results TEXT NOT NULL, PRIMARY KEY (map_run_arn, child_index)) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 
@@ -129,39 +143,48 @@ public final class SQLiteExecutionStore: ExecutionStore {
         [
             execution.arn, execution.stateMachineArn, execution.name, execution.status, execution.startDate.timeIntervalSince1970,
             execution.stopDate?.timeIntervalSince1970, execution.input, execution.output, execution.error, execution.cause, execution.version,
-            execution.mapRunArn,
+            execution.mapRunArn, execution.launch,
         ]
     }
+
+    private static let insertExecution = """
+        INSERT INTO execution (arn, state_machine_arn, name, status, start_date, stop_date, input, output, error, cause, version, map_run_arn, launch)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
 
     public func insert(_ execution: ExecutionRecord) throws {
         try write { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM execution WHERE arn = ?", arguments: [execution.arn]) == nil else {
                 throw ExecutionStoreError("The execution \(execution.arn) already exists")
             }
-            try db.execute(
-                sql: """
-                    INSERT INTO execution (arn, state_machine_arn, name, status, start_date, stop_date, input, output, error, cause, version, map_run_arn)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: Self.arguments(execution))
+            try db.execute(sql: Self.insertExecution, arguments: Self.arguments(execution))
         }
     }
 
     public func update(_ execution: ExecutionRecord) throws {
+        try write { db in try Self.update(execution, db) }
+    }
+
+    public func finish(_ execution: ExecutionRecord, events: [JSONValue]) throws {
         try write { db in
-            try db.execute(
-                sql: """
-                    UPDATE execution SET status = ?, stop_date = ?, output = ?, error = ?, cause = ? WHERE arn = ?
-                    """,
-                arguments: [execution.status, execution.stopDate?.timeIntervalSince1970, execution.output, execution.error, execution.cause, execution.arn])
-            guard db.changesCount == 1 else { throw ExecutionStoreError("There is no execution \(execution.arn)") }
+            try Self.append(events, to: execution.arn, db)
+            try Self.update(execution, db)
         }
+    }
+
+    private static func update(_ execution: ExecutionRecord, _ db: Database) throws {
+        try db.execute(
+            sql: "UPDATE execution SET status = ?, stop_date = ?, output = ?, error = ?, cause = ? WHERE arn = ?",
+            arguments: [execution.status, execution.stopDate?.timeIntervalSince1970, execution.output, execution.error, execution.cause, execution.arn])
+        guard db.changesCount == 1 else { throw ExecutionStoreError("There is no execution \(execution.arn)") }
     }
 
     private static func execution(_ row: Row) -> ExecutionRecord {
         ExecutionRecord(
             arn: row["arn"], stateMachineArn: row["state_machine_arn"], name: row["name"], status: row["status"],
             startDate: Date(timeIntervalSince1970: row["start_date"]), stopDate: (row["stop_date"] as Double?).map { Date(timeIntervalSince1970: $0) },
-            input: row["input"], output: row["output"], error: row["error"], cause: row["cause"], version: row["version"], mapRunArn: row["map_run_arn"])
+            input: row["input"], output: row["output"], error: row["error"], cause: row["cause"], version: row["version"], mapRunArn: row["map_run_arn"],
+            launch: row["launch"])
     }
 
     public func execution(_ arn: String) throws -> ExecutionRecord? {
@@ -180,23 +203,6 @@ public final class SQLiteExecutionStore: ExecutionStore {
         }
     }
 
-    public func insert(children: [(record: ExecutionRecord, events: [JSONValue])]) throws {
-        try write { db in
-            let execution = try db.makeStatement(
-                sql: """
-                    INSERT INTO execution (arn, state_machine_arn, name, status, start_date, stop_date, input, output, error, cause, version, map_run_arn)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-            let event = try db.makeStatement(sql: "INSERT INTO history_event (execution_arn, id, event) VALUES (?, ?, ?)")
-            for child in children {
-                try execution.execute(arguments: Self.arguments(child.record))
-                for (index, item) in child.events.enumerated() {
-                    try event.execute(arguments: [child.record.arn, index + 1, item.compactString])
-                }
-            }
-        }
-    }
-
     public func children(of mapRunArn: String) throws -> [ExecutionRecord] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM execution WHERE map_run_arn = ? ORDER BY start_date DESC, arn DESC", arguments: [mapRunArn]).map(Self.execution)
@@ -206,19 +212,21 @@ public final class SQLiteExecutionStore: ExecutionStore {
     // MARK: - History
 
     public func append(events: [JSONValue], to executionArn: String) throws {
-        try write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM execution WHERE arn = ?", arguments: [executionArn]) != nil else {
-                throw ExecutionStoreError("There is no execution \(executionArn)")
+        try write { db in try Self.append(events, to: executionArn, db) }
+    }
+
+    private static func append(_ events: [JSONValue], to executionArn: String, _ db: Database) throws {
+        guard try Bool.fetchOne(db, sql: "SELECT 1 FROM execution WHERE arn = ?", arguments: [executionArn]) != nil else {
+            throw ExecutionStoreError("There is no execution \(executionArn)")
+        }
+        var last = try Int.fetchOne(db, sql: "SELECT MAX(id) FROM history_event WHERE execution_arn = ?", arguments: [executionArn]) ?? 0
+        let insert = try db.cachedStatement(sql: "INSERT INTO history_event (execution_arn, id, event) VALUES (?, ?, ?)")
+        for event in events {
+            guard let id = event["id"]?.integerValue, id == Int64(last + 1) else {
+                throw ExecutionStoreError("Event \(event["id"]?.compactString ?? "?") of \(executionArn) does not follow event \(last)")
             }
-            var last = try Int.fetchOne(db, sql: "SELECT MAX(id) FROM history_event WHERE execution_arn = ?", arguments: [executionArn]) ?? 0
-            let insert = try db.makeStatement(sql: "INSERT INTO history_event (execution_arn, id, event) VALUES (?, ?, ?)")
-            for event in events {
-                guard let id = event["id"]?.integerValue, id == Int64(last + 1) else {
-                    throw ExecutionStoreError("Event \(event["id"]?.compactString ?? "?") of \(executionArn) does not follow event \(last)")
-                }
-                try insert.execute(arguments: [executionArn, id, event.compactString])
-                last += 1
-            }
+            try insert.execute(arguments: [executionArn, id, event.compactString])
+            last += 1
         }
     }
 
@@ -226,6 +234,32 @@ public final class SQLiteExecutionStore: ExecutionStore {
         try read { db in
             try String.fetchAll(db, sql: "SELECT event FROM history_event WHERE execution_arn = ? ORDER BY id", arguments: [executionArn]).map {
                 try JSONValue(parsing: $0)
+            }
+        }
+    }
+
+    // MARK: - Checkpoints
+
+    public func commit(events: [JSONValue], checkpoint: Checkpoint, of executionArn: String) throws {
+        try write { db in
+            try Self.append(events, to: executionArn, db)
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO checkpoint (execution_arn, state_name, input, variables, entered_event_id, entered) VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    executionArn, checkpoint.stateName, checkpoint.input, checkpoint.variables, checkpoint.enteredEventId,
+                    checkpoint.entered.timeIntervalSince1970,
+                ])
+        }
+    }
+
+    public func checkpoint(of executionArn: String) throws -> Checkpoint? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM checkpoint WHERE execution_arn = ?", arguments: [executionArn]).map {
+                Checkpoint(
+                    stateName: $0["state_name"], input: $0["input"], variables: $0["variables"], enteredEventId: $0["entered_event_id"],
+                    entered: Date(timeIntervalSince1970: $0["entered"]))
             }
         }
     }
@@ -255,23 +289,63 @@ public final class SQLiteExecutionStore: ExecutionStore {
     // MARK: - Map Runs
 
     public func save(mapRun: MapRunRecord) throws {
+        try write { db in try Self.save(mapRun, db) }
+    }
+
+    private static func save(_ mapRun: MapRunRecord, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO map_run (arn, execution_arn, status, start_date, stop_date, description, state_entered_event_id) VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(arn) DO UPDATE SET status = excluded.status, stop_date = excluded.stop_date, description = excluded.description
+                """,
+            arguments: [
+                mapRun.arn, mapRun.executionArn, mapRun.status, mapRun.startDate.timeIntervalSince1970, mapRun.stopDate?.timeIntervalSince1970,
+                mapRun.description.compactString, mapRun.stateEnteredEventId,
+            ])
+    }
+
+    public func commit(mapRun: MapRunRecord, completions: [ChildCompletion], children: [(record: ExecutionRecord, events: [JSONValue])]) throws {
         try write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO map_run (arn, execution_arn, status, start_date, stop_date, description) VALUES (?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(arn) DO UPDATE SET status = excluded.status, stop_date = excluded.stop_date, description = excluded.description
-                    """,
-                arguments: [
-                    mapRun.arn, mapRun.executionArn, mapRun.status, mapRun.startDate.timeIntervalSince1970, mapRun.stopDate?.timeIntervalSince1970,
-                    mapRun.description.compactString,
-                ])
+            try Self.save(mapRun, db)
+            let completion = try db.cachedStatement(
+                sql: "INSERT INTO map_run_child (map_run_arn, child_index, item_count, status, results) VALUES (?, ?, ?, ?, ?)")
+            for child in completions {
+                try completion.execute(arguments: [mapRun.arn, child.index, child.itemCount, child.status, child.results])
+            }
+            let execution = try db.cachedStatement(sql: Self.insertExecution)
+            let event = try db.cachedStatement(sql: "INSERT INTO history_event (execution_arn, id, event) VALUES (?, ?, ?)")
+            for child in children {
+                try execution.execute(arguments: Self.arguments(child.record))
+                for (index, item) in child.events.enumerated() {
+                    try event.execute(arguments: [child.record.arn, index + 1, item.compactString])
+                }
+            }
+        }
+    }
+
+    public func completions(of mapRunArn: String, after index: Int, limit: Int) throws -> [ChildCompletion] {
+        try read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM map_run_child WHERE map_run_arn = ? AND child_index > ? ORDER BY child_index LIMIT ?",
+                arguments: [mapRunArn, index, limit]
+            ).map { ChildCompletion(index: $0["child_index"], itemCount: $0["item_count"], status: $0["status"], results: $0["results"]) }
+        }
+    }
+
+    public func mapRun(executionArn: String, stateEnteredEventId: Int) throws -> MapRunRecord? {
+        try read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM map_run WHERE execution_arn = ? AND state_entered_event_id = ? ORDER BY start_date DESC LIMIT 1",
+                arguments: [executionArn, stateEnteredEventId]
+            ).map(Self.mapRun)
         }
     }
 
     private static func mapRun(_ row: Row) throws -> MapRunRecord {
         MapRunRecord(
             arn: row["arn"], executionArn: row["execution_arn"], status: row["status"], startDate: Date(timeIntervalSince1970: row["start_date"]),
-            stopDate: (row["stop_date"] as Double?).map { Date(timeIntervalSince1970: $0) }, description: try JSONValue(parsing: row["description"] as String))
+            stopDate: (row["stop_date"] as Double?).map { Date(timeIntervalSince1970: $0) }, description: try JSONValue(parsing: row["description"] as String),
+            stateEnteredEventId: row["state_entered_event_id"])
     }
 
     public func mapRun(_ arn: String) throws -> MapRunRecord? {

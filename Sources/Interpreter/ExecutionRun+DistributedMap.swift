@@ -30,9 +30,11 @@ extension ExecutionRun {
         let writer = try ResultWriterSettings(map.resultWriter, flow: flow, input: input)
 
         let label = map.label ?? state.name
-        let runId = RandomUUID.string()
+        // A durable execution continues the Map Run a crash interrupted, under the same ARN.
+        let durable = try journal?.mapRun(stateEnteredEventId: flow.enteredEventId)
         let childMachine = "\(options.stateMachineName)/\(label)"
-        let mapRunArn = "arn:aws:states:\(options.region):\(options.account):mapRun:\(childMachine):\(runId)"
+        let mapRunArn = durable?.continued?.mapRunArn ?? "arn:aws:states:\(options.region):\(options.account):mapRun:\(childMachine):\(RandomUUID.string())"
+        let runId = String(mapRunArn[mapRunArn.index(after: mapRunArn.lastIndex(of: ":")!)...])
         var sink: (any ResultSink)?
         if let bucket = writer.bucket {
             guard let io = interpreter.mapIO else {
@@ -51,24 +53,42 @@ extension ExecutionRun {
         let width = min(limit > 0 ? limit : Self.distributedConcurrency, interpreter.childrenInFlight)
         var run = MapRunProgress(
             snapshot: MapRunSnapshot(
-                mapRunArn: mapRunArn, executionArn: options.executionArn, label: label, status: .running, startDate: clock.now(), maxConcurrency: limit,
+                mapRunArn: mapRunArn, executionArn: options.executionArn, label: label, status: .running,
+                startDate: durable?.continued?.startDate ?? clock.now(), maxConcurrency: limit,
                 toleratedFailureCount: tolerance.count ?? 0, toleratedFailurePercentage: tolerance.percentage ?? 0, itemCounts: MapRunCounts(),
                 executionCounts: MapRunCounts(), totalKnown: !fromReader),
             tolerance: tolerance, sink: sink, writer: writer, observer: interpreter.observer)
         if !fromReader { run.knownTotal = maxItems }
-        let childOptions = ChildOptions(parent: options, stateMachineName: childMachine, mapRunArn: mapRunArn)
+        let childOptions = ChildOptions(parent: options, stateMachineName: childMachine, mapRunArn: mapRunArn, reported: durable != nil || interpreter.observer != nil)
+        // The children the interrupted run completed count and are written again (its result
+        // files were never finished), and are not run again.
+        var completed = CompletedIndexes()
+        if let durable {
+            do {
+                try durable.replay { child in
+                    completed.append(child.index)
+                    run.replay(child, state: state)
+                }
+            } catch {
+                sink?.abandon()
+                throw error
+            }
+        }
         run.publish()
 
         await withTaskGroup(of: ChildOutcome.self) { group in
             var finished = false
             func startNext() -> Bool {
                 guard !finished else { return false }
-                let work: ChildWork?
-                do { work = try feed.next() } catch {
-                    run.stop(error)
-                    return false
-                }
-                guard let work else {
+                var next: ChildWork?
+                repeat {
+                    do { next = try feed.next() } catch {
+                        run.stop(error)
+                        return false
+                    }
+                    guard let index = next?.index, completed.contains(index) else { break }
+                } while true
+                guard let work = next else {
                     finished = true
                     run.knownTotal = feed.itemsRead
                     return false
@@ -84,7 +104,12 @@ extension ExecutionRun {
             while let outcome = await group.next() {
                 // Stopping the execution (Ctrl-C, StopExecution) aborts the run.
                 if Task.isCancelled { run.abort() }
-                run.record(outcome, state: state)
+                let child = run.record(outcome, state: state)
+                if let durable {
+                    do throws(ExecutionFailure) { try durable.completed(child, execution: outcome.report, run: run.snapshot) } catch { run.stop(error) }
+                } else if let report = outcome.report {
+                    interpreter.observer?.childExecutionEnded(report)
+                }
                 if run.stopped {
                     group.cancelAll()
                 } else {
@@ -99,13 +124,18 @@ extension ExecutionRun {
         // Items never started (the run failed or was stopped) are PENDING.
         if run.stopped {
             while let work = try? feed.next() {
-                run.pendingItems(work)
+                if !completed.contains(work.index) { run.pendingItems(work) }
             }
+        }
+        if let durable {
+            do { try durable.flush(run: run.snapshot) } catch { run.stop(error) }
         }
         if let sink {
             do { run.manifestKey = try sink.finish() } catch { run.stop(error) }
         }
         run.end(at: clock.now())
+        // The run's final status and counts.
+        try durable?.flush(run: run.snapshot)
         if run.isAborted {
             history.record("MapRunAborted", at: clock.now())
             throw ExecutionFailure(Self.executionAborted, cause: "The execution was stopped")
@@ -182,25 +212,25 @@ extension ExecutionRun {
             result = .failure(error)
         }
         // A Standard child keeps its own history, reported with its record.
-        if !express, let observer = interpreter.observer {
+        var report: ChildExecutionReport?
+        if !express, childOptions.reported {
             let stopped = clock.now()
-            observer.childExecutionEnded(
-                ChildExecutionReport(
-                    executionArn: options.executionArn, stateMachineArn: options.stateMachineArn, name: options.name, mapRunArn: childOptions.mapRunArn,
-                    input: work.input, started: started, stopped: stopped,
-                    outcome: history.recordEnd(of: result, stopped: Task.isCancelled, at: stopped)))
+            report = ChildExecutionReport(
+                executionArn: options.executionArn, stateMachineArn: options.stateMachineArn, name: options.name, mapRunArn: childOptions.mapRunArn,
+                input: work.input, started: started, stopped: stopped, outcome: history.recordEnd(of: result, stopped: Task.isCancelled, at: stopped))
         }
+        var outcome = ChildOutcome(
+            work: work, executionArn: options.executionArn, stateMachineArn: options.stateMachineArn, name: options.name, started: started,
+            stopped: clock.now(), result: result, aborted: false, report: report)
         if case .failure(let failure) = result, failure.error == Self.executionTimedOut {
-            result = .failure(ExecutionFailure(.timeout, cause: "The child execution timed out"))
-            return ChildOutcome(
-                work: work, executionArn: options.executionArn, stateMachineArn: options.stateMachineArn, name: options.name, started: started,
-                stopped: clock.now(), result: result, aborted: false, timedOut: true)
+            outcome.result = .failure(ExecutionFailure(.timeout, cause: "The child execution timed out"))
+            outcome.timedOut = true
+        } else if Task.isCancelled {
+            // A child still running when the run stops is aborted, whatever it was doing.
+            outcome.result = .failure(ExecutionFailure(Self.executionAborted, cause: "The Map Run was stopped"))
+            outcome.aborted = true
         }
-        // A child still running when the run stops is aborted, whatever it was doing.
-        let aborted = Task.isCancelled
-        return ChildOutcome(
-            work: work, executionArn: options.executionArn, stateMachineArn: options.stateMachineArn, name: options.name, started: started, stopped: clock.now(),
-            result: aborted ? .failure(ExecutionFailure(Self.executionAborted, cause: "The Map Run was stopped")) : result, aborted: aborted)
+        return outcome
     }
 }
 
@@ -209,6 +239,22 @@ private struct ChildOptions: Sendable {
     var parent: ExecutionOptions
     var stateMachineName: String
     var mapRunArn: String
+    /// Whether Standard children's records and histories are wanted (by a journal or an observer).
+    var reported: Bool
+}
+
+/// The indexes of the children a continued Map Run completed before, in increasing order,
+/// asked about in increasing order as the feed produces children.
+private struct CompletedIndexes {
+    private var indexes: [Int] = []
+    private var cursor = 0
+
+    mutating func append(_ index: Int) { indexes.append(index) }
+
+    mutating func contains(_ index: Int) -> Bool {
+        while cursor < indexes.count, indexes[cursor] < index { cursor += 1 }
+        return cursor < indexes.count && indexes[cursor] == index
+    }
 }
 
 /// One child execution's input: an item, or a batch of items.
@@ -228,6 +274,8 @@ struct ChildOutcome: Sendable {
     var result: Result<JSONValue, ExecutionFailure>
     var aborted: Bool
     var timedOut = false
+    /// A Standard child's record and history, when wanted.
+    var report: ChildExecutionReport?
 }
 
 /// `ItemBatcher`: how many items, and how many bytes, go into one child's input.
@@ -455,41 +503,55 @@ struct MapRunProgress {
         publish()
     }
 
-    mutating func record(_ outcome: ChildOutcome, state: State) {
+    /// Counts a finished child and writes its results; returns what it contributed.
+    mutating func record(_ outcome: ChildOutcome, state: State) -> CompletedChild {
         let items = outcome.work.itemCount
         snapshot.itemCounts.running -= items
         snapshot.executionCounts.running -= 1
-        let status: ResultStatus
-        var values: [JSONValue]
+        var child = CompletedChild(index: outcome.work.index, itemCount: items, status: .succeeded, results: [])
         switch outcome.result {
         case .success(let output):
-            snapshot.itemCounts.succeeded += items
-            snapshot.executionCounts.succeeded += 1
-            status = .succeeded
             switch writer.transformation {
-            case .none: values = [Self.record(outcome, output: output)]
-            case .compact: values = [output]
-            case .flatten: values = output.arrayValue ?? [output]
+            case .none: child.results = [Self.record(outcome, output: output)]
+            case .compact: child.results = [output]
+            case .flatten: child.results = output.arrayValue ?? [output]
             }
         case .failure(let error):
-            status = .failed
-            values = [Self.record(outcome, output: nil, error: outcome.aborted ? nil : error)]
-            if outcome.aborted {
-                snapshot.itemCounts.aborted += items
-                snapshot.executionCounts.aborted += 1
-            } else if outcome.timedOut {
-                // Timed-out children count against the tolerated failures too.
-                snapshot.itemCounts.timedOut += items
-                snapshot.executionCounts.timedOut += 1
-                checkTolerance()
-            } else {
-                snapshot.itemCounts.failed += items
-                snapshot.executionCounts.failed += 1
-                checkTolerance()
-            }
+            child.status = outcome.aborted ? .aborted : (outcome.timedOut ? .timedOut : .failed)
+            child.results = [Self.record(outcome, output: nil, error: outcome.aborted ? nil : error)]
+            if sink == nil, writer.transformation != .none { child.results = [.null] }
         }
-        if sink == nil, status == .failed, writer.transformation != .none { values = [.null] }
-        write(values, status: status, items: items, index: outcome.work.index, state: state)
+        count(child, state: state)
+        return child
+    }
+
+    /// Counts and writes again a child that an interrupted run completed.
+    mutating func replay(_ child: CompletedChild, state: State) {
+        snapshot.itemCounts.total += child.itemCount
+        snapshot.executionCounts.total += 1
+        count(child, state: state)
+    }
+
+    private mutating func count(_ child: CompletedChild, state: State) {
+        let items = child.itemCount
+        switch child.status {
+        case .succeeded:
+            snapshot.itemCounts.succeeded += items
+            snapshot.executionCounts.succeeded += 1
+        case .aborted:
+            snapshot.itemCounts.aborted += items
+            snapshot.executionCounts.aborted += 1
+        case .timedOut:
+            // Timed-out children count against the tolerated failures too.
+            snapshot.itemCounts.timedOut += items
+            snapshot.executionCounts.timedOut += 1
+            checkTolerance()
+        case .failed:
+            snapshot.itemCounts.failed += items
+            snapshot.executionCounts.failed += 1
+            checkTolerance()
+        }
+        write(child.results, status: child.status == .succeeded ? .succeeded : .failed, items: items, index: child.index, state: state)
     }
 
     private mutating func write(_ values: [JSONValue], status: ResultStatus, items: Int, index: Int = 0, state: State? = nil) {

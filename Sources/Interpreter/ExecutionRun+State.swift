@@ -6,13 +6,19 @@ import PathExpressions
 import PayloadTemplates
 
 extension ExecutionRun {
-    /// Runs one state visit, with its Retry and Catch: returns its output and the next state
-    /// (nil when the scope ends).
-    func runState(_ state: State, input: JSONValue, frame: Frame) async throws(ExecutionFailure) -> (JSONValue, String?) {
-        let entered = clock.now()
-        let enteredId = history.record(
-            "\(state.typeName)StateEntered", at: entered, detailsKey: "stateEnteredEventDetails",
-            payloads: [("input", input)], stateName: state.name)
+    /// Records that a state is entered.
+    func enter(_ state: State, input: JSONValue) -> StateEntry {
+        let time = clock.now()
+        let id = history.record(
+            "\(state.typeName)StateEntered", at: time, detailsKey: "stateEnteredEventDetails", payloads: [("input", input)], stateName: state.name)
+        return StateEntry(id: id, time: time)
+    }
+
+    /// Runs one state visit, entered as `entry`, with its Retry and Catch: returns its output
+    /// and the next state (nil when the scope ends).
+    func runState(_ state: State, input: JSONValue, frame: Frame, entry: StateEntry) async throws(ExecutionFailure) -> (JSONValue, String?) {
+        let entered = entry.time
+        let enteredId = entry.id
         // Variables are read as of state entry.
         let variables = frame.variables.visible
         var retryCounts = [Int](repeating: 0, count: state.retry.count)
@@ -26,7 +32,7 @@ extension ExecutionRun {
                 lazyContext: LazyJSON { [self] in context(stateName: state.name, entered: entered, retryCount: retryCount, frame: frame) },
                 variables: variables)
             do {
-                let (output, next, assigned) = try await body(state, input: input, flow: flow, frame: frame, attempt: attempt)
+                let (output, next, assigned) = try await body(state, input: input, flow: flow, frame: frame, attempt: attempt, entered: entered)
                 try flow.checkSize(output)
                 if let assigned { frame.variables.assign(assigned) }
                 if case .fail = state.kind {} else {
@@ -38,7 +44,11 @@ extension ExecutionRun {
             } catch {
                 let failure = error
                 // States.Runtime and terminal failures end the execution: no Retry, no Catch.
-                if failure.terminal || failure.error == .runtime || failure.error == Self.executionTimedOut || failure.error == Self.executionAborted { throw failure }
+                if failure.terminal || failure.error == .runtime || failure.error == Self.executionTimedOut || failure.error == Self.executionAborted
+                    || failure.error == journalFailed
+                {
+                    throw failure
+                }
                 if let index = state.retry.firstIndex(where: { Self.matches($0.errorEquals, failure) }) {
                     let retrier = state.retry[index]
                     if retryCounts[index] < retrier.maxAttempts {
@@ -91,7 +101,9 @@ extension ExecutionRun {
 
     /// The work of each state type. Returns the output, the next state, and the variables the
     /// state assigns.
-    func body(_ state: State, input: JSONValue, flow: DataFlow, frame: Frame, attempt: Int) async throws(ExecutionFailure) -> (JSONValue, String?, JSONObject?) {
+    func body(
+        _ state: State, input: JSONValue, flow: DataFlow, frame: Frame, attempt: Int, entered: Date
+    ) async throws(ExecutionFailure) -> (JSONValue, String?, JSONObject?) {
         let next: String? = if case .next(let name) = state.transition { name } else { nil }
         switch state.kind {
         case .pass(let literal):
@@ -129,7 +141,7 @@ extension ExecutionRun {
 
         case .wait(let wait):
             let effective = try flow.apply(state.inputPath, to: input)
-            let seconds = try waitSeconds(wait, flow: flow, input: effective)
+            let seconds = try waitSeconds(wait, flow: flow, input: effective, entered: entered)
             await clock.sleep(seconds: seconds)
             // A wait cut short by stopping the execution does not complete the state.
             if Task.isCancelled { throw ExecutionFailure(.runtime, cause: "The execution was stopped") }
@@ -163,11 +175,13 @@ extension ExecutionRun {
         }
     }
 
-    /// The seconds a Wait state waits, from now.
-    func waitSeconds(_ wait: WaitState, flow: DataFlow, input: JSONValue) throws(ExecutionFailure) -> Double {
+    /// The seconds a Wait state entered at `entered` still waits, from now (less than its
+    /// `Seconds` when it continues after a crash).
+    func waitSeconds(_ wait: WaitState, flow: DataFlow, input: JSONValue, entered: Date) throws(ExecutionFailure) -> Double {
         switch wait.duration {
         case .seconds(let source):
-            return Double(try flow.integer(source, field: "Seconds", input: input) ?? 0)
+            let seconds = Double(try flow.integer(source, field: "Seconds", input: input) ?? 0)
+            return max(0, seconds - max(0, clock.now().timeIntervalSince(entered)))
         case .timestamp(let text):
             guard let date = Timestamps.parse(text) else { throw flow.runtime("The Timestamp field does not hold a valid timestamp: \(text)") }
             return max(0, date.timeIntervalSince(clock.now()))
@@ -206,4 +220,10 @@ extension ExecutionRun {
             return result.stringValue ?? result.compactString
         }
     }
+}
+
+/// A state visit's `...StateEntered` event: its id and time.
+struct StateEntry: Sendable {
+    var id: Int
+    var time: Date
 }

@@ -44,15 +44,19 @@ public struct HistoryEvent: Sendable {
     }
 }
 
-/// The events of one execution, appended from concurrent branches under a lock.
+/// The events of one execution, appended from concurrent branches under a lock. A resumed
+/// execution's history continues after the events committed before the crash: only the new
+/// ones are held here.
 public final class History: @unchecked Sendable {
     // @unchecked: `events` is only touched under `lock`.
     private let lock = NSLock()
     private var events: [HistoryEvent] = []
+    /// Events recorded before this process (a resumed execution).
+    private let earlier: Int
     /// AWS caps a history at 25,000 events.
     public static let maximumEvents = 25_000
 
-    public init() {}
+    public init(continuingAfter earlier: Int = 0) { self.earlier = earlier }
 
     /// Appends an event and returns its id. `previous` is the id of the event this one
     /// follows in its branch (defaults to the last event recorded).
@@ -62,7 +66,7 @@ public final class History: @unchecked Sendable {
         payloads: [(key: String, value: JSONValue)] = [], stateName: String? = nil, iterationIndex: Int? = nil
     ) -> Int {
         lock.withLock {
-            let id = events.count + 1
+            let id = earlier + events.count + 1
             events.append(
                 HistoryEvent(
                     id: id, previousEventId: previous ?? (id - 1), timestamp: time, type: type, detailsKey: detailsKey, details: details,
@@ -71,8 +75,15 @@ public final class History: @unchecked Sendable {
         }
     }
 
-    public var count: Int { lock.withLock { events.count } }
+    /// The number of events, the earlier ones included.
+    public var count: Int { lock.withLock { earlier + events.count } }
+    /// The events recorded in this process.
     public var all: [HistoryEvent] { lock.withLock { events } }
+
+    /// The events with ids above `id`.
+    public func events(after id: Int) -> ArraySlice<HistoryEvent> {
+        lock.withLock { events[min(events.count, max(0, id - earlier))...] }
+    }
 }
 
 /// ISO 8601 timestamps as AWS prints them.

@@ -73,26 +73,51 @@ public struct Interpreter: Sendable {
         self.observer = observer
     }
 
-    public func run(_ definition: StateMachineDefinition, input: JSONValue, options: ExecutionOptions = ExecutionOptions()) async -> ExecutionOutcome {
+    /// Runs an execution to its end. With a journal (a Standard execution kept in a store),
+    /// every top-level state is committed as it is entered, so `resume` can continue it.
+    public func run(
+        _ definition: StateMachineDefinition, input: JSONValue, options: ExecutionOptions = ExecutionOptions(), journal: (any ExecutionJournal)? = nil
+    ) async -> ExecutionOutcome {
         let history = History()
         let start = clock.now()
         history.recordStart(input: input, roleArn: options.roleArn, at: start)
+        return await execute(definition, input: input, start: start, from: nil, history: history, options: options, journal: journal)
+    }
+
+    /// Continues an execution interrupted after its last checkpoint: the state it had entered
+    /// runs again (a Task is invoked again, a Wait waits what remained, a Distributed Map runs
+    /// only the children not yet completed), then the execution goes on as it would have.
+    /// The outcome's events are those recorded from here on.
+    public func resume(
+        _ definition: StateMachineDefinition, from point: ResumePoint, options: ExecutionOptions, journal: (any ExecutionJournal)? = nil
+    ) async -> ExecutionOutcome {
+        let history = History(continuingAfter: point.committedEvents)
+        return await execute(definition, input: point.input, start: point.startTime, from: point.checkpoint, history: history, options: options, journal: journal)
+    }
+
+    private func execute(
+        _ definition: StateMachineDefinition, input: JSONValue, start: Date, from checkpoint: ExecutionCheckpoint?, history: History,
+        options: ExecutionOptions, journal: (any ExecutionJournal)?
+    ) async -> ExecutionOutcome {
         // The execution races its deadline: TimeoutSeconds, or AWS's maximum duration (a year
-        // for Standard, five minutes for Express).
+        // for Standard, five minutes for Express), counted from its start.
         let limit = Double(definition.timeoutSeconds ?? (options.type == .express ? 300 : 31_536_000))
+        let deadline = start.addingTimeInterval(limit)
         let clock = self.clock
         let execution = ExecutionRun(
-            interpreter: self, history: history, options: options, input: input, startTime: start, deadline: start.addingTimeInterval(limit))
+            interpreter: self, history: history, options: options, input: input, startTime: start, deadline: deadline, journal: journal)
         let finished: Result<JSONValue, ExecutionFailure>? = await withTaskGroup(of: Result<JSONValue, ExecutionFailure>?.self) { group in
             group.addTask {
                 do throws(ExecutionFailure) {
-                    return .success(try await execution.runScope(definition, input: input, frame: Frame(variables: VariableScope(parent: nil))))
+                    let scope = VariableScope(parent: nil)
+                    if let checkpoint { scope.assign(checkpoint.variables) }
+                    return .success(try await execution.runScope(definition, input: input, frame: Frame(variables: scope), from: checkpoint, durable: true))
                 } catch {
                     return .failure(error)
                 }
             }
             group.addTask {
-                await clock.deadline(seconds: limit)
+                await clock.deadline(seconds: deadline.timeIntervalSince(clock.now()))
                 return nil
             }
             let first = await group.next() ?? nil
@@ -158,14 +183,20 @@ struct ExecutionRun: Sendable {
     let deadline: Date
     /// The parts of the context object that stay the same for the whole execution.
     let baseContext: JSONObject
+    /// Commits the top-level states of a durable execution (nil: in memory only).
+    let journal: (any ExecutionJournal)?
 
     /// Ends an execution that ran past its deadline; never matched by Retry or Catch.
     static let executionTimedOut = ErrorName("Statesman.ExecutionTimedOut")
     /// Ends an execution that was stopped (Ctrl-C, StopExecution); never matched by Retry or Catch.
     static let executionAborted = ErrorName("Statesman.ExecutionAborted")
 
-    init(interpreter: Interpreter, history: History, options: ExecutionOptions, input: JSONValue, startTime: Date, deadline: Date = .distantFuture) {
+    init(
+        interpreter: Interpreter, history: History, options: ExecutionOptions, input: JSONValue, startTime: Date, deadline: Date = .distantFuture,
+        journal: (any ExecutionJournal)? = nil
+    ) {
         self.interpreter = interpreter
+        self.journal = journal
         self.history = history
         self.options = options
         self.input = input
@@ -186,11 +217,15 @@ struct ExecutionRun: Sendable {
 
     var clock: any ExecutionClock { interpreter.clock }
 
-    /// Runs the states of `machine` from `StartAt` until one ends the scope.
-    func runScope(_ machine: StateMachineDefinition, input: JSONValue, frame: Frame) async throws(ExecutionFailure) -> JSONValue {
-        var name = machine.startAt
-        var value = input
-        var transitions = 0
+    /// Runs the states of `machine` from `StartAt` (or from a checkpoint's state, already
+    /// entered) until one ends the scope. `durable`: the execution's top-level scope, whose
+    /// states the journal commits as they are entered.
+    func runScope(
+        _ machine: StateMachineDefinition, input: JSONValue, frame: Frame, from checkpoint: ExecutionCheckpoint? = nil, durable: Bool = false
+    ) async throws(ExecutionFailure) -> JSONValue {
+        var name = checkpoint?.stateName ?? machine.startAt
+        var value = checkpoint?.input ?? input
+        var resumed = checkpoint.map { StateEntry(id: $0.enteredEventId, time: $0.entered) }
         while true {
             // A cancelled scope (the execution timed out, a sibling branch failed) stops here.
             if Task.isCancelled { throw ExecutionFailure(.runtime, cause: "The execution was stopped") }
@@ -198,9 +233,14 @@ struct ExecutionRun: Sendable {
             guard let state = machine.states[name] else {
                 throw ExecutionFailure(.runtime, cause: "The state \(name) does not exist")
             }
-            let (output, next) = try await runState(state, input: value, frame: frame)
+            let entry = resumed ?? enter(state, input: value)
+            resumed = nil
+            if durable, let journal {
+                let checkpoint = ExecutionCheckpoint(stateName: name, input: value, variables: frame.variables.visible, enteredEventId: entry.id, entered: entry.time)
+                try journal.entered(checkpoint, history: history)
+            }
+            let (output, next) = try await runState(state, input: value, frame: frame, entry: entry)
             value = output
-            transitions += 1
             guard let next else { return value }
             name = next
             if history.count >= options.maximumEvents {

@@ -1,14 +1,8 @@
 import ASLModel
-import ExecutionStore
 import ArgumentParser
 import Foundation
 import Interpreter
 import JSONCore
-import MapRuns
-import ObjectStore
-import PluginHost
-import Synchronization
-import Workflow
 
 /// `statesman run`: runs one execution to completion in this process.
 struct RunCommand: AsyncParsableCommand {
@@ -76,115 +70,23 @@ struct RunCommand: AsyncParsableCommand {
             stateMachineName.removeLast(suffix.count)
         }
         let options = ExecutionOptions(name: name ?? RandomUUID.string(), stateMachineName: stateMachineName, type: machineType)
-        // Standard executions are kept in the execution store; the ARN is printed as they start.
-        var recorder: ExecutionRecorder?
-        var record: ExecutionRecord?
+        let launch = Launch(functions: functions, store: store, waitScale: waitScale, maxChildren: maxChildren)
+        // Standard executions are kept in the execution store, durably: the ARN is printed as
+        // they start, and `statesman resume ARN` continues one that was interrupted.
+        var durable: DurableExecution?
         if machineType == .standard {
             do {
-                let opened = try ExecutionRecorder.open(directory: state)
-                record = try opened.start(definition: String(decoding: data, as: UTF8.self), options: options, input: inputValue, at: Date())
-                recorder = opened
+                durable = try DurableExecution.start(
+                    directory: state, definition: String(decoding: data, as: UTF8.self), options: options, input: inputValue, launch: launch, at: Date())
             } catch {
                 throw ValidationError("the execution cannot be recorded in \(state): \(error)")
             }
-            FileHandle.standardError.write(Data("execution: \(options.executionArn)\n".utf8))
+            writeStandardError("execution: \(options.executionArn)")
         }
-        var host: PluginHost?
-        var invoker: any TaskInvoker = NoTaskInvoker()
-        if let functions {
-            let registry: FunctionRegistry
-            do {
-                registry = try FunctionRegistry.load(path: functions)
-            } catch {
-                throw ValidationError("the function registry is not valid: \(error)")
-            }
-            var hostOptions = PluginHost.Options()
-            // Functions reach the object store's files the way a Lambda function reaches S3
-            // through boto3: examples/log-analysis reads its results through it.
-            hostOptions.environment["STATESMAN_STORE"] = URL(fileURLWithPath: store).standardizedFileURL.path
-            let plugins = PluginHost(registry: registry, options: hostOptions)
-            host = plugins
-            invoker = LambdaTaskInvoker(host: plugins, registry: registry, region: options.region, account: options.account)
-        }
-        let objects = LocalDirectoryStore(root: URL(fileURLWithPath: store))
-        invoker = S3TaskInvoker(store: objects, next: invoker)
-        let display = ProgressDisplay()
-        let observer = RunObserver(display: display, store: recorder?.store, version: record?.version ?? 1)
-        var interpreter = Interpreter(invoker: invoker, clock: SystemClock(scale: waitScale), mapIO: ObjectStoreMapIO(store: objects), observer: observer)
-        interpreter.childrenInFlight = maxChildren
         let started = Date()
-        let drawing = Task { await display.show() }
-        let execution = Task { await interpreter.run(machine, input: inputValue, options: options) }
-        let interrupts = Self.abortOnInterrupt(execution)
-        // `statesman executions stop` (another process) asks through the store.
-        let watched = recorder.flatMap { recorder in record.map { (recorder.store, $0.arn) } }
-        let stopWatch = Task { () -> StopRequest? in
-            guard let (store, arn) = watched else { return nil }
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(300))
-                if let request = try? store.stopRequest(for: arn) {
-                    FileHandle.standardError.write(Data("statesman: the execution was asked to stop\n".utf8))
-                    execution.cancel()
-                    return request
-                }
-            }
-            return nil
-        }
-        var outcome = await execution.value
-        stopWatch.cancel()
-        if let request = await stopWatch.value, outcome.status == .aborted {
-            outcome.stopped(by: request)
-        }
-        interrupts.cancel()
-        drawing.cancel()
-        await drawing.value
-        await host?.shutdown()
-        observer.flush()
-        if let recorder, let record {
-            do {
-                try recorder.finish(record, outcome: outcome, mapRuns: display.snapshots, at: Date())
-            } catch {
-                FileHandle.standardError.write(Data("statesman: the execution's end could not be recorded in \(state): \(error)\n".utf8))
-            }
-        }
-        if json || history {
-            var object = JSONObject()
-            object["status"] = .string(outcome.status.rawValue)
-            if let output = outcome.output { object["output"] = output }
-            if let error = outcome.error { object["error"] = .string(error) }
-            if let cause = outcome.cause { object["cause"] = .string(cause) }
-            if history { object["events"] = .array(outcome.events.map(\.json)) }
-            print(JSONValue.object(object).compactString)
-        } else {
-            print(Self.summary(outcome, duration: Date().timeIntervalSince(started)))
-        }
+        let session = ExecutionSession(machine: machine, options: options, launch: launch, durable: durable)
+        let outcome = try await session.run(input: inputValue, from: nil)
+        session.report(outcome, json: json, history: history, duration: Date().timeIntervalSince(started))
         if outcome.status != .succeeded { throw ExitCode(1) }
-    }
-
-    /// The first Ctrl-C stops the execution cleanly (a Map Run's children are aborted, and its
-    /// results and manifest written, with PENDING entries); a second one quits at once.
-    static func abortOnInterrupt(_ execution: Task<ExecutionOutcome, Never>) -> any DispatchSourceSignal {
-        signal(SIGINT, SIG_IGN)
-        let interrupts = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        let count = Atomic<Int>(0)
-        interrupts.setEventHandler {
-            if count.add(1, ordering: .relaxed).newValue == 1 {
-                FileHandle.standardError.write(Data("statesman: stopping the execution (Ctrl-C again to quit at once)\n".utf8))
-                execution.cancel()
-            } else {
-                Foundation.exit(130)
-            }
-        }
-        interrupts.setCancelHandler { signal(SIGINT, SIG_DFL) }
-        interrupts.resume()
-        return interrupts
-    }
-
-    static func summary(_ outcome: ExecutionOutcome, duration: TimeInterval) -> String {
-        var lines = ["\(outcome.status.rawValue) in \(String(format: "%.3f", duration)) s (\(outcome.events.count) events)"]
-        if let output = outcome.output { lines.append("output: \(output.compactString)") }
-        if let error = outcome.error { lines.append("error: \(error)") }
-        if let cause = outcome.cause { lines.append("cause: \(cause)") }
-        return lines.joined(separator: "\n")
     }
 }

@@ -25,7 +25,7 @@ let start = Date(timeIntervalSince1970: 1_800_000_000)
 func execution(_ name: String, status: String = "RUNNING", at offset: Double = 0, machine: String = machineArn) -> ExecutionRecord {
     ExecutionRecord(
         arn: "arn:aws:states:us-east-1:123456789012:execution:orders:\(name)", stateMachineArn: machine, name: name, status: status,
-        startDate: start.addingTimeInterval(offset), input: #"{"n":1}"#, version: 1)
+        startDate: start.addingTimeInterval(offset), input: #"{"n":1}"#, version: 1, launch: #"{"store":"/srv/store"}"#)
 }
 
 func event(_ id: Int, _ type: String) -> JSONValue {
@@ -135,6 +135,10 @@ func event(_ id: Int, _ type: String) -> JSONValue {
 }
 
 @Suite struct ChildExecutionTests {
+    let mapRun = MapRunRecord(
+        arn: "run-1", executionArn: execution("parent").arn, status: "RUNNING", startDate: start, stopDate: nil, description: ["itemCounts": ["total": 2]],
+        stateEnteredEventId: 4)
+
     @Test(arguments: StoreKind.allCases) func childrenAreListedByTheirMapRunOnly(kind: StoreKind) throws {
         let store = try kind.make()
         try store.insert(execution("parent"))
@@ -142,10 +146,59 @@ func event(_ id: Int, _ type: String) -> JSONValue {
         first.mapRunArn = "run-1"
         var second = execution("child-2", status: "FAILED", at: 2, machine: machineArn + "/Map")
         second.mapRunArn = "run-1"
-        try store.insert(children: [(first, [event(1, "ExecutionStarted"), event(2, "ExecutionSucceeded")]), (second, [event(1, "ExecutionStarted")])])
+        try store.commit(
+            mapRun: mapRun, completions: [], children: [(first, [event(1, "ExecutionStarted"), event(2, "ExecutionSucceeded")]), (second, [event(1, "ExecutionStarted")])])
         #expect(try store.children(of: "run-1").map(\.name) == ["child-2", "child-1"])
         #expect(try store.executions(stateMachineArn: nil, status: nil).map(\.name) == ["parent"])
         #expect(try store.history(of: first.arn).map { $0["type"] } == ["ExecutionStarted", "ExecutionSucceeded"])
         #expect(try store.execution(second.arn)?.mapRunArn == "run-1")
+    }
+
+    @Test(arguments: StoreKind.allCases) func completionsAreKeptOnceAndReadPageByPage(kind: StoreKind) throws {
+        let store = try kind.make()
+        try store.insert(execution("parent"))
+        let completions = (0..<10).map { ChildCompletion(index: $0 * 2, itemCount: 3, status: $0 == 4 ? "FAILED" : "SUCCEEDED", results: "[\($0)]") }
+        try store.commit(mapRun: mapRun, completions: Array(completions[..<6]), children: [])
+        try store.commit(mapRun: mapRun, completions: Array(completions[6...]), children: [])
+        #expect(try store.completions(of: "run-1", after: -1, limit: 4) == Array(completions[..<4]))
+        #expect(try store.completions(of: "run-1", after: 6, limit: 100) == Array(completions[4...]))
+        #expect(try store.completions(of: "run-2", after: -1, limit: 100).isEmpty)
+        #expect(try store.mapRun(executionArn: execution("parent").arn, stateEnteredEventId: 4)?.arn == "run-1")
+        #expect(try store.mapRun(executionArn: execution("parent").arn, stateEnteredEventId: 5) == nil)
+
+        // A child recorded twice is refused, and nothing of that commit is kept.
+        var counted = mapRun
+        counted.description = ["itemCounts": ["total": 99]]
+        let fresh = ChildCompletion(index: 1, itemCount: 1, status: "SUCCEEDED", results: "[]")
+        #expect(throws: ExecutionStoreError.self) { try store.commit(mapRun: counted, completions: [fresh, completions[0]], children: []) }
+        #expect(try store.completions(of: "run-1", after: -1, limit: 100).count == 10)
+        #expect(try store.mapRun("run-1")?.description == mapRun.description)
+    }
+}
+
+@Suite struct CheckpointTests {
+    @Test(arguments: StoreKind.allCases) func eventsAndCheckpointCommitTogether(kind: StoreKind) throws {
+        let store = try kind.make()
+        let run = execution("durable")
+        try store.insert(run)
+        #expect(try store.checkpoint(of: run.arn) == nil)
+        let first = Checkpoint(stateName: "A", input: "{}", variables: "{}", enteredEventId: 2, entered: start)
+        try store.commit(events: [event(1, "ExecutionStarted"), event(2, "PassStateEntered")], checkpoint: first, of: run.arn)
+        #expect(try store.checkpoint(of: run.arn) == first)
+        let second = Checkpoint(stateName: "B", input: #"{"a":1}"#, variables: #"{"v":2}"#, enteredEventId: 4, entered: start.addingTimeInterval(1))
+        // Events that do not follow on: neither they nor the checkpoint are kept.
+        #expect(throws: ExecutionStoreError.self) { try store.commit(events: [event(4, "Gap")], checkpoint: second, of: run.arn) }
+        #expect(try store.checkpoint(of: run.arn) == first)
+        try store.commit(events: [event(3, "PassStateExited"), event(4, "WaitStateEntered")], checkpoint: second, of: run.arn)
+        #expect(try store.checkpoint(of: run.arn) == second)
+
+        var done = run
+        done.status = "SUCCEEDED"
+        done.output = "{}"
+        #expect(throws: ExecutionStoreError.self) { try store.finish(done, events: [event(9, "ExecutionSucceeded")]) }
+        #expect(try store.execution(run.arn)?.status == "RUNNING")
+        try store.finish(done, events: [event(5, "WaitStateExited"), event(6, "ExecutionSucceeded")])
+        #expect(try store.execution(run.arn)?.status == "SUCCEEDED")
+        #expect(try store.history(of: run.arn).count == 6)
     }
 }

@@ -1,0 +1,137 @@
+import ASLErrors
+import ExecutionStore
+import Foundation
+import Interpreter
+import JSONCore
+import Synchronization
+
+/// Keeps a Standard execution durable in the execution store: each top-level state is
+/// committed (with the history events before it) as it is entered, and each Map Run's
+/// finished children (completion records, Standard children's executions, the run's counts)
+/// are committed a few hundred at a time or every half second, whichever comes first.
+public final class StoreJournal: ExecutionJournal {
+    let store: any ExecutionStore
+    let executionArn: String
+    /// The definition version, for the child executions' records.
+    let version: Int
+    /// The id of the last event committed.
+    private let committed: Mutex<Int>
+
+    public init(store: any ExecutionStore, executionArn: String, version: Int, committedEvents: Int = 0) {
+        self.store = store
+        self.executionArn = executionArn
+        self.version = version
+        committed = Mutex(committedEvents)
+    }
+
+    /// The id of the last event committed.
+    public var committedEvents: Int { committed.withLock { $0 } }
+
+    public func entered(_ checkpoint: ExecutionCheckpoint, history: History) throws(ExecutionFailure) {
+        let after = committedEvents
+        let events = history.events(after: after)
+        let record = Checkpoint(
+            stateName: checkpoint.stateName, input: checkpoint.input.compactString, variables: JSONValue.object(checkpoint.variables).compactString,
+            enteredEventId: checkpoint.enteredEventId, entered: checkpoint.entered)
+        do { try store.commit(events: events.map(\.json), checkpoint: record, of: executionArn) } catch { throw Self.failure(error) }
+        committed.withLock { $0 = events.last?.id ?? after }
+    }
+
+    /// Stores how the execution ended with the events not committed yet, in one transaction.
+    public func finish(_ record: ExecutionRecord, outcome: ExecutionOutcome, at date: Date) throws {
+        var record = record
+        record.status = outcome.status.rawValue
+        record.stopDate = date
+        record.output = outcome.output?.compactString
+        record.error = outcome.error
+        record.cause = outcome.cause
+        let after = committedEvents
+        try store.finish(record, events: outcome.events.filter { $0.id > after }.map(\.json))
+    }
+
+    public func mapRun(stateEnteredEventId: Int) throws(ExecutionFailure) -> any MapRunJournal {
+        let existing: MapRunRecord?
+        do { existing = try store.mapRun(executionArn: executionArn, stateEnteredEventId: stateEnteredEventId) } catch { throw Self.failure(error) }
+        return StoreMapRunJournal(parent: self, stateEnteredEventId: stateEnteredEventId, continuing: existing)
+    }
+
+    static func failure(_ error: any Error) -> ExecutionFailure {
+        var failure = ExecutionFailure(journalFailed, cause: "\(error)")
+        failure.terminal = true
+        return failure
+    }
+}
+
+/// One Map Run's durable side (see `StoreJournal`).
+final class StoreMapRunJournal: MapRunJournal {
+    private let parent: StoreJournal
+    private let stateEnteredEventId: Int
+    let continued: (mapRunArn: String, startDate: Date)?
+    private var completions: [ChildCompletion] = []
+    private var children: [(record: ExecutionRecord, events: [JSONValue])] = []
+    private var lastCommit = ContinuousClock.now
+    /// Commit after this many children, or this long after the last commit.
+    static let batch = 256
+    static let interval = Duration.milliseconds(500)
+
+    init(parent: StoreJournal, stateEnteredEventId: Int, continuing existing: MapRunRecord?) {
+        self.parent = parent
+        self.stateEnteredEventId = stateEnteredEventId
+        continued = existing.map { ($0.arn, $0.startDate) }
+    }
+
+    func replay(_ body: (CompletedChild) -> Void) throws(ExecutionFailure) {
+        guard let arn = continued?.mapRunArn else { return }
+        var after = -1
+        while true {
+            let page: [ChildCompletion]
+            do { page = try parent.store.completions(of: arn, after: after, limit: 4096) } catch { throw StoreJournal.failure(error) }
+            guard let last = page.last else { return }
+            for completion in page {
+                guard let status = CompletedChild.Status(rawValue: completion.status), let results = try? JSONValue(parsing: completion.results).arrayValue else {
+                    throw StoreJournal.failure(ExecutionStoreError("The completion record of child \(completion.index) of \(arn) is damaged"))
+                }
+                body(CompletedChild(index: completion.index, itemCount: completion.itemCount, status: status, results: results))
+            }
+            after = last.index
+        }
+    }
+
+    func completed(_ child: CompletedChild, execution: ChildExecutionReport?, run: MapRunSnapshot) throws(ExecutionFailure) {
+        completions.append(
+            ChildCompletion(index: child.index, itemCount: child.itemCount, status: child.status.rawValue, results: JSONValue.array(child.results).compactString))
+        if let execution { children.append((ExecutionRecord(execution, version: parent.version), execution.outcome.events.map(\.json))) }
+        if completions.count >= Self.batch || ContinuousClock.now - lastCommit >= Self.interval { try flush(run: run) }
+    }
+
+    func flush(run: MapRunSnapshot) throws(ExecutionFailure) {
+        do {
+            try parent.store.commit(mapRun: MapRunRecord(run, stateEnteredEventId: stateEnteredEventId), completions: completions, children: children)
+        } catch {
+            throw StoreJournal.failure(error)
+        }
+        completions.removeAll(keepingCapacity: true)
+        children.removeAll(keepingCapacity: true)
+        lastCommit = .now
+    }
+}
+
+extension ExecutionRecord {
+    /// A Distributed Map's Standard child as ListExecutions and DescribeExecution give it.
+    public init(_ child: ChildExecutionReport, version: Int) {
+        let outcome = child.outcome
+        self.init(
+            arn: child.executionArn, stateMachineArn: child.stateMachineArn, name: child.name, status: outcome.status.rawValue, startDate: child.started,
+            stopDate: child.stopped, input: child.input.compactString, output: outcome.output?.compactString, error: outcome.error, cause: outcome.cause,
+            version: version, mapRunArn: child.mapRunArn)
+    }
+}
+
+extension MapRunRecord {
+    /// A Map Run as DescribeMapRun gives it.
+    public init(_ run: MapRunSnapshot, stateEnteredEventId: Int? = nil) {
+        self.init(
+            arn: run.mapRunArn, executionArn: run.executionArn, status: run.status.rawValue, startDate: run.startDate, stopDate: run.stopDate,
+            description: run.json, stateEnteredEventId: stateEnteredEventId)
+    }
+}
