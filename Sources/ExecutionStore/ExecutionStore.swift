@@ -39,9 +39,9 @@ public protocol ExecutionStore: Sendable {
     func checkpoint(of executionArn: String) throws -> Checkpoint?
 
     /// Commits, in one transaction, finished children of a Map Run (their completion records,
-    /// and for Standard children their executions with histories) and the Map Run's counts.
-    /// A child index is recorded at most once.
-    func commit(mapRun: MapRunRecord, completions: [ChildCompletion], children: [(record: ExecutionRecord, events: [JSONValue])]) throws
+    /// and for Standard children their executions with histories, each history the JSON text
+    /// of its array of events) and the Map Run's counts. A child index is recorded at most once.
+    func commit(mapRun: MapRunRecord, completions: [ChildCompletion], children: [(record: ExecutionRecord, history: String)]) throws
     /// The completion records of a Map Run with an index above `index`, in index order, at
     /// most `limit` of them (read page by page: a run may have millions).
     func completions(of mapRunArn: String, after index: Int, limit: Int) throws -> [ChildCompletion]

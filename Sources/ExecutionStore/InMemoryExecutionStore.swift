@@ -131,7 +131,7 @@ public final class InMemoryExecutionStore: ExecutionStore {
         contents.withLock { $0.mapRuns[mapRun.arn] = mapRun }
     }
 
-    public func commit(mapRun: MapRunRecord, completions: [ChildCompletion], children: [(record: ExecutionRecord, events: [JSONValue])]) throws {
+    public func commit(mapRun: MapRunRecord, completions: [ChildCompletion], children: [(record: ExecutionRecord, history: String)]) throws {
         try contents.withLock { contents in
             var copy = contents
             copy.mapRuns[mapRun.arn] = mapRun
@@ -144,7 +144,7 @@ public final class InMemoryExecutionStore: ExecutionStore {
             for child in children {
                 guard copy.executions[child.record.arn] == nil else { throw ExecutionStoreError("The execution \(child.record.arn) already exists") }
                 copy.executions[child.record.arn] = child.record
-                try Self.append(child.events, to: child.record.arn, &copy)
+                try Self.append(try JSONValue(parsing: child.history).arrayValue ?? [], to: child.record.arn, &copy)
             }
             contents = copy
         }

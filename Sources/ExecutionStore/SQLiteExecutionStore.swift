@@ -20,6 +20,8 @@ public final class SQLiteExecutionStore: ExecutionStore {
             try queue.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA journal_mode = WAL")
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                try db.execute(sql: "PRAGMA cache_size = -65536")
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
             }
             try Self.migrator.migrate(queue)
         } catch {
@@ -73,6 +75,9 @@ public final class SQLiteExecutionStore: ExecutionStore {
                     CREATE TABLE map_run_child (
                         map_run_arn TEXT NOT NULL, child_index INTEGER NOT NULL, item_count INTEGER NOT NULL, status TEXT NOT NULL,
                         results TEXT NOT NULL, PRIMARY KEY (map_run_arn, child_index)) WITHOUT ROWID;
+                    -- A finished child execution's whole history in one row (a JSON array): a
+                    -- Map Run has many children and each history is written once.
+                    CREATE TABLE child_history (execution_arn TEXT PRIMARY KEY REFERENCES execution(arn), events TEXT NOT NULL);
                     """)
         }
         return migrator
@@ -232,9 +237,11 @@ public final class SQLiteExecutionStore: ExecutionStore {
 
     public func history(of executionArn: String) throws -> [JSONValue] {
         try read { db in
-            try String.fetchAll(db, sql: "SELECT event FROM history_event WHERE execution_arn = ? ORDER BY id", arguments: [executionArn]).map {
-                try JSONValue(parsing: $0)
+            let events = try String.fetchAll(db, sql: "SELECT event FROM history_event WHERE execution_arn = ? ORDER BY id", arguments: [executionArn])
+            if events.isEmpty, let child = try String.fetchOne(db, sql: "SELECT events FROM child_history WHERE execution_arn = ?", arguments: [executionArn]) {
+                return try JSONValue(parsing: child).arrayValue ?? []
             }
+            return try events.map { try JSONValue(parsing: $0) }
         }
     }
 
@@ -304,7 +311,7 @@ public final class SQLiteExecutionStore: ExecutionStore {
             ])
     }
 
-    public func commit(mapRun: MapRunRecord, completions: [ChildCompletion], children: [(record: ExecutionRecord, events: [JSONValue])]) throws {
+    public func commit(mapRun: MapRunRecord, completions: [ChildCompletion], children: [(record: ExecutionRecord, history: String)]) throws {
         try write { db in
             try Self.save(mapRun, db)
             let completion = try db.cachedStatement(
@@ -313,12 +320,10 @@ public final class SQLiteExecutionStore: ExecutionStore {
                 try completion.execute(arguments: [mapRun.arn, child.index, child.itemCount, child.status, child.results])
             }
             let execution = try db.cachedStatement(sql: Self.insertExecution)
-            let event = try db.cachedStatement(sql: "INSERT INTO history_event (execution_arn, id, event) VALUES (?, ?, ?)")
+            let history = try db.cachedStatement(sql: "INSERT INTO child_history (execution_arn, events) VALUES (?, ?)")
             for child in children {
                 try execution.execute(arguments: Self.arguments(child.record))
-                for (index, item) in child.events.enumerated() {
-                    try event.execute(arguments: [child.record.arn, index + 1, item.compactString])
-                }
+                try history.execute(arguments: [child.record.arn, child.history])
             }
         }
     }

@@ -194,7 +194,7 @@ extension ExecutionRun {
     /// One child execution: its own history, no access to the parent's variables.
     private func runChild(_ work: ChildWork, map: MapState, options childOptions: ChildOptions) async -> ChildOutcome {
         var options = childOptions.parent
-        options.name = RandomUUID.string()
+        options.name = RandomUUID.timeOrdered()
         options.stateMachineName = childOptions.stateMachineName
         let started = clock.now()
         let express = map.executionType == "EXPRESS"
@@ -336,6 +336,8 @@ final class ItemFeed {
     var itemsRead: Int { itemIndex }
     /// An item read but not yet placed (it did not fit the previous batch).
     private var carried: JSONValue?
+    /// Whether the source has given its last item (it is not asked again).
+    private var sourceEnded = false
 
     init(source: any ItemSource, maxItems: Int, selector: PayloadTemplate?, batching: Batching?, state: State, flow: DataFlow, input: JSONValue) {
         self.source = source
@@ -353,8 +355,11 @@ final class ItemFeed {
             self.carried = nil
             return carried
         }
-        if maxItems > 0, itemIndex >= maxItems { return nil }
-        guard let element = try source.next() else { return nil }
+        if sourceEnded || (maxItems > 0 && itemIndex >= maxItems) { return nil }
+        guard let element = try source.next() else {
+            sourceEnded = true
+            return nil
+        }
         defer { itemIndex += 1 }
         guard let selector else { return element }
         var context = flow.context.objectValue ?? JSONObject()

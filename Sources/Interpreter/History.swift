@@ -44,6 +44,75 @@ public struct HistoryEvent: Sendable {
     }
 }
 
+extension HistoryEvent {
+    /// Writes the event's compact JSON (the text of `json.compactString`) without building
+    /// the value first: a Map Run's Standard children write millions of events.
+    public func write(to sink: inout JSONByteBuffer) {
+        // Details that would replace a rendered field keep `json`'s ordering rules.
+        let rendered: Set<String> = ["name", "index"]
+        if let members = details?.objectValue?.members, members.contains(where: { member in
+            rendered.contains(member.key) || payloads.contains { member.key == $0.key || member.key == $0.key + "Details" }
+        }) {
+            json.write(to: &sink)
+            return
+        }
+        sink.write(raw: "{\"timestamp\":")
+        JSONValue.string(Timestamps.format(timestamp)).write(to: &sink)
+        sink.write(raw: ",\"type\":")
+        JSONValue.string(type).write(to: &sink)
+        sink.write(raw: ",\"id\":")
+        JSONValue.int(Int64(id)).write(to: &sink)
+        sink.write(raw: ",\"previousEventId\":")
+        JSONValue.int(Int64(previousEventId)).write(to: &sink)
+        if let detailsKey {
+            sink.write(UInt8(ascii: ","))
+            JSONValue.string(detailsKey).write(to: &sink)
+            sink.write(raw: ":{")
+            var first = true
+            func key(_ name: String) {
+                if !first { sink.write(UInt8(ascii: ",")) }
+                first = false
+                JSONValue.string(name).write(to: &sink)
+                sink.write(UInt8(ascii: ":"))
+            }
+            if let stateName {
+                key("name")
+                JSONValue.string(stateName).write(to: &sink)
+            }
+            if let iterationIndex {
+                key("index")
+                JSONValue.int(Int64(iterationIndex)).write(to: &sink)
+            }
+            for (name, value) in payloads {
+                key(name)
+                JSONValue.string(value.compactString).write(to: &sink)
+                if name == "input" || name == "output" {
+                    key(name + "Details")
+                    sink.write(raw: "{\"truncated\":false}")
+                }
+            }
+            for member in details?.objectValue?.members ?? [] {
+                key(member.key)
+                member.value.write(to: &sink)
+            }
+            sink.write(UInt8(ascii: "}"))
+        }
+        sink.write(UInt8(ascii: "}"))
+    }
+
+    /// A history's compact JSON array.
+    public static func jsonText(_ events: some Collection<HistoryEvent>) -> String {
+        var buffer = JSONByteBuffer(capacity: 512 * max(1, events.count))
+        buffer.write(UInt8(ascii: "["))
+        for (index, event) in events.enumerated() {
+            if index > 0 { buffer.write(UInt8(ascii: ",")) }
+            event.write(to: &buffer)
+        }
+        buffer.write(UInt8(ascii: "]"))
+        return buffer.string
+    }
+}
+
 /// The events of one execution, appended from concurrent branches under a lock. A resumed
 /// execution's history continues after the events committed before the crash: only the new
 /// ones are held here.

@@ -16,6 +16,14 @@ public struct JSONByteBuffer: JSONByteSink {
 
     /// The bytes written so far.
     public var bytes: [UInt8] { storage.array }
+
+    /// The bytes written so far as text (copied once, straight into the string).
+    public var string: String { String(decoding: storage.buffer, as: UTF8.self) }
+
+    /// Writes raw text (already JSON: punctuation, keys known to need no escaping).
+    public mutating func write(raw text: StaticString) {
+        text.withUTF8Buffer { write($0) }
+    }
 }
 
 /// The heap buffer behind `JSONByteBuffer`.
@@ -90,7 +98,7 @@ extension JSONValue {
     public func printed(_ style: JSONPrintStyle) -> String {
         var buffer = JSONByteBuffer(capacity: 64)
         write(to: &buffer, style: style)
-        return String(decoding: buffer.bytes, as: UTF8.self)
+        return buffer.string
     }
 
     /// The compact JSON as UTF-8 bytes.

@@ -96,7 +96,10 @@ final class CSVItems: ItemSource {
             case .row(let fields, let end):
                 chunks.start = end
                 row += 1
-                if fields.count == 1, fields[0].isEmpty { continue }  // a blank line
+                if fields.count == 1, fields[0].isEmpty {
+                    if end >= chunks.bytes.count, chunks.ended { return nil }  // the end of the object
+                    continue  // a blank line
+                }
                 return fields
             case .needMore:
                 if try !chunks.more(name: name) {

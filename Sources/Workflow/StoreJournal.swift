@@ -62,14 +62,19 @@ public final class StoreJournal: ExecutionJournal {
     }
 }
 
-/// One Map Run's durable side (see `StoreJournal`).
+/// One Map Run's durable side (see `StoreJournal`). Batches are committed on a writer thread
+/// of their own, so the run keeps starting children meanwhile; at most two batches wait for
+/// it (then the run waits), and `flush` returns once everything is committed.
 final class StoreMapRunJournal: MapRunJournal {
     private let parent: StoreJournal
     private let stateEnteredEventId: Int
     let continued: (mapRunArn: String, startDate: Date)?
-    private var completions: [ChildCompletion] = []
-    private var children: [(record: ExecutionRecord, events: [JSONValue])] = []
+    private var pending: [(child: CompletedChild, execution: ChildExecutionReport?)] = []
     private var lastCommit = ContinuousClock.now
+    private let writer = DispatchQueue(label: "statesman.map-run-journal")
+    private let queued = DispatchSemaphore(value: 2)
+    /// The first commit that failed.
+    private let failure = FirstFailure()
     /// Commit after this many children, or this long after the last commit.
     static let batch = 256
     static let interval = Duration.milliseconds(500)
@@ -98,21 +103,48 @@ final class StoreMapRunJournal: MapRunJournal {
     }
 
     func completed(_ child: CompletedChild, execution: ChildExecutionReport?, run: MapRunSnapshot) throws(ExecutionFailure) {
-        completions.append(
-            ChildCompletion(index: child.index, itemCount: child.itemCount, status: child.status.rawValue, results: JSONValue.array(child.results).compactString))
-        if let execution { children.append((ExecutionRecord(execution, version: parent.version), execution.outcome.events.map(\.json))) }
-        if completions.count >= Self.batch || ContinuousClock.now - lastCommit >= Self.interval { try flush(run: run) }
+        if let failed = failure.value { throw failed }
+        pending.append((child, execution))
+        if pending.count >= Self.batch || ContinuousClock.now - lastCommit >= Self.interval { submit(run) }
     }
 
     func flush(run: MapRunSnapshot) throws(ExecutionFailure) {
-        do {
-            try parent.store.commit(mapRun: MapRunRecord(run, stateEnteredEventId: stateEnteredEventId), completions: completions, children: children)
-        } catch {
-            throw StoreJournal.failure(error)
-        }
-        completions.removeAll(keepingCapacity: true)
-        children.removeAll(keepingCapacity: true)
+        submit(run)
+        writer.sync {}
+        if let failed = failure.value { throw failed }
+    }
+
+    /// Hands the children finished so far, with the run's counts, to the writer thread.
+    private func submit(_ run: MapRunSnapshot) {
+        let batch = pending
+        pending.removeAll(keepingCapacity: true)
         lastCommit = .now
+        queued.wait()
+        let store = parent.store, version = parent.version, mapRun = MapRunRecord(run, stateEnteredEventId: stateEnteredEventId)
+        writer.async { [failure, queued] in
+            defer { queued.signal() }
+            guard failure.value == nil else { return }
+            let completions = batch.map {
+                ChildCompletion(index: $0.child.index, itemCount: $0.child.itemCount, status: $0.child.status.rawValue, results: JSONValue.array($0.child.results).compactString)
+            }
+            let children = batch.compactMap { entry in
+                entry.execution.map { (ExecutionRecord($0, version: version), HistoryEvent.jsonText($0.outcome.events)) }
+            }
+            do { try store.commit(mapRun: mapRun, completions: completions, children: children) } catch {
+                failure.record(StoreJournal.failure(error))
+            }
+        }
+    }
+}
+
+/// The first failure of a writer thread, read by the run.
+private final class FirstFailure: Sendable {
+    private let stored = Mutex<ExecutionFailure?>(nil)
+
+    var value: ExecutionFailure? { stored.withLock { $0 } }
+
+    func record(_ failure: ExecutionFailure) {
+        stored.withLock { if $0 == nil { $0 = failure } }
     }
 }
 

@@ -147,7 +147,11 @@ func event(_ id: Int, _ type: String) -> JSONValue {
         var second = execution("child-2", status: "FAILED", at: 2, machine: machineArn + "/Map")
         second.mapRunArn = "run-1"
         try store.commit(
-            mapRun: mapRun, completions: [], children: [(first, [event(1, "ExecutionStarted"), event(2, "ExecutionSucceeded")]), (second, [event(1, "ExecutionStarted")])])
+            mapRun: mapRun, completions: [],
+            children: [
+                (first, JSONValue.array([event(1, "ExecutionStarted"), event(2, "ExecutionSucceeded")]).compactString),
+                (second, JSONValue.array([event(1, "ExecutionStarted")]).compactString),
+            ])
         #expect(try store.children(of: "run-1").map(\.name) == ["child-2", "child-1"])
         #expect(try store.executions(stateMachineArn: nil, status: nil).map(\.name) == ["parent"])
         #expect(try store.history(of: first.arn).map { $0["type"] } == ["ExecutionStarted", "ExecutionSucceeded"])

@@ -169,3 +169,127 @@ let lambda = "arn:aws:lambda:us-east-1:111111111111:function:work"
         #expect(!outcome.events.map(\.type).contains("PassStateEntered"))
     }
 }
+
+/// A journal that keeps checkpoints and committed events in memory, as the execution store
+/// would; it can refuse to commit from a given checkpoint on, as a full disk would.
+final class MemoryJournal: ExecutionJournal, @unchecked Sendable {
+    // @unchecked: everything is only touched under `lock`.
+    private let lock = NSLock()
+    private var stored: [(checkpoint: ExecutionCheckpoint, events: [HistoryEvent])] = []
+    private let failAt: Int?
+
+    init(failAt: Int? = nil) { self.failAt = failAt }
+
+    var checkpoints: [ExecutionCheckpoint] { lock.withLock { stored.map(\.checkpoint) } }
+    /// The events committed up to checkpoint `index`.
+    func events(through index: Int) -> [HistoryEvent] { lock.withLock { stored[...index].flatMap(\.events) } }
+
+    func entered(_ checkpoint: ExecutionCheckpoint, history: History) throws(ExecutionFailure) {
+        lock.lock()
+        defer { lock.unlock() }
+        if let failAt, stored.count >= failAt { throw ExecutionFailure(journalFailed, cause: "database or disk is full") }
+        let committed = stored.last?.events.last?.id ?? 0
+        stored.append((checkpoint, Array(history.events(after: committed))))
+    }
+
+    func mapRun(stateEnteredEventId: Int) throws(ExecutionFailure) -> any MapRunJournal {
+        throw ExecutionFailure(journalFailed, cause: "no Map Runs in this journal")
+    }
+}
+
+@Suite struct ResumeTests {
+    let definition = """
+        {"StartAt": "Set", "States": {
+          "Set": {"Type": "Pass", "Assign": {"greeting": "hello"}, "Result": {"n": 1}, "Next": "Work"},
+          "Work": {"Type": "Task", "Resource": "\(lambda)", "ResultPath": "$.work", "Next": "Nap"},
+          "Nap": {"Type": "Wait", "Seconds": 10, "Next": "Show"},
+          "Show": {"Type": "Pass", "Parameters": {"greeting.$": "$greeting", "input.$": "$"}, "End": true}}}
+        """
+
+    @Test func everyTopLevelStateIsCommittedAsItIsEntered() async throws {
+        let journal = MemoryJournal()
+        let outcome = await Interpreter(invoker: ScriptedInvoker([:]), clock: ManualClock()).run(try machine(definition), input: ["k": 1], journal: journal)
+        #expect(outcome.status == .succeeded)
+        #expect(journal.checkpoints.map(\.stateName) == ["Set", "Work", "Nap", "Show"])
+        #expect(journal.checkpoints[2].variables == ["greeting": "hello"])
+        #expect(journal.checkpoints[2].input == ["n": 1, "work": ["n": 1]])
+        // Each commit ends with the state's entry; everything before it is committed.
+        let committed = journal.events(through: 3)
+        #expect(committed.map(\.id) == Array(1...committed.count))
+        #expect(committed.last?.type == "PassStateEntered")
+        #expect(Array(outcome.events.prefix(committed.count)).map(\.type) == committed.map(\.type))
+    }
+
+    @Test func aResumedExecutionContinuesFromItsCheckpointWithTheTimeThatRemained() async throws {
+        let definition = try machine(definition)
+        let journal = MemoryJournal()
+        let clock = ManualClock()
+        let whole = await Interpreter(invoker: ScriptedInvoker([:]), clock: clock).run(definition, input: ["k": 1], journal: journal)
+        // The process died 4 s into the Wait: it continues there, waiting the 6 s that remain.
+        let nap = journal.checkpoints[2]
+        let committed = journal.events(through: 2)
+        let later = ManualClock(start: nap.entered.addingTimeInterval(4))
+        let invoker = ScriptedInvoker([:])
+        let resumed = await Interpreter(invoker: invoker, clock: later).resume(
+            definition, from: ResumePoint(input: ["k": 1], startTime: whole.events[0].timestamp, committedEvents: committed.count, checkpoint: nap),
+            options: ExecutionOptions())
+        #expect(resumed.status == .succeeded)
+        #expect(resumed.output == whole.output)
+        #expect(later.sleeps == [6])
+        #expect(invoker.requests.isEmpty, "the Task before the checkpoint is not run again")
+        #expect(resumed.events.first?.id == committed.count + 1)
+        #expect((committed + resumed.events).map(\.type) == whole.events.map(\.type))
+    }
+
+    @Test func aStateInterruptedInItsTaskRunsItAgain() async throws {
+        let definition = try machine(definition)
+        let journal = MemoryJournal()
+        _ = await Interpreter(invoker: ScriptedInvoker([:]), clock: ManualClock()).run(definition, input: ["k": 1], journal: journal)
+        let work = journal.checkpoints[1]
+        let invoker = ScriptedInvoker([lambda: [.succeed(["again": true])]])
+        let resumed = await Interpreter(invoker: invoker, clock: ManualClock()).resume(
+            definition, from: ResumePoint(input: ["k": 1], startTime: Date(), committedEvents: journal.events(through: 1).count, checkpoint: work),
+            options: ExecutionOptions())
+        #expect(invoker.requests.count == 1)
+        #expect(resumed.output == ["greeting": "hello", "input": ["n": 1, "work": ["again": true]]])
+    }
+
+    @Test func aJournalThatCannotCommitStopsTheRunUncaught() async throws {
+        let definition = try machine("""
+            {"StartAt": "A", "States": {
+              "A": {"Type": "Pass", "Next": "B"},
+              "B": {"Type": "Pass", "End": true}}}
+            """)
+        let outcome = await Interpreter(clock: ManualClock()).run(definition, input: [:], journal: MemoryJournal(failAt: 1))
+        #expect(outcome.status == .failed)
+        #expect(outcome.error == journalFailed.rawValue)
+        #expect(outcome.cause == "database or disk is full")
+    }
+}
+
+@Suite struct HistoryRenderingTests {
+    /// The direct writer and `json` must give the same text for every kind of event.
+    @Test func eventsWriteTheSameJSONAsTheirValues() async throws {
+        let definition = try machine("""
+            {"StartAt": "Fan", "States": {
+              "Fan": {"Type": "Parallel", "Next": "Each", "Branches": [
+                {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "\(lambda)", "End": true,
+                  "Retry": [{"ErrorEquals": ["Flaky"], "MaxAttempts": 1}]}}},
+                {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "End": true}}}]},
+              "Each": {"Type": "Map", "ItemsPath": "$[0].items", "Next": "Bad",
+                "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}},
+              "Bad": {"Type": "Task", "Resource": "\(lambda)", "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Fail"}], "End": true},
+              "Fail": {"Type": "Fail", "Error": "Oops", "Cause": "quote \\" and é"}}}
+            """)
+        let invoker = ScriptedInvoker([lambda: [.fail("Flaky", "once"), .succeed(["items": [1, "two", ["3": nil]]]), .fail("Boom", "{\"nested\":true}")]])
+        let outcome = await Interpreter(invoker: invoker, clock: ManualClock()).run(definition, input: ["k": "v"])
+        #expect(outcome.status == .failed)
+        #expect(Set(outcome.events.map(\.type)).count >= 15)
+        for event in outcome.events {
+            var buffer = JSONByteBuffer()
+            event.write(to: &buffer)
+            #expect(buffer.string == event.json.compactString)
+        }
+        #expect(HistoryEvent.jsonText(outcome.events) == JSONValue.array(outcome.events.map(\.json)).compactString)
+    }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import JSONCore
 import PropertyBased
 import Testing
@@ -74,6 +75,24 @@ import Testing
             #expect(bytes[14] == UInt8(ascii: "4"), "\(uuid)")
             #expect("89ab".utf8.contains(bytes[19]), "\(uuid)")
             #expect(uuid.allSatisfy { "0123456789abcdef-".contains($0) })
+            seen.insert(uuid)
+        }
+        #expect(seen.count == 1000)
+    }
+
+    @Test func version7CarriesTheTimeAndSortsByIt() throws {
+        let before = UInt64(Date().timeIntervalSince1970 * 1000)
+        var previous = ""
+        var seen = Set<String>()
+        for _ in 0..<1000 {
+            let uuid = RandomUUID.timeOrdered()
+            let bytes = Array(uuid.utf8)
+            #expect(bytes.count == 36 && bytes[14] == UInt8(ascii: "7") && "89ab".utf8.contains(bytes[19]), "\(uuid)")
+            let milliseconds = try #require(UInt64(uuid.prefix(8) + uuid.dropFirst(9).prefix(4), radix: 16))
+            #expect(milliseconds >= before && milliseconds <= UInt64(Date().timeIntervalSince1970 * 1000))
+            // Ordered by their milliseconds (within one millisecond the random bits decide).
+            #expect(previous.prefix(13) <= uuid.prefix(13))
+            previous = uuid
             seen.insert(uuid)
         }
         #expect(seen.count == 1000)

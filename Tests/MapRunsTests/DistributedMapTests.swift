@@ -101,6 +101,32 @@ func put(_ store: LocalDirectoryStore, _ key: String, _ text: String) throws {
             ])
     }
 
+    @Test func everyReaderKeepsSayingItHasEnded() throws {
+        let store = try temporaryStore()
+        try put(store, "rows.csv", "id\n1\n2\n")
+        try put(store, "rows.jsonl", "1\n2\n")
+        try put(store, "rows.json", "[1,2]")
+        let io = ObjectStoreMapIO(store: store)
+        for (type, key) in [("CSV", "rows.csv"), ("JSONL", "rows.jsonl"), ("JSON", "rows.json")] {
+            var config: JSONValue = ["InputType": .string(type)]
+            if type == "CSV" { config = ["InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"] }
+            let source = try io.openItems(resource: "arn:aws:states:::s3:getObject", parameters: ["Bucket": "data", "Key": .string(key)], readerConfig: config)
+            var items = 0
+            while try source.next() != nil { items += 1 }
+            #expect(items == 2, "\(type)")
+            #expect(try source.next() == nil, "\(type)")
+            #expect(try source.next() == nil, "\(type)")
+        }
+    }
+
+    @Test func csvRowsInBatchesWithAShortLastBatch() async throws {
+        let store = try temporaryStore()
+        try put(store, "rows.csv", "n\n1\n2\n3\n")
+        let outcome = try await runMap(
+            ["ItemReader": reader("CSV", key: "rows.csv", config: ["CSVHeaderLocation": "FIRST_ROW"]), "ItemBatcher": ["MaxItemsPerBatch": 2]], store: store)
+        #expect(outcome.output == [["Items": [["n": "1"], ["n": "2"]]], ["Items": [["n": "3"]]]])
+    }
+
     @Test func csvGivenHeadersAndOtherDelimiters() async throws {
         let store = try temporaryStore()
         try put(store, "rows.psv", "1|a b|3.5\n2|c|4\n")

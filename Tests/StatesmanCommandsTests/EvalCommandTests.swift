@@ -19,7 +19,13 @@ struct StatesmanProcess {
         var json: JSONValue? { try? JSONValue(parsing: stdout) }
     }
 
+    /// Where `statesman run` keeps executions when a test does not say: a directory of this
+    /// test process, not the working directory.
+    static let state = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-tests-\(getpid())").path
+
     static func run(_ arguments: [String], stdin: String? = nil) throws -> Result {
+        var arguments = arguments
+        if arguments.first == "run", !arguments.contains("--state") { arguments += ["--state", state] }
         let finished = try ChildProcess.run(executable.path, arguments, stdin: stdin.map { Data($0.utf8) })
         return Result(status: finished.status, stdout: String(decoding: finished.stdout, as: UTF8.self), stderr: String(decoding: finished.stderr, as: UTF8.self))
     }
