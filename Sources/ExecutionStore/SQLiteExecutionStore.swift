@@ -10,22 +10,64 @@ public final class SQLiteExecutionStore: ExecutionStore {
     public let path: String
 
     /// Opens (creating when needed) the database at `path` and brings its schema up to date.
-    public init(path: String) throws {
+    /// `busyTimeout`: how long to wait for another process that holds the database locked.
+    /// A file that is not SQLite, a SQLite database of another program and one written by a
+    /// newer Statesman are refused, with the reason, and left as they are.
+    public init(path: String, busyTimeout: TimeInterval = 10) throws {
         self.path = path
         try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
         var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
+        configuration.busyMode = .timeout(busyTimeout)
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)
             try queue.writeWithoutTransaction { db in
+                try Self.checkOwnership(db, path: path)
                 try db.execute(sql: "PRAGMA journal_mode = WAL")
-                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                // Each commit reaches the disk before the engine goes on: a power loss keeps
+                // everything committed.
+                try db.execute(sql: "PRAGMA synchronous = FULL")
                 try db.execute(sql: "PRAGMA cache_size = -65536")
+                // Fewer, larger checkpoints: pages written again and again (the Map Run's
+                // counts, the ends of the indexes) are copied into the database once.
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
             }
             try Self.migrator.migrate(queue)
+        } catch let error as ExecutionStoreError {
+            throw error
         } catch {
-            throw ExecutionStoreError("The execution store \(path) cannot be opened: \(error)")
+            throw ExecutionStoreError("The execution store \(path) cannot be opened: \(Self.describe(error))")
+        }
+    }
+
+    /// Refuses a database that holds another program's tables, or migrations this version of
+    /// Statesman does not know (a newer one wrote it).
+    private static func checkOwnership(_ db: Database, path: String) throws {
+        let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        guard !tables.isEmpty else { return }
+        guard tables.contains("grdb_migrations"), tables.contains("execution") else {
+            throw ExecutionStoreError(
+                "The file \(path) is a SQLite database of another program (its tables: \(tables.sorted().joined(separator: ", "))), not a Statesman execution store; it was left unchanged")
+        }
+        let known = Set(migrator.migrations)
+        let unknown = try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations").filter { !known.contains($0) }
+        guard unknown.isEmpty else {
+            throw ExecutionStoreError(
+                "The execution store \(path) was written by a newer Statesman (it has the migrations \(unknown.joined(separator: ", "))); use that version, or another --state directory")
+        }
+    }
+
+    /// SQLite's failures in words a user can act on.
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? DatabaseError else { return "\(error)" }
+        switch error.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED: return "it is locked by another process (\(error.message ?? "database is locked"))"
+        case .SQLITE_FULL: return "the disk is full (\(error.message ?? "database or disk is full")); nothing committed before was lost"
+        case .SQLITE_IOERR:
+            return "writing to the disk failed (\(error.message ?? "disk I/O error")): the disk may be full or failing; nothing committed before was lost"
+        case .SQLITE_NOTADB: return "it is not a SQLite database (\(error.message ?? "file is not a database"))"
+        case .SQLITE_CORRUPT: return "the database is damaged (\(error.message ?? "database disk image is malformed"))"
+        case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM: return "it cannot be written (\(error.message ?? "\(error.resultCode)"))"
+        default: return "\(error)"
         }
     }
 
@@ -85,13 +127,13 @@ public final class SQLiteExecutionStore: ExecutionStore {
 
     private func write<T>(_ body: (Database) throws -> T) throws -> T {
         do { return try queue.write(body) } catch let error as ExecutionStoreError { throw error } catch {
-            throw ExecutionStoreError("The execution store \(path) failed: \(error)")
+            throw ExecutionStoreError("The execution store \(path) failed: \(Self.describe(error))")
         }
     }
 
     private func read<T>(_ body: (Database) throws -> T) throws -> T {
-        do { return try queue.read(body) } catch {
-            throw ExecutionStoreError("The execution store \(path) failed: \(error)")
+        do { return try queue.read(body) } catch let error as ExecutionStoreError { throw error } catch {
+            throw ExecutionStoreError("The execution store \(path) failed: \(Self.describe(error))")
         }
     }
 
