@@ -95,7 +95,8 @@ import Testing
 
         // Wait until it is recorded as RUNNING (the suite runs in parallel: no fixed delay).
         var recorded = false
-        for _ in 0..<200 where !recorded {
+        let patience = Date().addingTimeInterval(120)
+        while !recorded, Date() < patience {
             let listed = try StatesmanProcess.run(["executions", "list", "--state", state, "--status", "RUNNING", "--json"])
             recorded = listed.json?["executions"]?.arrayValue?.count == 1
             if !recorded { Thread.sleep(forTimeInterval: 0.05) }
