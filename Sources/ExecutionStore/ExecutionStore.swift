@@ -38,6 +38,11 @@ public protocol ExecutionStore: Sendable {
     /// Where a running execution last stood.
     func checkpoint(of executionArn: String) throws -> Checkpoint?
 
+    /// Redrives an execution (RedriveExecution): a FAILED, TIMED_OUT or ABORTED one becomes
+    /// RUNNING again, with its redrive count and date, and an `ExecutionRedriven` event, in one
+    /// transaction. Anything else is refused with AWS's reason (`ExecutionNotRedrivable`).
+    func redrive(_ executionArn: String, at date: Date) throws -> ExecutionRecord
+
     /// Commits, in one transaction, finished children of a Map Run (their completion records,
     /// and for Standard children their executions with histories, each history the JSON text
     /// of its array of events) and the Map Run's counts. A child index is recorded at most once.
@@ -103,10 +108,14 @@ public struct ExecutionRecord: Sendable, Equatable {
     /// How the execution was started (JSON text: the function registry, the object store,
     /// ...), so that it can be continued the same way after a crash.
     public var launch: String?
+    /// How many times it was redriven, and when last.
+    public var redriveCount = 0
+    public var redriveDate: Date?
 
     public init(
         arn: String, stateMachineArn: String, name: String, status: String, startDate: Date, stopDate: Date? = nil, input: String,
-        output: String? = nil, error: String? = nil, cause: String? = nil, version: Int, mapRunArn: String? = nil, launch: String? = nil
+        output: String? = nil, error: String? = nil, cause: String? = nil, version: Int, mapRunArn: String? = nil, launch: String? = nil,
+        redriveCount: Int = 0, redriveDate: Date? = nil
     ) {
         self.arn = arn
         self.stateMachineArn = stateMachineArn
@@ -121,6 +130,8 @@ public struct ExecutionRecord: Sendable, Equatable {
         self.version = version
         self.mapRunArn = mapRunArn
         self.launch = launch
+        self.redriveCount = redriveCount
+        self.redriveDate = redriveDate
     }
 
     /// DescribeExecution's JSON (dates as epoch seconds, as the AWS JSON protocol sends them).
@@ -137,7 +148,21 @@ public struct ExecutionRecord: Sendable, Equatable {
         if let error { object["error"] = .string(error) }
         if let cause { object["cause"] = .string(cause) }
         if let mapRunArn { object["mapRunArn"] = .string(mapRunArn) }
+        object["redriveCount"] = .int(Int64(redriveCount))
+        if let redriveDate { object["redriveDate"] = .double(redriveDate.timeIntervalSince1970) }
+        if mapRunArn == nil {
+            object["redriveStatus"] = .string(notRedrivableReason == nil ? "REDRIVABLE" : "NOT_REDRIVABLE")
+            if let reason = notRedrivableReason { object["redriveStatusReason"] = .string(reason) }
+        }
         return .object(object)
+    }
+
+    /// Why RedriveExecution would refuse it (nil: it can be redriven).
+    public var notRedrivableReason: String? {
+        switch status {
+        case "FAILED", "TIMED_OUT", "ABORTED": return nil
+        default: return "Execution is \(status) and cannot be redriven"
+        }
     }
 }
 
@@ -175,13 +200,17 @@ public struct Checkpoint: Sendable, Equatable {
     /// The state's `...StateEntered` event and its time.
     public var enteredEventId: Int
     public var entered: Date
+    /// When the state (a Parallel or inline Map) failed: JSON text of an object from the
+    /// index of each branch or iteration that succeeded to its output, kept for a redrive.
+    public var succeeded: String?
 
-    public init(stateName: String, input: String, variables: String, enteredEventId: Int, entered: Date) {
+    public init(stateName: String, input: String, variables: String, enteredEventId: Int, entered: Date, succeeded: String? = nil) {
         self.stateName = stateName
         self.input = input
         self.variables = variables
         self.enteredEventId = enteredEventId
         self.entered = entered
+        self.succeeded = succeeded
     }
 }
 
@@ -215,6 +244,13 @@ public struct StopRequest: Sendable, Equatable {
         self.cause = cause
         self.requested = requested
     }
+}
+
+/// RedriveExecution's refusal: the reason, as AWS gives it.
+public struct ExecutionNotRedrivable: Error, CustomStringConvertible, Equatable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { "ExecutionNotRedrivable: \(message)" }
 }
 
 /// A problem of the store: a broken file, a missing execution, events out of order.

@@ -115,6 +115,29 @@ public final class InMemoryExecutionStore: ExecutionStore {
         contents.withLock { $0.checkpoints[executionArn] }
     }
 
+    public func redrive(_ executionArn: String, at date: Date) throws -> ExecutionRecord {
+        try contents.withLock { contents in
+            guard var execution = contents.executions[executionArn] else { throw ExecutionStoreError("There is no execution \(executionArn)") }
+            if let reason = execution.notRedrivableReason { throw ExecutionNotRedrivable(reason) }
+            execution.redriveCount += 1
+            execution.redriveDate = date
+            execution.status = "RUNNING"
+            execution.stopDate = nil
+            execution.output = nil
+            execution.error = nil
+            execution.cause = nil
+            let last = contents.events[executionArn]?.count ?? 0
+            let event: JSONValue = [
+                "timestamp": .string(SQLiteExecutionStore.timestamp(date)), "type": "ExecutionRedriven", "id": .int(Int64(last + 1)),
+                "previousEventId": .int(Int64(last)), "executionRedrivenEventDetails": ["redriveCount": .int(Int64(execution.redriveCount))],
+            ]
+            contents.events[executionArn, default: []].append(event)
+            contents.executions[executionArn] = execution
+            contents.stops[executionArn] = nil
+            return execution
+        }
+    }
+
     public func requestStop(of executionArn: String, error: String?, cause: String?, at date: Date) throws {
         try contents.withLock { contents in
             guard let execution = contents.executions[executionArn] else { throw ExecutionStoreError("There is no execution \(executionArn)") }
@@ -134,10 +157,12 @@ public final class InMemoryExecutionStore: ExecutionStore {
     public func commit(mapRun: MapRunRecord, completions: [ChildCompletion], children: [(record: ExecutionRecord, history: String)]) throws {
         try contents.withLock { contents in
             var copy = contents
+            var mapRun = mapRun
+            if mapRun.stateEnteredEventId == nil { mapRun.stateEnteredEventId = copy.mapRuns[mapRun.arn]?.stateEnteredEventId }
             copy.mapRuns[mapRun.arn] = mapRun
             for completion in completions {
-                guard copy.completions[mapRun.arn]?[completion.index] == nil else {
-                    throw ExecutionStoreError("Child \(completion.index) of \(mapRun.arn) was already recorded")
+                guard copy.completions[mapRun.arn]?[completion.index]?.status != "SUCCEEDED" else {
+                    throw ExecutionStoreError("Child \(completion.index) of \(mapRun.arn) already succeeded")
                 }
                 copy.completions[mapRun.arn, default: [:]][completion.index] = completion
             }

@@ -109,11 +109,13 @@ public final class SQLiteExecutionStore: ExecutionStore {
             try db.execute(
                 sql: """
                     ALTER TABLE execution ADD COLUMN launch TEXT;
+                    ALTER TABLE execution ADD COLUMN redrive_count INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE execution ADD COLUMN redrive_date REAL;
                     ALTER TABLE map_run ADD COLUMN state_entered_event_id INTEGER;
                     CREATE INDEX map_run_by_state_visit ON map_run(execution_arn, state_entered_event_id);
                     CREATE TABLE checkpoint (
                         execution_arn TEXT PRIMARY KEY REFERENCES execution(arn), state_name TEXT NOT NULL, input TEXT NOT NULL,
-                        variables TEXT NOT NULL, entered_event_id INTEGER NOT NULL, entered REAL NOT NULL);
+                        variables TEXT NOT NULL, entered_event_id INTEGER NOT NULL, entered REAL NOT NULL, succeeded TEXT);
                     CREATE TABLE map_run_child (
                         map_run_arn TEXT NOT NULL, child_index INTEGER NOT NULL, item_count INTEGER NOT NULL, status TEXT NOT NULL,
                         results TEXT NOT NULL, PRIMARY KEY (map_run_arn, child_index)) WITHOUT ROWID;
@@ -126,7 +128,7 @@ public final class SQLiteExecutionStore: ExecutionStore {
     }
 
     private func write<T>(_ body: (Database) throws -> T) throws -> T {
-        do { return try queue.write(body) } catch let error as ExecutionStoreError { throw error } catch {
+        do { return try queue.write(body) } catch let error as ExecutionStoreError { throw error } catch let error as ExecutionNotRedrivable { throw error } catch {
             throw ExecutionStoreError("The execution store \(path) failed: \(Self.describe(error))")
         }
     }
@@ -190,13 +192,14 @@ public final class SQLiteExecutionStore: ExecutionStore {
         [
             execution.arn, execution.stateMachineArn, execution.name, execution.status, execution.startDate.timeIntervalSince1970,
             execution.stopDate?.timeIntervalSince1970, execution.input, execution.output, execution.error, execution.cause, execution.version,
-            execution.mapRunArn, execution.launch,
+            execution.mapRunArn, execution.launch, execution.redriveCount, execution.redriveDate?.timeIntervalSince1970,
         ]
     }
 
     private static let insertExecution = """
-        INSERT INTO execution (arn, state_machine_arn, name, status, start_date, stop_date, input, output, error, cause, version, map_run_arn, launch)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO execution (
+            arn, state_machine_arn, name, status, start_date, stop_date, input, output, error, cause, version, map_run_arn, launch, redrive_count, redrive_date)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
 
     public func insert(_ execution: ExecutionRecord) throws {
@@ -231,7 +234,7 @@ public final class SQLiteExecutionStore: ExecutionStore {
             arn: row["arn"], stateMachineArn: row["state_machine_arn"], name: row["name"], status: row["status"],
             startDate: Date(timeIntervalSince1970: row["start_date"]), stopDate: (row["stop_date"] as Double?).map { Date(timeIntervalSince1970: $0) },
             input: row["input"], output: row["output"], error: row["error"], cause: row["cause"], version: row["version"], mapRunArn: row["map_run_arn"],
-            launch: row["launch"])
+            launch: row["launch"], redriveCount: row["redrive_count"], redriveDate: (row["redrive_date"] as Double?).map { Date(timeIntervalSince1970: $0) })
     }
 
     public func execution(_ arn: String) throws -> ExecutionRecord? {
@@ -294,11 +297,12 @@ public final class SQLiteExecutionStore: ExecutionStore {
             try Self.append(events, to: executionArn, db)
             try db.execute(
                 sql: """
-                    INSERT OR REPLACE INTO checkpoint (execution_arn, state_name, input, variables, entered_event_id, entered) VALUES (?, ?, ?, ?, ?, ?)
+                    INSERT OR REPLACE INTO checkpoint (execution_arn, state_name, input, variables, entered_event_id, entered, succeeded)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     executionArn, checkpoint.stateName, checkpoint.input, checkpoint.variables, checkpoint.enteredEventId,
-                    checkpoint.entered.timeIntervalSince1970,
+                    checkpoint.entered.timeIntervalSince1970, checkpoint.succeeded,
                 ])
         }
     }
@@ -308,9 +312,45 @@ public final class SQLiteExecutionStore: ExecutionStore {
             try Row.fetchOne(db, sql: "SELECT * FROM checkpoint WHERE execution_arn = ?", arguments: [executionArn]).map {
                 Checkpoint(
                     stateName: $0["state_name"], input: $0["input"], variables: $0["variables"], enteredEventId: $0["entered_event_id"],
-                    entered: Date(timeIntervalSince1970: $0["entered"]))
+                    entered: Date(timeIntervalSince1970: $0["entered"]), succeeded: $0["succeeded"])
             }
         }
+    }
+
+    public func redrive(_ executionArn: String, at date: Date) throws -> ExecutionRecord {
+        try write { db in
+            guard var execution = try Row.fetchOne(db, sql: "SELECT * FROM execution WHERE arn = ?", arguments: [executionArn]).map(Self.execution) else {
+                throw ExecutionStoreError("There is no execution \(executionArn)")
+            }
+            if let reason = execution.notRedrivableReason { throw ExecutionNotRedrivable(reason) }
+            execution.redriveCount += 1
+            execution.redriveDate = date
+            let last = try Int.fetchOne(db, sql: "SELECT MAX(id) FROM history_event WHERE execution_arn = ?", arguments: [executionArn]) ?? 0
+            let event: JSONValue = [
+                "timestamp": .string(Self.timestamp(date)), "type": "ExecutionRedriven", "id": .int(Int64(last + 1)), "previousEventId": .int(Int64(last)),
+                "executionRedrivenEventDetails": ["redriveCount": .int(Int64(execution.redriveCount))],
+            ]
+            try Self.append([event], to: executionArn, db)
+            try db.execute(
+                sql: """
+                    UPDATE execution SET status = 'RUNNING', stop_date = NULL, output = NULL, error = NULL, cause = NULL, redrive_count = ?, redrive_date = ?
+                    WHERE arn = ?
+                    """, arguments: [execution.redriveCount, date.timeIntervalSince1970, executionArn])
+            try db.execute(sql: "DELETE FROM stop_request WHERE execution_arn = ?", arguments: [executionArn])
+            execution.status = "RUNNING"
+            execution.stopDate = nil
+            execution.output = nil
+            execution.error = nil
+            execution.cause = nil
+            return execution
+        }
+    }
+
+    /// ISO 8601 with milliseconds, as history events give time.
+    public static func timestamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
     }
 
     // MARK: - Stopping
@@ -345,7 +385,8 @@ public final class SQLiteExecutionStore: ExecutionStore {
         try db.execute(
             sql: """
                 INSERT INTO map_run (arn, execution_arn, status, start_date, stop_date, description, state_entered_event_id) VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(arn) DO UPDATE SET status = excluded.status, stop_date = excluded.stop_date, description = excluded.description
+                ON CONFLICT(arn) DO UPDATE SET status = excluded.status, stop_date = excluded.stop_date, description = excluded.description,
+                    state_entered_event_id = coalesce(excluded.state_entered_event_id, map_run.state_entered_event_id)
                 """,
             arguments: [
                 mapRun.arn, mapRun.executionArn, mapRun.status, mapRun.startDate.timeIntervalSince1970, mapRun.stopDate?.timeIntervalSince1970,
@@ -356,10 +397,17 @@ public final class SQLiteExecutionStore: ExecutionStore {
     public func commit(mapRun: MapRunRecord, completions: [ChildCompletion], children: [(record: ExecutionRecord, history: String)]) throws {
         try write { db in
             try Self.save(mapRun, db)
+            // A child that failed may be recorded again (a redriven run ran it again); one that
+            // succeeded may not.
             let completion = try db.cachedStatement(
-                sql: "INSERT INTO map_run_child (map_run_arn, child_index, item_count, status, results) VALUES (?, ?, ?, ?, ?)")
+                sql: """
+                    INSERT INTO map_run_child (map_run_arn, child_index, item_count, status, results) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (map_run_arn, child_index) DO UPDATE SET item_count = excluded.item_count, status = excluded.status, results = excluded.results
+                    WHERE map_run_child.status <> 'SUCCEEDED'
+                    """)
             for child in completions {
                 try completion.execute(arguments: [mapRun.arn, child.index, child.itemCount, child.status, child.results])
+                guard db.changesCount == 1 else { throw ExecutionStoreError("Child \(child.index) of \(mapRun.arn) already succeeded") }
             }
             let execution = try db.cachedStatement(sql: Self.insertExecution)
             let history = try db.cachedStatement(sql: "INSERT INTO child_history (execution_arn, events) VALUES (?, ?)")

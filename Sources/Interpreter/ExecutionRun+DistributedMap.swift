@@ -30,8 +30,11 @@ extension ExecutionRun {
         let writer = try ResultWriterSettings(map.resultWriter, flow: flow, input: input)
 
         let label = map.label ?? state.name
-        // A durable execution continues the Map Run a crash interrupted, under the same ARN.
-        let durable = try journal?.mapRun(stateEnteredEventId: flow.enteredEventId)
+        // A durable execution continues the Map Run a crash interrupted, under the same ARN; a
+        // redriven one redrives the Map Run of the visit that failed.
+        let redrive = frame.variables.parent == nil ? redriven.take(state.name) : nil
+        let durable = try journal?.mapRun(stateEnteredEventId: flow.enteredEventId, redriving: redrive?.previousEnteredEventId)
+        let redriveCount = redrive != nil ? (durable?.continued?.redriveCount ?? -1) + 1 : 0
         let childMachine = "\(options.stateMachineName)/\(label)"
         let mapRunArn = durable?.continued?.mapRunArn ?? "arn:aws:states:\(options.region):\(options.account):mapRun:\(childMachine):\(RandomUUID.string())"
         let runId = String(mapRunArn[mapRunArn.index(after: mapRunArn.lastIndex(of: ":")!)...])
@@ -42,7 +45,13 @@ extension ExecutionRun {
             }
             sink = try io.openResults(ResultTarget(bucket: bucket, prefix: writer.prefix, mapRunArn: mapRunArn, mapRunId: runId, jsonLines: writer.jsonLines))
         }
-        history.record("MapRunStarted", at: clock.now(), detailsKey: "mapRunStartedEventDetails", details: ["mapRunArn": .string(mapRunArn)])
+        if redriveCount > 0 {
+            history.record(
+                "MapRunRedriven", at: clock.now(), detailsKey: "mapRunRedrivenEventDetails",
+                details: ["mapRunArn": .string(mapRunArn), "redriveCount": .int(Int64(redriveCount))])
+        } else {
+            history.record("MapRunStarted", at: clock.now(), detailsKey: "mapRunStartedEventDetails", details: ["mapRunArn": .string(mapRunArn)])
+        }
 
         let feed = ItemFeed(
             source: source, maxItems: fromReader ? maxItems : 0, selector: map.itemSelector ?? state.parameters, batching: batching, state: state,
@@ -56,7 +65,8 @@ extension ExecutionRun {
                 mapRunArn: mapRunArn, executionArn: options.executionArn, label: label, status: .running,
                 startDate: durable?.continued?.startDate ?? clock.now(), maxConcurrency: limit,
                 toleratedFailureCount: tolerance.count ?? 0, toleratedFailurePercentage: tolerance.percentage ?? 0, itemCounts: MapRunCounts(),
-                executionCounts: MapRunCounts(), totalKnown: !fromReader),
+                executionCounts: MapRunCounts(), totalKnown: !fromReader, redriveCount: max(0, redriveCount),
+                redriveDate: redriveCount > 0 ? clock.now() : nil),
             tolerance: tolerance, sink: sink, writer: writer, observer: interpreter.observer)
         if !fromReader { run.knownTotal = maxItems }
         let childOptions = ChildOptions(parent: options, stateMachineName: childMachine, mapRunArn: mapRunArn, reported: durable != nil || interpreter.observer != nil)
@@ -66,12 +76,14 @@ extension ExecutionRun {
         if let durable {
             do {
                 try durable.replay { child in
+                    // A redrive runs the children that did not succeed again.
+                    if redriveCount > 0, child.status != .succeeded { return }
                     completed.append(child.index)
                     run.replay(child, state: state)
                 }
-            } catch {
+            } catch let failure as ExecutionFailure {
                 sink?.abandon()
-                throw error
+                throw failure
             }
         }
         run.publish()

@@ -32,7 +32,7 @@ extension ExecutionRun {
             iterationInputs.append(try itemFlow.evaluate(selector, input: input, pathFailure: .parameterPathFailure))
         }
 
-        let results = await runIterations(state, map, inputs: iterationInputs, limit: limit, frame: frame)
+        let results = await runIterations(state, map, inputs: iterationInputs, limit: limit, frame: frame, parts: parts(of: state, flow: flow, frame: frame))
         var outputs: [JSONValue] = []
         for result in results {
             switch result {
@@ -90,13 +90,22 @@ extension ExecutionRun {
     }
 
     /// Runs the inline iterations, at most `limit` at a time (0: AWS's 40), each in its own
-    /// variable scope, recording their events; the first failure stops the rest.
-    func runIterations(_ state: State, _ map: MapState, inputs: [JSONValue], limit: Int, frame: Frame) async -> [Result<JSONValue, ExecutionFailure>] {
+    /// variable scope, recording their events; the first failure stops the rest. `parts`: a
+    /// top-level state of a durable execution, whose finished iterations are kept (and,
+    /// redriven, those that had succeeded are not run again).
+    func runIterations(
+        _ state: State, _ map: MapState, inputs: [JSONValue], limit: Int, frame: Frame, parts: StateParts?
+    ) async -> [Result<JSONValue, ExecutionFailure>] {
         // MaxConcurrency 0 means "as many as possible": AWS runs at most 40 inline iterations.
         let width = limit > 0 ? limit : Self.inlineConcurrency
+        var results = [Result<JSONValue, ExecutionFailure>?](repeating: nil, count: inputs.count)
+        for (index, output) in parts?.reused ?? [:] where index < inputs.count {
+            results[index] = .success(output)
+            finishedParts.finished(index, output, visit: parts!.visit)
+        }
+        let pending = results.indices.filter { results[$0] == nil }
         return await withTaskGroup(of: (Int, Result<JSONValue, ExecutionFailure>).self) { group in
-            var results = [Result<JSONValue, ExecutionFailure>?](repeating: nil, count: inputs.count)
-            var nextIndex = 0
+            var position = 0
             var stop = false
             func start(_ index: Int) {
                 group.addTask {
@@ -111,16 +120,19 @@ extension ExecutionRun {
                     }
                 }
             }
-            while nextIndex < min(width, inputs.count) {
-                start(nextIndex)
-                nextIndex += 1
+            while position < min(width, pending.count) {
+                start(pending[position])
+                position += 1
             }
             for await (index, result) in group {
                 results[index] = result
-                if case .failure = result { stop = true }
-                if !stop, nextIndex < inputs.count {
-                    start(nextIndex)
-                    nextIndex += 1
+                switch result {
+                case .success(let output): parts.map { finishedParts.finished(index, output, visit: $0.visit) }
+                case .failure: stop = true
+                }
+                if !stop, position < pending.count {
+                    start(pending[position])
+                    position += 1
                 }
             }
             return results.enumerated().map { index, result in

@@ -6,9 +6,15 @@ extension ExecutionRun {
     /// Runs every branch with the same input, concurrently; the result is their outputs in
     /// branch order. A failing branch fails the state with that branch's own error (the first
     /// in branch order among those that failed), and the other branches are cancelled.
-    func runBranches(_ branches: [StateMachineDefinition], input: JSONValue, frame: Frame) async throws(ExecutionFailure) -> [JSONValue] {
+    /// `parts`: a top-level state of a durable execution, whose finished branches are kept
+    /// (and, redriven, those that had succeeded are not run again).
+    func runBranches(_ branches: [StateMachineDefinition], input: JSONValue, frame: Frame, parts: StateParts?) async throws(ExecutionFailure) -> [JSONValue] {
         let results: [Result<JSONValue, ExecutionFailure>?] = await withTaskGroup(of: (Int, Result<JSONValue, ExecutionFailure>).self) { group in
             for (index, branch) in branches.enumerated() {
+                if let output = parts?.reused[index] {
+                    group.addTask { (index, .success(output)) }
+                    continue
+                }
                 group.addTask {
                     let inner = Frame(variables: VariableScope(parent: frame.variables))
                     do throws(ExecutionFailure) {
@@ -21,7 +27,10 @@ extension ExecutionRun {
             var collected = [Result<JSONValue, ExecutionFailure>?](repeating: nil, count: branches.count)
             for await (index, result) in group {
                 collected[index] = result
-                if case .failure = result { group.cancelAll() }
+                switch result {
+                case .success(let output): parts.map { finishedParts.finished(index, output, visit: $0.visit) }
+                case .failure: group.cancelAll()
+                }
             }
             return collected
         }
@@ -34,5 +43,21 @@ extension ExecutionRun {
             }
         }
         return outputs
+    }
+}
+
+/// A top-level Parallel or inline Map state of a durable execution: its visit (the id of its
+/// `...StateEntered` event), and the outputs a redrive reuses, by index.
+struct StateParts: Sendable {
+    var visit: Int
+    var reused: [Int: JSONValue]
+}
+
+extension ExecutionRun {
+    /// The parts of a Parallel or inline Map state that are kept: only for a top-level state of
+    /// a durable execution.
+    func parts(of state: State, flow: DataFlow, frame: Frame) -> StateParts? {
+        guard journal != nil, frame.variables.parent == nil else { return nil }
+        return StateParts(visit: flow.enteredEventId, reused: redriven.take(state.name)?.succeeded ?? [:])
     }
 }

@@ -163,7 +163,7 @@ extension ExecutionRun {
             var branchInput = effective
             if let parameters = state.parameters { branchInput = try flow.evaluate(parameters, input: effective, pathFailure: .parameterPathFailure) }
             history.record("ParallelStateStarted", at: clock.now())
-            let result = JSONValue.array(try await runBranches(branches, input: branchInput, frame: frame))
+            let result = JSONValue.array(try await runBranches(branches, input: branchInput, frame: frame, parts: parts(of: state, flow: flow, frame: frame)))
             let (output, assigned) = try flow.finish(result, input: input)
             return (output, next, assigned)
 

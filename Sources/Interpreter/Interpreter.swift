@@ -14,6 +14,10 @@ public struct ExecutionOptions: Sendable {
     public var type: StateMachineType
     /// The history limit: AWS's 25,000 events (benchmarks may lift it).
     public var maximumEvents: Int = History.maximumEvents
+    /// How many times the execution was redriven, and when last (the context object's
+    /// `Execution.RedriveCount` and `RedriveTime`).
+    public var redriveCount = 0
+    public var redriveTime: Date?
 
     public init(
         name: String = RandomUUID.string(), stateMachineName: String = "StateMachine", region: String = "us-east-1",
@@ -81,7 +85,7 @@ public struct Interpreter: Sendable {
         let history = History()
         let start = clock.now()
         history.recordStart(input: input, roleArn: options.roleArn, at: start)
-        return await execute(definition, input: input, start: start, from: nil, history: history, options: options, journal: journal)
+        return await execute(definition, input: input, start: start, from: nil, redrive: nil, history: history, options: options, journal: journal)
     }
 
     /// Continues an execution interrupted after its last checkpoint: the state it had entered
@@ -92,26 +96,33 @@ public struct Interpreter: Sendable {
         _ definition: StateMachineDefinition, from point: ResumePoint, options: ExecutionOptions, journal: (any ExecutionJournal)? = nil
     ) async -> ExecutionOutcome {
         let history = History(continuingAfter: point.committedEvents)
-        return await execute(definition, input: point.input, start: point.startTime, from: point.checkpoint, history: history, options: options, journal: journal)
+        return await execute(
+            definition, input: point.input, start: point.startTime, from: point.checkpoint, redrive: point.redrive, history: history, options: options,
+            journal: journal)
     }
 
     private func execute(
-        _ definition: StateMachineDefinition, input: JSONValue, start: Date, from checkpoint: ExecutionCheckpoint?, history: History,
-        options: ExecutionOptions, journal: (any ExecutionJournal)?
+        _ definition: StateMachineDefinition, input: JSONValue, start: Date, from checkpoint: ExecutionCheckpoint?, redrive: [Int: JSONValue]?,
+        history: History, options: ExecutionOptions, journal: (any ExecutionJournal)?
     ) async -> ExecutionOutcome {
         // The execution races its deadline: TimeoutSeconds, or AWS's maximum duration (a year
         // for Standard, five minutes for Express), counted from its start.
         let limit = Double(definition.timeoutSeconds ?? (options.type == .express ? 300 : 31_536_000))
         let deadline = start.addingTimeInterval(limit)
         let clock = self.clock
+        let redriven = checkpoint.flatMap { checkpoint in
+            redrive.map { RedrivenVisit(stateName: checkpoint.stateName, previousEnteredEventId: checkpoint.enteredEventId, succeeded: $0) }
+        }
         let execution = ExecutionRun(
-            interpreter: self, history: history, options: options, input: input, startTime: start, deadline: deadline, journal: journal)
+            interpreter: self, history: history, options: options, input: input, startTime: start, deadline: deadline, journal: journal, redriven: redriven)
         let finished: Result<JSONValue, ExecutionFailure>? = await withTaskGroup(of: Result<JSONValue, ExecutionFailure>?.self) { group in
             group.addTask {
                 do throws(ExecutionFailure) {
                     let scope = VariableScope(parent: nil)
                     if let checkpoint { scope.assign(checkpoint.variables) }
-                    return .success(try await execution.runScope(definition, input: input, frame: Frame(variables: scope), from: checkpoint, durable: true))
+                    return .success(
+                        try await execution.runScope(
+                            definition, input: input, frame: Frame(variables: scope), from: checkpoint, durable: true, redriving: redrive != nil))
                 } catch {
                     return .failure(error)
                 }
@@ -185,6 +196,12 @@ struct ExecutionRun: Sendable {
     let baseContext: JSONObject
     /// Commits the top-level states of a durable execution (nil: in memory only).
     let journal: (any ExecutionJournal)?
+    /// A redrive's first state: the state that failed, which runs again without its
+    /// branches or iterations that had succeeded, and continues its Map Run.
+    let redriven: RedriveClaim
+    /// What the top-level Parallel or inline Map state running now has finished, kept when it
+    /// fails so that a redrive need not run it again.
+    let finishedParts = FinishedParts()
 
     /// Ends an execution that ran past its deadline; never matched by Retry or Catch.
     static let executionTimedOut = ErrorName("Statesman.ExecutionTimedOut")
@@ -193,10 +210,11 @@ struct ExecutionRun: Sendable {
 
     init(
         interpreter: Interpreter, history: History, options: ExecutionOptions, input: JSONValue, startTime: Date, deadline: Date = .distantFuture,
-        journal: (any ExecutionJournal)? = nil
+        journal: (any ExecutionJournal)? = nil, redriven: RedrivenVisit? = nil
     ) {
         self.interpreter = interpreter
         self.journal = journal
+        self.redriven = RedriveClaim(redriven)
         self.history = history
         self.options = options
         self.input = input
@@ -208,7 +226,8 @@ struct ExecutionRun: Sendable {
         execution["StartTime"] = .string(Timestamps.format(startTime))
         execution["Name"] = .string(options.name)
         execution["RoleArn"] = .string(options.roleArn)
-        execution["RedriveCount"] = 0
+        execution["RedriveCount"] = .int(Int64(options.redriveCount))
+        if let redriveTime = options.redriveTime { execution["RedriveTime"] = .string(Timestamps.format(redriveTime)) }
         var context = JSONObject()
         context["Execution"] = .object(execution)
         context["StateMachine"] = ["Id": .string(options.stateMachineArn), "Name": .string(options.stateMachineName)]
@@ -221,11 +240,14 @@ struct ExecutionRun: Sendable {
     /// entered) until one ends the scope. `durable`: the execution's top-level scope, whose
     /// states the journal commits as they are entered.
     func runScope(
-        _ machine: StateMachineDefinition, input: JSONValue, frame: Frame, from checkpoint: ExecutionCheckpoint? = nil, durable: Bool = false
+        _ machine: StateMachineDefinition, input: JSONValue, frame: Frame, from checkpoint: ExecutionCheckpoint? = nil, durable: Bool = false,
+        redriving: Bool = false
     ) async throws(ExecutionFailure) -> JSONValue {
         var name = checkpoint?.stateName ?? machine.startAt
         var value = checkpoint?.input ?? input
-        var resumed = checkpoint.map { StateEntry(id: $0.enteredEventId, time: $0.entered) }
+        // A crashed execution continues inside the state it had entered; a redriven one enters
+        // the state that failed again.
+        var resumed = !redriving ? checkpoint.map { StateEntry(id: $0.enteredEventId, time: $0.entered) } : nil
         while true {
             // A cancelled scope (the execution timed out, a sibling branch failed) stops here.
             if Task.isCancelled { throw ExecutionFailure(.runtime, cause: "The execution was stopped") }
@@ -235,11 +257,22 @@ struct ExecutionRun: Sendable {
             }
             let entry = resumed ?? enter(state, input: value)
             resumed = nil
+            var checkpoint: ExecutionCheckpoint?
             if durable, let journal {
-                let checkpoint = ExecutionCheckpoint(stateName: name, input: value, variables: frame.variables.visible, enteredEventId: entry.id, entered: entry.time)
-                try journal.entered(checkpoint, history: history)
+                checkpoint = ExecutionCheckpoint(stateName: name, input: value, variables: frame.variables.visible, enteredEventId: entry.id, entered: entry.time)
+                try journal.entered(checkpoint!, history: history)
+                finishedParts.begin(entry.id)
             }
-            let (output, next) = try await runState(state, input: value, frame: frame, entry: entry)
+            let output: JSONValue, next: String?
+            do {
+                (output, next) = try await runState(state, input: value, frame: frame, entry: entry)
+            } catch {
+                // What a failed Parallel or inline Map finished is kept for a redrive.
+                if let journal, let checkpoint, case let finished = finishedParts.outputs(of: entry.id), !finished.isEmpty {
+                    try? journal.stateFailed(checkpoint, succeeded: finished)
+                }
+                throw error
+            }
             value = output
             guard let next else { return value }
             name = next

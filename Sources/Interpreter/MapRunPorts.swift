@@ -112,6 +112,9 @@ public struct MapRunSnapshot: Sendable {
     public var executionCounts: MapRunCounts
     /// Whether every item has been read (until then `total` grows).
     public var totalKnown: Bool
+    /// How many times the run was redriven, and when last.
+    public var redriveCount = 0
+    public var redriveDate: Date?
 }
 
 /// DescribeMapRun's counts.
@@ -149,6 +152,8 @@ extension MapRunSnapshot {
         object["toleratedFailureCount"] = .int(Int64(toleratedFailureCount))
         object["itemCounts"] = itemCounts.json
         object["executionCounts"] = executionCounts.json
+        object["redriveCount"] = .int(Int64(redriveCount))
+        if let redriveDate { object["redriveDate"] = .string(Timestamps.format(redriveDate)) }
         return .object(object)
     }
 }

@@ -24,7 +24,26 @@ struct StoreOptions: ParsableArguments {
 struct ExecutionsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "executions", abstract: "List and inspect recorded executions.",
-        subcommands: [List.self, Describe.self, History.self, Stop.self])
+        subcommands: [List.self, Describe.self, History.self, Stop.self, Redrive.self])
+
+    struct Redrive: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Redrive a FAILED, TIMED_OUT or ABORTED Standard execution (RedriveExecution), running it here.",
+            discussion: """
+                It runs again from the state that failed, with the same input and ARN; what \
+                succeeded before is kept (a Parallel's or inline Map's branches and iterations \
+                that succeeded, a Distributed Map's children that succeeded: only failed and \
+                pending items run again). The history goes on with ExecutionRedriven, and \
+                $$.Execution.RedriveCount and RedriveTime tell the states. Exit status as for run; \
+                2 when the execution cannot be redriven (ExecutionNotRedrivable).
+                """)
+        @Argument(help: "The execution's ARN or name.") var execution: String
+        @OptionGroup var settings: ContinueOptions
+
+        func run() async throws {
+            try await settings.continueExecution(execution, redrive: true)
+        }
+    }
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List executions, newest first.")

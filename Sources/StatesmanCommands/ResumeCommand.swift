@@ -21,7 +21,16 @@ struct ResumeCommand: AsyncParsableCommand {
             """)
 
     @Argument(help: "The execution's ARN or name.") var execution: String
+    @OptionGroup var settings: ContinueOptions
 
+    func run() async throws {
+        try await settings.continueExecution(execution, redrive: false)
+    }
+}
+
+/// What `resume` and `executions redrive` are given: where the store is, settings that replace
+/// those the execution started with, and how to print the outcome.
+struct ContinueOptions: ParsableArguments {
     @Option(help: "Where executions are kept (statesman.db in this directory).")
     var state: String = ".statesman"
 
@@ -43,23 +52,27 @@ struct ResumeCommand: AsyncParsableCommand {
     @Flag(help: "Include the execution's whole history (AWS-shaped) in the output.")
     var history = false
 
-    func run() async throws {
+    /// Runs a recorded execution on in this process: continued where it was interrupted, or
+    /// redriven from the state that failed.
+    func continueExecution(_ execution: String, redrive: Bool) async throws {
         let path = URL(fileURLWithPath: state).appendingPathComponent("statesman.db").path
         guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("no executions have been recorded in \(state)") }
         let executions: any ExecutionStore
         do { executions = try DurableExecution.openStore(directory: state) } catch { throw ValidationError("\(error)") }
-        guard let record = try executions.execution(execution) ?? executions.executions(stateMachineArn: nil, status: nil).first(where: { $0.name == execution })
+        guard var record = try executions.execution(execution) ?? executions.executions(stateMachineArn: nil, status: nil).first(where: { $0.name == execution })
         else {
             throw ValidationError("there is no execution \(execution) in \(state)")
         }
         guard record.mapRunArn == nil else {
-            throw ValidationError("\(record.arn) is a child execution of a Map Run: resume the execution that started the run")
+            throw ValidationError("\(record.arn) is a child execution of a Map Run: \(redrive ? "redrive" : "resume") the execution that started the run")
         }
-        guard record.status == "RUNNING" else {
-            throw ValidationError("the execution \(record.arn) is \(record.status): only a RUNNING execution whose process was interrupted can be resumed")
+        guard redrive || record.status == "RUNNING" else {
+            throw ValidationError(
+                "the execution \(record.arn) is \(record.status): only a RUNNING execution whose process was interrupted can be resumed"
+                    + (record.notRedrivableReason == nil ? " (it can be redriven: statesman executions redrive)" : ""))
         }
         guard let lock = try ExecutionLock.acquire(directory: state, executionArn: record.arn) else {
-            throw ValidationError("the execution \(record.arn) is still being run by another process")
+            throw ValidationError("the execution \(record.arn) is being run by another process")
         }
         guard let machineRecord = try executions.stateMachines().first(where: { $0.arn == record.stateMachineArn }),
             let definition = try executions.versions(of: record.stateMachineArn).first(where: { $0.version == record.version }),
@@ -72,28 +85,43 @@ struct ResumeCommand: AsyncParsableCommand {
             throw ValidationError("the recorded definition of \(record.arn) is not valid:\n" + diagnostics.map { "  \($0)" }.joined(separator: "\n"))
         }
         guard let recorded = record.launch.flatMap({ try? JSONValue(parsing: $0) }).flatMap(Launch.init(json:)) else {
-            throw ValidationError("the execution \(record.arn) was started without the settings needed to resume it")
+            throw ValidationError("the execution \(record.arn) was started without the settings needed to run it again")
         }
         let launch = Launch(
             functions: functions ?? recorded.functions, store: store ?? recorded.store, waitScale: waitScale ?? recorded.waitScale,
             maxChildren: maxChildren ?? recorded.maxChildren)
         guard (1...10_000).contains(launch.maxChildren) else { throw ValidationError("--max-children must be between 1 and 10000") }
-        let options = ExecutionOptions(name: record.name, stateMachineName: machineRecord.name, type: type)
+        var options = ExecutionOptions(name: record.name, stateMachineName: machineRecord.name, type: type)
         guard options.executionArn == record.arn else { throw ValidationError("the execution \(record.arn) was not started by statesman run") }
+        if redrive {
+            do { record = try executions.redrive(record.arn, at: Date()) } catch let refused as ExecutionNotRedrivable {
+                throw ValidationError("\(refused)")
+            }
+        }
+        options.redriveCount = record.redriveCount
+        options.redriveTime = record.redriveDate
         let input = try JSONValue(parsing: record.input)
         let committed = try executions.history(of: record.arn).count
         var point: ResumePoint?
         if let checkpoint = try executions.checkpoint(of: record.arn) {
+            var succeeded: [Int: JSONValue]?
+            if redrive {
+                succeeded = [:]
+                for member in try checkpoint.succeeded.map({ try JSONValue(parsing: $0) })?.objectValue?.members ?? [] {
+                    if let index = Int(member.key) { succeeded?[index] = member.value }
+                }
+            }
             point = ResumePoint(
                 input: input, startTime: record.startDate, committedEvents: committed,
                 checkpoint: ExecutionCheckpoint(
                     stateName: checkpoint.stateName, input: try JSONValue(parsing: checkpoint.input),
                     variables: try JSONValue(parsing: checkpoint.variables).objectValue ?? JSONObject(), enteredEventId: checkpoint.enteredEventId,
-                    entered: checkpoint.entered))
-            writeStandardError("statesman: resuming \(record.arn) in state \(checkpoint.stateName)")
+                    entered: checkpoint.entered),
+                redrive: succeeded)
+            writeStandardError("statesman: \(redrive ? "redriving" : "resuming") \(record.arn) \(redrive ? "from" : "in") state \(checkpoint.stateName)")
         } else {
             // Interrupted before its first state was recorded: it starts again.
-            guard committed == 0 else { throw ValidationError("the execution \(record.arn) has history events but no checkpoint") }
+            guard committed == (redrive ? 1 : 0) else { throw ValidationError("the execution \(record.arn) has history events but no checkpoint") }
             writeStandardError("statesman: restarting \(record.arn) from its first state")
         }
         let durable = DurableExecution(

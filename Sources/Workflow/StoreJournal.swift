@@ -30,10 +30,7 @@ public final class StoreJournal: ExecutionJournal {
     public func entered(_ checkpoint: ExecutionCheckpoint, history: History) throws(ExecutionFailure) {
         let after = committedEvents
         let events = history.events(after: after)
-        let record = Checkpoint(
-            stateName: checkpoint.stateName, input: checkpoint.input.compactString, variables: JSONValue.object(checkpoint.variables).compactString,
-            enteredEventId: checkpoint.enteredEventId, entered: checkpoint.entered)
-        do { try store.commit(events: events.map(\.json), checkpoint: record, of: executionArn) } catch { throw Self.failure(error) }
+        do { try store.commit(events: events.map(\.json), checkpoint: Self.record(checkpoint), of: executionArn) } catch { throw Self.failure(error) }
         committed.withLock { $0 = events.last?.id ?? after }
     }
 
@@ -49,9 +46,33 @@ public final class StoreJournal: ExecutionJournal {
         try store.finish(record, events: outcome.events.filter { $0.id > after }.map(\.json))
     }
 
-    public func mapRun(stateEnteredEventId: Int) throws(ExecutionFailure) -> any MapRunJournal {
+    public func stateFailed(_ checkpoint: ExecutionCheckpoint, succeeded: [Int: JSONValue]) throws(ExecutionFailure) {
+        var outputs = JSONObject()
+        for (index, output) in succeeded.sorted(by: { $0.key < $1.key }) { outputs[String(index)] = output }
+        var record = Self.record(checkpoint)
+        record.succeeded = JSONValue.object(outputs).compactString
+        do { try store.commit(events: [], checkpoint: record, of: executionArn) } catch { throw Self.failure(error) }
+    }
+
+    static func record(_ checkpoint: ExecutionCheckpoint) -> Checkpoint {
+        Checkpoint(
+            stateName: checkpoint.stateName, input: checkpoint.input.compactString, variables: JSONValue.object(checkpoint.variables).compactString,
+            enteredEventId: checkpoint.enteredEventId, entered: checkpoint.entered)
+    }
+
+    public func mapRun(stateEnteredEventId: Int, redriving previous: Int?) throws(ExecutionFailure) -> any MapRunJournal {
         let existing: MapRunRecord?
-        do { existing = try store.mapRun(executionArn: executionArn, stateEnteredEventId: stateEnteredEventId) } catch { throw Self.failure(error) }
+        do {
+            existing = try store.mapRun(executionArn: executionArn, stateEnteredEventId: previous ?? stateEnteredEventId)
+            // A redriven run belongs to the new state visit from now on (a crash of the
+            // redrive resumes it from there).
+            if previous != nil, var moved = existing {
+                moved.stateEnteredEventId = stateEnteredEventId
+                try store.save(mapRun: moved)
+            }
+        } catch {
+            throw Self.failure(error)
+        }
         return StoreMapRunJournal(parent: self, stateEnteredEventId: stateEnteredEventId, continuing: existing)
     }
 
@@ -68,7 +89,7 @@ public final class StoreJournal: ExecutionJournal {
 final class StoreMapRunJournal: MapRunJournal {
     private let parent: StoreJournal
     private let stateEnteredEventId: Int
-    let continued: (mapRunArn: String, startDate: Date)?
+    let continued: (mapRunArn: String, startDate: Date, redriveCount: Int)?
     private var pending: [(child: CompletedChild, execution: ChildExecutionReport?)] = []
     private var lastCommit = ContinuousClock.now
     private let writer = DispatchQueue(label: "statesman.map-run-journal")
@@ -82,7 +103,7 @@ final class StoreMapRunJournal: MapRunJournal {
     init(parent: StoreJournal, stateEnteredEventId: Int, continuing existing: MapRunRecord?) {
         self.parent = parent
         self.stateEnteredEventId = stateEnteredEventId
-        continued = existing.map { ($0.arn, $0.startDate) }
+        continued = existing.map { ($0.arn, $0.startDate, Int($0.description["redriveCount"]?.integerValue ?? 0)) }
     }
 
     func replay(_ body: (CompletedChild) -> Void) throws(ExecutionFailure) {

@@ -177,6 +177,33 @@ func event(_ id: Int, _ type: String) -> JSONValue {
         #expect(throws: ExecutionStoreError.self) { try store.commit(mapRun: counted, completions: [fresh, completions[0]], children: []) }
         #expect(try store.completions(of: "run-1", after: -1, limit: 100).count == 10)
         #expect(try store.mapRun("run-1")?.description == mapRun.description)
+
+        // A child that failed may be recorded again when a redrive ran it again.
+        let again = ChildCompletion(index: 8, itemCount: 3, status: "SUCCEEDED", results: "[\"again\"]")
+        try store.commit(mapRun: mapRun, completions: [again], children: [])
+        #expect(try store.completions(of: "run-1", after: 7, limit: 1) == [again])
+    }
+
+    @Test(arguments: StoreKind.allCases) func onlyAnExecutionThatDidNotSucceedIsRedriven(kind: StoreKind) throws {
+        let store = try kind.make()
+        var failed = execution("failed")
+        try store.insert(failed)
+        try store.append(events: [event(1, "ExecutionStarted"), event(2, "ExecutionFailed")], to: failed.arn)
+        failed.status = "FAILED"
+        failed.error = "Oops"
+        try store.update(failed)
+        let redriven = try store.redrive(failed.arn, at: start)
+        #expect(redriven.status == "RUNNING" && redriven.redriveCount == 1 && redriven.redriveDate == start && redriven.error == nil)
+        #expect(try store.execution(failed.arn) == redriven)
+        let history = try store.history(of: failed.arn)
+        #expect(history.last?["type"] == "ExecutionRedriven" && history.last?["id"] == 3)
+        #expect(history.last?["executionRedrivenEventDetails"] == ["redriveCount": 1])
+
+        var succeeded = execution("succeeded")
+        succeeded.status = "SUCCEEDED"
+        try store.insert(succeeded)
+        #expect(throws: ExecutionNotRedrivable("Execution is SUCCEEDED and cannot be redriven")) { try store.redrive(succeeded.arn, at: start) }
+        #expect(throws: ExecutionNotRedrivable("Execution is RUNNING and cannot be redriven")) { try store.redrive(failed.arn, at: start) }
     }
 }
 

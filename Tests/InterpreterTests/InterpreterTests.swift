@@ -192,7 +192,14 @@ final class MemoryJournal: ExecutionJournal, @unchecked Sendable {
         stored.append((checkpoint, Array(history.events(after: committed))))
     }
 
-    func mapRun(stateEnteredEventId: Int) throws(ExecutionFailure) -> any MapRunJournal {
+    /// The outputs kept for each failed state visit.
+    private(set) var failedVisits: [Int: [Int: JSONValue]] = [:]
+
+    func stateFailed(_ checkpoint: ExecutionCheckpoint, succeeded: [Int: JSONValue]) throws(ExecutionFailure) {
+        lock.withLock { failedVisits[checkpoint.enteredEventId] = succeeded }
+    }
+
+    func mapRun(stateEnteredEventId: Int, redriving previous: Int?) throws(ExecutionFailure) -> any MapRunJournal {
         throw ExecutionFailure(journalFailed, cause: "no Map Runs in this journal")
     }
 }
