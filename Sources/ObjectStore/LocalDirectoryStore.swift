@@ -24,6 +24,8 @@ public final class LocalDirectoryStore: ObjectStore {
     /// The sorted keys of the last listing, so its continuation pages do not walk the
     /// directory again.
     private let lastListing = Mutex<(bucket: String, prefix: String, keys: [String])?>(nil)
+    /// The temporary directories already swept of dead processes' files.
+    private let swept = Mutex<Set<String>>([])
 
     public init(root: URL) {
         self.root = root.standardizedFileURL
@@ -109,7 +111,19 @@ public final class LocalDirectoryStore: ObjectStore {
         } catch {
             throw ObjectStoreError(.io, "cannot create \(temporary.path): \(error.localizedDescription)")
         }
-        return try FileObjectWriter(temporary: temporary.appendingPathComponent(UUID().uuidString), destination: destination)
+        sweepOnce(temporary)
+        // The writer's pid leads the name, so the files of a process that died can be told apart.
+        return try FileObjectWriter(temporary: temporary.appendingPathComponent("\(getpid())-\(UUID().uuidString)"), destination: destination)
+    }
+
+    /// Removes, once per bucket, the temporary files of processes that no longer run (a
+    /// killed `statesman run` leaves its unfinished result files there).
+    private func sweepOnce(_ temporary: URL) {
+        guard swept.withLock({ $0.insert(temporary.path).inserted }) else { return }
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? [] {
+            guard let pid = name.split(separator: "-").first.flatMap({ Int32($0) }), pid != getpid() else { continue }
+            if kill(pid, 0) != 0, errno == ESRCH { try? FileManager.default.removeItem(at: temporary.appendingPathComponent(name)) }
+        }
     }
 
     // MARK: - Listing

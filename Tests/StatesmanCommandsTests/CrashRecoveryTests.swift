@@ -86,6 +86,9 @@ import Glibc
         }
         #expect(records == Self.items / Self.batch)
         #expect(seen.allSatisfy { $0 == 1 }, "items missing: \(seen.filter { $0 == 0 }.count), repeated: \(seen.filter { $0 > 1 }.count)")
+        // The killed processes' unfinished result files were cleared away.
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: store.appendingPathComponent("results/.statesman-tmp").path)
+        #expect(leftovers.isEmpty, "\(leftovers)")
 
         // The Map Run's counts and its child executions agree.
         let executions = try SQLiteExecutionStore(path: state + "/statesman.db")
