@@ -48,6 +48,13 @@ extension HistoryEvent {
     /// Writes the event's compact JSON (the text of `json.compactString`) without building
     /// the value first: a Map Run's Standard children write millions of events.
     public func write(to sink: inout JSONByteBuffer) {
+        var texts = PayloadTexts()
+        write(to: &sink, texts: &texts)
+    }
+
+    /// `texts` remembers the payloads already written as JSON string literals: one history
+    /// passes the same input and output along from event to event.
+    func write(to sink: inout JSONByteBuffer, texts: inout PayloadTexts) {
         // Details that would replace a rendered field keep `json`'s ordering rules.
         let rendered: Set<String> = ["name", "index"]
         if let members = details?.objectValue?.members, members.contains(where: { member in
@@ -85,7 +92,7 @@ extension HistoryEvent {
             }
             for (name, value) in payloads {
                 key(name)
-                JSONValue.string(value.compactString).write(to: &sink)
+                texts.write(value, to: &sink)
                 if name == "input" || name == "output" {
                     key(name + "Details")
                     sink.write(raw: "{\"truncated\":false}")
@@ -103,13 +110,33 @@ extension HistoryEvent {
     /// A history's compact JSON array.
     public static func jsonText(_ events: some Collection<HistoryEvent>) -> String {
         var buffer = JSONByteBuffer(capacity: 512 * max(1, events.count))
+        var texts = PayloadTexts()
         buffer.write(UInt8(ascii: "["))
         for (index, event) in events.enumerated() {
             if index > 0 { buffer.write(UInt8(ascii: ",")) }
-            event.write(to: &buffer)
+            event.write(to: &buffer, texts: &texts)
         }
         buffer.write(UInt8(ascii: "]"))
         return buffer.string
+    }
+}
+
+/// Payloads already written as JSON string literals (their compact text, escaped), for the
+/// events of one history: the few most recent, found again by equality.
+struct PayloadTexts {
+    private var recent: [(value: JSONValue, literal: [UInt8])] = []
+
+    mutating func write(_ value: JSONValue, to sink: inout JSONByteBuffer) {
+        if let found = recent.first(where: { $0.value.printsIdentically(to: value) }) {
+            found.literal.withUnsafeBufferPointer { sink.write($0) }
+            return
+        }
+        var literal = JSONByteBuffer(capacity: 256)
+        JSONValue.string(value.compactString).write(to: &literal)
+        let bytes = literal.bytes
+        bytes.withUnsafeBufferPointer { sink.write($0) }
+        if recent.count == 4 { recent.removeFirst() }
+        recent.append((value, bytes))
     }
 }
 

@@ -126,3 +126,27 @@ extension JSONValue: CustomStringConvertible {
     /// The compact JSON text.
     public var description: String { compactString }
 }
+
+extension JSONValue {
+    /// Whether the two print the same text: the same structure, member order, number
+    /// representations (`1` is not `1.0`, `0.0` is not `-0.0`) and strings, where `==` compares
+    /// JSON values (numbers by value, objects whatever their order).
+    public func printsIdentically(to other: JSONValue) -> Bool {
+        switch (self, other) {
+        case (.null, .null): return true
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.int(let a), .int(let b)): return a == b
+        case (.double(let a), .double(let b)): return a.bitPattern == b.bitPattern
+        case (.string(let a), .string(let b)): return a.isExactlyEqual(to: b)
+        case (.array(let a), .array(let b)):
+            guard a.count == b.count else { return false }
+            for index in a.indices where !a[index].printsIdentically(to: b[index]) { return false }
+            return true
+        case (.object(let a), .object(let b)):
+            guard a.members.count == b.members.count else { return false }
+            for (x, y) in zip(a.members, b.members) where !x.key.isExactlyEqual(to: y.key) || !x.value.printsIdentically(to: y.value) { return false }
+            return true
+        default: return false
+        }
+    }
+}

@@ -274,11 +274,15 @@ final class MemoryJournal: ExecutionJournal, @unchecked Sendable {
     }
 }
 
+let other = "arn:aws:lambda:us-east-1:111111111111:function:other"
+
 @Suite struct HistoryRenderingTests {
     /// The direct writer and `json` must give the same text for every kind of event.
     @Test func eventsWriteTheSameJSONAsTheirValues() async throws {
         let definition = try machine("""
-            {"StartAt": "Fan", "States": {
+            {"StartAt": "One", "States": {
+              "One": {"Type": "Pass", "Result": {"n": 1, "z": 0.0}, "Next": "Same"},
+              "Same": {"Type": "Task", "Resource": "\(other)", "Next": "Fan"},
               "Fan": {"Type": "Parallel", "Next": "Each", "Branches": [
                 {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "\(lambda)", "End": true,
                   "Retry": [{"ErrorEquals": ["Flaky"], "MaxAttempts": 1}]}}},
@@ -288,7 +292,11 @@ final class MemoryJournal: ExecutionJournal, @unchecked Sendable {
               "Bad": {"Type": "Task", "Resource": "\(lambda)", "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Fail"}], "End": true},
               "Fail": {"Type": "Fail", "Error": "Oops", "Cause": "quote \\" and é"}}}
             """)
-        let invoker = ScriptedInvoker([lambda: [.fail("Flaky", "once"), .succeed(["items": [1, "two", ["3": nil]]]), .fail("Boom", "{\"nested\":true}")]])
+        // `Same` answers a value equal to its input that prints differently (1.0, -0.0).
+        let invoker = ScriptedInvoker([
+            lambda: [.fail("Flaky", "once"), .succeed(["items": [1, "two", ["3": nil]]]), .fail("Boom", "{\"nested\":true}")],
+            other: [.succeed(["n": .double(1), "z": .double(-0.0)])],
+        ])
         let outcome = await Interpreter(invoker: invoker, clock: ManualClock()).run(definition, input: ["k": "v"])
         #expect(outcome.status == .failed)
         #expect(Set(outcome.events.map(\.type)).count >= 15)

@@ -64,6 +64,17 @@ import Testing
     }
 }
 
+@Suite struct PrintsIdenticallyTests {
+    @Test func equalValuesThatPrintDifferentlyAreTold() throws {
+        #expect(JSONValue.int(1) == .double(1) && !JSONValue.int(1).printsIdentically(to: .double(1)))
+        #expect(!JSONValue.double(0).printsIdentically(to: .double(-0.0)))
+        let ab = try JSONValue(parsing: #"{"a":1,"b":[true,null,"x"]}"#), ba = try JSONValue(parsing: #"{"b":[true,null,"x"],"a":1}"#)
+        #expect(ab == ba && !ab.printsIdentically(to: ba))
+        #expect(ab.printsIdentically(to: try JSONValue(parsing: #"{"a":1,"b":[true,null,"x"]}"#)))
+        #expect(!ab.printsIdentically(to: try JSONValue(parsing: #"{"a":1,"b":[true,null,"y"]}"#)))
+    }
+}
+
 @Suite struct RandomUUIDTests {
     @Test func version4InLowerCaseAndDistinct() {
         var seen = Set<String>()

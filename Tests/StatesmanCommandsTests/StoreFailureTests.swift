@@ -144,3 +144,37 @@ func record(_ name: String) -> ExecutionRecord {
         #expect(try executions.children(of: try #require(try executions.mapRuns(executionArn: arn).first).arn).count == Self.items)
     }
 }
+
+/// One execution, one process: `resume` refuses an execution whose process still runs it, and
+/// takes it over once that process is gone.
+@Suite struct ExecutionLockTests {
+    @Test func resumeWaitsForTheRunningProcessToBeGone() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-lock-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let state = directory.appendingPathComponent("state").path
+        let machine = directory.appendingPathComponent("nap.asl.json")
+        try Data(#"{"StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 3, "Next": "Done"}, "Done": {"Type": "Succeed"}}}"#.utf8).write(to: machine)
+        let running = try ChildProcess(StatesmanProcess.executable.path, ["run", machine.path, "--state", state, "--name", "nap"])
+        var recorded = false
+        let patience = Date().addingTimeInterval(60)
+        while !recorded, Date() < patience {
+            recorded = try StatesmanProcess.run(["executions", "history", "nap", "--state", state]).stdout.contains("WaitStateEntered")
+            if !recorded { Thread.sleep(forTimeInterval: 0.05) }
+        }
+        try #require(recorded)
+        let refused = try StatesmanProcess.run(["resume", "nap", "--state", state])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("is being run by another process"), "\(refused.stderr)")
+
+        kill(running.pid, SIGKILL)
+        #expect(running.wait().status == 128 + SIGKILL)
+        let resumed = try StatesmanProcess.run(["resume", "nap", "--state", state, "--json"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.json?["status"] == "SUCCEEDED")
+        let types = try StatesmanProcess.run(["executions", "history", "nap", "--state", state, "--json"]).json?["events"]?.arrayValue?.compactMap {
+            $0["type"]?.stringValue
+        }
+        #expect(types == ["ExecutionStarted", "WaitStateEntered", "WaitStateExited", "SucceedStateEntered", "SucceedStateExited", "ExecutionSucceeded"])
+    }
+}
