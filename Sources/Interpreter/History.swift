@@ -109,8 +109,13 @@ extension HistoryEvent {
 
     /// A history's compact JSON array.
     public static func jsonText(_ events: some Collection<HistoryEvent>) -> String {
-        var buffer = JSONByteBuffer(capacity: 512 * max(1, events.count))
         var texts = PayloadTexts()
+        return jsonText(events, texts: &texts)
+    }
+
+    /// A history's compact JSON array, with payload texts shared with the caller's.
+    public static func jsonText(_ events: some Collection<HistoryEvent>, texts: inout PayloadTexts) -> String {
+        var buffer = JSONByteBuffer(capacity: 512 * max(1, events.count))
         buffer.write(UInt8(ascii: "["))
         for (index, event) in events.enumerated() {
             if index > 0 { buffer.write(UInt8(ascii: ",")) }
@@ -121,22 +126,35 @@ extension HistoryEvent {
     }
 }
 
-/// Payloads already written as JSON string literals (their compact text, escaped), for the
-/// events of one history: the few most recent, found again by equality.
-struct PayloadTexts {
-    private var recent: [(value: JSONValue, literal: [UInt8])] = []
+/// The texts of the payloads of one execution (its input and output pass from event to
+/// event, and into its record): each printed once, found again by identical printing (not by
+/// JSON equality: `1` and `1.0` are equal but print differently). Keeps the few most recent.
+public struct PayloadTexts {
+    private var recent: [(value: JSONValue, compact: String, literal: [UInt8]?)] = []
 
+    public init() {}
+
+    /// The compact JSON text of `value`.
+    public mutating func compact(_ value: JSONValue) -> String {
+        recent[entry(value)].compact
+    }
+
+    /// Writes the compact text of `value` as a JSON string literal (a payload field of an event).
     mutating func write(_ value: JSONValue, to sink: inout JSONByteBuffer) {
-        if let found = recent.first(where: { $0.value.printsIdentically(to: value) }) {
-            found.literal.withUnsafeBufferPointer { sink.write($0) }
-            return
+        let index = entry(value)
+        if recent[index].literal == nil {
+            var literal = JSONByteBuffer(capacity: recent[index].compact.utf8.count + 16)
+            JSONValue.string(recent[index].compact).write(to: &literal)
+            recent[index].literal = literal.bytes
         }
-        var literal = JSONByteBuffer(capacity: 256)
-        JSONValue.string(value.compactString).write(to: &literal)
-        let bytes = literal.bytes
-        bytes.withUnsafeBufferPointer { sink.write($0) }
+        recent[index].literal!.withUnsafeBufferPointer { sink.write($0) }
+    }
+
+    private mutating func entry(_ value: JSONValue) -> Int {
+        if let index = recent.firstIndex(where: { $0.value.printsIdentically(to: value) }) { return index }
         if recent.count == 4 { recent.removeFirst() }
-        recent.append((value, bytes))
+        recent.append((value, value.compactString, nil))
+        return recent.count - 1
     }
 }
 

@@ -145,11 +145,19 @@ final class StoreMapRunJournal: MapRunJournal {
         writer.async { [failure, queued] in
             defer { queued.signal() }
             guard failure.value == nil else { return }
-            let completions = batch.map {
-                ChildCompletion(index: $0.child.index, itemCount: $0.child.itemCount, status: $0.child.status.rawValue, results: JSONValue.array($0.child.results).compactString)
-            }
-            let children = batch.compactMap { entry in
-                entry.execution.map { (ExecutionRecord($0, version: version), HistoryEvent.jsonText($0.outcome.events)) }
+            var completions: [ChildCompletion] = []
+            var children: [(record: ExecutionRecord, history: String)] = []
+            completions.reserveCapacity(batch.count)
+            for (child, execution) in batch {
+                // One child's input and output recur in its record, its history and its
+                // results: each is printed once.
+                var texts = PayloadTexts()
+                let results = "[" + child.results.map { texts.compact($0) }.joined(separator: ",") + "]"
+                completions.append(ChildCompletion(index: child.index, itemCount: child.itemCount, status: child.status.rawValue, results: results))
+                if let execution {
+                    let record = ExecutionRecord(execution, version: version, texts: &texts)
+                    children.append((record, HistoryEvent.jsonText(execution.outcome.events, texts: &texts)))
+                }
             }
             do { try store.commit(mapRun: mapRun, completions: completions, children: children) } catch {
                 failure.record(StoreJournal.failure(error))
@@ -171,12 +179,12 @@ private final class FirstFailure: Sendable {
 
 extension ExecutionRecord {
     /// A Distributed Map's Standard child as ListExecutions and DescribeExecution give it.
-    public init(_ child: ChildExecutionReport, version: Int) {
+    init(_ child: ChildExecutionReport, version: Int, texts: inout PayloadTexts) {
         let outcome = child.outcome
         self.init(
             arn: child.executionArn, stateMachineArn: child.stateMachineArn, name: child.name, status: outcome.status.rawValue, startDate: child.started,
-            stopDate: child.stopped, input: child.input.compactString, output: outcome.output?.compactString, error: outcome.error, cause: outcome.cause,
-            version: version, mapRunArn: child.mapRunArn)
+            stopDate: child.stopped, input: texts.compact(child.input), output: outcome.output.map { texts.compact($0) }, error: outcome.error,
+            cause: outcome.cause, version: version, mapRunArn: child.mapRunArn)
     }
 }
 
