@@ -375,7 +375,7 @@ final class ItemFeed {
         defer { itemIndex += 1 }
         guard let selector else { return element }
         var context = flow.context.objectValue ?? JSONObject()
-        context["Map"] = ["Item": ["Index": .int(Int64(itemIndex)), "Value": element]]
+        context["Map"] = ["Item": ["Index": .int(Int64(itemIndex)), "Value": element, "Source": .string(source.source)]]
         let itemFlow = DataFlow(state: state, enteredEventId: flow.enteredEventId, lazyContext: LazyJSON(value: .object(context)), variables: flow.variables)
         return try itemFlow.evaluate(selector, input: input, pathFailure: .parameterPathFailure)
     }

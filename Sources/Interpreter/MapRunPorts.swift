@@ -17,14 +17,23 @@ public protocol DistributedMapIO: Sendable {
 public protocol ItemSource: AnyObject {
     /// The next item, or nil after the last.
     func next() throws(ExecutionFailure) -> JSONValue?
+    /// Where the item `next` gave last comes from (`$$.Map.Item.Source`): `STATE_DATA` for
+    /// the state's input, `s3://bucket` for an object listing, `s3://bucket/key` for an
+    /// object's contents.
+    var source: String { get }
 }
 
-/// The items of an array already in memory (an `ItemsPath` or `Items` result).
+/// The items of an array already in memory (an `ItemsPath` or `Items` result, or an object's
+/// array found with `ItemsPointer`).
 public final class ArrayItemSource: ItemSource {
     private let elements: [JSONValue]
     private var index = 0
+    public let source: String
 
-    public init(_ elements: [JSONValue]) { self.elements = elements }
+    public init(_ elements: [JSONValue], source: String = "STATE_DATA") {
+        self.elements = elements
+        self.source = source
+    }
 
     public func next() -> JSONValue? {
         guard index < elements.count else { return nil }

@@ -48,6 +48,7 @@ final class CSVItems: ItemSource {
     private var chunks: ByteChunks
     private let format: CSVFormat
     private let name: String
+    var source: String { name }
     private var headers: [String] = []
     private var row = 0
 

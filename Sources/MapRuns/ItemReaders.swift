@@ -54,6 +54,7 @@ func parseItem(
 final class JSONLinesItems: ItemSource {
     private var chunks: ByteChunks
     private let name: String
+    var source: String { name }
     private var line = 0
     private let parser = JSONDocumentParser()
 
@@ -99,6 +100,7 @@ final class JSONLinesItems: ItemSource {
 final class JSONArrayItems: ItemSource {
     private var chunks: ByteChunks
     private let name: String
+    var source: String { name }
     private enum Phase { case beforeArray, beforeElement, afterElement, finished }
     private var phase = Phase.beforeArray
     private var count = 0
@@ -227,6 +229,6 @@ enum PointedItems {
         guard case .array(let elements) = value else {
             throw ExecutionFailure(.itemReaderFailed, cause: "The ItemsPointer \"\(pointer)\" does not name an array in \(name)")
         }
-        return ArrayItemSource(elements)
+        return ArrayItemSource(elements, source: name)
     }
 }

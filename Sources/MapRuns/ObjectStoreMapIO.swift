@@ -179,6 +179,7 @@ final class ListingItems: ItemSource {
     private var token: String?
     private var done = false
     private let withETags: Bool
+    var source: String { "s3://\(bucket)" }
 
     init(store: any ObjectStore, bucket: String, prefix: String, withETags: Bool = true) {
         self.store = store
@@ -218,6 +219,7 @@ final class ListingItems: ItemSource {
 final class ChainedItems: ItemSource {
     private let nextSource: () throws(ExecutionFailure) -> (any ItemSource)?
     private var current: (any ItemSource)?
+    var source: String { current?.source ?? "" }
 
     init(_ nextSource: @escaping () throws(ExecutionFailure) -> (any ItemSource)?) {
         self.nextSource = nextSource

@@ -152,6 +152,32 @@ func put(_ store: LocalDirectoryStore, _ key: String, _ text: String) throws {
         }
     }
 
+    @Test func itemSourceNamesWhereEachItemComesFrom() async throws {
+        let store = try temporaryStore()
+        try put(store, "in/a.jsonl", "1\n2\n")
+        try put(store, "in/b.jsonl", "3\n")
+        let selector: JSONValue = ["source.$": "$$.Map.Item.Source", "index.$": "$$.Map.Item.Index"]
+        let fromInput = try await runMap(["ItemsPath": "$.items", "ItemSelector": selector], input: ["items": [true]], store: store)
+        #expect(fromInput.output == [["source": "STATE_DATA", "index": 0]])
+        let object = try await runMap(["ItemReader": reader("JSONL", key: "in/b.jsonl"), "ItemSelector": selector], store: store)
+        #expect(object.output == [["source": "s3://data/in/b.jsonl", "index": 0]])
+        let listing = try await runMap(
+            ["ItemReader": ["Resource": "arn:aws:states:::s3:listObjectsV2", "Parameters": ["Bucket": "data", "Prefix": "in/"]], "ItemSelector": selector],
+            store: store)
+        #expect(listing.output == [["source": "s3://data", "index": 0], ["source": "s3://data", "index": 1]])
+        let flattened = try await runMap(
+            [
+                "ItemReader": [
+                    "Resource": "arn:aws:states:::s3:listObjectsV2", "Parameters": ["Bucket": "data", "Prefix": "in/"],
+                    "ReaderConfig": ["InputType": "JSONL", "Transformation": "LOAD_AND_FLATTEN"],
+                ], "ItemSelector": selector,
+            ], store: store)
+        #expect(
+            flattened.output == [
+                ["source": "s3://data/in/a.jsonl", "index": 0], ["source": "s3://data/in/a.jsonl", "index": 1], ["source": "s3://data/in/b.jsonl", "index": 2],
+            ])
+    }
+
     @Test func listObjectsGivesObjectMetadataItems() async throws {
         let store = try temporaryStore()
         try put(store, "in/a.txt", "hello world")
