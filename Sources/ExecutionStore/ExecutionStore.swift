@@ -54,6 +54,17 @@ public protocol ExecutionStore: Sendable {
     /// `stateEnteredEventId` of `executionArn` (to continue it after a crash).
     func mapRun(executionArn: String, stateEnteredEventId: Int) throws -> MapRunRecord?
 
+    /// Records a task token a callback task (`.waitForTaskToken`) now waits on.
+    func register(taskToken: String, executionArn: String, stateName: String, at date: Date) throws
+    /// SendTaskSuccess (`output`) or SendTaskFailure (`error`, `cause`): answers a waiting token.
+    /// An unknown token is `TaskDoesNotExist`; one no longer waited on is `TaskTimedOut`.
+    func complete(taskToken: String, output: String?, error: String?, cause: String?, at date: Date) throws
+    /// SendTaskHeartbeat.
+    func heartbeat(taskToken: String, at date: Date) throws
+    /// Ends the wait on a token (its task timed out or was stopped): later answers are refused.
+    func close(taskToken: String) throws
+    func taskToken(_ token: String) throws -> TaskTokenRecord?
+
     /// Asks a running execution to stop (StopExecution): the process running it sees the
     /// request and aborts it. Fails when the execution is not RUNNING.
     func requestStop(of executionArn: String, error: String?, cause: String?, at date: Date) throws
@@ -244,6 +255,46 @@ public struct StopRequest: Sendable, Equatable {
         self.cause = cause
         self.requested = requested
     }
+}
+
+/// A task token and what became of it.
+public struct TaskTokenRecord: Sendable, Equatable {
+    public enum Status: String, Sendable { case waiting = "WAITING", succeeded = "SUCCEEDED", failed = "FAILED", closed = "CLOSED" }
+
+    public var token: String
+    public var executionArn: String
+    public var stateName: String
+    public var status: Status
+    public var output: String?
+    public var error: String?
+    public var cause: String?
+    /// The last SendTaskHeartbeat.
+    public var heartbeat: Date?
+
+    public init(
+        token: String, executionArn: String, stateName: String, status: Status, output: String? = nil, error: String? = nil, cause: String? = nil,
+        heartbeat: Date? = nil
+    ) {
+        self.token = token
+        self.executionArn = executionArn
+        self.stateName = stateName
+        self.status = status
+        self.output = output
+        self.error = error
+        self.cause = cause
+        self.heartbeat = heartbeat
+    }
+}
+
+/// SendTask*'s refusals, with AWS's error codes (`TaskDoesNotExist`, `TaskTimedOut`).
+public struct TaskTokenError: Error, CustomStringConvertible, Equatable {
+    public var code: String
+    public var message: String
+    public init(_ code: String, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+    public var description: String { "\(code): \(message)" }
 }
 
 /// RedriveExecution's refusal: the reason, as AWS gives it.

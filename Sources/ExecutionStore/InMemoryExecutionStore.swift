@@ -12,6 +12,7 @@ public final class InMemoryExecutionStore: ExecutionStore {
         var mapRuns: [String: MapRunRecord] = [:]
         var stops: [String: StopRequest] = [:]
         var checkpoints: [String: Checkpoint] = [:]
+        var tokens: [String: TaskTokenRecord] = [:]
         /// By Map Run, by child index.
         var completions: [String: [Int: ChildCompletion]] = [:]
     }
@@ -136,6 +137,42 @@ public final class InMemoryExecutionStore: ExecutionStore {
             contents.stops[executionArn] = nil
             return execution
         }
+    }
+
+    public func register(taskToken: String, executionArn: String, stateName: String, at date: Date) throws {
+        contents.withLock { $0.tokens[taskToken] = TaskTokenRecord(token: taskToken, executionArn: executionArn, stateName: stateName, status: .waiting) }
+    }
+
+    public func complete(taskToken: String, output: String?, error: String?, cause: String?, at date: Date) throws {
+        try contents.withLock { contents in
+            try Self.checkWaiting(contents.tokens[taskToken])
+            contents.tokens[taskToken]?.status = output != nil ? .succeeded : .failed
+            contents.tokens[taskToken]?.output = output
+            contents.tokens[taskToken]?.error = error
+            contents.tokens[taskToken]?.cause = cause
+        }
+    }
+
+    public func heartbeat(taskToken: String, at date: Date) throws {
+        try contents.withLock { contents in
+            try Self.checkWaiting(contents.tokens[taskToken])
+            contents.tokens[taskToken]?.heartbeat = date
+        }
+    }
+
+    public func close(taskToken: String) throws {
+        contents.withLock { contents in
+            if contents.tokens[taskToken]?.status == .waiting { contents.tokens[taskToken]?.status = .closed }
+        }
+    }
+
+    private static func checkWaiting(_ record: TaskTokenRecord?) throws {
+        guard let record else { throw TaskTokenError("TaskDoesNotExist", "Task does not exist anymore") }
+        guard record.status == .waiting else { throw TaskTokenError("TaskTimedOut", "Task Timed Out") }
+    }
+
+    public func taskToken(_ token: String) throws -> TaskTokenRecord? {
+        contents.withLock { $0.tokens[token] }
     }
 
     public func requestStop(of executionArn: String, error: String?, cause: String?, at date: Date) throws {

@@ -122,13 +122,20 @@ public final class SQLiteExecutionStore: ExecutionStore {
                     -- A finished child execution's whole history in one row (a JSON array): a
                     -- Map Run has many children and each history is written once.
                     CREATE TABLE child_history (execution_arn TEXT PRIMARY KEY REFERENCES execution(arn), events TEXT NOT NULL);
+                    CREATE TABLE task_token (
+                        token TEXT PRIMARY KEY, execution_arn TEXT NOT NULL, state_name TEXT NOT NULL, status TEXT NOT NULL, output TEXT,
+                        error TEXT, cause TEXT, heartbeat REAL, created REAL NOT NULL);
                     """)
         }
         return migrator
     }
 
     private func write<T>(_ body: (Database) throws -> T) throws -> T {
-        do { return try queue.write(body) } catch let error as ExecutionStoreError { throw error } catch let error as ExecutionNotRedrivable { throw error } catch {
+        do { return try queue.write(body) } catch let error as ExecutionStoreError { throw error } catch let error as ExecutionNotRedrivable { throw error } catch let error
+            as TaskTokenError
+        {
+            throw error
+        } catch {
             throw ExecutionStoreError("The execution store \(path) failed: \(Self.describe(error))")
         }
     }
@@ -351,6 +358,55 @@ public final class SQLiteExecutionStore: ExecutionStore {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.string(from: date)
+    }
+
+    // MARK: - Task tokens
+
+    public func register(taskToken: String, executionArn: String, stateName: String, at date: Date) throws {
+        try write { db in
+            try db.execute(
+                sql: "INSERT INTO task_token (token, execution_arn, state_name, status, created) VALUES (?, ?, ?, 'WAITING', ?)",
+                arguments: [taskToken, executionArn, stateName, date.timeIntervalSince1970])
+        }
+    }
+
+    public func complete(taskToken: String, output: String?, error: String?, cause: String?, at date: Date) throws {
+        try write { db in
+            try Self.waiting(taskToken, db)
+            try db.execute(
+                sql: "UPDATE task_token SET status = ?, output = ?, error = ?, cause = ? WHERE token = ?",
+                arguments: [output != nil ? "SUCCEEDED" : "FAILED", output, error, cause, taskToken])
+        }
+    }
+
+    public func heartbeat(taskToken: String, at date: Date) throws {
+        try write { db in
+            try Self.waiting(taskToken, db)
+            try db.execute(sql: "UPDATE task_token SET heartbeat = ? WHERE token = ?", arguments: [date.timeIntervalSince1970, taskToken])
+        }
+    }
+
+    public func close(taskToken: String) throws {
+        try write { db in try db.execute(sql: "UPDATE task_token SET status = 'CLOSED' WHERE token = ? AND status = 'WAITING'", arguments: [taskToken]) }
+    }
+
+    /// Refuses a token that is unknown or no longer waited on, as AWS does.
+    private static func waiting(_ token: String, _ db: Database) throws {
+        guard let status = try String.fetchOne(db, sql: "SELECT status FROM task_token WHERE token = ?", arguments: [token]) else {
+            throw TaskTokenError("TaskDoesNotExist", "Task does not exist anymore")
+        }
+        guard status == "WAITING" else { throw TaskTokenError("TaskTimedOut", "Task Timed Out") }
+    }
+
+    public func taskToken(_ token: String) throws -> TaskTokenRecord? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM task_token WHERE token = ?", arguments: [token]).map {
+                TaskTokenRecord(
+                    token: $0["token"], executionArn: $0["execution_arn"], stateName: $0["state_name"],
+                    status: TaskTokenRecord.Status(rawValue: $0["status"]) ?? .closed, output: $0["output"], error: $0["error"], cause: $0["cause"],
+                    heartbeat: ($0["heartbeat"] as Double?).map { Date(timeIntervalSince1970: $0) })
+            }
+        }
     }
 
     // MARK: - Stopping

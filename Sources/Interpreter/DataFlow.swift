@@ -12,6 +12,8 @@ struct DataFlow {
     /// The context object, built only when something reads it.
     let lazyContext: LazyJSON
     let variables: JSONObject
+    /// The task token of a `.waitForTaskToken` Task's attempt (`$$.Task.Token`).
+    var taskToken: String? = nil
 
     var context: JSONValue { lazyContext.value }
 

@@ -27,10 +27,12 @@ extension ExecutionRun {
             let isTask: Bool
             if case .task = state.kind { isTask = true } else { isTask = false }
             let retryCount = isTask ? attempt : nil
+            // A callback task gets a new token for each attempt.
+            let token: String? = if case .task(let task) = state.kind, task.resource.hasSuffix(Self.callbackSuffix) { TaskTokens.make() } else { nil }
             let flow = DataFlow(
                 state: state, enteredEventId: enteredId,
-                lazyContext: LazyJSON { [self] in context(stateName: state.name, entered: entered, retryCount: retryCount, frame: frame) },
-                variables: variables)
+                lazyContext: LazyJSON { [self] in context(stateName: state.name, entered: entered, retryCount: retryCount, frame: frame, taskToken: token) },
+                variables: variables, taskToken: token)
             do {
                 let (output, next, assigned) = try await body(state, input: input, flow: flow, frame: frame, attempt: attempt, entered: entered)
                 try flow.checkSize(output)

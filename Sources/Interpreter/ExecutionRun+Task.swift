@@ -5,6 +5,9 @@ import JSONCore
 import Synchronization
 
 extension ExecutionRun {
+    /// The suffix of a callback task's resource (`arn:aws:states:::lambda:invoke.waitForTaskToken`).
+    static let callbackSuffix = ".waitForTaskToken"
+
     /// Invokes a Task's resource through the port, recording AWS's events: the `Lambda...`
     /// events for a Lambda function ARN, the `Task...` events otherwise.
     func invokeTask(_ state: State, _ task: TaskState, payload: JSONValue, flow: DataFlow, attempt: Int, timeout: Int?, heartbeat: Int?) async throws(ExecutionFailure) -> JSONValue {
@@ -30,11 +33,27 @@ extension ExecutionRun {
                 payloads: [("parameters", payload)])
             history.record("TaskStarted", at: clock.now(), detailsKey: "taskStartedEventDetails", details: ["resourceType": .string(service), "resource": .string(action)])
         }
+        // A callback task (`.waitForTaskToken`) invokes its resource with the token in hand,
+        // then waits for SendTaskSuccess or SendTaskFailure with that token.
+        let token = flow.taskToken
         let request = TaskRequest(
-            resource: task.resource, payload: payload, context: flow.context, stateName: state.name, attempt: attempt,
-            timeoutSeconds: timeout, heartbeatSeconds: heartbeat)
+            resource: token == nil ? task.resource : String(task.resource.dropLast(Self.callbackSuffix.count)), payload: payload, context: flow.context,
+            stateName: state.name, attempt: attempt, timeoutSeconds: timeout, heartbeatSeconds: heartbeat)
+        let invoker = interpreter.invoker, callbacks = interpreter.callbacks, history = self.history, clock = self.clock
+        let executionArn = options.executionArn
+        let operation: @Sendable (TaskRequest) async throws(ExecutionFailure) -> JSONValue = { request throws(ExecutionFailure) in
+            let answer = try await invoker.invoke(request)
+            guard let token else { return answer }
+            history.record(
+                "TaskSubmitted", at: clock.now(), detailsKey: "taskSubmittedEventDetails",
+                details: ["resourceType": .string(service), "resource": .string(action)], payloads: [("output", answer)])
+            guard let callbacks else {
+                throw ExecutionFailure(.runtime, cause: "The task \(request.stateName) waits for a task token, and task tokens need the execution store (a Standard execution run by statesman run)")
+            }
+            return try await callbacks.wait(for: token, executionArn: executionArn, stateName: request.stateName, onHeartbeat: request.onHeartbeat ?? {})
+        }
         do throws(ExecutionFailure) {
-            let result = try await invokeWithTimeout(request, timeout: timeout, heartbeat: heartbeat)
+            let result = try await invokeWithTimeout(request, timeout: timeout, heartbeat: heartbeat, operation: operation)
             // A result over the limit fails the task itself, naming the function ARN (or the
             // service) as AWS does.
             if !result.encodesWithin(Interpreter.payloadLimit) {
@@ -71,11 +90,12 @@ extension ExecutionRun {
     /// `HeartbeatSeconds` on the clock: whichever ends first wins. Both end as `States.Timeout`
     /// with an empty cause, as AWS reports them; a missed heartbeat is also matched by
     /// `States.HeartbeatTimeout`.
-    func invokeWithTimeout(_ request: TaskRequest, timeout: Int?, heartbeat: Int?) async throws(ExecutionFailure) -> JSONValue {
-        let invoker = interpreter.invoker
+    func invokeWithTimeout(
+        _ request: TaskRequest, timeout: Int?, heartbeat: Int?, operation: @escaping @Sendable (TaskRequest) async throws(ExecutionFailure) -> JSONValue
+    ) async throws(ExecutionFailure) -> JSONValue {
         // No TimeoutSeconds and no HeartbeatSeconds: nothing to race (AWS's default timeout is
         // 99,999,999 seconds). Stopping the execution still cancels the invocation.
-        if timeout == nil, heartbeat == nil { return try await invoker.invoke(request) }
+        if timeout == nil, heartbeat == nil { return try await operation(request) }
         let clock = self.clock
         let seconds = Double(timeout ?? 99_999_999)
         var request = request
@@ -84,7 +104,7 @@ extension ExecutionRun {
         let outcome: Result<JSONValue, ExecutionFailure> = await withTaskGroup(of: Result<JSONValue, ExecutionFailure>?.self) { [request] group in
             group.addTask {
                 do throws(ExecutionFailure) {
-                    return .success(try await invoker.invoke(request))
+                    return .success(try await operation(request))
                 } catch {
                     return .failure(error)
                 }

@@ -61,6 +61,8 @@ public struct Interpreter: Sendable {
     let mapIO: (any DistributedMapIO)?
     /// Told how Map Runs progress.
     let observer: (any MapRunObserver)?
+    /// Where `.waitForTaskToken` tasks wait for SendTaskSuccess/Failure (nil: none).
+    public var callbacks: (any TaskCallbacks)?
     /// At most this many child executions of one Map Run run at once (AWS: 10,000).
     public var childrenInFlight = 1_000
 
@@ -283,7 +285,7 @@ struct ExecutionRun: Sendable {
     }
 
     /// The context object for a state entered at `entered`.
-    func context(stateName: String, entered: Date, retryCount: Int?, frame: Frame) -> JSONValue {
+    func context(stateName: String, entered: Date, retryCount: Int?, frame: Frame, taskToken: String? = nil) -> JSONValue {
         var state = JSONObject()
         state["EnteredTime"] = .string(Timestamps.format(entered))
         state["Name"] = .string(stateName)
@@ -291,6 +293,7 @@ struct ExecutionRun: Sendable {
         var context = baseContext
         context["State"] = .object(state)
         if let item = frame.mapItem { context["Map"] = ["Item": item] }
+        if let taskToken { context["Task"] = ["Token": .string(taskToken)] }
         return .object(context)
     }
 }

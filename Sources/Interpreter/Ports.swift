@@ -134,6 +134,24 @@ public final class ManualClock: ExecutionClock, @unchecked Sendable {
     public var sleeps: [Double] { lock.withLock { slept } }
 }
 
+/// Where a `.waitForTaskToken` Task waits, after its resource took the token, for someone to
+/// call SendTaskSuccess, SendTaskFailure or SendTaskHeartbeat with it.
+public protocol TaskCallbacks: Sendable {
+    /// Returns the output given to SendTaskSuccess, or throws the error and cause given to
+    /// SendTaskFailure; calls `onHeartbeat` for each SendTaskHeartbeat. Ends, throwing, when
+    /// the task is cancelled (its timeout, or the execution stopped).
+    func wait(for token: String, executionArn: String, stateName: String, onHeartbeat: @escaping @Sendable () -> Void) async throws(ExecutionFailure) -> JSONValue
+}
+
+/// Task tokens: long, random and URL-safe, as AWS's are opaque.
+public enum TaskTokens {
+    public static func make() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        return String(decoding: (0..<128).map { _ in alphabet[Int(generator.next() % 64)] }, as: UTF8.self)
+    }
+}
+
 /// An invoker for definitions that must not reach a task.
 public struct NoTaskInvoker: TaskInvoker {
     public init() {}

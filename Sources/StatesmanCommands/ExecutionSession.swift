@@ -139,6 +139,8 @@ struct ExecutionSession {
         let display = ProgressDisplay()
         var interpreter = Interpreter(invoker: invoker, clock: SystemClock(scale: launch.waitScale), mapIO: ObjectStoreMapIO(store: objects), observer: display)
         interpreter.childrenInFlight = launch.maxChildren
+        // Callback tasks wait on their tokens in the store, where `statesman tasks` answers them.
+        if let durable { interpreter.callbacks = StoreTaskCallbacks(store: durable.store) }
         let drawing = Task { await display.show() }
         let machine = self.machine, options = self.options, journal = durable?.journal
         let execution = Task {

@@ -16,7 +16,7 @@ public struct Statesman: ParsableCommand {
         commandName: "statesman",
         abstract: "Run AWS Step Functions state machines on your own machine.",
         version: "0.1.0",
-        subcommands: [RunCommand.self, ResumeCommand.self, ValidateCommand.self, EvalCommand.self, PluginsCommand.self, ExecutionsCommand.self, MapRunsCommand.self])
+        subcommands: [RunCommand.self, ResumeCommand.self, TasksCommand.self, ValidateCommand.self, EvalCommand.self, PluginsCommand.self, ExecutionsCommand.self, MapRunsCommand.self])
 
     public init() {}
 

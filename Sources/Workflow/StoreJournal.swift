@@ -196,3 +196,48 @@ extension MapRunRecord {
             description: run.json, stateEnteredEventId: stateEnteredEventId)
     }
 }
+
+/// Callback tasks' waits, through the execution store: the token is recorded, and the wait
+/// polls it until SendTaskSuccess or SendTaskFailure (`statesman tasks`, from any process)
+/// answers it; each SendTaskHeartbeat is passed on.
+public struct StoreTaskCallbacks: TaskCallbacks {
+    let store: any ExecutionStore
+    /// How often a waiting task looks at its token.
+    let interval: Duration
+
+    public init(store: any ExecutionStore, interval: Duration = .milliseconds(100)) {
+        self.store = store
+        self.interval = interval
+    }
+
+    public func wait(
+        for token: String, executionArn: String, stateName: String, onHeartbeat: @escaping @Sendable () -> Void
+    ) async throws(ExecutionFailure) -> JSONValue {
+        do { try store.register(taskToken: token, executionArn: executionArn, stateName: stateName, at: Date()) } catch {
+            throw StoreJournal.failure(error)
+        }
+        // However the wait ends, a later answer is refused.
+        defer { try? store.close(taskToken: token) }
+        var lastHeartbeat: Date?
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            guard let record = try? store.taskToken(token) else { continue }
+            switch record.status {
+            case .succeeded:
+                do { return try JSONValue(parsing: record.output ?? "null") } catch {
+                    throw ExecutionFailure(.runtime, cause: "The output given for the task token is not JSON: \(error)")
+                }
+            case .failed:
+                throw ExecutionFailure(ErrorName(record.error ?? ""), cause: record.cause)
+            case .waiting:
+                if let beat = record.heartbeat, beat != lastHeartbeat {
+                    lastHeartbeat = beat
+                    onHeartbeat()
+                }
+            case .closed:
+                break
+            }
+        }
+        throw ExecutionFailure(.runtime, cause: "The execution was stopped")
+    }
+}

@@ -43,7 +43,11 @@ import Glibc
         var finished: ChildProcess.Finished?
         var attempt = 0
         while finished == nil {
-            let process = try ChildProcess(StatesmanProcess.executable.path, attempt == 0 ? run : resume)
+            // Killed before it recorded the execution, it has nothing to resume: it starts again.
+            let database = state + "/statesman.db"
+            let recorded = try FileManager.default.fileExists(atPath: database)
+                && SQLiteExecutionStore(path: database).execution("arn:aws:states:us-east-1:123456789012:execution:crash:crash") != nil
+            let process = try ChildProcess(StatesmanProcess.executable.path, recorded ? resume : run)
             let killed: Bool
             if attempt == 0 {
                 killed = Self.kill(process, after: .milliseconds(Int.random(in: 50...400, using: &generator)))
@@ -53,6 +57,7 @@ import Glibc
                 killed = false
             }
             let result = process.wait()
+            #expect(killed || result.status == 0, "\(String(decoding: result.stderr, as: UTF8.self))")
             if killed {
                 #expect(result.status == 128 + SIGKILL)
                 kills.append("attempt \(attempt)")

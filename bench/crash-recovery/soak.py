@@ -39,6 +39,19 @@ def committed_items(database):
     return json.loads(row[0])["itemCounts"]["succeeded"] if row else 0
 
 
+def recorded(database):
+    """Whether the execution is in the store yet."""
+    if not os.path.exists(database):
+        return False
+    try:
+        connection = sqlite3.connect("file:%s?mode=ro" % database, uri=True, timeout=5)
+        row = connection.execute("SELECT 1 FROM execution WHERE arn = ?", (EXECUTION,)).fetchone()
+        connection.close()
+    except sqlite3.Error:
+        return False
+    return row is not None
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--kills", type=int, default=50)
@@ -61,7 +74,8 @@ def main():
     kills, attempt, started = 0, 0, time.time()
     finished = None
     while finished is None:
-        process = subprocess.Popen(run if attempt == 0 else resume, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # Killed before it recorded the execution, it has nothing to resume: it starts again.
+        process = subprocess.Popen(resume if recorded(database) else run, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         killed = False
         if attempt == 0:
             time.sleep(random.uniform(0.05, 0.4))

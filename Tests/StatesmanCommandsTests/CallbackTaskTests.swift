@@ -1,0 +1,98 @@
+import Foundation
+import JSONCore
+import Testing
+
+/// `.waitForTaskToken`: the function gets `$$.Task.Token` and returns at once; the task waits
+/// until `statesman tasks send-success|send-failure` (another process) answers the token.
+@Suite struct CallbackTaskTests {
+    let directory: URL
+    let state: String
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-callback-\(UUID().uuidString)")
+        state = directory.appendingPathComponent("state").path
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        // The function keeps the request (with the token) for the test, as an approval queue would.
+        let script = directory.appendingPathComponent("submit.sh")
+        try Data("#!/bin/sh\ncat > \"$(dirname \"$0\")/request.json\"\necho '{\"queued\": true}'\n".utf8).write(to: script)
+        chmod(script.path, 0o755)
+        try Data("functions:\n  submit:\n    runtime: shell\n    handler: submit.sh\n    directory: .\n".utf8).write(to: directory.appendingPathComponent("functions.yaml"))
+    }
+
+    func start(_ name: String, catching: Bool = false, heartbeat: Int = 60) throws -> ChildProcess {
+        let machine = directory.appendingPathComponent("\(name).asl.json")
+        let catcher = catching ? #", "Catch": [{"ErrorEquals": ["Rejected"], "ResultPath": "$.rejection", "Next": "Declined"}]"# : ""
+        let declined = catching ? #", "Declined": {"Type": "Pass", "End": true}"# : ""
+        try Data(
+            """
+            {"StartAt": "Ask", "States": {
+              "Ask": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken", "HeartbeatSeconds": \(heartbeat),
+                "Parameters": {"FunctionName": "submit", "Payload": {"token.$": "$$.Task.Token", "order.$": "$.order"}}, "End": true\(catcher)}\(declined)}}
+            """.utf8
+        ).write(to: machine)
+        return try ChildProcess(
+            StatesmanProcess.executable.path,
+            [
+                "run", machine.path, "--functions", directory.appendingPathComponent("functions.yaml").path, "--state", state, "--name", name,
+                "--input", #"{"order": 7}"#, "--json",
+            ])
+    }
+
+    /// The token the function was given, once it has been.
+    func token() throws -> String {
+        let file = directory.appendingPathComponent("request.json")
+        let patience = Date().addingTimeInterval(60)
+        while Date() < patience {
+            if let data = try? Data(contentsOf: file), let request = try? JSONValue(parsing: data) {
+                #expect(request["order"] == 7)
+                return try #require(request["token"]?.stringValue)
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw POSIXError(.ETIMEDOUT)
+    }
+
+    func tasks(_ arguments: [String]) throws -> StatesmanProcess.Result {
+        try StatesmanProcess.run(["tasks"] + arguments + ["--state", state])
+    }
+
+    @Test func sendTaskSuccessGivesTheTaskItsOutput() throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let running = try start("approve")
+        let token = try token()
+        #expect(token.count >= 64)
+        #expect(try tasks(["send-heartbeat", token]).status == 0)
+        #expect(try tasks(["send-success", token, "--output", #"{"approved": true}"#]).status == 0)
+        let finished = running.wait()
+        #expect(finished.status == 0)
+        #expect(try JSONValue(parsing: finished.stdout)["output"] == ["approved": true])
+        // The token is spent: a second answer is refused, as is a token nobody gave out.
+        let late = try tasks(["send-success", token, "--output", "{}"])
+        #expect(late.status == 2 && late.stderr.contains("TaskTimedOut"))
+        let unknown = try tasks(["send-failure", "not-a-token"])
+        #expect(unknown.status == 2 && unknown.stderr.contains("TaskDoesNotExist"))
+        let types = try StatesmanProcess.run(["executions", "history", "approve", "--state", state, "--json"]).json?["events"]?.arrayValue?.compactMap {
+            $0["type"]?.stringValue
+        }
+        #expect(types == ["ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskSucceeded", "TaskStateExited", "ExecutionSucceeded"])
+    }
+
+    @Test func sendTaskFailureIsCaughtByItsErrorName() throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let running = try start("decline", catching: true)
+        #expect(try tasks(["send-failure", try token(), "--error", "Rejected", "--cause", "over budget"]).status == 0)
+        let finished = running.wait()
+        #expect(finished.status == 0)
+        #expect(try JSONValue(parsing: finished.stdout)["output"] == ["order": 7, "rejection": ["Error": "Rejected", "Cause": "over budget"]])
+    }
+
+    @Test func noHeartbeatInTimeIsAHeartbeatTimeout() throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let running = try start("silent", heartbeat: 1)
+        let token = try token()
+        let finished = running.wait()
+        #expect(finished.status == 1)
+        #expect(try JSONValue(parsing: finished.stdout)["error"] == "States.Timeout")
+        #expect(try tasks(["send-success", token, "--output", "{}"]).stderr.contains("TaskTimedOut"))
+    }
+}
