@@ -233,3 +233,27 @@ func event(_ id: Int, _ type: String) -> JSONValue {
         #expect(try store.history(of: run.arn).count == 6)
     }
 }
+
+@Suite struct TaskTokenTests {
+    @Test(arguments: StoreKind.allCases) func aTokenIsAnsweredOnceWhileItIsWaitedOn(kind: StoreKind) throws {
+        let store = try kind.make()
+        try store.register(taskToken: "t1", executionArn: "e1", stateName: "Ask", at: start)
+        #expect(try store.taskToken("t1")?.status == .waiting)
+        try store.heartbeat(taskToken: "t1", at: start.addingTimeInterval(5))
+        #expect(try store.taskToken("t1")?.heartbeat == start.addingTimeInterval(5))
+        try store.complete(taskToken: "t1", output: #"{"ok":true}"#, error: nil, cause: nil, at: start)
+        #expect(try store.taskToken("t1") == TaskTokenRecord(
+            token: "t1", executionArn: "e1", stateName: "Ask", status: .succeeded, output: #"{"ok":true}"#, heartbeat: start.addingTimeInterval(5)))
+        #expect(throws: TaskTokenError("TaskTimedOut", "Task Timed Out")) { try store.complete(taskToken: "t1", output: "{}", error: nil, cause: nil, at: start) }
+        #expect(throws: TaskTokenError("TaskDoesNotExist", "Task does not exist anymore")) { try store.heartbeat(taskToken: "t9", at: start) }
+
+        try store.register(taskToken: "t2", executionArn: "e1", stateName: "Ask", at: start)
+        try store.complete(taskToken: "t2", output: nil, error: "Rejected", cause: "no", at: start)
+        #expect(try store.taskToken("t2")?.status == .failed && store.taskToken("t2")?.error == "Rejected")
+
+        // A wait that ended (timeout, stop) refuses later answers.
+        try store.register(taskToken: "t3", executionArn: "e1", stateName: "Ask", at: start)
+        try store.close(taskToken: "t3")
+        #expect(throws: TaskTokenError("TaskTimedOut", "Task Timed Out")) { try store.complete(taskToken: "t3", output: "{}", error: nil, cause: nil, at: start) }
+    }
+}
