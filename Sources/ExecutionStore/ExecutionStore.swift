@@ -40,7 +40,7 @@ public protocol ExecutionStore: Sendable {
 
     /// Redrives an execution (RedriveExecution): a FAILED, TIMED_OUT or ABORTED one becomes
     /// RUNNING again, with its redrive count and date, and an `ExecutionRedriven` event, in one
-    /// transaction. Anything else is refused with AWS's reason (`ExecutionNotRedrivable`).
+    /// transaction. Anything else is refused with AWS's reason (`ServiceError` `ExecutionNotRedrivable`).
     func redrive(_ executionArn: String, at date: Date) throws -> ExecutionRecord
 
     /// Commits, in one transaction, finished children of a Map Run (their completion records,
@@ -286,8 +286,10 @@ public struct TaskTokenRecord: Sendable, Equatable {
     }
 }
 
-/// SendTask*'s refusals, with AWS's error codes (`TaskDoesNotExist`, `TaskTimedOut`).
-public struct TaskTokenError: Error, CustomStringConvertible, Equatable {
+/// A refusal that the Step Functions API gives with an error code of its own:
+/// `ExecutionNotRedrivable` (RedriveExecution), `TaskDoesNotExist` and `TaskTimedOut`
+/// (SendTask*), with AWS's message.
+public struct ServiceError: Error, CustomStringConvertible, Equatable {
     public var code: String
     public var message: String
     public init(_ code: String, _ message: String) {
@@ -295,13 +297,6 @@ public struct TaskTokenError: Error, CustomStringConvertible, Equatable {
         self.message = message
     }
     public var description: String { "\(code): \(message)" }
-}
-
-/// RedriveExecution's refusal: the reason, as AWS gives it.
-public struct ExecutionNotRedrivable: Error, CustomStringConvertible, Equatable {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { "ExecutionNotRedrivable: \(message)" }
 }
 
 /// A problem of the store: a broken file, a missing execution, events out of order.

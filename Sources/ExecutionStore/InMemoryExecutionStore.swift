@@ -119,7 +119,7 @@ public final class InMemoryExecutionStore: ExecutionStore {
     public func redrive(_ executionArn: String, at date: Date) throws -> ExecutionRecord {
         try contents.withLock { contents in
             guard var execution = contents.executions[executionArn] else { throw ExecutionStoreError("There is no execution \(executionArn)") }
-            if let reason = execution.notRedrivableReason { throw ExecutionNotRedrivable(reason) }
+            if let reason = execution.notRedrivableReason { throw ServiceError("ExecutionNotRedrivable", reason) }
             execution.redriveCount += 1
             execution.redriveDate = date
             execution.status = "RUNNING"
@@ -167,8 +167,8 @@ public final class InMemoryExecutionStore: ExecutionStore {
     }
 
     private static func checkWaiting(_ record: TaskTokenRecord?) throws {
-        guard let record else { throw TaskTokenError("TaskDoesNotExist", "Task does not exist anymore") }
-        guard record.status == .waiting else { throw TaskTokenError("TaskTimedOut", "Task Timed Out") }
+        guard let record else { throw ServiceError("TaskDoesNotExist", "Task does not exist anymore") }
+        guard record.status == .waiting else { throw ServiceError("TaskTimedOut", "Task Timed Out") }
     }
 
     public func taskToken(_ token: String) throws -> TaskTokenRecord? {

@@ -131,11 +131,7 @@ public final class SQLiteExecutionStore: ExecutionStore {
     }
 
     private func write<T>(_ body: (Database) throws -> T) throws -> T {
-        do { return try queue.write(body) } catch let error as ExecutionStoreError { throw error } catch let error as ExecutionNotRedrivable { throw error } catch let error
-            as TaskTokenError
-        {
-            throw error
-        } catch {
+        do { return try queue.write(body) } catch let error as ExecutionStoreError { throw error } catch let error as ServiceError { throw error } catch {
             throw ExecutionStoreError("The execution store \(path) failed: \(Self.describe(error))")
         }
     }
@@ -329,7 +325,7 @@ public final class SQLiteExecutionStore: ExecutionStore {
             guard var execution = try Row.fetchOne(db, sql: "SELECT * FROM execution WHERE arn = ?", arguments: [executionArn]).map(Self.execution) else {
                 throw ExecutionStoreError("There is no execution \(executionArn)")
             }
-            if let reason = execution.notRedrivableReason { throw ExecutionNotRedrivable(reason) }
+            if let reason = execution.notRedrivableReason { throw ServiceError("ExecutionNotRedrivable", reason) }
             execution.redriveCount += 1
             execution.redriveDate = date
             let last = try Int.fetchOne(db, sql: "SELECT MAX(id) FROM history_event WHERE execution_arn = ?", arguments: [executionArn]) ?? 0
@@ -393,9 +389,9 @@ public final class SQLiteExecutionStore: ExecutionStore {
     /// Refuses a token that is unknown or no longer waited on, as AWS does.
     private static func waiting(_ token: String, _ db: Database) throws {
         guard let status = try String.fetchOne(db, sql: "SELECT status FROM task_token WHERE token = ?", arguments: [token]) else {
-            throw TaskTokenError("TaskDoesNotExist", "Task does not exist anymore")
+            throw ServiceError("TaskDoesNotExist", "Task does not exist anymore")
         }
-        guard status == "WAITING" else { throw TaskTokenError("TaskTimedOut", "Task Timed Out") }
+        guard status == "WAITING" else { throw ServiceError("TaskTimedOut", "Task Timed Out") }
     }
 
     public func taskToken(_ token: String) throws -> TaskTokenRecord? {

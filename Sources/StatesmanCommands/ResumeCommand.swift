@@ -94,7 +94,7 @@ struct ContinueOptions: ParsableArguments {
         var options = ExecutionOptions(name: record.name, stateMachineName: machineRecord.name, type: type)
         guard options.executionArn == record.arn else { throw ValidationError("the execution \(record.arn) was not started by statesman run") }
         if redrive {
-            do { record = try executions.redrive(record.arn, at: Date()) } catch let refused as ExecutionNotRedrivable {
+            do { record = try executions.redrive(record.arn, at: Date()) } catch let refused as ServiceError {
                 throw ValidationError("\(refused)")
             }
         }

@@ -24,7 +24,7 @@ struct TasksCommand: ParsableCommand {
         /// Runs a SendTask* call, turning AWS's refusals into a clear error.
         func send(_ body: (any ExecutionStore) throws -> Void) throws {
             let store = try open()
-            do { try body(store) } catch let refused as TaskTokenError { throw ValidationError("\(refused)") }
+            do { try body(store) } catch let refused as ServiceError { throw ValidationError("\(refused)") }
         }
     }
 

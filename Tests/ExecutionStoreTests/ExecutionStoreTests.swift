@@ -202,8 +202,8 @@ func event(_ id: Int, _ type: String) -> JSONValue {
         var succeeded = execution("succeeded")
         succeeded.status = "SUCCEEDED"
         try store.insert(succeeded)
-        #expect(throws: ExecutionNotRedrivable("Execution is SUCCEEDED and cannot be redriven")) { try store.redrive(succeeded.arn, at: start) }
-        #expect(throws: ExecutionNotRedrivable("Execution is RUNNING and cannot be redriven")) { try store.redrive(failed.arn, at: start) }
+        #expect(throws: ServiceError("ExecutionNotRedrivable", "Execution is SUCCEEDED and cannot be redriven")) { try store.redrive(succeeded.arn, at: start) }
+        #expect(throws: ServiceError("ExecutionNotRedrivable", "Execution is RUNNING and cannot be redriven")) { try store.redrive(failed.arn, at: start) }
     }
 }
 
@@ -244,8 +244,8 @@ func event(_ id: Int, _ type: String) -> JSONValue {
         try store.complete(taskToken: "t1", output: #"{"ok":true}"#, error: nil, cause: nil, at: start)
         #expect(try store.taskToken("t1") == TaskTokenRecord(
             token: "t1", executionArn: "e1", stateName: "Ask", status: .succeeded, output: #"{"ok":true}"#, heartbeat: start.addingTimeInterval(5)))
-        #expect(throws: TaskTokenError("TaskTimedOut", "Task Timed Out")) { try store.complete(taskToken: "t1", output: "{}", error: nil, cause: nil, at: start) }
-        #expect(throws: TaskTokenError("TaskDoesNotExist", "Task does not exist anymore")) { try store.heartbeat(taskToken: "t9", at: start) }
+        #expect(throws: ServiceError("TaskTimedOut", "Task Timed Out")) { try store.complete(taskToken: "t1", output: "{}", error: nil, cause: nil, at: start) }
+        #expect(throws: ServiceError("TaskDoesNotExist", "Task does not exist anymore")) { try store.heartbeat(taskToken: "t9", at: start) }
 
         try store.register(taskToken: "t2", executionArn: "e1", stateName: "Ask", at: start)
         try store.complete(taskToken: "t2", output: nil, error: "Rejected", cause: "no", at: start)
@@ -254,6 +254,6 @@ func event(_ id: Int, _ type: String) -> JSONValue {
         // A wait that ended (timeout, stop) refuses later answers.
         try store.register(taskToken: "t3", executionArn: "e1", stateName: "Ask", at: start)
         try store.close(taskToken: "t3")
-        #expect(throws: TaskTokenError("TaskTimedOut", "Task Timed Out")) { try store.complete(taskToken: "t3", output: "{}", error: nil, cause: nil, at: start) }
+        #expect(throws: ServiceError("TaskTimedOut", "Task Timed Out")) { try store.complete(taskToken: "t3", output: "{}", error: nil, cause: nil, at: start) }
     }
 }
