@@ -44,6 +44,8 @@ extension ExecutionRun {
         let operation: @Sendable (TaskRequest) async throws(ExecutionFailure) -> JSONValue = { request throws(ExecutionFailure) in
             let answer = try await invoker.invoke(request)
             guard let token else { return answer }
+            // A callback task's HeartbeatSeconds count from here, once its resource has answered.
+            request.onHeartbeat?()
             history.record(
                 "TaskSubmitted", at: clock.now(), detailsKey: "taskSubmittedEventDetails",
                 details: ["resourceType": .string(service), "resource": .string(action)], payloads: [("output", answer)])
@@ -53,7 +55,7 @@ extension ExecutionRun {
             return try await callbacks.wait(for: token, executionArn: executionArn, stateName: request.stateName, onHeartbeat: request.onHeartbeat ?? {})
         }
         do throws(ExecutionFailure) {
-            let result = try await invokeWithTimeout(request, timeout: timeout, heartbeat: heartbeat, operation: operation)
+            let result = try await invokeWithTimeout(request, timeout: timeout, heartbeat: heartbeat, heartbeatsFromStart: token == nil, operation: operation)
             // A result over the limit fails the task itself, naming the function ARN (or the
             // service) as AWS does.
             if !result.encodesWithin(Interpreter.payloadLimit) {
@@ -90,8 +92,11 @@ extension ExecutionRun {
     /// `HeartbeatSeconds` on the clock: whichever ends first wins. Both end as `States.Timeout`
     /// with an empty cause, as AWS reports them; a missed heartbeat is also matched by
     /// `States.HeartbeatTimeout`.
+    /// `heartbeatsFromStart` false: the heartbeat window opens at the first heartbeat (a
+    /// callback task's, once its resource has answered), not when the task starts.
     func invokeWithTimeout(
-        _ request: TaskRequest, timeout: Int?, heartbeat: Int?, operation: @escaping @Sendable (TaskRequest) async throws(ExecutionFailure) -> JSONValue
+        _ request: TaskRequest, timeout: Int?, heartbeat: Int?, heartbeatsFromStart: Bool = true,
+        operation: @escaping @Sendable (TaskRequest) async throws(ExecutionFailure) -> JSONValue
     ) async throws(ExecutionFailure) -> JSONValue {
         // No TimeoutSeconds and no HeartbeatSeconds: nothing to race (AWS's default timeout is
         // 99,999,999 seconds). Stopping the execution still cancels the invocation.
@@ -99,7 +104,7 @@ extension ExecutionRun {
         let clock = self.clock
         let seconds = Double(timeout ?? 99_999_999)
         var request = request
-        let beats = HeartbeatRecord(clock.now())
+        let beats = HeartbeatRecord(heartbeatsFromStart ? clock.now() : .distantFuture)
         if heartbeat != nil { request.onHeartbeat = { [clock] in beats.beat(at: clock.now()) } }
         let outcome: Result<JSONValue, ExecutionFailure> = await withTaskGroup(of: Result<JSONValue, ExecutionFailure>?.self) { [request] group in
             group.addTask {
@@ -123,7 +128,8 @@ extension ExecutionRun {
                         if Task.isCancelled { return nil }
                         let quiet = clock.now().timeIntervalSince(beats.latest)
                         if quiet >= Double(heartbeat) { return .failure(.heartbeatTimeout) }
-                        wait = Double(heartbeat) - quiet
+                        // Before the window opens, look again a window later.
+                        wait = quiet < 0 ? Double(heartbeat) : Double(heartbeat) - quiet
                     }
                 }
             }

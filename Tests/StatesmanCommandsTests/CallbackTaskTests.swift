@@ -16,10 +16,16 @@ import Testing
         let script = directory.appendingPathComponent("submit.sh")
         try Data("#!/bin/sh\ncat > \"$(dirname \"$0\")/request.json\"\necho '{\"queued\": true}'\n".utf8).write(to: script)
         chmod(script.path, 0o755)
-        try Data("functions:\n  submit:\n    runtime: shell\n    handler: submit.sh\n    directory: .\n".utf8).write(to: directory.appendingPathComponent("functions.yaml"))
+        // The same, after four seconds of work.
+        let slow = directory.appendingPathComponent("slow.sh")
+        try Data("#!/bin/sh\nsleep 4\nexec \"$(dirname \"$0\")/submit.sh\"\n".utf8).write(to: slow)
+        chmod(slow.path, 0o755)
+        try Data(
+            "functions:\n  submit:\n    runtime: shell\n    handler: submit.sh\n    directory: .\n  slow-submit:\n    runtime: shell\n    handler: slow.sh\n    directory: .\n    timeout: 30\n".utf8
+        ).write(to: directory.appendingPathComponent("functions.yaml"))
     }
 
-    func start(_ name: String, catching: Bool = false, heartbeat: Int = 60) throws -> ChildProcess {
+    func start(_ name: String, catching: Bool = false, heartbeat: Int = 60, function: String = "submit") throws -> ChildProcess {
         let machine = directory.appendingPathComponent("\(name).asl.json")
         let catcher = catching ? #", "Catch": [{"ErrorEquals": ["Rejected"], "ResultPath": "$.rejection", "Next": "Declined"}]"# : ""
         let declined = catching ? #", "Declined": {"Type": "Pass", "End": true}"# : ""
@@ -27,7 +33,7 @@ import Testing
             """
             {"StartAt": "Ask", "States": {
               "Ask": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken", "HeartbeatSeconds": \(heartbeat),
-                "Parameters": {"FunctionName": "submit", "Payload": {"token.$": "$$.Task.Token", "order.$": "$.order"}}, "End": true\(catcher)}\(declined)}}
+                "Parameters": {"FunctionName": "\(function)", "Payload": {"token.$": "$$.Task.Token", "order.$": "$.order"}}, "End": true\(catcher)}\(declined)}}
             """.utf8
         ).write(to: machine)
         return try ChildProcess(
@@ -84,6 +90,15 @@ import Testing
         let finished = running.wait()
         #expect(finished.status == 0)
         #expect(try JSONValue(parsing: finished.stdout)["output"] == ["order": 7, "rejection": ["Error": "Rejected", "Cause": "over budget"]])
+    }
+
+    /// As on AWS, the heartbeat window opens once the function has answered.
+    @Test func heartbeatsCountFromTheFunctionsAnswer() throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let running = try start("slow", heartbeat: 3, function: "slow-submit")
+        #expect(try tasks(["send-success", try token(), "--output", #"{"late": false}"#]).status == 0)
+        let finished = running.wait()
+        #expect(finished.status == 0, "\(String(decoding: finished.stdout, as: UTF8.self))")
     }
 
     @Test func noHeartbeatInTimeIsAHeartbeatTimeout() throws {
