@@ -39,6 +39,19 @@ public struct LambdaTaskInvoker: TaskInvoker {
         }
         let requestId = RandomUUID.string()
         let context = Self.invocationContext(request, requestId: requestId, arn: call.function.invokedArn)
+        switch call.invocationType {
+        case .requestResponse:
+            break
+        case .dryRun:
+            // Lambda checks the call and runs nothing: 204, no payload.
+            return Self.envelope(nil, requestId: requestId, statusCode: 204)
+        case .event:
+            // Lambda queues the event and answers 202 at once; the function runs meanwhile
+            // (its failures reach only the log, as an asynchronous invocation's do).
+            let host = self.host, name = call.function.name, payload = call.payload
+            Task.detached { _ = await host.invoke(function: name, payload: payload, context: context, onHeartbeat: nil) }
+            return Self.envelope(nil, requestId: requestId, statusCode: 202)
+        }
         switch await host.invoke(function: call.function.name, payload: call.payload, context: context, onHeartbeat: request.onHeartbeat) {
         case .success(let value):
             return call.envelope ? Self.envelope(value, requestId: requestId) : value
@@ -70,9 +83,10 @@ public struct LambdaTaskInvoker: TaskInvoker {
 
     /// `lambda:invoke`'s result: the function's value under `Payload`, with the HTTP response
     /// metadata AWS's SDK adds.
-    static func envelope(_ payload: JSONValue, requestId: String) -> JSONValue {
+    /// `payload` nil: an asynchronous (202) or dry-run (204) call, which has no body.
+    static func envelope(_ payload: JSONValue?, requestId: String, statusCode: Int64 = 200) -> JSONValue {
         // The body is what Lambda's Python runtime writes: json.dumps, with its spacing.
-        let length = String(PythonJSON.dumps(payload).utf8.count)
+        let length = payload.map { String(PythonJSON.dumps($0).utf8.count) } ?? "0"
         let date = httpDate(Date())
         let trace = "Root=1-\(String(Int(Date().timeIntervalSince1970), radix: 16))-\(randomHex(24));Parent=\(randomHex(16));Sampled=0"
         let all: JSONObject = [
@@ -85,6 +99,16 @@ public struct LambdaTaskInvoker: TaskInvoker {
             "X-Amz-Executed-Version": "$LATEST", "x-amzn-Remapped-Content-Length": "0", "x-amzn-RequestId": .string(requestId),
             "X-Amzn-Trace-Id": .string(trace),
         ]
+        guard let payload else {
+            // No function ran (yet): no executed version, an empty payload.
+            var all = all, headers = headers
+            all["X-Amz-Executed-Version"] = nil
+            headers["X-Amz-Executed-Version"] = nil
+            return [
+                "Payload": "", "SdkHttpMetadata": ["AllHttpHeaders": .object(all), "HttpHeaders": .object(headers), "HttpStatusCode": .int(statusCode)],
+                "SdkResponseMetadata": ["RequestId": .string(requestId)], "StatusCode": .int(statusCode),
+            ]
+        }
         return [
             "ExecutedVersion": "$LATEST", "Payload": payload,
             "SdkHttpMetadata": ["AllHttpHeaders": .object(all), "HttpHeaders": .object(headers), "HttpStatusCode": 200],
@@ -159,9 +183,15 @@ struct FunctionReference: Equatable, Sendable {
 /// What one Task asks of Lambda: which function, with which event, and whether the answer
 /// is wrapped in `lambda:invoke`'s envelope.
 struct LambdaCall {
+    /// `lambda:invoke`'s `InvocationType`.
+    enum InvocationType: String {
+        case requestResponse = "RequestResponse", event = "Event", dryRun = "DryRun"
+    }
+
     var function: FunctionReference
     var payload: JSONValue
     var envelope: Bool
+    var invocationType = InvocationType.requestResponse
 
     init(_ request: TaskRequest, region: String, account: String, references: ReferenceCache? = nil) throws(ExecutionFailure) {
         let resource = request.resource
@@ -191,6 +221,14 @@ struct LambdaCall {
                 ErrorName("Lambda.InvalidParameterValueException"), cause: "The function name \(name) is not a Lambda function name or ARN")
         }
         if case .string(let qualifier)? = request.payload["Qualifier"] { function.qualifier = qualifier }
+        if let value = request.payload["InvocationType"] {
+            guard let text = value.stringValue, let type = InvocationType(rawValue: text) else {
+                throw ExecutionFailure(
+                    ErrorName("Lambda.InvalidParameterValueException"),
+                    cause: "InvocationType must be RequestResponse, Event or DryRun, not \(value.stringValue ?? value.compactString)")
+            }
+            invocationType = type
+        }
         self.function = function
         // A missing or null Payload reaches the function as an empty object, and a string is
         // sent as the request body itself (JSON text stays JSON), as on AWS.

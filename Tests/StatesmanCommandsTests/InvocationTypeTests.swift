@@ -1,0 +1,42 @@
+import Foundation
+import JSONCore
+import Testing
+
+/// `lambda:invoke` with `InvocationType`: `Event` answers 202 at once and runs the function
+/// meanwhile; `DryRun` answers 204 and runs nothing; anything else is refused.
+@Suite struct InvocationTypeTests {
+    @Test func eventRunsTheFunctionWithoutWaitingAndDryRunDoesNot() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-invocation-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let script = directory.appendingPathComponent("note.sh")
+        try Data("#!/bin/sh\ncat >> \"$(dirname \"$0\")/calls.log\"\necho >> \"$(dirname \"$0\")/calls.log\"\necho '{\"noted\": true}'\n".utf8).write(to: script)
+        chmod(script.path, 0o755)
+        try Data("functions:\n  note:\n    runtime: shell\n    handler: note.sh\n    directory: .\n".utf8).write(to: directory.appendingPathComponent("functions.yaml"))
+        let machine = directory.appendingPathComponent("types.asl.json")
+        try Data(
+            #"""
+            {"StartAt": "Fire", "States": {
+              "Fire": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "note", "InvocationType": "Event", "Payload": {"kind": "event"}}, "ResultPath": "$.event", "Next": "Settle"},
+              "Settle": {"Type": "Wait", "Seconds": 2, "Next": "Check"},
+              "Check": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "note", "InvocationType": "DryRun", "Payload": {"kind": "dry"}}, "ResultPath": "$.dry", "Next": "Bad"},
+              "Bad": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "note", "InvocationType": "Later"}, "End": true}}}
+            """#.utf8
+        ).write(to: machine)
+        let run = try StatesmanProcess.run(["run", machine.path, "--functions", directory.appendingPathComponent("functions.yaml").path, "--history"])
+        let outcome = try #require(run.json, "\(run.stdout)\n\(run.stderr)")
+        #expect(outcome["error"] == "Lambda.InvalidParameterValueException")
+        let events = try #require(outcome["events"]?.arrayValue)
+        let exited = events.filter { $0["type"] == "TaskStateExited" }.compactMap { $0["stateExitedEventDetails"]?["output"]?.stringValue }
+        let last = try JSONValue(parsing: try #require(exited.last))
+        #expect(last["event"]?["StatusCode"] == 202 && last["event"]?["Payload"] == "" && last["event"]?["ExecutedVersion"] == nil)
+        #expect(last["event"]?["SdkHttpMetadata"]?["HttpStatusCode"] == 202)
+        #expect(last["dry"]?["StatusCode"] == 204 && last["dry"]?["Payload"] == "")
+        // The Event call ran (while the Wait went on), the DryRun call did not.
+        let calls = try String(contentsOf: directory.appendingPathComponent("calls.log"), encoding: .utf8).split(separator: "\n")
+        #expect(calls.map { try? JSONValue(parsing: String($0)) } == [["kind": "event"]])
+    }
+}
