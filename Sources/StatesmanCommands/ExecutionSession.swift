@@ -56,9 +56,19 @@ struct DurableExecution {
     /// Held while this process runs the execution.
     let lock: ExecutionLock
 
-    /// Opens the store under `directory` (`statesman.db`).
+    /// Opens the store under `directory` (`statesman.db`), creating it when needed.
     static func openStore(directory: String) throws -> any ExecutionStore {
         try SQLiteExecutionStore(path: URL(fileURLWithPath: directory).appendingPathComponent("statesman.db").path)
+    }
+
+    /// Opens the store under `directory` for the commands that read what `run` recorded: one
+    /// that is not there yet, or cannot be opened, is a usage error saying so.
+    static func openExistingStore(directory: String) throws -> any ExecutionStore {
+        let path = URL(fileURLWithPath: directory).appendingPathComponent("statesman.db").path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ValidationError("no executions have been recorded in \(directory) yet (statesman run keeps Standard executions there)")
+        }
+        do { return try SQLiteExecutionStore(path: path) } catch { throw ValidationError("\(error)") }
     }
 
     /// Records the state machine (a new version when its definition changed) and the

@@ -12,11 +12,7 @@ struct StoreOptions: ParsableArguments {
     var json = false
 
     func open() throws -> any ExecutionStore {
-        let path = URL(fileURLWithPath: state).appendingPathComponent("statesman.db").path
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw ValidationError("no executions have been recorded in \(state) yet (statesman run keeps Standard executions there)")
-        }
-        do { return try SQLiteExecutionStore(path: path) } catch { throw ValidationError("\(error)") }
+        try DurableExecution.openExistingStore(directory: state)
     }
 }
 

@@ -55,10 +55,7 @@ struct ContinueOptions: ParsableArguments {
     /// Runs a recorded execution on in this process: continued where it was interrupted, or
     /// redriven from the state that failed.
     func continueExecution(_ execution: String, redrive: Bool) async throws {
-        let path = URL(fileURLWithPath: state).appendingPathComponent("statesman.db").path
-        guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("no executions have been recorded in \(state)") }
-        let executions: any ExecutionStore
-        do { executions = try DurableExecution.openStore(directory: state) } catch { throw ValidationError("\(error)") }
+        let executions = try DurableExecution.openExistingStore(directory: state)
         guard var record = try executions.execution(execution) ?? executions.executions(stateMachineArn: nil, status: nil).first(where: { $0.name == execution })
         else {
             throw ValidationError("there is no execution \(execution) in \(state)")

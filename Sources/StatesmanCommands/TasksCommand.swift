@@ -15,15 +15,9 @@ struct TasksCommand: ParsableCommand {
         @Argument(help: "The task token ($$.Task.Token of the waiting task).") var token: String
         @Option(help: "Where executions are kept (statesman.db in this directory).") var state: String = ".statesman"
 
-        func open() throws -> any ExecutionStore {
-            let path = URL(fileURLWithPath: state).appendingPathComponent("statesman.db").path
-            guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("no executions have been recorded in \(state)") }
-            do { return try SQLiteExecutionStore(path: path) } catch { throw ValidationError("\(error)") }
-        }
-
         /// Runs a SendTask* call, turning AWS's refusals into a clear error.
         func send(_ body: (any ExecutionStore) throws -> Void) throws {
-            let store = try open()
+            let store = try DurableExecution.openExistingStore(directory: state)
             do { try body(store) } catch let refused as ServiceError { throw ValidationError("\(refused)") }
         }
     }
