@@ -2,7 +2,7 @@
 // Statesman: an engine for AWS Step Functions state machines that runs on your own machines.
 //
 // Targets are layered; a target imports only from layers below it (see ARCHITECTURE.md).
-//   L0  JSONCore ← ASLErrors ← PathExpressions ← IntrinsicFunctions ← PayloadTemplates
+//   L0  JSONCore ← ASLErrors ← PathExpressions ← IntrinsicFunctions ← PayloadTemplates; JSONCore ← JSONata
 //   L1  ASLModel
 //   L2  Interpreter · PluginProtocol · ObjectStore
 //   L3  MapRuns (item readers, result files) · ExecutionStore (SQLite) · PluginHost (the only user of libuv: CLibUV, CPluginLoop; statesman-sandbox beside it)
@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "PathExpressions", targets: ["PathExpressions"]),
         .library(name: "IntrinsicFunctions", targets: ["IntrinsicFunctions"]),
         .library(name: "PayloadTemplates", targets: ["PayloadTemplates"]),
+        .library(name: "JSONata", targets: ["JSONata"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -41,6 +42,10 @@ let package = Package(
                 "JSONCore", "ASLErrors", "PathExpressions",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            swiftSettings: strict),
+        .target(
+            name: "JSONata",
+            dependencies: ["JSONCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
         .target(
             name: "PayloadTemplates",
@@ -133,7 +138,7 @@ let package = Package(
             name: "ConformanceTests",
             dependencies: [
                 "JSONCore", "ASLErrors", "PathExpressions", "IntrinsicFunctions", "PayloadTemplates", "ASLModel", "Interpreter", "PluginHost",
-                "Workflow",
+                "Workflow", "JSONata",
             ],
             exclude: ["ratchet.json", "Lambdas"],
             swiftSettings: strict),

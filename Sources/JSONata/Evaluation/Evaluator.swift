@@ -1,0 +1,196 @@
+import Foundation
+
+/// Walks a parsed expression against an input, as JSONata's reference evaluator does: every
+/// node yields a value or undefined, path results are sequences that collapse to their single
+/// item, and lambdas close over the frame they were made in.
+final class Evaluator {
+    struct Limits {
+        /// The deepest nesting of evaluations allowed (recursion that is not in tail position
+        /// counts); past it, U1001.
+        var maximumDepth: Int
+        /// Evaluation stops with U1001 after this long.
+        var timeLimit: Duration?
+    }
+
+    let limits: Limits
+    private var depth = 0
+    private var evaluations = 0
+    private let deadline: ContinuousClock.Instant?
+    /// The evaluation's timestamp: `$now()` and `$millis()` return this throughout.
+    let timestamp: Double
+    var random: RandomSource
+
+    init(limits: Limits, timestamp: Double, random: RandomSource) {
+        self.limits = limits
+        self.timestamp = timestamp
+        self.random = random
+        deadline = limits.timeLimit.map { ContinuousClock.now.advanced(by: $0) }
+    }
+
+    func evaluate(_ node: Node, _ input: Value?, _ env: Environment) throws -> Value? {
+        depth += 1
+        defer { depth -= 1 }
+        if depth > limits.maximumDepth {
+            throw JSONataError(
+                "U1001",
+                message: "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive.",
+                position: node.position)
+        }
+        evaluations &+= 1
+        if evaluations & 1023 == 0, let deadline, ContinuousClock.now > deadline {
+            throw JSONataError("U1001", message: "Expression evaluation timeout: Check for infinite loop", position: node.position)
+        }
+
+        var result: Value?
+        switch node.kind {
+        case .path: result = try evaluatePath(node, input, env)
+        case .binary: result = try evaluateBinary(node, input, env)
+        case .unary: result = try evaluateUnary(node, input, env)
+        case .name: result = Self.lookup(input, node.name)
+        case .literal: result = node.literal
+        case .wildcard: result = Self.wildcard(input)
+        case .descendant: result = Self.descendants(input)
+        case .parent: result = env.lookup(node.slot!.label)
+        case .condition:
+            if try evaluate(node.condition!, input, env).truthiness {
+                result = try evaluate(node.then!, input, env)
+            } else if let otherwise = node.otherwise {
+                result = try evaluate(otherwise, input, env)
+            }
+        case .block:
+            let frame = Environment(parent: env)
+            for expression in node.expressions { result = try evaluate(expression, input, frame) }
+        case .bind:
+            let value = try evaluate(node.rhs!, input, env)
+            env.bind(node.lhs!.name, value)
+            result = value
+        case .regex:
+            result = .function(FunctionValue(.regex(node.regex!)))
+        case .function:
+            result = try evaluateFunction(node, input, env, applyingTo: nil)
+        case .variable:
+            if node.name.isEmpty {
+                if case .array(let a)? = input, a.outerWrapper, !a.isEmpty { result = a[0] } else { result = input }
+            } else {
+                result = env.lookup(node.name)
+            }
+        case .lambda:
+            let lambda = FunctionValue.Lambda(
+                parameters: node.arguments.map(\.name), body: node.isThunk ? node.body! : node.body!, environment: env, input: input,
+                isThunk: node.isThunk)
+            result = .function(FunctionValue(.lambda(lambda), signature: node.signature))
+        case .partial:
+            result = try evaluatePartialApplication(node, input, env)
+        case .apply:
+            result = try evaluateApply(node, input, env)
+        case .transform:
+            result = .function(FunctionValue(.transform(node, env), signature: Self.transformSignature))
+        case .sort, .placeholder, .end, .operatorName:
+            result = nil
+        }
+
+        if let predicate = node.predicate {
+            for stage in predicate {
+                if case .filter(let expr, _) = stage { result = try filter(expr, result, env) }
+            }
+        }
+        if node.kind != .path, let group = node.group {
+            result = try groupBy(group, result, env)
+        }
+        if case .array(var a)? = result, a.isSequence, a.tuples == nil {
+            if node.keepArray { a.keepSingleton = true }
+            if a.isEmpty {
+                result = nil
+            } else if a.count == 1 {
+                result = a.keepSingleton ? .array(a) : a[0]
+            } else {
+                result = .array(a)
+            }
+        }
+        return result
+    }
+
+    static let transformSignature = try! Signature("<(oa):o>")
+
+    // MARK: Names, wildcards, descendants
+
+    /// The value of field `key` in `input`; over an array, the values from each item, arrays
+    /// among them flattened one level.
+    static func lookup(_ input: Value?, _ key: String) -> Value? {
+        switch input {
+        case .array(let a)?:
+            var result = ValueArray.sequence()
+            for item in a.items {
+                guard let found = lookup(item, key) else { continue }
+                if case .array(let inner) = found {
+                    result.items.append(contentsOf: inner.items)
+                } else {
+                    result.append(found)
+                }
+            }
+            return .array(result)
+        case .object(let o)?:
+            return o[key]
+        default:
+            return nil
+        }
+    }
+
+    static func wildcard(_ input: Value?) -> Value? {
+        var input = input
+        if case .array(let a)? = input, a.outerWrapper, !a.isEmpty { input = a[0] }
+        var results = ValueArray.sequence()
+        let values: [Value]
+        switch input {
+        case .object(let o)?: values = o.values
+        case .array(let a)?: values = a.items
+        default: values = []
+        }
+        for value in values {
+            if case .array = value {
+                var flat: [Value] = []
+                flatten(value, into: &flat)
+                results = append(.array(results), .array(ValueArray(flat)))!.arrayValue!
+            } else {
+                results.append(value)
+            }
+        }
+        return .array(results)
+    }
+
+    static func flatten(_ value: Value, into out: inout [Value]) {
+        if case .array(let a) = value {
+            for item in a.items { flatten(item, into: &out) }
+        } else {
+            out.append(value)
+        }
+    }
+
+    static func descendants(_ input: Value?) -> Value? {
+        guard let input else { return nil }
+        var results: [Value] = []
+        func recurse(_ value: Value) {
+            switch value {
+            case .array(let a):
+                for item in a.items { recurse(item) }
+            case .object(let o):
+                results.append(value)
+                for item in o.values { recurse(item) }
+            default:
+                results.append(value)
+            }
+        }
+        recurse(input)
+        return results.count == 1 ? results[0] : .sequence(results)
+    }
+
+    /// JSONata's `$append` and its internal use: undefined on either side gives the other; the
+    /// result is a new, plain array.
+    static func append(_ first: Value?, _ second: Value?) -> Value? {
+        guard let first else { return second }
+        guard let second else { return first }
+        var items = first.asItems
+        items.append(contentsOf: second.asItems)
+        return .array(ValueArray(items))
+    }
+}

@@ -1,0 +1,110 @@
+/// A node of a parsed JSONata expression.
+///
+/// The parser builds these in two passes, as JSONata's reference implementation does: a Pratt
+/// parser makes a tree of operators, then `Parser.process` turns chains of `.` and `[...]` into
+/// paths of steps with their predicates, group-bys, sort terms and variable bindings, and
+/// resolves `%` (parent) references. Nodes are not changed after parsing.
+final class Node: @unchecked Sendable {
+    enum Kind {
+        // First pass (operators as written).
+        case binary          // op: + - * / % = != < <= > >= & and or in .. . [ { ^ := @ # ~>
+        case unary           // op: "-" (negation), "[" (array constructor), "{" (object constructor)
+        case literal         // a string, number, true, false or null
+        case name            // a field name
+        case variable        // $name; "" is the context, "$" the root
+        case wildcard        // *
+        case descendant      // **
+        case parent          // %
+        case regex
+        case condition       // c ? a : b
+        case block           // ( a; b )
+        case function        // f(args)
+        case partial         // f(?, args)
+        case lambda          // function($a){ ... }
+        case transform       // | pattern | update, delete |
+        case placeholder     // the ? of a partial application
+        case end
+        // Second pass.
+        case path
+        case bind            // $x := value
+        case apply           // a ~> f
+        case sort            // the ^(...) step of a path
+        case operatorName    // and / or / in used as names before processing
+    }
+
+    var kind: Kind
+    var op: String = ""
+    var position: Int
+
+    var literal: Value?
+    var name: String = ""
+    var regex: RegexPattern?
+
+    var lhs: Node?
+    var rhs: Node?
+    var expressions: [Node] = []
+    var pairs: [(Node, Node)] = []
+    var terms: [SortTerm] = []
+    var steps: [Node] = []
+    var arguments: [Node] = []
+    var procedure: Node?
+    var body: Node?
+    var signature: Signature?
+    var condition: Node?
+    var then: Node?
+    var otherwise: Node?
+    var pattern: Node?
+    var update: Node?
+    var delete: Node?
+
+    // Annotations of the second pass.
+    var predicate: [Stage]?
+    var stages: [Stage]?
+    var group: GroupSpec?
+    var focus: String?
+    var indexVariable: String?
+    var tuple = false
+    var ancestor: ParentSlot?
+    var slot: ParentSlot?
+    var seekingParent: [ParentSlot]?
+    var keepArray = false
+    var isConstructedArray = false
+    var keepSingletonArray = false
+    var isThunk = false
+
+    init(_ kind: Kind, position: Int) {
+        self.kind = kind
+        self.position = position
+    }
+
+    struct SortTerm {
+        var descending: Bool
+        var expression: Node
+    }
+
+    enum Stage {
+        case filter(Node, position: Int)
+        case index(String)
+    }
+
+    struct GroupSpec {
+        var pairs: [(Node, Node)]
+        var position: Int
+    }
+
+    var isArrayConstructor: Bool { kind == .unary && op == "[" }
+}
+
+/// Where a `%` finds its parent: a label bound in the tuple stream of a path, and how many
+/// steps up it still has to go while the parser resolves it.
+final class ParentSlot: @unchecked Sendable {
+    var label: String
+    var level: Int
+    let index: Int
+
+    init(label: String, level: Int, index: Int) {
+        self.label = label
+        self.level = level
+        self.index = index
+    }
+}
