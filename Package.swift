@@ -43,9 +43,10 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),
+        .target(name: "CStackBounds"),
         .target(
             name: "JSONata",
-            dependencies: ["JSONCore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["JSONCore", "CStackBounds", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
         .target(
             name: "PayloadTemplates",
@@ -122,6 +123,9 @@ let package = Package(
         .testTarget(
             name: "JSONCoreTests",
             dependencies: ["JSONCore", .product(name: "PropertyBased", package: "swift-property-based")],
+            swiftSettings: strict),
+        .testTarget(
+            name: "JSONataTests", dependencies: ["JSONCore", "JSONata", .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: strict),
         .testTarget(name: "PathExpressionsTests", dependencies: ["JSONCore", "ASLErrors", "PathExpressions"], swiftSettings: strict),
         .testTarget(

@@ -33,7 +33,7 @@ public struct JSONataExpression: Sendable {
         /// plain JSONata 2.0.6 is wanted (its conformance suite, for one).
         public var allowsEval: Bool
 
-        public init(maximumDepth: Int = 1000, timeLimit: Duration? = nil, timestamp: Double? = nil, allowsEval: Bool = false) {
+        public init(maximumDepth: Int = 100_000, timeLimit: Duration? = nil, timestamp: Double? = nil, allowsEval: Bool = false) {
             self.maximumDepth = maximumDepth
             self.timeLimit = timeLimit
             self.timestamp = timestamp

@@ -16,6 +16,7 @@ final class Evaluator {
     private var depth = 0
     private var evaluations = 0
     private let deadline: ContinuousClock.Instant?
+    private let stackLimit = StackGuard.limit()
     /// The evaluation's timestamp: `$now()` and `$millis()` return this throughout.
     let timestamp: Double
     var random: RandomSource
@@ -30,7 +31,7 @@ final class Evaluator {
     func evaluate(_ node: Node, _ input: Value?, _ env: Environment) throws -> Value? {
         depth += 1
         defer { depth -= 1 }
-        if depth > limits.maximumDepth {
+        if depth > limits.maximumDepth || StackGuard.current() < stackLimit {
             throw JSONataError(
                 "U1001",
                 message: "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive.",

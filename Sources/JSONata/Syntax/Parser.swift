@@ -4,6 +4,7 @@ struct Parser {
     private var lexer: Lexer
     private var token: Lexer.Token
     private var sourceLength: Int
+    private let stackLimit = StackGuard.limit()
     var parentLabels = 0
     var ancestry: [Node] = []
 
@@ -80,6 +81,9 @@ struct Parser {
     // MARK: Pratt's algorithm
 
     private mutating func expression(_ rbp: Int) throws(JSONataError) -> Node {
+        if StackGuard.current() < stackLimit {
+            throw JSONataError("U1001", message: "The expression is nested too deeply to parse", position: token.position)
+        }
         let t = token
         try advance(infix: true)
         var left = try nud(t)
