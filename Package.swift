@@ -50,7 +50,7 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "PayloadTemplates",
-            dependencies: ["JSONCore", "ASLErrors", "PathExpressions", "IntrinsicFunctions"],
+            dependencies: ["JSONCore", "ASLErrors", "PathExpressions", "IntrinsicFunctions", "JSONata"],
             swiftSettings: strict),
 
         // L1: the ASL model, decoder and validator.
@@ -65,7 +65,7 @@ let package = Package(
         // L2: the interpreter.
         .target(
             name: "Interpreter",
-            dependencies: ["JSONCore", "ASLErrors", "PathExpressions", "IntrinsicFunctions", "PayloadTemplates", "ASLModel"],
+            dependencies: ["JSONCore", "ASLErrors", "PathExpressions", "IntrinsicFunctions", "PayloadTemplates", "ASLModel", "JSONata"],
             swiftSettings: strict),
 
         .target(name: "PluginProtocol", dependencies: ["JSONCore"], swiftSettings: strict),

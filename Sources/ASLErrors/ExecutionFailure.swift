@@ -11,6 +11,9 @@ public struct ExecutionFailure: Error, Hashable, Sendable, CustomStringConvertib
     /// Ends the execution: Retry and Catch do not see it (a state whose own output is over the
     /// payload limit, unlike a task whose result is, which Catch may handle).
     public var terminal = false
+    /// For a `States.QueryEvaluationError` not yet recorded in the history: the field whose
+    /// JSONata evaluation failed (the `location` of the `EvaluationFailed` event).
+    public var evaluationLocation: String?
 
     public init(_ error: ErrorName, cause: String? = nil) {
         self.error = error

@@ -133,11 +133,17 @@ extension DefinitionDecoder {
         }
     }
 
-    /// Strings that start or end like a JSONata expression but are not `{% ... %}` exactly.
+    /// Strings that start or end like a JSONata expression but are not `{% ... %}` exactly, and
+    /// expressions that do not parse.
     mutating func checkJSONataStrings(_ value: JSONValue, at path: String) {
         switch value {
         case .string(let text) where JSONataText.isMalformed(text):
             d.add(path, "A JSONata expression must be written as \"{% expression %}\" with no characters outside the delimiters: \(text)")
+        case .string:
+            for problem in JSONataTemplate.syntaxErrors(in: value, at: path) {
+                let at = problem.error.position.map { " at position \($0)" } ?? ""
+                d.add(problem.path, "The JSONata expression '\(problem.expression)' is not valid: \(problem.error.code)\(at): \(problem.error.message)")
+            }
         case .array(let elements):
             for (i, element) in elements.enumerated() { checkJSONataStrings(element, at: pointer(path, i)) }
         case .object(let object):

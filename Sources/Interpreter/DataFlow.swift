@@ -107,7 +107,7 @@ struct DataFlow {
         switch source {
         case nil: return nil
         case .value(let n): return n
-        case .expression: throw runtime("JSONata expressions are not supported yet in '\(field)'")
+        case .expression(let text): return try jsonataInteger(text, field: field, jsonataBindings(input: input))
         case .path(let path):
             let value: JSONValue
             do { value = try path.select(in: scope(input)) } catch {

@@ -12,15 +12,21 @@ extension ExecutionRun {
     /// by `MaxConcurrency`, or distributed (`runDistributedMap`).
     func runMap(_ state: State, _ map: MapState, input: JSONValue, flow: DataFlow, frame: Frame) async throws(ExecutionFailure) -> JSONValue {
         if map.isDistributed { return try await runDistributedMap(state, map, input: input, flow: flow, frame: frame) }
-        let elements = try items(of: map, flow: flow, input: input)
+        let jsonata = state.queryLanguage == .jsonata
+        let elements = try jsonata ? jsonataItems(of: map, flow: flow, input: input) : items(of: map, flow: flow, input: input)
         let limit = try flow.integer(map.maxConcurrency, field: "MaxConcurrency", input: input) ?? 0
         history.record("MapStateStarted", at: clock.now(), detailsKey: "mapStateStartedEventDetails", details: ["length": .int(Int64(elements.count))])
-        let selector: PayloadTemplate? = map.itemSelector ?? state.parameters
+        let selector: PayloadTemplate? = jsonata ? nil : map.itemSelector ?? state.parameters
+        let jsonataSelector = jsonata ? map.rawItemSelector : nil
 
         // Each iteration's input: the item, or ItemSelector evaluated with $$.Map.Item.
         var iterationInputs: [JSONValue] = []
         iterationInputs.reserveCapacity(elements.count)
         for (index, element) in elements.enumerated() {
+            if let jsonataSelector {
+                iterationInputs.append(try jsonataItemSelector(jsonataSelector, item: element, index: index, flow: flow, input: input))
+                continue
+            }
             guard let selector else {
                 iterationInputs.append(element)
                 continue

@@ -44,7 +44,17 @@ extension ExecutionRun {
                 }
                 return (output, next)
             } catch {
-                let failure = error
+                var failure = error
+                if let location = failure.evaluationLocation {
+                    // Recorded once, where it happened, not again by the states around it.
+                    history.record(
+                        "EvaluationFailed", at: clock.now(), detailsKey: "evaluationFailedEventDetails",
+                        details: [
+                            "error": .string(failure.error.rawValue), "cause": .string(failure.cause ?? ""), "location": .string(location),
+                            "state": .string(state.name),
+                        ])
+                    failure.evaluationLocation = nil
+                }
                 // States.Runtime and terminal failures end the execution: no Retry, no Catch.
                 if failure.terminal || failure.error == .runtime || failure.error == Self.executionTimedOut || failure.error == Self.executionAborted
                     || failure.error == journalFailed
@@ -66,8 +76,15 @@ extension ExecutionRun {
                 default: break
                 }
                 if let catcher = state.catchers.first(where: { Self.matches($0.errorEquals, failure) }) {
-                    let output = try flow.place(failure.errorOutput, into: input, catcher.resultPath)
-                    if let assigned = try flow.assignments(catcher.assign, input: failure.errorOutput) { frame.variables.assign(assigned) }
+                    let output: JSONValue
+                    if state.queryLanguage == .jsonata {
+                        let (caught, assigned) = try jsonataCatch(catcher, failure: failure, input: input, flow: flow)
+                        output = caught
+                        if let assigned { frame.variables.assign(assigned) }
+                    } else {
+                        output = try flow.place(failure.errorOutput, into: input, catcher.resultPath)
+                        if let assigned = try flow.assignments(catcher.assign, input: failure.errorOutput) { frame.variables.assign(assigned) }
+                    }
                     history.record(
                         "\(state.typeName)StateExited", at: clock.now(), detailsKey: "stateExitedEventDetails",
                         payloads: [("output", output)], stateName: state.name)
@@ -106,6 +123,9 @@ extension ExecutionRun {
     func body(
         _ state: State, input: JSONValue, flow: DataFlow, frame: Frame, attempt: Int, entered: Date
     ) async throws(ExecutionFailure) -> (JSONValue, String?, JSONObject?) {
+        if state.queryLanguage == .jsonata {
+            return try await jsonataBody(state, input: input, flow: flow, frame: frame, attempt: attempt, entered: entered)
+        }
         let next: String? = if case .next(let name) = state.transition { name } else { nil }
         switch state.kind {
         case .pass(let literal):

@@ -47,19 +47,26 @@ public struct JSONataExpression: Sendable {
     public func evaluate(
         input: JSONValue?, bindings: [String: JSONValue] = [:], options: Options = Options()
     ) throws(JSONataError) -> JSONValue? {
+        try run(input: input, options: options) { environment in
+            for (name, value) in bindings { environment.bind(name, Value(value)) }
+        }
+    }
+
+    func run(input: JSONValue?, options: Options, bind: (Environment) -> Void) throws(JSONataError) -> JSONValue? {
         let evaluator = Evaluator(
             limits: Evaluator.Limits(maximumDepth: options.maximumDepth, timeLimit: options.timeLimit),
             timestamp: options.timestamp ?? (Date().timeIntervalSince1970 * 1000).rounded(.down), random: RandomSource())
         let environment = Environment(parent: Builtins.root)
         if options.allowsEval { environment.bind("eval", .function(Builtins.eval)) }
-        for (name, value) in bindings { environment.bind(name, Value(value)) }
-        var start = input.map(Value.init)
+        bind(environment)
+        let converted = input.map(Value.init)
+        var start = converted
         if case .array(var a)? = start {
             a = ValueArray([.array(a)], sequence: true)
             a.outerWrapper = true
             start = .array(a)
         }
-        environment.bind("$", input.map(Value.init))
+        environment.bind("$", converted)
         do {
             let result = try evaluator.evaluate(root, start, environment)
             if let result, result.containsNonFiniteNumber { throw JSONataError("D1001", value: result) }
@@ -68,6 +75,50 @@ public struct JSONataExpression: Sendable {
             throw error
         } catch {
             throw JSONataError("D3137", message: "\(error)")
+        }
+    }
+}
+
+/// Variables for evaluations, converted once and shared by every expression that reads them
+/// (the `$states` of a state visit and the workflow's variables, for one).
+public struct JSONataBindings: @unchecked Sendable {
+    // @unchecked: the converted values are never changed after binding; evaluations only read
+    // them (a transform works on a copy).
+    var values: [String: Value] = [:]
+
+    public init() {}
+
+    public init(_ bindings: [String: JSONValue]) {
+        for (name, value) in bindings { values[name] = Value(value) }
+    }
+
+    public mutating func bind(_ name: String, _ value: JSONValue) {
+        values[name] = Value(value)
+    }
+
+    /// Binds `name` to an object holding `members` (as `$states` holds `input`, `context`...),
+    /// converting only the members given.
+    public mutating func bind(_ name: String, members: [(String, JSONValue)]) {
+        let object = ValueObject()
+        for (key, value) in members { object[key] = Value(value) }
+        values[name] = .object(object)
+    }
+
+    /// A copy with one more member in the object bound to `name`.
+    public func adding(_ member: String, _ value: JSONValue, to name: String) -> JSONataBindings {
+        var copy = self
+        let object = values[name]?.objectValue?.copy() ?? ValueObject()
+        object[member] = Value(value)
+        copy.values[name] = .object(object)
+        return copy
+    }
+}
+
+extension JSONataExpression {
+    /// Evaluates with pre-converted bindings.
+    public func evaluate(input: JSONValue?, bindings: JSONataBindings, options: Options = Options()) throws(JSONataError) -> JSONValue? {
+        try run(input: input, options: options) { environment in
+            for (name, value) in bindings.values { environment.bind(name, value) }
         }
     }
 }

@@ -7,15 +7,25 @@ import PluginHost
 import Testing
 import Workflow
 
-/// Runs every AWS-recorded case that needs neither JSONata nor a Lambda function, end to end
-/// through the interpreter, and compares status, output, error and cause (and, separately,
-/// the event types) with what AWS returned.
+/// Runs the AWS-recorded cases end to end through the interpreter, and compares status,
+/// output, error and cause (and, separately, the event types) with what AWS returned: those that
+/// need neither JSONata nor a Lambda function, those that need Lambda functions, and those that
+/// use JSONata.
 @Suite struct RecordedExecutionTests {
-    static func applies(_ testCase: JSONValue, lambda: Bool) -> Bool {
+    enum Selection {
+        case plain, lambda, jsonata
+    }
+
+    static func applies(_ testCase: JSONValue, _ selection: Selection) -> Bool {
         let tags = (testCase["tags"]?.arrayValue ?? []).compactMap(\.stringValue)
         let category = testCase["category"]?.stringValue ?? ""
         let needsLambda = tags.contains("lambda") || category == "lambda-based"
-        return !tags.contains("jsonata") && category != "jsonata" && needsLambda == lambda
+        let usesJSONata = tags.contains("jsonata") || category == "jsonata"
+        switch selection {
+        case .plain: return !usesJSONata && !needsLambda
+        case .lambda: return !usesJSONata && needsLambda
+        case .jsonata: return usesJSONata
+        }
     }
 
     @Test func recordedCases() async {
@@ -23,7 +33,7 @@ import Workflow
             print("aws-recorded: skipped (conformance data absent)")
             return
         }
-        await run(files, suite: "aws-recorded", lambda: false, invoker: NoTaskInvoker())
+        await run(files, suite: "aws-recorded", selection: .plain, invoker: NoTaskInvoker())
     }
 
     /// The cases whose Task states call Lambda functions, through real plugin processes: the
@@ -33,9 +43,22 @@ import Workflow
             print("aws-recorded-lambda: skipped (conformance data absent)")
             return
         }
+        await runWithLambdas(files, suite: "aws-recorded-lambda", selection: .lambda)
+    }
+
+    /// The cases that use JSONata (with their Lambda functions, where they call some).
+    @Test func recordedJSONataCases() async {
+        guard let files = ConformanceData.loadFolder("aws-recorded") else {
+            print("aws-recorded-jsonata: skipped (conformance data absent)")
+            return
+        }
+        await runWithLambdas(files, suite: "aws-recorded-jsonata", selection: .jsonata)
+    }
+
+    func runWithLambdas(_ files: [(name: String, value: JSONValue)], suite: String, selection: Selection) async {
         let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Lambdas").path
         var names = Set<String>()
-        for (_, testCase) in files where Self.applies(testCase, lambda: true) {
+        for (_, testCase) in files where Self.applies(testCase, selection) {
             names.formUnion(testCase["lambdas"]?.objectValue?.keys ?? [])
         }
         let registry = FunctionRegistry(names.map {
@@ -43,7 +66,7 @@ import Workflow
         })
         let host = PluginHost(registry: registry)
         let invoker = LambdaTaskInvoker(host: host, registry: registry, account: "111111111111")
-        await run(files, suite: "aws-recorded-lambda", lambda: true, invoker: invoker)
+        await run(files, suite: suite, selection: selection, invoker: invoker)
         await host.shutdown()
     }
 
@@ -62,11 +85,13 @@ import Workflow
         }
     }
 
-    func run(_ files: [(name: String, value: JSONValue)], suite: String, lambda: Bool, invoker: any TaskInvoker) async {
+    func run(_ files: [(name: String, value: JSONValue)], suite: String, selection: Selection, invoker: any TaskInvoker) async {
+        let lambda = selection != .plain
         var counts: [String: (passed: Int, total: Int)] = [:]
         var eventsMatched = 0, eventsCompared = 0, eventsSameMultiset = 0
+        var variables = (passed: 0, total: 0)
         var failures: [String] = []
-        for (_, testCase) in files where Self.applies(testCase, lambda: lambda) {
+        for (_, testCase) in files where Self.applies(testCase, selection) {
             let id = testCase["id"]?.stringValue ?? "?"
             let category = testCase["category"]?.stringValue ?? "?"
             counts[category, default: (0, 0)].total += 1
@@ -106,8 +131,11 @@ import Workflow
                     problemsFound.append("cause \(outcome.cause ?? "nil"), AWS \(cause)")
                 }
             }
+            let usesVariables = (testCase["tags"]?.arrayValue ?? []).contains(.string("variables"))
+            if usesVariables { variables.total += 1 }
             if problemsFound.isEmpty {
                 counts[category, default: (0, 0)].passed += 1
+                if usesVariables { variables.passed += 1 }
             } else {
                 failures.append("\(category) \(id): " + problemsFound.joined(separator: "; "))
             }
@@ -127,6 +155,7 @@ import Workflow
             print("\(suite) \(category): \(count.passed) passed, \(count.total - count.passed) failed")
         }
         print("\(suite): \(passed) passed, \(total - passed) failed (event sequences: \(eventsMatched) of \(eventsCompared) identical, \(eventsSameMultiset) with the same events)")
+        if variables.total > 0 { print("\(suite) (tagged variables): \(variables.passed) passed, \(variables.total - variables.passed) failed") }
         for failure in failures.sorted() { print("  " + failure) }
         #expect(passed >= ConformanceData.ratchet(suite))
         #expect(eventsSameMultiset >= ConformanceData.ratchet("\(suite)-events"))

@@ -25,7 +25,8 @@ extension Builtins {
                 if values.count > 10_000_000 { throw JSONataError("D2014", value: .number(Double(values.count))) }
                 v += step
             }
-            return .array(values)
+            // A sequence, as AWS's $range is: one value comes back alone.
+            return .sequence(values)
         }
         define(&t, "hash", "<ss?:s>", arity: 2) { call in
             guard let text = call.string(0) else { return nil }
