@@ -1,4 +1,5 @@
 import ASLErrors
+import Foundation
 import ASLModel
 import JSONCore
 import JSONata
@@ -56,6 +57,17 @@ extension DataFlow {
         let assigned = try jsonataAssignments(assign, bindings)
         let output = try outputTemplate.map { template throws(ExecutionFailure) in try jsonata(template, field: "Output", bindings) } ?? fallback
         return (output, assigned)
+    }
+
+    /// A template field of either language: JSONata (`Arguments`, `BatchInput`...) or a JSONPath
+    /// payload template (`Parameters`, ...).
+    func template(_ raw: JSONValue, field: String, input: JSONValue, pathFailure: ErrorName) throws(ExecutionFailure) -> JSONValue {
+        if state.queryLanguage == .jsonata { return try jsonata(raw, field: field, jsonataBindings(input: input)) }
+        let compiled: PayloadTemplate
+        do { compiled = try PayloadTemplate(raw, location: state.path + "/" + field) } catch {
+            throw runtime("Invalid \(field.replacingOccurrences(of: "/", with: " ")): \(error)")
+        }
+        return try evaluate(compiled, input: input, pathFailure: pathFailure)
     }
 
     /// A numeric field written as an expression (`TimeoutSeconds`, `Seconds`, `MaxConcurrency`...).

@@ -16,7 +16,7 @@ extension ExecutionRun {
         if let reader = map.itemReader {
             (source, maxItems) = try openReader(reader, state: state, flow: flow, input: input)
         } else {
-            let elements = try items(of: map, flow: flow, input: input)
+            let elements = try state.queryLanguage == .jsonata ? jsonataItems(of: map, flow: flow, input: input) : items(of: map, flow: flow, input: input)
             source = ArrayItemSource(elements)
             maxItems = elements.count
         }
@@ -54,8 +54,9 @@ extension ExecutionRun {
         }
 
         let feed = ItemFeed(
-            source: source, maxItems: fromReader ? maxItems : 0, selector: map.itemSelector ?? state.parameters, batching: batching, state: state,
-            flow: flow, input: input)
+            source: source, maxItems: fromReader ? maxItems : 0,
+            selector: state.queryLanguage == .jsonata ? map.rawItemSelector.map(ItemFeed.Selector.jsonata) : (map.itemSelector ?? state.parameters).map(ItemFeed.Selector.jsonPath),
+            batching: batching, state: state, flow: flow, input: input)
         // AWS runs up to 10,000 children at once (MaxConcurrency 0); this machine runs at most
         // `childrenInFlight` per Map Run, so memory stays bounded when the plugin pools are
         // far narrower than that (the extra children would only wait in their queues).
@@ -175,15 +176,15 @@ extension ExecutionRun {
         let resource = reader["Resource"]?.stringValue ?? ""
         var parameters: JSONValue = .object(JSONObject())
         if let raw = reader["Parameters"] {
-            let template: PayloadTemplate
-            do { template = try PayloadTemplate(raw, location: state.path + "/ItemReader/Parameters") } catch {
-                throw flow.runtime("Invalid ItemReader Parameters: \(error)")
-            }
-            parameters = try flow.evaluate(template, input: input, pathFailure: .parameterPathFailure)
+            parameters = try flow.template(raw, field: "ItemReader/Parameters", input: input, pathFailure: .parameterPathFailure)
+        } else if let raw = reader["Arguments"] {
+            parameters = try flow.template(raw, field: "ItemReader/Arguments", input: input, pathFailure: .parameterPathFailure)
         }
         var config = reader["ReaderConfig"]?.objectValue ?? JSONObject()
         var maxItems = 0
-        if let value = config["MaxItems"] {
+        if case .string(let text)? = config["MaxItems"], state.queryLanguage == .jsonata {
+            maxItems = try flow.jsonataInteger(text, field: "ItemReader/ReaderConfig/MaxItems", flow.jsonataBindings(input: input))
+        } else if let value = config["MaxItems"] {
             guard let n = value.integerValue else { throw flow.runtime("The field MaxItems must be an integer") }
             maxItems = Int(n)
         } else if let text = config["MaxItemsPath"]?.stringValue {
@@ -306,16 +307,15 @@ struct Batching {
             throw flow.runtime("The field MaxInputBytesPerBatch must be at most \(Self.byteLimit), but is \(bytes)")
         }
         if let template = batcher["BatchInput"] {
-            do {
-                batchInput = try PayloadTemplate(template, location: flow.state.path + "/ItemBatcher/BatchInput").evaluate(in: flow.scope(input))
-            } catch {
-                throw flow.runtime("Invalid BatchInput: \(error)")
-            }
+            batchInput = try flow.template(template, field: "ItemBatcher/BatchInput", input: input, pathFailure: .runtime)
         }
     }
 
     private static func limit(_ batcher: JSONValue, _ field: String, flow: DataFlow, input: JSONValue) throws(ExecutionFailure) -> Int? {
         var value = batcher[field]
+        if flow.state.queryLanguage == .jsonata, case .string(let text)? = value {
+            value = .int(Int64(try flow.jsonataInteger(text, field: "ItemBatcher/" + field, flow.jsonataBindings(input: input))))
+        }
         if value == nil, let path = batcher[field + "Path"]?.stringValue {
             do { value = try ReferencePath(path).select(in: flow.scope(input)) } catch {
                 throw flow.runtime("Invalid path '\(path)' : \(error)")
@@ -335,9 +335,15 @@ struct Batching {
 /// Turns the item stream into child inputs: `MaxItems`, `ItemSelector` with `$$.Map.Item`,
 /// then batches.
 final class ItemFeed {
+    /// An `ItemSelector` in the state's query language.
+    enum Selector {
+        case jsonPath(PayloadTemplate)
+        case jsonata(JSONValue)
+    }
+
     private let source: any ItemSource
     private let maxItems: Int
-    private let selector: PayloadTemplate?
+    private let selector: Selector?
     private let batching: Batching?
     private let state: State
     private let flow: DataFlow
@@ -351,7 +357,7 @@ final class ItemFeed {
     /// Whether the source has given its last item (it is not asked again).
     private var sourceEnded = false
 
-    init(source: any ItemSource, maxItems: Int, selector: PayloadTemplate?, batching: Batching?, state: State, flow: DataFlow, input: JSONValue) {
+    init(source: any ItemSource, maxItems: Int, selector: Selector?, batching: Batching?, state: State, flow: DataFlow, input: JSONValue) {
         self.source = source
         self.maxItems = maxItems
         self.selector = selector
@@ -377,7 +383,10 @@ final class ItemFeed {
         var context = flow.context.objectValue ?? JSONObject()
         context["Map"] = ["Item": ["Index": .int(Int64(itemIndex)), "Value": element, "Source": .string(source.source)]]
         let itemFlow = DataFlow(state: state, enteredEventId: flow.enteredEventId, lazyContext: LazyJSON(value: .object(context)), variables: flow.variables)
-        return try itemFlow.evaluate(selector, input: input, pathFailure: .parameterPathFailure)
+        switch selector {
+        case .jsonPath(let template): return try itemFlow.evaluate(template, input: input, pathFailure: .parameterPathFailure)
+        case .jsonata(let template): return try itemFlow.jsonata(template, field: "ItemSelector", itemFlow.jsonataBindings(input: input))
+        }
     }
 
     func next() throws(ExecutionFailure) -> ChildWork? {
@@ -432,11 +441,9 @@ struct ResultWriterSettings {
             transformation = .none
             var parameters: JSONValue = .object(JSONObject())
             if let raw = writer["Parameters"] {
-                do {
-                    parameters = try PayloadTemplate(raw, location: flow.state.path + "/ResultWriter/Parameters").evaluate(in: flow.scope(input))
-                } catch {
-                    throw flow.runtime("Invalid ResultWriter Parameters: \(error)")
-                }
+                parameters = try flow.template(raw, field: "ResultWriter/Parameters", input: input, pathFailure: .runtime)
+            } else if let raw = writer["Arguments"] {
+                parameters = try flow.template(raw, field: "ResultWriter/Arguments", input: input, pathFailure: .runtime)
             }
             guard let bucket = parameters["Bucket"]?.stringValue, !bucket.isEmpty else {
                 throw flow.runtime("The ResultWriter's Parameters must give a Bucket")

@@ -70,6 +70,22 @@ extension ExecutionRun {
         var tolerance = Tolerance()
         if let literal = map.toleratedFailureCount?.integerValue { tolerance.count = Int(literal) }
         if let literal = map.toleratedFailurePercentage?.doubleValue { tolerance.percentage = literal }
+        if state.queryLanguage == .jsonata {
+            let bindings = flow.jsonataBindings(input: input)
+            if case .string(let text)? = map.toleratedFailureCount {
+                tolerance.count = try flow.jsonataInteger(text, field: "ToleratedFailureCount", bindings)
+            }
+            if case .string(let text)? = map.toleratedFailurePercentage {
+                let value = try flow.jsonata(.string(text), field: "ToleratedFailurePercentage", bindings)
+                guard let n = value.doubleValue else {
+                    throw flow.queryFailure(
+                        JSONataFieldError(
+                            expression: JSONataTemplate.expressionText(text) ?? text, field: "ToleratedFailurePercentage",
+                            problem: .unexpectedType(expected: "number", value: value)))
+                }
+                tolerance.percentage = n
+            }
+        }
         if let path = map.toleratedFailureCountPath {
             let value = try select(path, flow: flow, input: input)
             guard let n = value.integerValue else {
