@@ -103,7 +103,7 @@ let package = Package(
         .target(
             name: "StatesmanCommands",
             dependencies: [
-                "JSONCore", "ASLErrors", "PathExpressions", "IntrinsicFunctions", "PayloadTemplates", "ASLModel", "Interpreter",
+                "JSONCore", "ASLErrors", "PathExpressions", "IntrinsicFunctions", "PayloadTemplates", "JSONata", "ASLModel", "Interpreter",
                 "PluginProtocol", "PluginHost", "Workflow", "ObjectStore", "MapRuns", "ExecutionStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
             ],

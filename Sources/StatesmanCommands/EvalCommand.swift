@@ -2,6 +2,7 @@ import ASLErrors
 import ArgumentParser
 import IntrinsicFunctions
 import JSONCore
+import JSONata
 import PathExpressions
 import PayloadTemplates
 
@@ -12,7 +13,7 @@ struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Evaluate one expression as a state would.",
-        subcommands: [EvalJSONPath.self, EvalIntrinsic.self, EvalTemplate.self])
+        subcommands: [EvalJSONPath.self, EvalJSONata.self, EvalIntrinsic.self, EvalTemplate.self])
 }
 
 /// The data an expression sees.
@@ -64,6 +65,42 @@ struct EvalJSONPath: ParsableCommand {
         } catch {
             // As InputPath and OutputPath report it.
             throw EvalOutcome.failure(ExecutionFailure(.runtime, cause: "Invalid path '\(expression)' : \(error.message)"))
+        }
+    }
+}
+
+struct EvalJSONata: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jsonata",
+        abstract: "Evaluate a JSONata expression as a state using JSONata would (JSONata 2.0.6, AWS's functions, no $eval).",
+        discussion: """
+            The expression sees $states.input (--input), $states.context (--context) and the \
+            variables (--vars) as $name; it may be given bare or as {% ... %}. A result of \
+            nothing (undefined) or an evaluation error is a States.QueryEvaluationError, as in a state.
+            Example: statesman eval jsonata '$sum($states.input.items.(price * qty))' --input @order.json
+            """)
+
+    @Argument(help: "The expression.") var expression: String
+    @OptionGroup var scope: EvalScopeOptions
+    @Option(help: "The field the expression stands in, for error causes.") var field: String = "Output"
+
+    func run() throws {
+        let scope = try scope.scope()
+        let text = JSONataTemplate.expressionText(expression) ?? expression
+        do {
+            _ = try JSONataTemplate.compile(text)
+        } catch {
+            let at = error.position.map { " at position \($0)" } ?? ""
+            throw EvalOutcome.failure(
+                ExecutionFailure("InvalidDefinition", cause: "The JSONata expression '\(text)' is not valid: \(error.code)\(at): \(error.message)"))
+        }
+        var bindings = JSONataBindings()
+        for member in scope.variables.members { bindings.bind(member.key, member.value) }
+        bindings.bind("states", members: [("input", scope.input), ("context", scope.context)])
+        do {
+            EvalOutcome.printResult(try JSONataTemplate.evaluate(expression: text, bindings: bindings, field: field))
+        } catch {
+            throw EvalOutcome.failure(ExecutionFailure(.queryEvaluationError, cause: error.cause))
         }
     }
 }

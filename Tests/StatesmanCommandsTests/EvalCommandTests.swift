@@ -49,6 +49,34 @@ struct StatesmanProcess {
         #expect(result.json == ["error": "States.Runtime", "cause": "Invalid path '$.missing' : No results for path: $['missing']"])
     }
 
+    @Test func jsonataSeesStatesAndVariables() throws {
+        let order = StatesmanProcess.examples.appendingPathComponent("order.json").path
+        let result = try StatesmanProcess.run([
+            "eval", "jsonata", "{% $count($states.input.items) & ' items for ' & $states.context.Execution.Name & $suffix %}",
+            "--input", "@" + order, "--context", "{\"Execution\":{\"Name\":\"run-7\"}}", "--vars", "{\"suffix\": \"!\"}",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.json?.stringValue?.hasSuffix(" items for run-7!") == true)
+    }
+
+    @Test func jsonataFailuresAreQueryEvaluationErrors() throws {
+        let undefined = try StatesmanProcess.run(["eval", "jsonata", "$states.input.nope"])
+        #expect(undefined.status == 1)
+        #expect(
+            undefined.json == [
+                "error": "States.QueryEvaluationError",
+                "cause": "The JSONata expression '$states.input.nope' specified for the field 'Output' returned nothing (undefined).",
+            ])
+        let typeError = try StatesmanProcess.run(["eval", "jsonata", "'a' - 1", "--field", "Arguments/n"])
+        #expect(
+            typeError.json?["cause"]
+                == "The JSONata expression ''a' - 1' specified for the field 'Arguments/n' threw an error during evaluation. T2001: The left side of the \"-\" operator must evaluate to a number")
+        let syntax = try StatesmanProcess.run(["eval", "jsonata", "$sum(1,"])
+        #expect(syntax.status == 1)
+        #expect(syntax.json?["error"] == "InvalidDefinition")
+        #expect(syntax.json?["cause"]?.stringValue?.contains("S0203 at position 7") == true)
+    }
+
     @Test func contextAndVariables() throws {
         let result = try StatesmanProcess.run([
             "eval", "intrinsic", "States.Format('{} of {}', $n, $$.Execution.Name)",
