@@ -49,7 +49,10 @@ public struct DefinitionDecoder {
             decoder.d.add(duplicate.pointer, "Duplicate field '\(duplicate.key)'")
         }
         let definition = decoder.machine(parsed.value, at: "", language: .jsonPath, topLevel: true)
-        if let definition { decoder.checkUniqueNames(definition) }
+        if let definition {
+            decoder.checkUniqueNames(definition)
+            decoder.checkVariables(definition)
+        }
         return (definition, decoder.d.items)
     }
 

@@ -117,3 +117,40 @@ import Testing
         #expect(problems.map(\.description).contains { $0.hasPrefix("/States/P/Output/list/1: The JSONata expression '$sum($states.input.xs' is not valid: S0203") })
     }
 }
+
+@Suite struct VariableRuleTests {
+    func problems(_ text: String) -> [String] {
+        DefinitionDecoder.decode(text: text).diagnostics.map(\.description)
+    }
+
+    @Test func statesIsReservedAndNamesAreShort() {
+        let long = String(repeating: "v", count: 81)
+        let found = problems("""
+            {"StartAt": "P", "States": {"P": {"Type": "Pass", "Assign": {"states": 1, "\(long)": 2, "ok": 3}, "End": true}}}
+            """)
+        #expect(found.contains { $0.hasPrefix("/States/P/Assign/states: The variable name 'states' is reserved") })
+        #expect(found.contains { $0.contains("longer than 80 characters") })
+        #expect(found.count == 2)
+    }
+
+    @Test func innerScopesMustNotShadow() {
+        let found = problems("""
+            {"QueryLanguage": "JSONata", "StartAt": "Top", "States": {
+              "Top": {"Type": "Pass", "Assign": {"total": 0}, "Next": "Par"},
+              "Par": {"Type": "Parallel", "End": true, "Branches": [
+                {"StartAt": "B", "States": {"B": {"Type": "Pass", "Assign": {"total": 1, "own": 2}, "End": true}}},
+                {"StartAt": "C", "States": {"C": {"Type": "Pass", "Assign": {"own": 3}, "End": true}}}]}}}
+            """)
+        #expect(found == ["/States/Par/Branches/0/States/B/Assign/total: The variable 'total' is already assigned in an enclosing scope (at /States/Top/Assign/total); variables cannot be shadowed"])
+    }
+
+    @Test func distributedChildrenStartAFreshScope() {
+        let found = problems("""
+            {"QueryLanguage": "JSONata", "StartAt": "Top", "States": {
+              "Top": {"Type": "Pass", "Assign": {"total": 0}, "Next": "M"},
+              "M": {"Type": "Map", "End": true, "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "B", "States": {"B": {"Type": "Pass", "Assign": {"total": 1}, "End": true}}}}}}
+            """)
+        #expect(found.isEmpty, "\(found)")
+    }
+}
