@@ -114,7 +114,7 @@ let package = Package(
         .executableTarget(
             name: "statesman-bench",
             dependencies: [
-                "JSONCore", "ASLErrors", "ASLModel", "Interpreter", "PluginProtocol", "PluginHost", "ObjectStore", "MapRuns",
+                "JSONCore", "ASLErrors", "ASLModel", "Interpreter", "PluginProtocol", "PluginHost", "ObjectStore", "MapRuns", "JSONata",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "bench/Sources/statesman-bench",

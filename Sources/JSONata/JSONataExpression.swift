@@ -47,26 +47,25 @@ public struct JSONataExpression: Sendable {
     public func evaluate(
         input: JSONValue?, bindings: [String: JSONValue] = [:], options: Options = Options()
     ) throws(JSONataError) -> JSONValue? {
-        try run(input: input, options: options) { environment in
-            for (name, value) in bindings { environment.bind(name, Value(value)) }
+        try run(input: input, options: options) {
+            Environment(parent: Builtins.root, bindings: bindings.mapValues { .some(Value($0)) })
         }
     }
 
-    func run(input: JSONValue?, options: Options, bind: (Environment) -> Void) throws(JSONataError) -> JSONValue? {
-        let evaluator = Evaluator(
-            limits: Evaluator.Limits(maximumDepth: options.maximumDepth, timeLimit: options.timeLimit),
-            timestamp: options.timestamp ?? (Date().timeIntervalSince1970 * 1000).rounded(.down), random: RandomSource())
-        let environment = Environment(parent: Builtins.root)
-        if options.allowsEval { environment.bind("eval", .function(Builtins.eval)) }
-        bind(environment)
+    /// Evaluates with the frame `bind` makes (above the built-ins) for the variables.
+    func run(input: JSONValue?, options: Options, bind: () -> Environment) throws(JSONataError) -> JSONValue? {
         let converted = input.map(Value.init)
+        let evaluator = Evaluator(
+            limits: Evaluator.Limits(maximumDepth: options.maximumDepth, timeLimit: options.timeLimit), timestamp: options.timestamp,
+            random: RandomSource(), root: converted)
+        let environment = bind()
+        if options.allowsEval { environment.bind("eval", .function(Builtins.eval)) }
         var start = converted
         if case .array(var a)? = start {
             a = ValueArray([.array(a)], sequence: true)
             a.outerWrapper = true
             start = .array(a)
         }
-        environment.bind("$", converted)
         do {
             let result = try evaluator.evaluate(root, start, environment)
             if let result, result.containsNonFiniteNumber { throw JSONataError("D1001", value: result) }
@@ -84,16 +83,16 @@ public struct JSONataExpression: Sendable {
 public struct JSONataBindings: @unchecked Sendable {
     // @unchecked: the converted values are never changed after binding; evaluations only read
     // them (a transform works on a copy).
-    var values: [String: Value] = [:]
+    var values: [String: Value?] = [:]
 
     public init() {}
 
     public init(_ bindings: [String: JSONValue]) {
-        for (name, value) in bindings { values[name] = Value(value) }
+        for (name, value) in bindings { values[name] = .some(Value(value)) }
     }
 
     public mutating func bind(_ name: String, _ value: JSONValue) {
-        values[name] = Value(value)
+        values[name] = .some(Value(value))
     }
 
     /// Binds `name` to an object holding `members` (as `$states` holds `input`, `context`...),
@@ -101,15 +100,15 @@ public struct JSONataBindings: @unchecked Sendable {
     public mutating func bind(_ name: String, members: [(String, JSONValue)]) {
         let object = ValueObject()
         for (key, value) in members { object[key] = Value(value) }
-        values[name] = .object(object)
+        values[name] = .some(.object(object))
     }
 
     /// A copy with one more member in the object bound to `name`.
     public func adding(_ member: String, _ value: JSONValue, to name: String) -> JSONataBindings {
         var copy = self
-        let object = values[name]?.objectValue?.copy() ?? ValueObject()
+        let object = (values[name] ?? nil)?.objectValue?.copy() ?? ValueObject()
         object[member] = Value(value)
-        copy.values[name] = .object(object)
+        copy.values[name] = .some(.object(object))
         return copy
     }
 }
@@ -117,8 +116,6 @@ public struct JSONataBindings: @unchecked Sendable {
 extension JSONataExpression {
     /// Evaluates with pre-converted bindings.
     public func evaluate(input: JSONValue?, bindings: JSONataBindings, options: Options = Options()) throws(JSONataError) -> JSONValue? {
-        try run(input: input, options: options) { environment in
-            for (name, value) in bindings.values { environment.bind(name, value) }
-        }
+        try run(input: input, options: options) { Environment(parent: Builtins.root, bindings: bindings.values) }
     }
 }

@@ -2,7 +2,7 @@
 ///
 /// A name bound to undefined still hides the same name further out, as in JSONata.
 final class Environment {
-    private var bindings: [String: Value?]
+    @exclusivity(unchecked) private var bindings: [String: Value?]
     let parent: Environment?
 
     init(parent: Environment?) {
@@ -20,6 +20,12 @@ final class Environment {
     }
 
     func lookup(_ name: String) -> Value? {
+        find(name) ?? nil
+    }
+
+    /// The binding of `name` in this frame or one around it: `.some(nil)` when it is bound to
+    /// undefined, `nil` when it is not bound at all.
+    func find(_ name: String) -> Value?? {
         var frame: Environment? = self
         while let current = frame {
             if let found = current.bindings[name] { return found }

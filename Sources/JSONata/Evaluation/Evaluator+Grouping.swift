@@ -2,6 +2,7 @@ extension Evaluator {
     /// An object constructor, or `path{key: value}`: each item of the input is grouped under the
     /// key its key expression gives; each group's value expression then runs over the group.
     func groupBy(_ spec: Node.GroupSpec, _ input: Value?, _ env: Environment) throws -> Value? {
+        if !(input?.isArray ?? false) { return try constructObject(spec, input, env) }
         enum Members {
             case values(Value?)
             case tuples([Tuple])
@@ -62,6 +63,27 @@ extension Evaluator {
                 value = try evaluate(spec.pairs[entry.pair].1, context, Environment(parent: env, tuple: merged))
             }
             if let value { result[name] = value }
+        }
+        return .object(result)
+    }
+
+    /// An object constructor over one item (or none): every group holds that item, so the keys
+    /// are evaluated first, then each value once, in the order of their keys.
+    private func constructObject(_ spec: Node.GroupSpec, _ item: Value?, _ env: Environment) throws -> Value? {
+        var keys: [(name: String, pair: Int)] = []
+        keys.reserveCapacity(spec.pairs.count)
+        for (pairIndex, pair) in spec.pairs.enumerated() {
+            guard let key = try evaluate(pair.0, item, env) else { continue }
+            guard case .string(let name) = key else { throw JSONataError("T1003", position: spec.position, value: key) }
+            if let existing = keys.first(where: { $0.name == name }) {
+                if existing.pair != pairIndex { throw JSONataError("D1009", position: spec.position, value: key) }
+                continue
+            }
+            keys.append((name, pairIndex))
+        }
+        let result = ValueObject(capacity: keys.count)
+        for (name, pair) in keys {
+            if let value = try evaluate(spec.pairs[pair].1, item, env) { result.appendNew(name, value) }
         }
         return .object(result)
     }

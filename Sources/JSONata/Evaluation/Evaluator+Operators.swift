@@ -1,47 +1,47 @@
 extension Evaluator {
     func evaluateBinary(_ expr: Node, _ input: Value?, _ env: Environment) throws -> Value? {
-        let op = expr.op
+        guard let op = expr.binaryOperator else { return nil }
         let lhs = try evaluate(expr.lhs!, input, env)
-        if op == "and" || op == "or" {
+        if op == .and || op == .or {
             let left = lhs.truthiness
-            if op == "and" { return .bool(left ? try evaluate(expr.rhs!, input, env).truthiness : false) }
+            if op == .and { return .bool(left ? try evaluate(expr.rhs!, input, env).truthiness : false) }
             return .bool(left ? true : try evaluate(expr.rhs!, input, env).truthiness)
         }
         let rhs = try evaluate(expr.rhs!, input, env)
         do {
             switch op {
-            case "+", "-", "*", "/", "%": return try Self.arithmetic(lhs, rhs, op)
-            case "=": return (lhs == nil || rhs == nil) ? .bool(false) : .bool(lhs!.deepEquals(rhs!))
-            case "!=": return (lhs == nil || rhs == nil) ? .bool(false) : .bool(!lhs!.deepEquals(rhs!))
-            case "<", "<=", ">", ">=": return try Self.compare(lhs, rhs, op)
-            case "&": return .string(try Self.concatenationText(lhs) + Self.concatenationText(rhs))
-            case "..": return try Self.range(lhs, rhs)
-            case "in":
+            case .plus, .minus, .times, .divide, .modulo: return try Self.arithmetic(lhs, rhs, op)
+            case .equal: return (lhs == nil || rhs == nil) ? .bool(false) : .bool(lhs!.deepEquals(rhs!))
+            case .notEqual: return (lhs == nil || rhs == nil) ? .bool(false) : .bool(!lhs!.deepEquals(rhs!))
+            case .less, .lessOrEqual, .greater, .greaterOrEqual: return try Self.compare(lhs, rhs, op)
+            case .concatenate: return .string(try Self.concatenationText(lhs) + Self.concatenationText(rhs))
+            case .range: return try Self.range(lhs, rhs)
+            case .in:
                 guard let lhs, let rhs else { return .bool(false) }
                 return .bool(rhs.asItems.contains { $0.strictlyEquals(lhs) })
-            default: return nil
+            case .and, .or: return nil
             }
         } catch let error as JSONataError {
-            throw error.located(at: expr.position, token: op)
+            throw error.located(at: expr.position, token: expr.op)
         }
     }
 
-    static func arithmetic(_ lhs: Value?, _ rhs: Value?, _ op: String) throws -> Value? {
+    static func arithmetic(_ lhs: Value?, _ rhs: Value?, _ op: Node.BinaryOperator) throws -> Value? {
         if let lhs, try !lhs.isNumeric() { throw JSONataError("T2001", value: lhs) }
         if let rhs, try !rhs.isNumeric() { throw JSONataError("T2002", value: rhs) }
         guard case .number(let a)? = lhs, case .number(let b)? = rhs else { return nil }
         let result: Double =
             switch op {
-            case "+": a + b
-            case "-": a - b
-            case "*": a * b
-            case "/": a / b
+            case .plus: a + b
+            case .minus: a - b
+            case .times: a * b
+            case .divide: a / b
             default: a.truncatingRemainder(dividingBy: b)
             }
         return .number(result)
     }
 
-    static func compare(_ lhs: Value?, _ rhs: Value?, _ op: String) throws -> Value? {
+    static func compare(_ lhs: Value?, _ rhs: Value?, _ op: Node.BinaryOperator) throws -> Value? {
         let comparable: (Value?) -> Bool = { v in v == nil || v!.isNumber || v!.isString }
         guard comparable(lhs), comparable(rhs) else {
             let offending = (lhs.map { $0.isNumber || $0.isString } ?? false) ? rhs : lhs
@@ -51,18 +51,18 @@ extension Evaluator {
         switch (lhs, rhs) {
         case (.number(let a), .number(let b)):
             switch op {
-            case "<": return .bool(a < b)
-            case "<=": return .bool(a <= b)
-            case ">": return .bool(a > b)
+            case .less: return .bool(a < b)
+            case .lessOrEqual: return .bool(a <= b)
+            case .greater: return .bool(a > b)
             default: return .bool(a >= b)
             }
         case (.string(let a), .string(let b)):
             let less = a.jsPrecedes(b)
             let equal = a.utf16.elementsEqual(b.utf16)
             switch op {
-            case "<": return .bool(less)
-            case "<=": return .bool(less || equal)
-            case ">": return .bool(!less && !equal)
+            case .less: return .bool(less)
+            case .lessOrEqual: return .bool(less || equal)
+            case .greater: return .bool(!less && !equal)
             default: return .bool(!less)
             }
         default:

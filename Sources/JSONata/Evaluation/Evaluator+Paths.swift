@@ -3,19 +3,26 @@ extension Evaluator {
     /// that bind variables (`@`, `#`) or are named by a parent reference switch the path to a
     /// tuple stream, which carries those bindings along with each value.
     func evaluatePath(_ expr: Node, _ input: Value?, _ env: Environment) throws -> Value? {
-        var inputSequence: [Value?]
+        // The items the first step maps over; `nil` input is one undefined item.
+        var inputSequence: [Value]
+        var undefinedInput = false
         var inputArray: Value?
         if case .array(let a)? = input, expr.steps[0].kind != .variable {
             inputSequence = a.items
             inputArray = input
-        } else {
+        } else if let input {
             inputSequence = [input]
-            inputArray = input.map { .sequence([$0]) } ?? .sequence([])
+            inputArray = .sequence([input])
+        } else {
+            inputSequence = []
+            undefinedInput = true
+            inputArray = .sequence([])
         }
 
         var resultSequence: ValueArray? = nil
         var isTupleStream = false
         var tupleBindings: [Tuple]? = nil
+        let lastIndex = expr.steps.count - 1
 
         for (index, step) in expr.steps.enumerated() {
             if step.tuple { isTupleStream = true }
@@ -27,12 +34,14 @@ extension Evaluator {
                     resultSequence = value.map { ValueArray.sequence([$0]) } ?? .sequence()
                 }
             } else if isTupleStream {
-                tupleBindings = try evaluateTupleStep(step, inputSequence, tupleBindings, env)
+                let items: [Value?] = undefinedInput ? [nil] : inputSequence.map { $0 }
+                tupleBindings = try evaluateTupleStep(step, items, tupleBindings, env)
             } else {
-                resultSequence = try evaluateStep(step, inputSequence, env, isLast: index == expr.steps.count - 1)
+                resultSequence = try evaluateStep(step, inputSequence, undefined: undefinedInput, env, isLast: index == lastIndex)
             }
+            undefinedInput = false
             if !isTupleStream, resultSequence == nil || resultSequence!.isEmpty { break }
-            if step.focus == nil, let resultSequence {
+            if step.focus == nil, index < lastIndex, let resultSequence {
                 inputSequence = resultSequence.items
             }
         }
@@ -69,9 +78,10 @@ extension Evaluator {
     }
 
     /// One step over each item of the input, the results flattened into one sequence.
-    func evaluateStep(_ step: Node, _ input: [Value?], _ env: Environment, isLast: Bool) throws -> ValueArray {
+    /// `undefined`: the input is a single undefined item (a path evaluated with no input).
+    func evaluateStep(_ step: Node, _ input: [Value], undefined: Bool = false, _ env: Environment, isLast: Bool) throws -> ValueArray {
         if step.kind == .sort {
-            var sorted = try sort(step, input.compactMap { $0 }, env)
+            var sorted = try sort(step, input, env)
             if let stages = step.stages {
                 for stage in stages {
                     if case .filter(let expr, _) = stage, let filtered = try filter(expr, .array(sorted), env) {
@@ -82,16 +92,28 @@ extension Evaluator {
             return sorted
         }
 
+        // A plain field name: the lookup alone, without a full evaluation per item.
+        let plainName = step.kind == .name && step.stages == nil && step.predicate == nil && step.group == nil && !step.keepArray
         var results: [Value] = []
         results.reserveCapacity(input.count)
-        for item in input {
-            var res = try evaluate(step, item, env)
-            if let stages = step.stages {
-                for stage in stages {
-                    if case .filter(let expr, _) = stage { res = try filter(expr, res, env) }
+        func add(_ item: Value?) throws {
+            var res: Value?
+            if plainName {
+                res = Self.collapsed(Self.lookup(item, step.name))
+            } else {
+                res = try evaluate(step, item, env)
+                if let stages = step.stages {
+                    for stage in stages {
+                        if case .filter(let expr, _) = stage { res = try filter(expr, res, env) }
+                    }
                 }
             }
             if let res { results.append(res) }
+        }
+        if undefined {
+            try add(nil)
+        } else {
+            for item in input { try add(item) }
         }
 
         if isLast, results.count == 1, case .array(let only) = results[0], !only.isSequence {

@@ -13,19 +13,23 @@ final class Evaluator {
     }
 
     let limits: Limits
-    private var depth = 0
-    private var evaluations = 0
+    @exclusivity(unchecked) private var depth = 0
+    @exclusivity(unchecked) private var evaluations = 0
+    /// The input the evaluation started with (`$$`).
+    let root: Value?
     private let deadline: ContinuousClock.Instant?
     private let stackLimit = StackGuard.limit()
-    /// The evaluation's timestamp: `$now()` and `$millis()` return this throughout.
-    let timestamp: Double
+    /// The evaluation's timestamp: `$now()` and `$millis()` return this throughout (taken when
+    /// first asked for, unless given).
+    lazy var timestamp: Double = (Date().timeIntervalSince1970 * 1000).rounded(.down)
     var random: RandomSource
 
-    init(limits: Limits, timestamp: Double, random: RandomSource) {
+    init(limits: Limits, timestamp: Double?, random: RandomSource, root: Value?) {
         self.limits = limits
-        self.timestamp = timestamp
         self.random = random
+        self.root = root
         deadline = limits.timeLimit.map { ContinuousClock.now.advanced(by: $0) }
+        if let timestamp { self.timestamp = timestamp }
     }
 
     func evaluate(_ node: Node, _ input: Value?, _ env: Environment) throws -> Value? {
@@ -44,7 +48,10 @@ final class Evaluator {
 
         var result: Value?
         switch node.kind {
-        case .path: result = try evaluatePath(node, input, env)
+        case .path:
+            if node.isPlainName, !(input?.isArray ?? false) { return Self.collapsed(Self.lookup(input, node.steps[0].name)) }
+            if node.isNameChain, let (done, value) = try nameChain(node, input, env), done { return value }
+            result = try evaluatePath(node, input, env)
         case .binary: result = try evaluateBinary(node, input, env)
         case .unary: result = try evaluateUnary(node, input, env)
         case .name: result = Self.lookup(input, node.name)
@@ -59,7 +66,7 @@ final class Evaluator {
                 result = try evaluate(otherwise, input, env)
             }
         case .block:
-            let frame = Environment(parent: env)
+            let frame = node.bindsVariables ? Environment(parent: env) : env
             for expression in node.expressions { result = try evaluate(expression, input, frame) }
         case .bind:
             let value = try evaluate(node.rhs!, input, env)
@@ -72,6 +79,8 @@ final class Evaluator {
         case .variable:
             if node.name.isEmpty {
                 if case .array(let a)? = input, a.outerWrapper, !a.isEmpty { result = a[0] } else { result = input }
+            } else if node.name == "$" {
+                result = env.find("$") ?? root
             } else {
                 result = env.lookup(node.name)
             }
@@ -98,20 +107,53 @@ final class Evaluator {
         if node.kind != .path, let group = node.group {
             result = try groupBy(group, result, env)
         }
-        if case .array(var a)? = result, a.isSequence, a.tuples == nil {
-            if node.keepArray { a.keepSingleton = true }
-            if a.isEmpty {
-                result = nil
-            } else if a.count == 1 {
-                result = a.keepSingleton ? .array(a) : a[0]
-            } else {
-                result = .array(a)
-            }
-        }
-        return result
+        return Self.collapsed(result, keepArray: node.keepArray)
+    }
+
+    /// A sequence as an evaluation ends it: empty is undefined, one item is that item (unless
+    /// kept as an array), more stay a sequence. Other values pass unchanged.
+    @inline(__always) static func collapsed(_ result: Value?, keepArray: Bool = false) -> Value? {
+        guard case .array(var a)? = result, a.isSequence, a.tuples == nil else { return result }
+        if keepArray { a.keepSingleton = true }
+        if a.isEmpty { return nil }
+        if a.count == 1 { return a.keepSingleton ? .array(a) : a[0] }
+        return .array(a)
     }
 
     static let transformSignature = try! Signature("<(oa):o>")
+
+    /// A path of names through objects, looked up directly; `done` is false when a value on the
+    /// way is not a single object, and the path must be evaluated in full.
+    private func nameChain(_ node: Node, _ input: Value?, _ env: Environment) throws -> (done: Bool, value: Value?)? {
+        let steps = node.steps
+        var value: Value?
+        var next = 0
+        if steps[0].kind == .variable {
+            if steps[0].name.isEmpty || steps[0].name == "$" { return (false, nil) }
+            value = steps[0].name == "$" ? (env.find("$") ?? root) : env.lookup(steps[0].name)
+            next = 1
+        } else {
+            value = input
+        }
+        while next < steps.count {
+            guard case .object(let object)? = value else {
+                if value == nil { return (true, nil) }
+                return (false, nil)
+            }
+            let step = steps[next]
+            value = object[step.name]
+            next += 1
+            // A step with a literal index: `items[0]`, `items[-1]`.
+            if let stages = step.stages, case .filter(let expr, _) = stages[0], case .number(let n)? = expr.literal, let found = value {
+                let items: [Value] = if case .array(let a) = found { a.items } else { [found] }
+                var i = Int(n.rounded(.down).clamped)
+                if i < 0 { i += items.count }
+                value = items.indices.contains(i) ? items[i] : nil
+            }
+        }
+        if case .array(let a)? = value, a.isSequence { return (false, nil) }
+        return (true, value)
+    }
 
     // MARK: Names, wildcards, descendants
 

@@ -1,9 +1,10 @@
 import Foundation
+import Synchronization
 
 /// `$fromMillis`/`$now` picture formatting and `$toMillis` parsing (XPath
 /// `fn:format-dateTime`): markers such as `[Y0001]`, `[MNn]`, `[D1o]`, `[H01]`, `[Z01:01t]`.
 enum DateTimeFormat {
-    struct Marker {
+    struct Marker: Sendable {
         var component: Character
         var presentation1: String
         var presentation2: Character?
@@ -16,7 +17,7 @@ enum DateTimeFormat {
         var digits = -1
     }
 
-    enum Part {
+    enum Part: Sendable {
         case literal(String)
         case marker(Marker)
     }
@@ -31,7 +32,20 @@ enum DateTimeFormat {
     ]
     static let isoPicture = "[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001][Z01:01t]"
 
+    private static let analysed = Mutex<[String: [Part]]>([:])
+
+    /// The picture's parts, analysed once per process (pictures are usually literals).
     static func analyse(_ picture: String) throws(JSONataError) -> [Part] {
+        if let known = analysed.withLock({ $0[picture] }) { return known }
+        let parts = try analyseUncached(picture)
+        analysed.withLock { cache in
+            if cache.count >= 256 { cache.removeAll() }
+            cache[picture] = parts
+        }
+        return parts
+    }
+
+    private static func analyseUncached(_ picture: String) throws(JSONataError) -> [Part] {
         var parts: [Part] = []
         let chars = Array(picture)
         var start = 0

@@ -1,9 +1,9 @@
 /// The picture strings of `$formatInteger` and `$parseInteger` (XPath `fn:format-integer`):
 /// decimal digit patterns with grouping separators, letters, Roman numerals and words.
-struct IntegerPicture {
-    enum Primary: Equatable { case decimal, letters, roman, words, sequence(String) }
-    enum LetterCase { case upper, lower, title }
-    struct Separator {
+struct IntegerPicture: Sendable {
+    enum Primary: Equatable, Sendable { case decimal, letters, roman, words, sequence(String) }
+    enum LetterCase: Sendable { case upper, lower, title }
+    struct Separator: Sendable {
         var position: Int
         var character: String
     }

@@ -33,7 +33,17 @@ final class Node: @unchecked Sendable {
     }
 
     var kind: Kind
-    var op: String = ""
+    var op: String = "" {
+        didSet { binaryOperator = BinaryOperator(rawValue: op) }
+    }
+    /// `op` of a binary node, decoded once.
+    private(set) var binaryOperator: BinaryOperator?
+
+    enum BinaryOperator: String {
+        case plus = "+", minus = "-", times = "*", divide = "/", modulo = "%"
+        case equal = "=", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
+        case concatenate = "&", and, or, range = "..", `in`
+    }
     var position: Int
 
     var literal: Value?
@@ -71,6 +81,14 @@ final class Node: @unchecked Sendable {
     var isConstructedArray = false
     var keepSingletonArray = false
     var isThunk = false
+    /// A block some expression of which binds a variable (outside nested blocks and lambdas),
+    /// so it needs a frame of its own.
+    var bindsVariables = true
+    /// A path of one plain field name: evaluated as a lookup.
+    var isPlainName = false
+    /// A path of plain field names, possibly after a variable (`$states.input.order.id`):
+    /// evaluated as nested lookups while the values are objects.
+    var isNameChain = false
 
     init(_ kind: Kind, position: Int) {
         self.kind = kind

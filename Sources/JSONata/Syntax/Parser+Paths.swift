@@ -80,6 +80,7 @@ extension Parser {
                 }
                 node.expressions.append(part)
             }
+            node.bindsVariables = node.expressions.contains(where: Self.binds)
             result = node
         case .name:
             let node = Node(.path, position: expr.position)
@@ -241,6 +242,25 @@ extension Parser {
             pushAncestry(node, node.rhs!)
             return node
         }
+    }
+
+    /// Whether evaluating `node` may bind a variable in the frame it is evaluated in.
+    static func binds(_ node: Node) -> Bool {
+        switch node.kind {
+        case .bind: return true
+        case .block, .lambda: return false
+        default: break
+        }
+        let children: [Node?] =
+            [node.lhs, node.rhs, node.procedure, node.condition, node.then, node.otherwise, node.pattern, node.update, node.delete]
+            + node.expressions.map { $0 } + node.steps.map { $0 } + node.arguments.map { $0 }
+            + node.pairs.flatMap { [$0.0, $0.1] } + node.terms.map { $0.expression }
+        if children.contains(where: { $0.map(binds) ?? false }) { return true }
+        for stage in (node.predicate ?? []) + (node.stages ?? []) {
+            if case .filter(let expr, _) = stage, binds(expr) { return true }
+        }
+        if let group = node.group, group.pairs.contains(where: { binds($0.0) || binds($0.1) }) { return true }
+        return false
     }
 
     /// A lambda whose body ends in a function call returns a thunk for that call instead, so

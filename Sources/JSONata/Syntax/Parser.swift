@@ -17,10 +17,48 @@ struct Parser {
             throw JSONataError("S0201", position: parser.token.position, token: parser.tokenValue)
         }
         let processed = try parser.process(tree)
+        markPlainNames(processed)
         if processed.kind == .parent || processed.seekingParent != nil {
             throw JSONataError("S0217", position: processed.position, token: processed.kind == .parent ? "parent" : "\(processed.kind)")
         }
         return processed
+    }
+
+    /// Marks the paths that are one plain field name, everywhere in the tree.
+    private static func markPlainNames(_ node: Node) {
+        func plain(_ step: Node, indexAllowed: Bool) -> Bool {
+            var stagesOK = step.stages == nil
+            if indexAllowed, let stages = step.stages, stages.count == 1, case .filter(let expr, _) = stages[0], expr.kind == .literal,
+                expr.literal?.isNumber == true
+            {
+                stagesOK = true
+            }
+            return stagesOK && step.predicate == nil && step.group == nil && !step.keepArray && !step.tuple && step.focus == nil
+                && step.indexVariable == nil && step.ancestor == nil && !step.isConstructedArray
+        }
+        if node.kind == .path, node.group == nil, node.predicate == nil, !node.keepSingletonArray, !node.keepArray, !node.tuple,
+            let first = node.steps.first, first.kind == .name || first.kind == .variable, plain(first, indexAllowed: false),
+            node.steps.dropFirst().allSatisfy({ $0.kind == .name && plain($0, indexAllowed: true) })
+        {
+            if node.steps.count == 1, first.kind == .name { node.isPlainName = true }
+            if node.steps.count > 1 { node.isNameChain = true }
+        }
+        let children: [Node?] =
+            [node.lhs, node.rhs, node.procedure, node.body, node.condition, node.then, node.otherwise, node.pattern, node.update, node.delete]
+        for child in children { if let child { markPlainNames(child) } }
+        for child in node.expressions + node.steps + node.arguments { markPlainNames(child) }
+        for (key, value) in node.pairs {
+            markPlainNames(key)
+            markPlainNames(value)
+        }
+        for term in node.terms { markPlainNames(term.expression) }
+        for stage in (node.predicate ?? []) + (node.stages ?? []) {
+            if case .filter(let expr, _) = stage { markPlainNames(expr) }
+        }
+        for (key, value) in node.group?.pairs ?? [] {
+            markPlainNames(key)
+            markPlainNames(value)
+        }
     }
 
     private init(_ source: String) {

@@ -95,6 +95,7 @@ struct Signature: Sendable {
     /// The arguments to call the function with: the context value put in for a left-out
     /// argument that takes it, single values wrapped where an array is expected.
     func validate(_ args: [Value?], context: Value?) throws(JSONataError) -> [Value?] {
+        if let quick = quickValidate(args) { return quick }
         let symbols: [Character] = args.map { $0?.signatureSymbol ?? "m" }
         var captures = [Range<Int>](repeating: 0..<0, count: parameters.count)
         guard match(0, 0, symbols, &captures, upTo: parameters.count, anchored: true) != nil else {
@@ -142,6 +143,20 @@ struct Signature: Sendable {
                 validated.append(arg)
                 argIndex += 1
             }
+        }
+        return validated
+    }
+
+    /// The common case without the matcher: one argument per parameter, each of a type the
+    /// parameter takes, no array subtype to check. Nil when the full check is needed.
+    private func quickValidate(_ args: [Value?]) -> [Value?]? {
+        guard args.count == parameters.count else { return nil }
+        var validated = args
+        for (i, parameter) in parameters.enumerated() {
+            guard parameter.quantifier != .oneOrMore, parameter.subtype == nil, let arg = args[i] else { return nil }
+            let symbol = arg.signatureSymbol
+            guard parameter.accepts.contains(symbol) else { return nil }
+            if parameter.type == "a", symbol != "a" { validated[i] = .array([arg]) }
         }
         return validated
     }

@@ -41,38 +41,78 @@ struct ValueArray {
 
 /// A JSON object with JSONata's reference semantics (the transform operator updates matched
 /// objects of its copy in place) and insertion order.
+///
+/// Keys and values are kept side by side; small objects are searched linearly (faster than
+/// hashing a key), larger ones through an index built when first needed.
 final class ValueObject {
-    private(set) var keys: [String]
-    private var storage: [String: Value]
+    @exclusivity(unchecked) private(set) var keys: [String]
+    @exclusivity(unchecked) private(set) var values: [Value]
+    @exclusivity(unchecked) private var index: [String: Int]?
+
+    static let indexThreshold = 12
 
     init() {
         keys = []
-        storage = [:]
+        values = []
     }
 
-    init(keys: [String], storage: [String: Value]) {
+    init(capacity: Int) {
+        keys = []
+        values = []
+        keys.reserveCapacity(capacity)
+        values.reserveCapacity(capacity)
+    }
+
+    /// Adds a member whose key the caller knows is not there yet.
+    func appendNew(_ key: String, _ value: Value) {
+        keys.append(key)
+        values.append(value)
+        if index != nil { index![key] = keys.count - 1 }
+    }
+
+    init(keys: [String], values: [Value]) {
         self.keys = keys
-        self.storage = storage
+        self.values = values
     }
 
     var count: Int { keys.count }
     var isEmpty: Bool { keys.isEmpty }
 
+    private func position(of key: String) -> Int? {
+        if keys.count <= Self.indexThreshold {
+            for i in keys.indices where keys[i] == key { return i }
+            return nil
+        }
+        if index == nil {
+            var built = [String: Int](minimumCapacity: keys.count)
+            for (i, k) in keys.enumerated() { built[k] = i }
+            index = built
+        }
+        return index![key]
+    }
+
     subscript(key: String) -> Value? {
-        get { storage[key] }
+        get { position(of: key).map { values[$0] } }
         set {
-            if let newValue {
-                if storage.updateValue(newValue, forKey: key) == nil { keys.append(key) }
-            } else if storage.removeValue(forKey: key) != nil {
-                keys.removeAll { $0 == key }
+            if let at = position(of: key) {
+                if let newValue {
+                    values[at] = newValue
+                } else {
+                    keys.remove(at: at)
+                    values.remove(at: at)
+                    index = nil
+                }
+            } else if let newValue {
+                keys.append(key)
+                values.append(newValue)
+                if index != nil { index![key] = keys.count - 1 }
             }
         }
     }
 
-    var entries: [(key: String, value: Value)] { keys.map { ($0, storage[$0]!) } }
-    var values: [Value] { keys.map { storage[$0]! } }
+    var entries: Zip2Sequence<[String], [Value]> { zip(keys, values) }
 
-    func copy() -> ValueObject { ValueObject(keys: keys, storage: storage) }
+    func copy() -> ValueObject { ValueObject(keys: keys, values: values) }
 }
 
 extension Value {
@@ -134,13 +174,8 @@ extension Value {
         case .string(let s): self = .string(s)
         case .array(let items): self = .array(ValueArray(items.map(Value.init)))
         case .object(let object):
-            var keys: [String] = []
-            keys.reserveCapacity(object.members.count)
-            var storage: [String: Value] = Dictionary(minimumCapacity: object.members.count)
-            for member in object.members where storage.updateValue(Value(member.value), forKey: member.key) == nil {
-                keys.append(member.key)
-            }
-            self = .object(ValueObject(keys: keys, storage: storage))
+            // JSONObject's keys are distinct already.
+            self = .object(ValueObject(keys: object.members.map(\.key), values: object.members.map { Value($0.value) }))
         }
     }
 
@@ -154,11 +189,12 @@ extension Value {
         case .string(let s): return .string(s)
         case .array(let a): return .array(a.items.compactMap { $0.json })
         case .object(let o):
-            var object = JSONObject()
+            var members: [JSONObject.Member] = []
+            members.reserveCapacity(o.count)
             for (key, value) in o.entries {
-                if let json = value.json { object[key] = json }
+                if let json = value.json { members.append(JSONObject.Member(key: key, value: json)) }
             }
-            return .object(object)
+            return .object(JSONObject(distinctMembers: members))
         case .function: return nil
         }
     }

@@ -3,6 +3,7 @@
 //   statesman-bench json [--mb N] [--repeat N]
 //   statesman-bench readers --store DIR --key KEY --format JSONL|CSV [--repeat N]
 //   statesman-bench interpreter [--data DIR] [--repeat N]
+//   statesman-bench jsonata --workload FILE [--count N] [--seconds S]
 //   statesman-bench plugins --items N --workers N --pipeline N (--python MODULE.FUNCTION --code DIR | -- COMMAND...)
 import Foundation
 import JSONCore
@@ -25,6 +26,16 @@ case "readers":
         try ReaderBenchmark(root: option("--store") ?? "", key: option("--key") ?? "", format: option("--format") ?? "JSONL", repeats: repeats).run()
     } catch {
         FileHandle.standardError.write(Data("reader benchmark: \(error)\n".utf8))
+        exit(1)
+    }
+case "jsonata":
+    do {
+        try JSONataBenchmark(
+            workload: option("--workload") ?? "bench/jsonata/workload.json", count: option("--count").flatMap(Int.init) ?? 100_000,
+            seconds: option("--seconds").flatMap(Double.init) ?? 10
+        ).run()
+    } catch {
+        FileHandle.standardError.write(Data("jsonata benchmark: \(error)\n".utf8))
         exit(1)
     }
 case "interpreter":
