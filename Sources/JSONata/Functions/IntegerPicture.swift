@@ -105,21 +105,9 @@ struct IntegerPicture: Sendable {
                 text = String(
                     String.UnicodeScalarView(text.unicodeScalars.map { Unicode.Scalar($0.value + zeroCode - 0x30)! }))
             }
-            var chars = Array(text.unicodeScalars).map { String($0) }
-            if let regular {
-                let n = (chars.count - 1) / regular.position
-                if n > 0 {
-                    for i in stride(from: n, through: 1, by: -1) {
-                        chars.insert(regular.character, at: chars.count - i * regular.position)
-                    }
-                }
-            } else {
-                for separator in separators.reversed() {
-                    let at = chars.count - separator.position
-                    if at >= 0 { chars.insert(separator.character, at: at) }
-                }
+            if regular != nil || !separators.isEmpty {
+                text = grouped(text)
             }
-            text = chars.joined()
             if ordinal {
                 let digits = Array(text)
                 var suffix =
@@ -136,6 +124,25 @@ struct IntegerPicture: Sendable {
             throw JSONataError("D3130", value: .string(token))
         }
         return negative ? "-" + text : text
+    }
+
+    /// The digits with the picture's grouping separators put in.
+    private func grouped(_ text: String) -> String {
+        var chars = Array(text.unicodeScalars).map { String($0) }
+        if let regular {
+            let n = (chars.count - 1) / regular.position
+            if n > 0 {
+                for i in stride(from: n, through: 1, by: -1) {
+                    chars.insert(regular.character, at: chars.count - i * regular.position)
+                }
+            }
+        } else {
+            for separator in separators.reversed() {
+                let at = chars.count - separator.position
+                if at >= 0 { chars.insert(separator.character, at: at) }
+            }
+        }
+        return chars.joined()
     }
 
     static func letters(_ value: Int, upper: Bool) -> String {

@@ -147,13 +147,20 @@ struct Signature: Sendable {
         return validated
     }
 
-    /// The common case without the matcher: one argument per parameter, each of a type the
-    /// parameter takes, no array subtype to check. Nil when the full check is needed.
+    /// The common case without the matcher: each argument of a type its parameter takes, the
+    /// parameters left over optional ones that do not take the context, no array subtype to
+    /// check. This is the matcher's first, greedy choice. Nil when the full check is needed.
     private func quickValidate(_ args: [Value?]) -> [Value?]? {
-        guard args.count == parameters.count else { return nil }
+        guard args.count <= parameters.count else { return nil }
         var validated = args
         for (i, parameter) in parameters.enumerated() {
-            guard parameter.quantifier != .oneOrMore, parameter.subtype == nil, let arg = args[i] else { return nil }
+            guard parameter.quantifier != .oneOrMore, parameter.subtype == nil else { return nil }
+            guard i < args.count else {
+                guard parameter.quantifier == .optional, !parameter.usesContext else { return nil }
+                validated.append(nil)
+                continue
+            }
+            guard let arg = args[i] else { return nil }
             let symbol = arg.signatureSymbol
             guard parameter.accepts.contains(symbol) else { return nil }
             if parameter.type == "a", symbol != "a" { validated[i] = .array([arg]) }
