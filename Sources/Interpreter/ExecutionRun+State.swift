@@ -36,7 +36,7 @@ extension ExecutionRun {
             do {
                 let (output, next, assigned) = try await body(state, input: input, flow: flow, frame: frame, attempt: attempt, entered: entered)
                 try flow.checkSize(output)
-                if let assigned { frame.variables.assign(assigned) }
+                if let assigned { try assign(assigned, in: frame, flow: flow) }
                 if case .fail = state.kind {} else {
                     history.record(
                         "\(state.typeName)StateExited", at: clock.now(), detailsKey: "stateExitedEventDetails",
@@ -80,10 +80,10 @@ extension ExecutionRun {
                     if state.queryLanguage == .jsonata {
                         let (caught, assigned) = try jsonataCatch(catcher, failure: failure, input: input, flow: flow)
                         output = caught
-                        if let assigned { frame.variables.assign(assigned) }
+                        if let assigned { try assign(assigned, in: frame, flow: flow) }
                     } else {
                         output = try flow.place(failure.errorOutput, into: input, catcher.resultPath)
-                        if let assigned = try flow.assignments(catcher.assign, input: failure.errorOutput) { frame.variables.assign(assigned) }
+                        if let assigned = try flow.assignments(catcher.assign, input: failure.errorOutput) { try assign(assigned, in: frame, flow: flow) }
                     }
                     history.record(
                         "\(state.typeName)StateExited", at: clock.now(), detailsKey: "stateExitedEventDetails",
@@ -93,6 +93,17 @@ extension ExecutionRun {
                 throw failure
             }
         }
+    }
+
+    /// Assigns variables in the frame's scope, within AWS's size limits (over them, the execution
+    /// fails with `States.DataLimitExceeded`).
+    func assign(_ assigned: JSONObject, in frame: Frame, flow: DataFlow) throws(ExecutionFailure) {
+        if let problem = frame.variables.limitProblem(assigned) {
+            var failure = ExecutionFailure(.dataLimitExceeded, cause: flow.runtimeCause(problem))
+            failure.terminal = true
+            throw failure
+        }
+        frame.variables.assign(assigned)
     }
 
     /// Whether an `ErrorEquals` list catches `error` (terminal failures and `States.Runtime`

@@ -98,6 +98,16 @@ import Testing
         #expect(outcome.output == ["done": ["a@0", "c@1"]])
     }
 
+    @Test func variablesHaveAWSSizeLimits() async throws {
+        let definition = try machine("""
+            {"QueryLanguage": "JSONata", "StartAt": "Big", "States": {
+              "Big": {"Type": "Pass", "Assign": {"blob": "{% $pad('', 300000, 'x') %}"}, "End": true}}}
+            """)
+        let outcome = await Interpreter(invoker: ScriptedInvoker([:]), clock: ManualClock()).run(definition, input: [:])
+        #expect(outcome.error == "States.DataLimitExceeded")
+        #expect(outcome.cause?.hasSuffix("The value of the variable 'blob' is 300002 bytes, more than the limit of 262144 bytes") == true)
+    }
+
     @Test func mixedLanguagesInOneMachine() async throws {
         let definition = try machine("""
             {"StartAt": "Path", "States": {
