@@ -349,6 +349,8 @@ final class ItemFeed {
     private let flow: DataFlow
     private let input: JSONValue
     private var itemIndex = 0
+    /// A JSONata selector's bindings, the Map's input converted once.
+    private lazy var selectorBindings = flow.jsonataBindings(input: input)
     private var childIndex = 0
     /// How many items were read so far.
     var itemsRead: Int { itemIndex }
@@ -380,12 +382,15 @@ final class ItemFeed {
         }
         defer { itemIndex += 1 }
         guard let selector else { return element }
-        var context = flow.context.objectValue ?? JSONObject()
-        context["Map"] = ["Item": ["Index": .int(Int64(itemIndex)), "Value": element, "Source": .string(source.source)]]
-        let itemFlow = DataFlow(state: state, enteredEventId: flow.enteredEventId, lazyContext: LazyJSON(value: .object(context)), variables: flow.variables)
         switch selector {
-        case .jsonPath(let template): return try itemFlow.evaluate(template, input: input, pathFailure: .parameterPathFailure)
-        case .jsonata(let template): return try itemFlow.jsonata(template, field: "ItemSelector", itemFlow.jsonataBindings(input: input))
+        case .jsonPath(let template):
+            var context = flow.context.objectValue ?? JSONObject()
+            context["Map"] = ["Item": ["Index": .int(Int64(itemIndex)), "Value": element, "Source": .string(source.source)]]
+            let itemFlow = DataFlow(
+                state: state, enteredEventId: flow.enteredEventId, lazyContext: LazyJSON(value: .object(context)), variables: flow.variables)
+            return try itemFlow.evaluate(template, input: input, pathFailure: .parameterPathFailure)
+        case .jsonata(let template):
+            return try flow.jsonataItemSelector(template, item: element, index: itemIndex, source: source.source, bindings: selectorBindings)
         }
     }
 

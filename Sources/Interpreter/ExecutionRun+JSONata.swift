@@ -116,14 +116,18 @@ extension ExecutionRun {
         }
         return elements
     }
+}
 
-    /// A JSONata `ItemSelector` for one item, with `$states.context.Map.Item`.
-    func jsonataItemSelector(_ selector: JSONValue, item: JSONValue, index: Int, flow: DataFlow, input: JSONValue) throws(ExecutionFailure) -> JSONValue {
-        var context = flow.context.objectValue ?? JSONObject()
-        context["Map"] = ["Item": ["Index": .int(Int64(index)), "Value": item]]
-        var bindings = JSONataBindings()
-        for member in flow.variables.members { bindings.bind(member.key, member.value) }
-        bindings.bind("states", members: [("input", input), ("context", .object(context))])
-        return try flow.jsonata(selector, field: "ItemSelector", bindings)
+extension DataFlow {
+    /// A JSONata `ItemSelector` for one item, with `$states.context.Map.Item`; `bindings` are
+    /// the state's (its input converted once for all the items).
+    func jsonataItemSelector(
+        _ selector: JSONValue, item: JSONValue, index: Int, source: String? = nil, bindings: JSONataBindings
+    ) throws(ExecutionFailure) -> JSONValue {
+        var context = self.context.objectValue ?? JSONObject()
+        var mapItem: JSONObject = ["Index": .int(Int64(index)), "Value": item]
+        if let source { mapItem["Source"] = .string(source) }
+        context["Map"] = ["Item": .object(mapItem)]
+        return try jsonata(selector, field: "ItemSelector", bindings.adding("context", .object(context), to: "states"))
     }
 }

@@ -22,9 +22,10 @@ extension ExecutionRun {
         // Each iteration's input: the item, or ItemSelector evaluated with $$.Map.Item.
         var iterationInputs: [JSONValue] = []
         iterationInputs.reserveCapacity(elements.count)
+        let selectorBindings = jsonataSelector.map { _ in flow.jsonataBindings(input: input) }
         for (index, element) in elements.enumerated() {
-            if let jsonataSelector {
-                iterationInputs.append(try jsonataItemSelector(jsonataSelector, item: element, index: index, flow: flow, input: input))
+            if let jsonataSelector, let selectorBindings {
+                iterationInputs.append(try flow.jsonataItemSelector(jsonataSelector, item: element, index: index, bindings: selectorBindings))
                 continue
             }
             guard let selector else {

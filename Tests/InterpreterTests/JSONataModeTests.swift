@@ -108,6 +108,35 @@ import Testing
         #expect(outcome.cause?.hasSuffix("The value of the variable 'blob' is 300002 bytes, more than the limit of 262144 bytes") == true)
     }
 
+    @Test func distributedMapWithJSONata() async throws {
+        let definition = try machine("""
+            {"QueryLanguage": "JSONata", "StartAt": "Outer", "States": {
+              "Outer": {"Type": "Pass", "Assign": {"secret": 42}, "Next": "M"},
+              "M": {"Type": "Map", "Items": "{% $states.input.values %}", "MaxConcurrency": "{% 1 + 1 %}",
+                    "ItemSelector": {"v": "{% $states.context.Map.Item.Value %}", "i": "{% $states.context.Map.Item.Index %}",
+                                     "from": "{% $states.context.Map.Item.Source %}"},
+                    "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+                      "StartAt": "Double", "States": {"Double": {"Type": "Pass", "Output": "{% $states.input.v * 2 + $states.input.i %}", "End": true}}},
+                    "End": true}}}
+            """)
+        let outcome = await Interpreter(invoker: ScriptedInvoker([:]), clock: ManualClock()).run(definition, input: ["values": [10, 20, 30]])
+        #expect(outcome.status == .succeeded, "\(outcome.cause ?? "")")
+        #expect(outcome.output == [20, 41, 62])
+
+        // Children see no outer variables: $secret is undefined there.
+        let isolated = try machine("""
+            {"QueryLanguage": "JSONata", "StartAt": "Outer", "States": {
+              "Outer": {"Type": "Pass", "Assign": {"secret": 42}, "Next": "M"},
+              "M": {"Type": "Map", "Items": "{% [1] %}",
+                    "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+                      "StartAt": "Peek", "States": {"Peek": {"Type": "Pass", "Output": "{% $secret %}", "End": true}}},
+                    "End": true}}}
+            """)
+        let second = await Interpreter(invoker: ScriptedInvoker([:]), clock: ManualClock()).run(isolated, input: [:])
+        #expect(second.status == .failed)
+        #expect(second.error == "States.ExceedToleratedFailureThreshold")
+    }
+
     @Test func mixedLanguagesInOneMachine() async throws {
         let definition = try machine("""
             {"StartAt": "Path", "States": {
