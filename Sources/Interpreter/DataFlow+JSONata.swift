@@ -89,4 +89,16 @@ extension DataFlow {
         }
         return string
     }
+
+    /// A JSONata `ItemSelector` for one item, with `$states.context.Map.Item`; `bindings` are
+    /// the state's (its input converted once for all the items).
+    func jsonataItemSelector(
+        _ selector: JSONValue, item: JSONValue, index: Int, source: String? = nil, bindings: JSONataBindings
+    ) throws(ExecutionFailure) -> JSONValue {
+        var context = self.context.objectValue ?? JSONObject()
+        var mapItem: JSONObject = ["Index": .int(Int64(index)), "Value": item]
+        if let source { mapItem["Source"] = .string(source) }
+        context["Map"] = ["Item": .object(mapItem)]
+        return try jsonata(selector, field: "ItemSelector", bindings.adding("context", .object(context), to: "states"))
+    }
 }
