@@ -10,7 +10,7 @@ extension Evaluator {
         var args: [Value?] = []
         args.reserveCapacity(expr.arguments.count + 1)
         if let context { args.append(context) }
-        for argument in expr.arguments { args.append(try evaluate(argument, input, env)) }
+        for argument in expr.arguments { args.append(try operand(argument, input, env)) }
         do {
             return try apply(procedure, args, input, env, name: name)
         } catch let error as JSONataError {

@@ -70,10 +70,23 @@ extension Evaluator {
     /// An object constructor over one item (or none): every group holds that item, so the keys
     /// are evaluated first, then each value once, in the order of their keys.
     private func constructObject(_ spec: Node.GroupSpec, _ item: Value?, _ env: Environment) throws -> Value? {
+        if let literalKeys = spec.literalKeys {
+            var values: [Value] = []
+            values.reserveCapacity(literalKeys.count)
+            var missing: [Int] = []
+            for (i, pair) in spec.pairs.enumerated() {
+                if let value = try operand(pair.1, item, env) { values.append(value) } else { missing.append(i) }
+            }
+            // The keys array is shared by every object the constructor makes, unless a value
+            // is undefined and its key left out.
+            if missing.isEmpty { return .object(ValueObject(keys: literalKeys, values: values)) }
+            let keys = literalKeys.enumerated().filter { !missing.contains($0.offset) }.map(\.element)
+            return .object(ValueObject(keys: keys, values: values))
+        }
         var keys: [(name: String, pair: Int)] = []
         keys.reserveCapacity(spec.pairs.count)
         for (pairIndex, pair) in spec.pairs.enumerated() {
-            guard let key = try evaluate(pair.0, item, env) else { continue }
+            guard let key = try operand(pair.0, item, env) else { continue }
             guard case .string(let name) = key else { throw JSONataError("T1003", position: spec.position, value: key) }
             if let existing = keys.first(where: { $0.name == name }) {
                 if existing.pair != pairIndex { throw JSONataError("D1009", position: spec.position, value: key) }
@@ -83,7 +96,7 @@ extension Evaluator {
         }
         let result = ValueObject(capacity: keys.count)
         for (name, pair) in keys {
-            if let value = try evaluate(spec.pairs[pair].1, item, env) { result.appendNew(name, value) }
+            if let value = try operand(spec.pairs[pair].1, item, env) { result.appendNew(name, value) }
         }
         return .object(result)
     }

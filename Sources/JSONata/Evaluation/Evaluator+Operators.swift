@@ -1,13 +1,13 @@
 extension Evaluator {
     func evaluateBinary(_ expr: Node, _ input: Value?, _ env: Environment) throws -> Value? {
         guard let op = expr.binaryOperator else { return nil }
-        let lhs = try evaluate(expr.lhs!, input, env)
+        let lhs = try operand(expr.lhs!, input, env)
         if op == .and || op == .or {
             let left = lhs.truthiness
-            if op == .and { return .bool(left ? try evaluate(expr.rhs!, input, env).truthiness : false) }
-            return .bool(left ? true : try evaluate(expr.rhs!, input, env).truthiness)
+            if op == .and { return .bool(left ? try operand(expr.rhs!, input, env).truthiness : false) }
+            return .bool(left ? true : try operand(expr.rhs!, input, env).truthiness)
         }
-        let rhs = try evaluate(expr.rhs!, input, env)
+        let rhs = try operand(expr.rhs!, input, env)
         do {
             switch op {
             case .plus, .minus, .times, .divide, .modulo: return try Self.arithmetic(lhs, rhs, op)
@@ -113,7 +113,7 @@ extension Evaluator {
             if expr.isConstructedArray { result.isConstructed = true }
             return .array(result)
         case "{":
-            return try groupBy(Node.GroupSpec(pairs: expr.pairs, position: expr.position), input, env)
+            return try groupBy(expr.objectSpec ?? Node.GroupSpec(pairs: expr.pairs, position: expr.position), input, env)
         default:
             return nil
         }

@@ -110,6 +110,14 @@ final class Evaluator {
         return Self.collapsed(result, keepArray: node.keepArray)
     }
 
+    /// `evaluate` for an operand: literals and plain field names (the commonest leaves) are
+    /// answered without the full evaluation's bookkeeping.
+    @inline(__always) func operand(_ node: Node, _ input: Value?, _ env: Environment) throws -> Value? {
+        if node.kind == .literal, node.predicate == nil, node.group == nil { return node.literal }
+        if node.isPlainName, !(input?.isArray ?? false) { return Self.collapsed(Self.lookup(input, node.steps[0].name)) }
+        return try evaluate(node, input, env)
+    }
+
     /// A sequence as an evaluation ends it: empty is undefined, one item is that item (unless
     /// kept as an array), more stay a sequence. Other values pass unchanged.
     @inline(__always) static func collapsed(_ result: Value?, keepArray: Bool = false) -> Value? {

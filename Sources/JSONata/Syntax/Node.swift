@@ -108,7 +108,26 @@ final class Node: @unchecked Sendable {
     struct GroupSpec {
         var pairs: [(Node, Node)]
         var position: Int
+        /// The keys, when every key is a distinct string literal (`{'id': ..., 'n': ...}`):
+        /// known without evaluating anything.
+        var literalKeys: [String]?
+
+        init(pairs: [(Node, Node)], position: Int) {
+            self.pairs = pairs
+            self.position = position
+            var keys: [String] = []
+            for (key, _) in pairs {
+                guard key.kind == .literal, key.predicate == nil, key.group == nil, case .string(let name)? = key.literal,
+                    !keys.contains(name)
+                else { return }
+                keys.append(name)
+            }
+            literalKeys = keys
+        }
     }
+
+    /// An object constructor's pairs (`{...}` as an expression of its own).
+    var objectSpec: GroupSpec?
 
     var isArrayConstructor: Bool { kind == .unary && op == "[" }
 }

@@ -26,6 +26,7 @@ extension Parser {
                     pushAncestry(node, value)
                     node.pairs.append((key, value))
                 }
+                node.objectSpec = Node.GroupSpec(pairs: node.pairs, position: node.position)
                 result = node
             default:
                 let operand = try process(expr.lhs!)
