@@ -523,3 +523,34 @@ final class RecordingObserver: MapRunObserver, @unchecked Sendable {
         #expect(manifest["ResultFiles"]?["SUCCEEDED"] == [])
     }
 }
+
+/// A Distributed Map in JSONata mode over the object store: `Arguments` of the ItemReader and
+/// ResultWriter, `MaxItems` and `MaxItemsPerBatch` as expressions, `ItemSelector` with
+/// `$states.context.Map.Item.Source`, `BatchInput`, and `Output` with `$states.result`.
+@Suite struct JSONataDistributedMapTests {
+    @Test func readerWriterAndBatchesWithJSONata() async throws {
+        let store = try temporaryStore()
+        try put(store, "in/items.jsonl", "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n{\"n\":4}\n")
+        let machine = try validMachine(
+            try JSONValue(
+                parsing: """
+                    {"QueryLanguage": "JSONata", "StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+                      "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSONL", "MaxItems": "{% 3 %}"},
+                                     "Arguments": {"Bucket": "data", "Key": "{% $states.input.key %}"}},
+                      "ItemSelector": {"n": "{% $states.context.Map.Item.Value.n %}", "src": "{% $states.context.Map.Item.Source %}"},
+                      "ItemBatcher": {"MaxItemsPerBatch": "{% 2 %}", "BatchInput": {"tag": "{% $states.input.tag %}"}},
+                      "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject", "Arguments": {"Bucket": "data", "Prefix": "{% 'out/' & $states.input.tag %}"}},
+                      "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"}, "StartAt": "P", "States": {
+                        "P": {"Type": "Pass", "Output": "{% $sum($states.input.Items.n) & '@' & $states.input.BatchInput.tag & ' from ' & $states.input.Items[0].src %}", "End": true}}},
+                      "Output": "{% $states.result.ResultWriterDetails %}"}}}
+                    """))
+        let interpreter = Interpreter(clock: ManualClock(), mapIO: ObjectStoreMapIO(store: store))
+        let outcome = await interpreter.run(machine, input: ["key": "in/items.jsonl", "tag": "t1"])
+        #expect(outcome.status == .succeeded, "\(outcome.cause ?? "")")
+        let key = try #require(outcome.output?["Key"]?.stringValue)
+        #expect(key.hasPrefix("out/t1/") && key.hasSuffix("/manifest.json"))
+        let results = String(decoding: try store.get(bucket: "data", key: key.replacingOccurrences(of: "manifest.json", with: "SUCCEEDED_0.json")), as: UTF8.self)
+        // MaxItems 3 in batches of 2: items 1 and 2, then item 3; both sum to 3.
+        #expect(results.components(separatedBy: #""Output":"\"3@t1 from s3://data/in/items.jsonl\"""#).count == 3)
+    }
+}
