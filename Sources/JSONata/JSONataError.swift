@@ -50,6 +50,14 @@ public struct JSONataError: Error, Sendable, Equatable, CustomStringConvertible 
         self.messageIsFixed = true
     }
 
+    /// The longest string an evaluation may build, as JavaScript's engines allow (2^29 − 24
+    /// UTF-16 units); longer is U1001, not memory exhaustion.
+    static let maximumStringLength = (1 << 29) - 24
+
+    static func stringTooLong(_ length: Int) -> JSONataError {
+        JSONataError("U1001", message: "Invalid string length: the result would have \(length) characters, more than \(maximumStringLength)")
+    }
+
     public var description: String {
         var text = "\(code): \(message)"
         if let position { text += " (at position \(position))" }

@@ -45,6 +45,12 @@ import Testing
         #expect(ContinuousClock.now - started < .seconds(5))
     }
 
+    @Test func runawayStringsStopBeforeMemoryRunsOut() {
+        #expect(Self.outcome("$pad('', 1e12)", stackSize: 1 << 20) == "U1001")
+        let doubling = "( $grow := function($s, $n){ $n = 0 ? $s : $grow($s & $s, $n - 1) }; $grow('x', 40) )"
+        #expect(Self.outcome(doubling, stackSize: 1 << 20) == "U1001")
+    }
+
     @Test func deeplyNestedSourceIsASyntaxErrorNotACrash() {
         let source = String(repeating: "(", count: 100_000) + "1" + String(repeating: ")", count: 100_000)
         #expect(Self.outcome(source, stackSize: 1 << 20) == "U1001")

@@ -14,7 +14,11 @@ extension Evaluator {
             case .equal: return (lhs == nil || rhs == nil) ? .bool(false) : .bool(lhs!.deepEquals(rhs!))
             case .notEqual: return (lhs == nil || rhs == nil) ? .bool(false) : .bool(!lhs!.deepEquals(rhs!))
             case .less, .lessOrEqual, .greater, .greaterOrEqual: return try Self.compare(lhs, rhs, op)
-            case .concatenate: return .string(try Self.concatenationText(lhs) + Self.concatenationText(rhs))
+            case .concatenate:
+                let (left, right) = (try Self.concatenationText(lhs), try Self.concatenationText(rhs))
+                let length = left.utf8.count + right.utf8.count
+                if length > JSONataError.maximumStringLength { throw JSONataError.stringTooLong(length) }
+                return .string(left + right)
             case .range: return try Self.range(lhs, rhs)
             case .in:
                 guard let lhs, let rhs else { return .bool(false) }

@@ -54,6 +54,7 @@ extension Builtins {
             let length = s.unicodeScalars.count
             let padLength = Int(abs(width).rounded(.towardZero)) - length
             guard padLength > 0, !char.isEmpty else { return .string(s) }
+            if padLength * char.utf8.count > JSONataError.maximumStringLength { throw JSONataError.stringTooLong(padLength) }
             var padding = String(repeating: char, count: padLength)
             if char.unicodeScalars.count > 1 { padding = substring(padding, 0, Double(padLength)) }
             return .string(width > 0 ? s + padding : padding + s)
@@ -99,7 +100,10 @@ extension Builtins {
         define(&t, "join", "<a<s>s?:s>", arity: 2) { call in
             guard let items = call.items(0) else { return nil }
             let separator = call.string(1) ?? ""
-            return .string(items.compactMap(\.stringValue).joined(separator: separator))
+            let strings = items.compactMap(\.stringValue)
+            let length = strings.reduce(0) { $0 + $1.utf8.count } + separator.utf8.count * max(0, strings.count - 1)
+            if length > JSONataError.maximumStringLength { throw JSONataError.stringTooLong(length) }
+            return .string(strings.joined(separator: separator))
         }
         define(&t, "match", "<s-f<s:o>n?:a<o>>", arity: 3) { call in
             guard let s = call.string(0) else { return nil }
