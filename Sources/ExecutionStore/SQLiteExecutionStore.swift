@@ -2,6 +2,14 @@ import Foundation
 import GRDB
 import JSONCore
 
+#if canImport(Glibc)
+    import Glibc
+    private let closeFile = Glibc.close
+#elseif canImport(Darwin)
+    import Darwin
+    private let closeFile = Darwin.close
+#endif
+
 /// The execution store in a SQLite file (WAL mode), through GRDB. The schema comes from named
 /// migrations that are only ever appended: a released migration is never edited, a change is
 /// a new one.
@@ -19,24 +27,47 @@ public final class SQLiteExecutionStore: ExecutionStore {
         var configuration = Configuration()
         configuration.busyMode = .timeout(busyTimeout)
         do {
-            queue = try DatabaseQueue(path: path, configuration: configuration)
-            try queue.writeWithoutTransaction { db in
-                try Self.checkOwnership(db, path: path)
-                try db.execute(sql: "PRAGMA journal_mode = WAL")
-                // Each commit reaches the disk before the engine goes on: a power loss keeps
-                // everything committed.
-                try db.execute(sql: "PRAGMA synchronous = FULL")
-                try db.execute(sql: "PRAGMA cache_size = -65536")
-                // Fewer, larger checkpoints: pages written again and again (the Map Run's
-                // counts, the ends of the indexes) are copied into the database once.
-                try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
+            // Processes that open a new store at the same moment would race to set WAL mode
+            // (which does not wait for a busy database) and would both see the migrations as
+            // not applied (GRDB reads that outside a transaction): one opening at a time.
+            var opened: DatabaseQueue?
+            try Self.whileLocked(path + ".open-lock") {
+                let queue = try DatabaseQueue(path: path, configuration: configuration)
+                try queue.writeWithoutTransaction { db in
+                    try Self.checkOwnership(db, path: path)
+                    try db.execute(sql: "PRAGMA journal_mode = WAL")
+                    // Each commit reaches the disk before the engine goes on: a power loss
+                    // keeps everything committed.
+                    try db.execute(sql: "PRAGMA synchronous = FULL")
+                    try db.execute(sql: "PRAGMA cache_size = -65536")
+                    // Fewer, larger checkpoints: pages written again and again (the Map Run's
+                    // counts, the ends of the indexes) are copied into the database once.
+                    try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
+                }
+                try Self.migrator.migrate(queue)
+                opened = queue
             }
-            try Self.migrator.migrate(queue)
+            queue = opened!
         } catch let error as ExecutionStoreError {
             throw error
         } catch {
             throw ExecutionStoreError("The execution store \(path) cannot be opened: \(Self.describe(error))")
         }
+    }
+
+    /// Runs `body` holding an exclusive `flock` on `lockPath` (created when missing), which
+    /// the kernel releases if the process dies.
+    static func whileLocked(_ lockPath: String, _ body: () throws -> Void) throws {
+        let fd = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw ExecutionStoreError("The execution store's lock file \(lockPath) cannot be opened: \(String(cString: strerror(errno)))")
+        }
+        defer { _ = closeFile(fd) }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw ExecutionStoreError("The execution store's lock file \(lockPath) cannot be locked: \(String(cString: strerror(errno)))") }
+        }
+        defer { flock(fd, LOCK_UN) }
+        try body()
     }
 
     /// Refuses a database that holds another program's tables, or migrations this version of

@@ -30,10 +30,13 @@ public struct InvocationContext: Sendable, Equatable {
     /// 0 for the first try, then 1, 2, ... for retries.
     public var attempt: Int
     public var taskToken: String?
+    /// `lambda:invoke`'s `ClientContext`, decoded (Lambda's `context.client_context`).
+    public var clientContext: JSONObject?
 
     public init(
         requestId: String, invokedFunctionArn: String, executionArn: String? = nil, executionName: String? = nil,
-        stateName: String? = nil, stateEnteredTime: String? = nil, attempt: Int = 0, taskToken: String? = nil
+        stateName: String? = nil, stateEnteredTime: String? = nil, attempt: Int = 0, taskToken: String? = nil,
+        clientContext: JSONObject? = nil
     ) {
         self.requestId = requestId
         self.invokedFunctionArn = invokedFunctionArn
@@ -43,6 +46,7 @@ public struct InvocationContext: Sendable, Equatable {
         self.stateEnteredTime = stateEnteredTime
         self.attempt = attempt
         self.taskToken = taskToken
+        self.clientContext = clientContext
     }
 }
 
@@ -118,6 +122,10 @@ public enum HostMessage: Sendable, Equatable {
             raw(#","taskToken":"#)
             string(token)
         }
+        if let clientContext = context.clientContext {
+            raw(#","clientContext":"#)
+            JSONValue.object(clientContext).write(to: &sink)
+        }
         raw("}}\n")
     }
 
@@ -157,6 +165,7 @@ public enum HostMessage: Sendable, Equatable {
                 fields["state"] = .object(state)
             }
             if let token = context.taskToken { fields["taskToken"] = .string(token) }
+            if let clientContext = context.clientContext { fields["clientContext"] = .object(clientContext) }
             object["context"] = .object(fields)
         case .cancel(let id):
             object["type"] = "cancel"

@@ -38,10 +38,11 @@ public struct LambdaTaskInvoker: TaskInvoker {
                     + "Error Code: ResourceNotFoundException; Request ID: \(RandomUUID.string()); Proxy: null)")
         }
         let requestId = RandomUUID.string()
-        let context = Self.invocationContext(request, requestId: requestId, arn: call.function.invokedArn)
+        var context = Self.invocationContext(request, requestId: requestId, arn: call.function.invokedArn)
         switch call.invocationType {
         case .requestResponse:
-            break
+            // Lambda passes the client context to synchronous invocations only.
+            context.clientContext = call.clientContext
         case .dryRun:
             // Lambda checks the call and runs nothing: 204, no payload.
             return Self.envelope(nil, requestId: requestId, statusCode: 204)
@@ -192,6 +193,11 @@ struct LambdaCall {
     var payload: JSONValue
     var envelope: Bool
     var invocationType = InvocationType.requestResponse
+    /// `ClientContext`, decoded: what the function sees as `context.client_context`.
+    var clientContext: JSONObject?
+
+    /// Lambda's limit on `ClientContext` (its Base64 text).
+    static let clientContextLimit = 3583
 
     init(_ request: TaskRequest, region: String, account: String, references: ReferenceCache? = nil) throws(ExecutionFailure) {
         let resource = request.resource
@@ -229,6 +235,9 @@ struct LambdaCall {
             }
             invocationType = type
         }
+        if let value = request.payload["ClientContext"] {
+            clientContext = try Self.clientContext(value)
+        }
         self.function = function
         // A missing or null Payload reaches the function as an empty object, and a string is
         // sent as the request body itself (JSON text stays JSON), as on AWS.
@@ -238,5 +247,19 @@ struct LambdaCall {
         case let value?: payload = value
         }
         envelope = true
+    }
+
+    /// `ClientContext`: Base64 text of a JSON object, at most 3,583 bytes.
+    static func clientContext(_ value: JSONValue) throws(ExecutionFailure) -> JSONObject {
+        let invalid = ExecutionFailure(
+            ErrorName("Lambda.InvalidParameterValueException"), cause: "Client context must be a valid Base64-encoded JSON object.")
+        guard case .string(let text) = value else { throw invalid }
+        guard text.utf8.count <= clientContextLimit else {
+            throw ExecutionFailure(
+                ErrorName("Lambda.InvalidParameterValueException"),
+                cause: "Client context is \(text.utf8.count) bytes, more than the limit of \(clientContextLimit) bytes.")
+        }
+        guard let data = Data(base64Encoded: text), case .object(let object)? = try? JSONValue(parsing: Array(data)) else { throw invalid }
+        return object
     }
 }

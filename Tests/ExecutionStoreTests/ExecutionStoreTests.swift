@@ -1,6 +1,7 @@
 import ExecutionStore
 import Foundation
 import JSONCore
+import Synchronization
 import Testing
 
 /// One suite, both stores: what the SQLite file keeps and what memory keeps must not differ.
@@ -101,6 +102,23 @@ func event(_ id: Int, _ type: String) -> JSONValue {
         #expect(try reopened.execution(execution("kept").arn)?.name == "kept")
         #expect(try reopened.history(of: execution("kept").arn).count == 1)
         #expect(try reopened.stateMachines().map(\.name) == ["orders"])
+    }
+
+    /// Two `statesman run`s starting at once on a new --state directory both open the store:
+    /// its migrations run once, not twice ("duplicate column").
+    @Test func storesOpenedAtOnceMigrateOnce() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-race-\(UUID().uuidString)/statesman.db").path
+        let failures = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 6) { _ in
+            do {
+                _ = try SQLiteExecutionStore(path: path)
+            } catch {
+                failures.withLock { $0.append("\(error)") }
+            }
+        }
+        #expect(failures.withLock { $0 }.isEmpty)
+        let store = try SQLiteExecutionStore(path: path)
+        #expect(try store.stateMachines().isEmpty)
     }
 
     @Test func aFileThatIsNotADatabaseIsAClearError() throws {

@@ -16,9 +16,9 @@ import Testing
         let script = directory.appendingPathComponent("submit.sh")
         try Data("#!/bin/sh\ncat > \"$(dirname \"$0\")/request.json\"\necho '{\"queued\": true}'\n".utf8).write(to: script)
         chmod(script.path, 0o755)
-        // The same, after four seconds of work.
+        // The same, after six seconds of work.
         let slow = directory.appendingPathComponent("slow.sh")
-        try Data("#!/bin/sh\nsleep 4\nexec \"$(dirname \"$0\")/submit.sh\"\n".utf8).write(to: slow)
+        try Data("#!/bin/sh\nsleep 6\nexec \"$(dirname \"$0\")/submit.sh\"\n".utf8).write(to: slow)
         chmod(slow.path, 0o755)
         try Data(
             "functions:\n  submit:\n    runtime: shell\n    handler: submit.sh\n    directory: .\n  slow-submit:\n    runtime: shell\n    handler: slow.sh\n    directory: .\n    timeout: 30\n".utf8
@@ -95,7 +95,9 @@ import Testing
     /// As on AWS, the heartbeat window opens once the function has answered.
     @Test func heartbeatsCountFromTheFunctionsAnswer() throws {
         defer { try? FileManager.default.removeItem(at: directory) }
-        let running = try start("slow", heartbeat: 3, function: "slow-submit")
+        // Six seconds of work against a five-second heartbeat: counted from the start, it would
+        // time out; counted from the answer, the test has five seconds to answer the token.
+        let running = try start("slow", heartbeat: 5, function: "slow-submit")
         #expect(try tasks(["send-success", try token(), "--output", #"{"late": false}"#]).status == 0)
         let finished = running.wait()
         #expect(finished.status == 0, "\(String(decoding: finished.stdout, as: UTF8.self))")

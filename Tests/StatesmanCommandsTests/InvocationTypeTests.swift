@@ -40,3 +40,45 @@ import Testing
         #expect(calls.map { try? JSONValue(parsing: String($0)) } == [["kind": "event"]])
     }
 }
+
+/// `lambda:invoke`'s `ClientContext` reaches an unmodified Python handler as Lambda's
+/// `context.client_context`; a value that is not Base64 JSON is refused as Lambda refuses it.
+@Suite struct ClientContextTests {
+    @Test func handlersSeeTheClientContext() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-client-context-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try Data(
+            """
+            def handler(event, context):
+                cc = context.client_context
+                if cc is None:
+                    return {"none": True}
+                return {"custom": cc.custom, "env": cc.env, "app": cc.client.app_title if cc.client else None}
+            """.utf8
+        ).write(to: directory.appendingPathComponent("whoami.py"))
+        try Data("functions:\n  whoami:\n    runtime: python\n    handler: whoami.handler\n    directory: .\n".utf8)
+            .write(to: directory.appendingPathComponent("functions.yaml"))
+        let context = Data(#"{"client": {"app_title": "Inventory"}, "custom": {"tenant": "acme"}, "env": {"locale": "en"}}"#.utf8).base64EncodedString()
+        let machine = directory.appendingPathComponent("context.asl.json")
+        try Data(
+            """
+            {"StartAt": "With", "States": {
+              "With": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "whoami", "ClientContext": "\(context)", "Payload": {}}, "ResultSelector": {"p.$": "$.Payload"}, "ResultPath": "$.with", "Next": "Without"},
+              "Without": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "whoami", "Payload": {}}, "ResultSelector": {"p.$": "$.Payload"}, "ResultPath": "$.without", "Next": "Bad"},
+              "Bad": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "whoami", "ClientContext": "not base64 json"}, "Catch": [{"ErrorEquals": ["Lambda.InvalidParameterValueException"], "ResultPath": "$.bad", "Next": "Done"}], "End": true},
+              "Done": {"Type": "Succeed"}}}
+            """.utf8
+        ).write(to: machine)
+        let run = try StatesmanProcess.run(["run", machine.path, "--functions", directory.appendingPathComponent("functions.yaml").path, "--json"])
+        let outcome = try #require(run.json, "\(run.stdout)\n\(run.stderr)")
+        #expect(outcome["status"] == "SUCCEEDED", "\(run.stdout)\n\(run.stderr)")
+        #expect(outcome["output"]?["with"]?["p"] == ["custom": ["tenant": "acme"], "env": ["locale": "en"], "app": "Inventory"])
+        #expect(outcome["output"]?["without"]?["p"] == ["none": true])
+        #expect(outcome["output"]?["bad"]?["Error"] == "Lambda.InvalidParameterValueException")
+        #expect(outcome["output"]?["bad"]?["Cause"] == "Client context must be a valid Base64-encoded JSON object.")
+    }
+}

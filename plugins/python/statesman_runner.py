@@ -28,6 +28,28 @@ import traceback
 PROTOCOL_VERSIONS = [1]
 
 
+class Client:
+    """The mobile client of a ClientContext, as Lambda's Python runtime gives it."""
+
+    __slots__ = ("installation_id", "app_title", "app_version_name", "app_version_code", "app_package_name")
+
+    def __init__(self, fields):
+        for name in self.__slots__:
+            setattr(self, name, fields.get(name))
+
+
+class ClientContext:
+    """`context.client_context`: what the caller passed as lambda:invoke's ClientContext."""
+
+    __slots__ = ("client", "custom", "env")
+
+    def __init__(self, fields):
+        client = fields.get("client")
+        self.client = Client(client) if isinstance(client, dict) else None
+        self.custom = fields.get("custom")
+        self.env = fields.get("env")
+
+
 class LambdaContext:
     """The context object Lambda passes to a Python handler, plus two Statesman extras:
     `send_heartbeat()` and `statesman` (execution, state, attempt, task token).
@@ -38,7 +60,6 @@ class LambdaContext:
     __slots__ = ("_runner", "_id", "_fields", "_started")
 
     identity = None
-    client_context = None
 
     def __init__(self, runner, invocation_id, fields, started):
         self._runner = runner
@@ -78,6 +99,11 @@ class LambdaContext:
     @property
     def log_stream_name(self):
         return "statesman/" + str(os.getpid())
+
+    @property
+    def client_context(self):
+        fields = self._fields.get("clientContext")
+        return ClientContext(fields) if isinstance(fields, dict) else None
 
     @property
     def statesman(self):
