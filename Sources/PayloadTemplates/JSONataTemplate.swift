@@ -1,3 +1,4 @@
+import Foundation
 import JSONCore
 import JSONata
 import Synchronization
@@ -8,8 +9,7 @@ public enum JSONataTemplate {
     /// The expression inside `{% ... %}` (trimmed), or nil when `text` is a plain string.
     public static func expressionText(_ text: String) -> String? {
         guard text.hasPrefix("{%"), text.hasSuffix("%}"), text.count >= 4 else { return nil }
-        let inner = text.dropFirst(2).dropLast(2)
-        return inner.trimmingCharacters(in: " \t\n\r")
+        return text.dropFirst(2).dropLast(2).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     private static let cache = Mutex<[String: JSONataExpression]>([:])
@@ -113,18 +113,4 @@ public struct JSONataFieldError: Error, Sendable {
             return start + " returned an unexpected result type. Expected '\(expected)', but was '\(value.typeName)' for value: \(value.compactString)"
         }
     }
-}
-
-extension String {
-    fileprivate func trimmingCharacters(in set: String) -> String {
-        let skip = Set(set)
-        var view = Substring(self)
-        while let first = view.first, skip.contains(first) { view = view.dropFirst() }
-        while let last = view.last, skip.contains(last) { view = view.dropLast() }
-        return String(view)
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingCharacters(in set: String) -> String { String(self).trimmingCharacters(in: set) }
 }

@@ -86,7 +86,7 @@ final class Evaluator {
             }
         case .lambda:
             let lambda = FunctionValue.Lambda(
-                parameters: node.arguments.map(\.name), body: node.isThunk ? node.body! : node.body!, environment: env, input: input,
+                parameters: node.arguments.map(\.name), body: node.body!, environment: env, input: input,
                 isThunk: node.isThunk)
             result = .function(FunctionValue(.lambda(lambda), signature: node.signature))
         case .partial:
