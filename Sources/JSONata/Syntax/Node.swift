@@ -130,6 +130,17 @@ final class Node: @unchecked Sendable {
     var objectSpec: GroupSpec?
 
     var isArrayConstructor: Bool { kind == .unary && op == "[" }
+
+    /// Every node directly below this one, the second pass's annotations included.
+    var children: [Node] {
+        var found = [lhs, rhs, procedure, body, condition, then, otherwise, pattern, update, delete].compactMap { $0 }
+        found += expressions + steps + arguments + terms.map(\.expression)
+        for (key, value) in pairs + (group?.pairs ?? []) { found += [key, value] }
+        for stage in (predicate ?? []) + (stages ?? []) {
+            if case .filter(let expr, _) = stage { found.append(expr) }
+        }
+        return found
+    }
 }
 
 /// Where a `%` finds its parent: a label bound in the tuple stream of a path, and how many

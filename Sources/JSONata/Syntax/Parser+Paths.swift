@@ -250,18 +250,8 @@ extension Parser {
         switch node.kind {
         case .bind: return true
         case .block, .lambda: return false
-        default: break
+        default: return node.children.contains(where: binds)
         }
-        let children: [Node?] =
-            [node.lhs, node.rhs, node.procedure, node.condition, node.then, node.otherwise, node.pattern, node.update, node.delete]
-            + node.expressions.map { $0 } + node.steps.map { $0 } + node.arguments.map { $0 }
-            + node.pairs.flatMap { [$0.0, $0.1] } + node.terms.map { $0.expression }
-        if children.contains(where: { $0.map(binds) ?? false }) { return true }
-        for stage in (node.predicate ?? []) + (node.stages ?? []) {
-            if case .filter(let expr, _) = stage, binds(expr) { return true }
-        }
-        if let group = node.group, group.pairs.contains(where: { binds($0.0) || binds($0.1) }) { return true }
-        return false
     }
 
     /// A lambda whose body ends in a function call returns a thunk for that call instead, so

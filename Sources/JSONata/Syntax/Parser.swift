@@ -43,22 +43,7 @@ struct Parser {
             if node.steps.count == 1, first.kind == .name { node.isPlainName = true }
             if node.steps.count > 1 { node.isNameChain = true }
         }
-        let children: [Node?] =
-            [node.lhs, node.rhs, node.procedure, node.body, node.condition, node.then, node.otherwise, node.pattern, node.update, node.delete]
-        for child in children { if let child { markPlainNames(child) } }
-        for child in node.expressions + node.steps + node.arguments { markPlainNames(child) }
-        for (key, value) in node.pairs {
-            markPlainNames(key)
-            markPlainNames(value)
-        }
-        for term in node.terms { markPlainNames(term.expression) }
-        for stage in (node.predicate ?? []) + (node.stages ?? []) {
-            if case .filter(let expr, _) = stage { markPlainNames(expr) }
-        }
-        for (key, value) in node.group?.pairs ?? [] {
-            markPlainNames(key)
-            markPlainNames(value)
-        }
+        for child in node.children { markPlainNames(child) }
     }
 
     private init(_ source: String) {
