@@ -306,14 +306,18 @@ enum DateTimeFormat {
 
     /// `$toMillis` without a picture: ISO 8601 forms JavaScript's `Date.parse` reads, in UTC
     /// unless an offset is given.
+    /// JSONata's test for an ISO 8601 timestamp (what `$toMillis` accepts without a picture).
+    nonisolated(unsafe) private static let isoShape = try! NSRegularExpression(
+        pattern: #"^(\d{4})(-[01]\d)*(-[0-3]\d)*(T[0-2]\d:[0-5]\d:[0-5]\d)*(\.\d+)?([+-][0-2]\d:?[0-5]\d|Z)?$"#)
+    /// Its parts, as `Date.parse` reads them.
+    nonisolated(unsafe) private static let isoParts = try! NSRegularExpression(
+        pattern: #"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?(Z|[+-]\d{2}:?\d{2})?$"#)
+
     static func parseISO(_ text: String) -> Double? {
-        let pattern = #"^(\d{4})(-[01]\d)*(-[0-3]\d)*(T[0-2]\d:[0-5]\d:[0-5]\d)*(\.\d+)?([+-][0-2]\d:?[0-5]\d|Z)?$"#
-        guard text.range(of: pattern, options: .regularExpression) != nil else { return nil }
-        let strict = #"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?(Z|[+-]\d{2}:?\d{2})?$"#
-        guard let regex = try? NSRegularExpression(pattern: strict),
-            let m = regex.firstMatch(in: text, range: NSRange(location: 0, length: (text as NSString).length))
-        else { return .nan }
         let ns = text as NSString
+        let whole = NSRange(location: 0, length: ns.length)
+        guard isoShape.firstMatch(in: text, range: whole) != nil else { return nil }
+        guard let m = isoParts.firstMatch(in: text, range: whole) else { return .nan }
         func group(_ i: Int) -> String? {
             let r = m.range(at: i)
             return r.location == NSNotFound ? nil : ns.substring(with: r)

@@ -26,13 +26,9 @@ extension Value {
     /// identity.
     func strictlyEquals(_ other: Value) -> Bool {
         switch (self, other) {
-        case (.null, .null): return true
-        case (.bool(let a), .bool(let b)): return a == b
-        case (.number(let a), .number(let b)): return a == b
-        case (.string(let a), .string(let b)): return a.utf16.elementsEqual(b.utf16)
         case (.object(let a), .object(let b)): return a === b
-        case (.function(let a), .function(let b)): return a === b
-        default: return false
+        case (.array, _), (_, .array): return false
+        default: return deepEquals(other)
         }
     }
 }
