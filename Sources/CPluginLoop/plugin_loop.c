@@ -64,7 +64,7 @@ struct sm_loop {
     size_t worker_count;
     int stopping;
     int handles_closed;
-    int reading;              // inside output_read: sends wait for the end of the read
+    int deferring;            // inside a read or a wake: the loop thread's sends wait for its end
     command *deferred_head, *deferred_tail;
     char read_buffer[65536];
 };
@@ -205,6 +205,7 @@ static void allocate(uv_handle_t *handle, size_t suggested, uv_buf_t *buffer) {
 
 /// Splits stdout into lines. Whole lines inside the chunk are delivered without copying.
 static command *send_batch(sm_loop *loop, command *first);
+static void flush_deferred(sm_loop *loop);
 static void split_lines(worker *owner, ssize_t count, const uv_buf_t *buffer);
 
 /// Delivers a read's lines, lets the owner act on all of them at once (resuming callers
@@ -213,13 +214,41 @@ static void split_lines(worker *owner, ssize_t count, const uv_buf_t *buffer);
 static void output_read(uv_stream_t *stream, ssize_t count, const uv_buf_t *buffer) {
     worker *owner = stream->data;
     sm_loop *loop = owner->loop;
-    loop->reading = 1;
+    loop->deferring = 1;
     split_lines(owner, count, buffer);
-    loop->reading = 0;
     if (loop->callbacks.flush) loop->callbacks.flush(loop->callbacks.context);
-    command *each = loop->deferred_head;
+    loop->deferring = 0;
+    flush_deferred(loop);
+}
+
+/// Writes the sends the loop thread deferred, one write per worker: each worker's lines keep
+/// their order, and lines for different workers may have been interleaved.
+static void flush_deferred(sm_loop *loop) {
+    command *rest = loop->deferred_head;
     loop->deferred_head = loop->deferred_tail = NULL;
-    while (each) each = send_batch(loop, each);
+    while (rest) {
+        // Move the first command's worker's sends (up to a write's worth) to the front, in
+        // order, then write them together.
+        command *group = rest, **group_end = &group->next;
+        size_t count = 1;
+        command *others = NULL, **others_end = &others;
+        for (command *each = rest->next; each;) {
+            command *next = each->next;
+            if (each->worker == group->worker && count < MAX_BUFFERS_PER_WRITE) {
+                *group_end = each;
+                group_end = &each->next;
+                count++;
+            } else {
+                *others_end = each;
+                others_end = &each->next;
+            }
+            each = next;
+        }
+        *others_end = NULL;
+        *group_end = others;
+        // send_batch consumes the group (consecutive sends to one worker) and returns the rest.
+        rest = send_batch(loop, group);
+    }
 }
 
 static void split_lines(worker *owner, ssize_t count, const uv_buf_t *buffer) {
@@ -391,7 +420,12 @@ static void stop_all(sm_loop *loop) {
 
 static void drain_commands(uv_async_t *wake) {
     sm_loop *loop = wake->data;
-    if (loop->callbacks.wake && !loop->stopping) loop->callbacks.wake(loop->callbacks.context);
+    if (loop->callbacks.wake && !loop->stopping) {
+        loop->deferring = 1;
+        loop->callbacks.wake(loop->callbacks.context);
+        loop->deferring = 0;
+        flush_deferred(loop);
+    }
     pthread_mutex_lock(&loop->mutex);
     command *each = loop->head;
     loop->head = loop->tail = NULL;
@@ -515,8 +549,9 @@ void sm_send(sm_loop *loop, uint64_t worker, const uint8_t *bytes, size_t length
     order->length = length;
     if (pthread_equal(pthread_self(), loop->thread)) {
         // On the loop thread (an answer just freed a worker and the next invocation goes to
-        // it): no need to wake the loop. During a read, wait for its end to coalesce writes.
-        if (loop->reading) {
+        // it): no need to wake the loop. During a read or a wake, wait for its end to
+        // coalesce the writes to each worker.
+        if (loop->deferring) {
             if (loop->deferred_tail) loop->deferred_tail->next = order;
             else loop->deferred_head = order;
             loop->deferred_tail = order;

@@ -1,4 +1,5 @@
 import CPluginLoop
+import DequeModule
 import Foundation
 import JSONCore
 import Logging
@@ -7,18 +8,31 @@ import Synchronization
 
 // MARK: - State
 
-/// An invocation on its way from a caller to the loop thread.
+/// What the loop thread hands back to a caller: a finished outcome, or a plugin's `result`
+/// line that the caller decodes itself, on its own thread, so the loop thread only reads.
+enum Answer: Sendable {
+    case outcome(Result<JSONValue, PluginFailure>)
+    case resultLine([UInt8], worker: UInt64)
+}
+
+typealias AnswerContinuation = UnsafeContinuation<Answer, Never>
+
+/// An invocation on its way from a caller to the loop thread, its invoke line already encoded
+/// by the caller.
 struct Submission {
     let number: UInt64
     let function: String
-    let payload: JSONValue
+    let line: [UInt8]
     let context: InvocationContext
-    let continuation: UnsafeContinuation<Result<JSONValue, PluginFailure>, Never>
+    let continuation: AnswerContinuation
     let onHeartbeat: (@Sendable () -> Void)?
 }
 
 struct SubmissionQueue {
     var list: [Submission] = []
+    /// Workers whose result lines turned out not to be protocol messages when their callers
+    /// decoded them: the loop thread replaces them.
+    var violations: [(worker: UInt64, description: String)] = []
     /// Set when the host shuts down: nothing more is accepted.
     var closed = false
 }
@@ -39,7 +53,7 @@ struct Pool {
     var plan: LaunchPlan?
     var launchFailure: PluginFailure?
     var workers: [UInt64] = []
-    var queue: [Invocation] = []
+    var queue = Deque<Invocation>()
     var startFailures = 0
 
     init(function: FunctionConfiguration, identity: FunctionIdentity) {
@@ -48,7 +62,9 @@ struct Pool {
     }
 }
 
-struct Worker {
+/// A reference, so reading or changing a worker in the host's tables copies nothing.
+/// @unchecked: only read and changed under the host's state lock.
+final class Worker: @unchecked Sendable {
     enum Phase { case starting, ready, stopping }
 
     let id: UInt64
@@ -86,14 +102,14 @@ final class Invocation: @unchecked Sendable {
     let executionArn: String?
     let line: [UInt8]
     /// nil once answered or cancelled.
-    var continuation: UnsafeContinuation<Result<JSONValue, PluginFailure>, Never>?
+    var continuation: AnswerContinuation?
     let onHeartbeat: (@Sendable () -> Void)?
     /// When the plugin began it (as far as the host can tell), in monotonic milliseconds.
     var startedAt: UInt64?
 
     init(
         number: UInt64, function: String, requestId: String, executionArn: String?, line: [UInt8],
-        continuation: UnsafeContinuation<Result<JSONValue, PluginFailure>, Never>, onHeartbeat: (@Sendable () -> Void)?
+        continuation: AnswerContinuation, onHeartbeat: (@Sendable () -> Void)?
     ) {
         self.number = number
         self.function = function
@@ -107,15 +123,19 @@ final class Invocation: @unchecked Sendable {
 
 /// What to do once the state lock is released.
 struct Effects {
-    var resumptions: [(UnsafeContinuation<Result<JSONValue, PluginFailure>, Never>, Result<JSONValue, PluginFailure>)] = []
+    var resumptions: [(AnswerContinuation, Answer)] = []
     var heartbeats: [@Sendable () -> Void] = []
     var logs: [(Logger.Level, String, Logger.Metadata)] = []
     var warnings: [String] = []
     var removals: [String] = []
     var stopped: [CheckedContinuation<Void, Never>] = []
 
-    mutating func resume(_ continuation: UnsafeContinuation<Result<JSONValue, PluginFailure>, Never>?, _ result: Result<JSONValue, PluginFailure>) {
-        if let continuation { resumptions.append((continuation, result)) }
+    mutating func resume(_ continuation: AnswerContinuation?, _ result: Result<JSONValue, PluginFailure>) {
+        if let continuation { resumptions.append((continuation, .outcome(result))) }
+    }
+
+    mutating func resume(_ continuation: AnswerContinuation?, resultLine: [UInt8], worker: UInt64) {
+        if let continuation { resumptions.append((continuation, .resultLine(resultLine, worker: worker))) }
     }
 
     func perform(logger: Logger) {

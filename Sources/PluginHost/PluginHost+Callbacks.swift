@@ -26,6 +26,18 @@ extension PluginHost {
     }
 
     func received(worker id: UInt64, line: UnsafeBufferPointer<UInt8>) {
+        // Most lines are results in the form every bundled runner writes: those go to their
+        // callers undecoded, and each caller decodes its own on its own thread.
+        if let number = PluginMessage.resultNumber(inPrefixOf: line) {
+            let answered = state.withLock { state -> Bool in
+                guard let loop, state.workers[id]?.phase == .ready,
+                    let index = state.workers[id]!.inFlight.firstIndex(where: { $0.number == number })
+                else { return false }
+                finish(at: index, on: id, with: .line(Array(line)), in: &state, loop: loop, effects: &readEffects)
+                return true
+            }
+            if answered { return }
+        }
         let decoded: Result<PluginMessage, PluginProtocolViolation>
         do {
             decoded = .success(try PluginMessage.decode(line))
@@ -51,7 +63,7 @@ extension PluginHost {
     }
 
     func handle(_ message: PluginMessage, from id: UInt64, in state: inout HostState, loop: OpaquePointer, effects: inout Effects) {
-        guard var worker = state.workers[id] else { return }
+        guard let worker = state.workers[id] else { return }
         if worker.phase == .starting {
             guard case .hello(let hello) = message else {
                 violated(id, "the first line must be a hello message", in: &state, loop: loop, effects: &effects)
@@ -64,7 +76,6 @@ extension PluginHost {
             worker.phase = .ready
             worker.concurrency = hello.concurrency
             worker.lastActive = Self.now()
-            state.workers[id] = worker
             state.pools[worker.function]?.startFailures = 0
             if let identity = state.pools[worker.function]?.identity {
                 send(HostMessage.welcome(protocolVersion: version, function: identity).line, to: id, loop: loop)
@@ -76,9 +87,9 @@ extension PluginHost {
         case .hello:
             violated(id, "a second hello message", in: &state, loop: loop, effects: &effects)
         case .result(let invocationID, let payload):
-            finish(invocationID, on: id, with: .success(payload), in: &state, loop: loop, effects: &effects)
+            finish(invocationID, on: id, with: .result(payload), in: &state, loop: loop, effects: &effects)
         case .error(let invocationID, let error):
-            finish(invocationID, on: id, with: .failure(error), in: &state, loop: loop, effects: &effects)
+            finish(invocationID, on: id, with: .error(error), in: &state, loop: loop, effects: &effects)
         case .heartbeat(let invocationID):
             let number = UInt64(invocationID)
             if let invocation = worker.inFlight.first(where: { $0.number == number }) {
@@ -97,11 +108,15 @@ extension PluginHost {
         }
     }
 
-    func finish(
-        _ invocationID: String, on id: UInt64, with outcome: Result<JSONValue, PluginError>, in state: inout HostState, loop: OpaquePointer,
-        effects: inout Effects
-    ) {
-        // Changed in place (through the dictionary), so the arrays are not copied.
+    /// How a plugin answered an invocation.
+    enum Reply {
+        case result(JSONValue)
+        case error(PluginError)
+        /// A whole `result` line, for the caller to decode.
+        case line([UInt8])
+    }
+
+    func finish(_ invocationID: String, on id: UInt64, with reply: Reply, in state: inout HostState, loop: OpaquePointer, effects: inout Effects) {
         guard state.workers[id] != nil else { return }
         let number = UInt64(invocationID)
         guard let index = state.workers[id]!.inFlight.firstIndex(where: { $0.number == number }) else {
@@ -110,26 +125,33 @@ extension PluginHost {
             }
             return
         }
+        finish(at: index, on: id, with: reply, in: &state, loop: loop, effects: &effects)
+    }
+
+    /// Ends the invocation at `index` of worker `id`'s list and gives the worker its next one.
+    func finish(at index: Int, on id: UInt64, with reply: Reply, in state: inout HostState, loop: OpaquePointer, effects: inout Effects) {
+        // Changed in place (through the dictionary), so the arrays are not copied.
         let invocation = state.workers[id]!.inFlight.remove(at: index)
-        if invocation.continuation == nil { state.workers[id]!.cancelled.remove(invocationID) }
+        if invocation.continuation == nil { state.workers[id]!.cancelled.remove(String(invocation.number)) }
         let now = Self.now()
         let running = min(state.workers[id]!.concurrency, state.workers[id]!.inFlight.count)
         for position in 0..<running where state.workers[id]!.inFlight[position].startedAt == nil {
             state.workers[id]!.inFlight[position].startedAt = now
         }
         state.workers[id]!.lastActive = now
-        let worker = state.workers[id]!
-        switch outcome {
-        case .success(let payload):
+        switch reply {
+        case .result(let payload):
             effects.resume(invocation.continuation, .success(payload))
-        case .failure(let error):
+        case .line(let bytes):
+            effects.resume(invocation.continuation, resultLine: bytes, worker: id)
+        case .error(let error):
             var failure = PluginFailure(
                 error: error.errorType, errorMessage: error.errorMessage, errorType: error.errorType, stackTrace: error.stackTrace,
                 requestId: invocation.requestId)
             if error.errorType.isEmpty { failure.error = PluginFailure.Name.unknown }
             effects.resume(invocation.continuation, .failure(failure))
         }
-        dispatch(worker.function, in: &state, loop: loop, effects: &effects)
+        dispatch(invocation.function, in: &state, loop: loop, effects: &effects)
     }
 
     /// A protocol violation: the worker is replaced, its running invocations fail.
@@ -160,10 +182,9 @@ extension PluginHost {
     func logged(worker id: UInt64, line: UnsafeBufferPointer<UInt8>) {
         let text = String(decoding: line, as: UTF8.self)
         let metadata: Logger.Metadata? = state.withLock { state in
-            guard var worker = state.workers[id] else { return nil }
+            guard let worker = state.workers[id] else { return nil }
             worker.recentLog.append(text)
             if worker.recentLog.count > 8 { worker.recentLog.removeFirst() }
-            state.workers[id] = worker
             return self.metadata(for: worker)
         }
         logger.info("\(text)", metadata: metadata)

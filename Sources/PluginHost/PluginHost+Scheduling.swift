@@ -48,7 +48,7 @@ extension PluginHost {
         guard let plan = pool.plan else { return }
         state.nextWorker += 1
         let id = state.nextWorker
-        var worker = Worker(id: id, function: pool.function.name, startedAt: Self.now())
+        let worker = Worker(id: id, function: pool.function.name, startedAt: Self.now())
         var scratch: String?
         if plan.sandbox != nil {
             let root = options.scratchRoot.hasSuffix("/") ? String(options.scratchRoot.dropLast()) : options.scratchRoot
@@ -76,7 +76,7 @@ extension PluginHost {
     /// Ends a worker's running invocations with `failure`, puts the ones it had not started
     /// back at the front of the queue, and kills it.
     func abandon(_ id: UInt64, failing failure: (Invocation) -> PluginFailure, in state: inout HostState, loop: OpaquePointer, effects: inout Effects) {
-        guard var worker = state.workers[id] else { return }
+        guard let worker = state.workers[id] else { return }
         var requeue: [Invocation] = []
         for (index, invocation) in worker.inFlight.enumerated() {
             if index < worker.concurrency || invocation.startedAt != nil {
@@ -92,7 +92,6 @@ extension PluginHost {
             worker.teardownStep = 4
         }
         worker.phase = .stopping
-        state.workers[id] = worker
         if !requeue.isEmpty { state.pools[worker.function]?.queue.insert(contentsOf: requeue, at: 0) }
     }
 

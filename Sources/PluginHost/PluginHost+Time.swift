@@ -74,11 +74,10 @@ extension PluginHost {
 
     /// Step 1 of teardown: the shutdown message. The tick escalates from there.
     func beginTeardown(_ id: UInt64, in state: inout HostState, loop: OpaquePointer, grace: UInt64) {
-        guard var worker = state.workers[id], worker.phase != .stopping else { return }
+        guard let worker = state.workers[id], worker.phase != .stopping else { return }
         worker.phase = .stopping
         worker.teardownStep = 1
         worker.teardownAt = Self.now()
-        state.workers[id] = worker
         send(HostMessage.shutdown(graceMilliseconds: Int(grace)).line, to: id, loop: loop)
     }
 
@@ -86,11 +85,12 @@ extension PluginHost {
     public func warm(_ function: String) {
         var effects = Effects()
         state.withLock { state in
-            guard let loop, var pool = pool(named: function, in: &state, effects: &effects), pool.plan != nil else { return }
+            guard let loop, ensurePool(function, in: &state, effects: &effects), var pool = state.pools.removeValue(forKey: function) else { return }
+            defer { state.pools[function] = pool }
+            guard pool.plan != nil else { return }
             while pool.workers.count < max(pool.function.minimumWarm, 1) {
                 startWorker(for: &pool, in: &state, loop: loop, effects: &effects)
             }
-            state.pools[function] = pool
         }
         effects.perform(logger: logger)
     }
@@ -138,7 +138,7 @@ extension PluginHost {
         }
         for submission in late {
             submission.continuation.resume(
-                returning: .failure(PluginFailure(error: PluginFailure.Name.cancelled, errorMessage: "The plugin host is shut down", requestId: submission.context.requestId)))
+                returning: .outcome(.failure(PluginFailure(error: PluginFailure.Name.cancelled, errorMessage: "The plugin host is shut down", requestId: submission.context.requestId))))
         }
         sm_loop_stop(loop)
         Unmanaged.passUnretained(self).release()

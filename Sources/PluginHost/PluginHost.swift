@@ -28,6 +28,8 @@ public final class PluginHost: Sendable {
     }
 
     let registry: FunctionRegistry
+    /// What each function's invoke messages say about it, by name.
+    let identities: [String: FunctionIdentity]
     let options: Options
     let logger: Logger
     let state = Mutex(HostState())
@@ -42,6 +44,11 @@ public final class PluginHost: Sendable {
 
     public init(registry: FunctionRegistry, options: Options = Options(), logger: Logger = Logger(label: "statesman.plugins")) {
         self.registry = registry
+        identities = Dictionary(uniqueKeysWithValues: registry.functions.map { name, function in
+            (name, FunctionIdentity(
+                name: name, arn: "arn:aws:lambda:\(options.region):\(options.account):function:\(name)", memoryLimitInMB: function.memoryMB,
+                timeoutMilliseconds: Int(function.timeoutSeconds * 1000)))
+        })
         self.options = options
         self.logger = logger
         let context = Unmanaged.passRetained(self).toOpaque()
@@ -78,17 +85,24 @@ public final class PluginHost: Sendable {
     public func invoke(
         function: String, payload: JSONValue, context: InvocationContext, onHeartbeat: (@Sendable () -> Void)? = nil
     ) async -> Result<JSONValue, PluginFailure> {
+        guard let identity = identities[function] else {
+            return .failure(PluginFailure(error: PluginFailure.Name.notFound, errorMessage: "Function not found: \(function)", requestId: context.requestId))
+        }
         let number = nextInvocation.add(1, ordering: .relaxed).newValue
-        return await withTaskCancellationHandler {
-            await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<JSONValue, PluginFailure>, Never>) in
+        // Encoded here, on the caller's thread: the loop thread only moves bytes.
+        var line = JSONByteBuffer(capacity: 256)
+        HostMessage.invoke(id: String(number), payload: payload, function: identity, context: context).write(to: &line)
+        let submission = line.bytes
+        let answer = await withTaskCancellationHandler {
+            await withUnsafeContinuation { (continuation: AnswerContinuation) in
                 guard let loop else {
-                    continuation.resume(returning: .failure(PluginFailure(error: PluginFailure.Name.cancelled, errorMessage: "The plugin host is not running", requestId: context.requestId)))
+                    continuation.resume(returning: .outcome(.failure(PluginFailure(error: PluginFailure.Name.cancelled, errorMessage: "The plugin host is not running", requestId: context.requestId))))
                     return
                 }
                 // The caller only queues the work and wakes the loop thread, which owns the
                 // pools: callers never wait for each other or for the loop.
                 let submission = Submission(
-                    number: number, function: function, payload: payload, context: context, continuation: continuation, onHeartbeat: onHeartbeat)
+                    number: number, function: function, line: submission, context: context, continuation: continuation, onHeartbeat: onHeartbeat)
                 // Under the queue's lock, so the loop cannot be stopped (and freed) in between.
                 let accepted = submissions.withLock { queue in
                     guard !queue.closed else { return false }
@@ -97,23 +111,52 @@ public final class PluginHost: Sendable {
                     return true
                 }
                 if !accepted {
-                    continuation.resume(returning: .failure(PluginFailure(error: PluginFailure.Name.cancelled, errorMessage: "The plugin host is shut down", requestId: context.requestId)))
+                    continuation.resume(returning: .outcome(.failure(PluginFailure(error: PluginFailure.Name.cancelled, errorMessage: "The plugin host is shut down", requestId: context.requestId))))
                 }
             }
         } onCancel: {
             cancel(number)
         }
+        switch answer {
+        case .outcome(let outcome):
+            return outcome
+        case .resultLine(let bytes, let worker):
+            return decodeResult(bytes, of: number, from: worker, requestId: context.requestId)
+        }
+    }
+
+    /// Decodes a `result` line the loop thread matched to invocation `number` by its prefix
+    /// alone. A line that is not that message after all is the worker's protocol violation.
+    func decodeResult(_ bytes: [UInt8], of number: UInt64, from worker: UInt64, requestId: String) -> Result<JSONValue, PluginFailure> {
+        let problem: String
+        do {
+            let message = try bytes.withUnsafeBufferPointer { line throws(PluginProtocolViolation) in try PluginMessage.decode(line) }
+            if case .result(let id, let payload) = message, id == String(number) { return .success(payload) }
+            problem = "an answer that is not the result of invocation \"\(number)\""
+        } catch {
+            problem = error.description
+        }
+        submissions.withLock { queue in
+            guard !queue.closed, let loop else { return }
+            queue.violations.append((worker, problem))
+            sm_wake(loop)
+        }
+        return .failure(PluginFailure(error: PluginFailure.Name.protocolError, errorMessage: "The plugin broke the protocol: \(problem)", requestId: requestId))
     }
 
     /// On the loop thread: moves what callers submitted into their pools and dispatches it.
     func takeSubmissions() {
-        let taken = submissions.withLock { queue -> [Submission] in
-            defer { queue.list.removeAll(keepingCapacity: true) }
-            return queue.list
+        let (taken, violations) = submissions.withLock { queue -> ([Submission], [(worker: UInt64, description: String)]) in
+            defer {
+                queue.list.removeAll(keepingCapacity: true)
+                queue.violations.removeAll()
+            }
+            return (queue.list, queue.violations)
         }
-        guard !taken.isEmpty, let loop else { return }
+        guard !taken.isEmpty || !violations.isEmpty, let loop else { return }
         var effects = Effects()
         state.withLock { state in
+            for (worker, description) in violations { violated(worker, description, in: &state, loop: loop, effects: &effects) }
             var touched: Set<String> = []
             for submission in taken {
                 let requestId = submission.context.requestId
@@ -127,23 +170,20 @@ public final class PluginHost: Sendable {
                         .failure(PluginFailure(error: PluginFailure.Name.cancelled, errorMessage: "The plugin host is shut down", requestId: requestId)))
                     continue
                 }
-                guard let pool = pool(named: submission.function, in: &state, effects: &effects) else {
+                guard ensurePool(submission.function, in: &state, effects: &effects) else {
                     effects.resume(
                         submission.continuation,
                         .failure(PluginFailure(error: PluginFailure.Name.notFound, errorMessage: "Function not found: \(submission.function)", requestId: requestId)))
                     continue
                 }
-                if var failure = pool.launchFailure {
+                if var failure = state.pools[submission.function]!.launchFailure {
                     failure.requestId = requestId
                     effects.resume(submission.continuation, .failure(failure))
                     continue
                 }
-                var line = JSONByteBuffer(capacity: 256)
-                HostMessage.invoke(id: String(submission.number), payload: submission.payload, function: pool.identity, context: submission.context)
-                    .write(to: &line)
                 let invocation = Invocation(
                     number: submission.number, function: submission.function, requestId: requestId, executionArn: submission.context.executionArn,
-                    line: line.bytes, continuation: submission.continuation, onHeartbeat: submission.onHeartbeat)
+                    line: submission.line, continuation: submission.continuation, onHeartbeat: submission.onHeartbeat)
                 state.pools[submission.function]!.queue.append(invocation)
                 touched.insert(submission.function)
             }
@@ -162,7 +202,7 @@ public final class PluginHost: Sendable {
             return queue.list.remove(at: index)
         }
         if let waiting {
-            waiting.continuation.resume(returning: .failure(Self.cancelled(waiting.context.requestId)))
+            waiting.continuation.resume(returning: .outcome(.failure(Self.cancelled(waiting.context.requestId))))
             return
         }
         var effects = Effects()
@@ -191,13 +231,10 @@ public final class PluginHost: Sendable {
         effects.perform(logger: logger)
     }
 
-    /// The pool for `name`, created on first use.
-    func pool(named name: String, in state: inout HostState, effects: inout Effects) -> Pool? {
-        if let pool = state.pools[name] { return pool }
-        guard let function = registry[name] else { return nil }
-        let identity = FunctionIdentity(
-            name: name, arn: "arn:aws:lambda:\(options.region):\(options.account):function:\(name)", memoryLimitInMB: function.memoryMB,
-            timeoutMilliseconds: Int(function.timeoutSeconds * 1000))
+    /// Creates the pool of `name` on first use; false when there is no such function.
+    func ensurePool(_ name: String, in state: inout HostState, effects: inout Effects) -> Bool {
+        if state.pools[name] != nil { return true }
+        guard let function = registry[name], let identity = identities[name] else { return false }
         var pool = Pool(function: function, identity: identity)
         do {
             pool.plan = try LaunchPlan(function: function, region: options.region, paths: options.paths, engineEnvironment: options.environment)
@@ -207,7 +244,7 @@ public final class PluginHost: Sendable {
         }
         if function.sandbox != nil, pool.plan != nil { effects.warnings += Sandbox.warnings(for: function, paths: options.paths) }
         state.pools[name] = pool
-        return pool
+        return true
     }
 
     // MARK: - Helpers

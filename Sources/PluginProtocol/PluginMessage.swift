@@ -1,3 +1,4 @@
+import Foundation
 import JSONCore
 
 /// The plugin protocol, version 1 (normative text: `protocol/README.md`): one JSON object per
@@ -61,6 +62,30 @@ public struct PluginProtocolViolation: Error, Sendable, Equatable, CustomStringC
 }
 
 extension PluginMessage {
+    /// The invocation number of a line that starts `{"type":"result","id":"N","payload":`
+    /// (N a decimal number without leading zeros) and ends with `}` — how the bundled runners
+    /// write results — found without parsing the line; nil for any other line. Whether the
+    /// line is a valid message is for `decode` to say.
+    public static func resultNumber(inPrefixOf line: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        let head: StaticString = #"{"type":"result","id":""#
+        let tail: StaticString = #"","payload":"#
+        let headCount = head.utf8CodeUnitCount, tailCount = tail.utf8CodeUnitCount
+        guard line.count > headCount + 1 + tailCount, line[line.count - 1] == UInt8(ascii: "}"),
+            memcmp(line.baseAddress!, head.utf8Start, headCount) == 0
+        else { return nil }
+        var position = headCount
+        var number: UInt64 = 0
+        while position < line.count, line[position] &- UInt8(ascii: "0") < 10, position - headCount < 19 {
+            number = number * 10 + UInt64(line[position] &- UInt8(ascii: "0"))
+            position += 1
+        }
+        let digits = position - headCount
+        guard digits > 0, !(digits > 1 && line[headCount] == UInt8(ascii: "0")), line.count - position > tailCount,
+            memcmp(line.baseAddress! + position, tail.utf8Start, tailCount) == 0
+        else { return nil }
+        return number
+    }
+
     /// Decodes one line (without its newline). Unknown fields are ignored; a missing or
     /// mistyped required field is a violation.
     public static func decode(_ line: UnsafeBufferPointer<UInt8>) throws(PluginProtocolViolation) -> PluginMessage {

@@ -112,19 +112,27 @@ import Testing
 
     @Test(arguments: [
         ("garbage", "the line is not JSON"),
+        // Shaped like the runners' result lines, which the loop thread passes on undecoded.
+        ("broken-result", "the line is not JSON"),
+        ("result-with-second-id", "an answer that is not the result of invocation"),
         ("oversize", "a line longer than 6291456 bytes"),
         ("wrong-id", "an answer for the unknown invocation id \"no-such-id\""),
     ])
     func protocolViolationReplacesTheWorker(action: String, message: String) async throws {
         let host = Fixtures.host([Fixtures.misbehaving("plugin")])
+        func workerPID() async throws -> Int32 {
+            let answer = await host.invoke(function: "plugin", payload: ["do": "slow", "seconds": 0], context: Fixtures.context())
+            return Int32(try #require(answer.value?["pid"]?.integerValue))
+        }
+        let broken = try await workerPID()
         let failure = try #require(await host.invoke(function: "plugin", payload: ["do": .string(action)], context: Fixtures.context()).failure)
         #expect(failure.error == "Plugin.ProtocolError")
         #expect(failure.errorMessage.contains(message), "\(failure.errorMessage)")
-        let broken = host.workerProcessIDs
         #expect(await host.invoke(function: "plugin", payload: ["do": "echo"], context: Fixtures.context()).value == ["do": "echo"])
+        #expect(try await workerPID() != broken, "a new worker answers")
         let pids = host.workerProcessIDs
         await host.shutdown()
-        #expect(allReaped(broken + pids))
+        #expect(allReaped([broken] + pids))
     }
 
     @Test func stderrFloodReachesTheLogWithMetadata() async throws {

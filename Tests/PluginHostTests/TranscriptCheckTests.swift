@@ -49,6 +49,35 @@ import Testing
     }
 }
 
+@Suite struct ResultLinePrefixTests {
+    func number(_ text: String) -> UInt64? {
+        Array(text.utf8).withUnsafeBufferPointer { PluginMessage.resultNumber(inPrefixOf: $0) }
+    }
+
+    @Test func theRunnersFormGivesItsNumber() {
+        #expect(number(#"{"type":"result","id":"42","payload":{"a":1}}"#) == 42)
+        #expect(number(#"{"type":"result","id":"0","payload":null}"#) == 0)
+        #expect(number(#"{"type":"result","id":"18446744073709551","payload":1,"extra":true}"#) == 18_446_744_073_709_551)
+    }
+
+    /// Anything else goes to the full decoder, which judges it.
+    @Test(arguments: [
+        #"{"type": "result", "id": "42", "payload": 1}"#,
+        #"{"id":"42","type":"result","payload":1}"#,
+        #"{"type":"result","id":"042","payload":1}"#,
+        #"{"type":"result","id":"","payload":1}"#,
+        #"{"type":"result","id":"4x","payload":1}"#,
+        #"{"type":"result","id":"12345678901234567890","payload":1}"#,
+        #"{"type":"result","id":"42","payload":1} "#,
+        #"{"type":"result","id":"42","payload":"#,
+        #"{"type":"error","id":"42","errorType":"E"}"#,
+        "",
+    ])
+    func otherLinesAreLeftToTheDecoder(line: String) {
+        #expect(number(line) == nil)
+    }
+}
+
 @Suite struct HostMessageTests {
     @Test func invokeLineIsTheDocumentedObject() throws {
         let function = FunctionIdentity(name: "f\"n", arn: "arn:aws:lambda:us-east-1:1:function:f", memoryLimitInMB: 256, timeoutMilliseconds: 1500)

@@ -36,11 +36,13 @@ import Workflow
         #expect(outcome.events.map(\.type).contains("LambdaFunctionTimedOut"))
     }
 
+    /// 7.2 seconds of work against a 5-second heartbeat window, which also covers the worker's
+    /// cold start (slow when the suite starts many Python workers at once).
     @Test func heartbeatsKeepALongTaskAlive() async throws {
         let definition = """
             {"StartAt": "Work", "States": {
-              "Work": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "HeartbeatSeconds": 2,
-                       "Parameters": {"FunctionName": "beating", "Payload": {"beats": 10, "every": 0.3}},
+              "Work": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "HeartbeatSeconds": 5,
+                       "Parameters": {"FunctionName": "beating", "Payload": {"beats": 24, "every": 0.3}},
                        "OutputPath": "$.Payload", "End": true}}}
             """
         let outcome = try await Self.run(definition, functions: [Fixtures.handler("beating", "heartbeats")])

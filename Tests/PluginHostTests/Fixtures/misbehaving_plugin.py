@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A raw protocol plugin for the host's tests. How it starts comes from its arguments
 (no-hello, ignore-term, concurrency=N, bad-version); what it does with each invocation from the
-payload's "do": echo, crash, hang, garbage, oversize, midline, wrong-id, heartbeat-stall, slow."""
+payload's "do": echo, crash, hang, garbage, broken-result,
+result-with-second-id, oversize, midline, wrong-id, heartbeat-stall, slow."""
 import json
 import os
 import signal
@@ -42,6 +43,14 @@ def run(message):
     elif action == "garbage":
         with lock:
             out.write(b"this is not a protocol line\n")
+            out.flush()
+    elif action == "broken-result":
+        with lock:
+            out.write(b'{"type":"result","id":"' + identifier.encode() + b'","payload":{"a":]}\n')
+            out.flush()
+    elif action == "result-with-second-id":
+        with lock:
+            out.write(b'{"type":"result","id":"' + identifier.encode() + b'","payload":1,"id":"7"}\n')
             out.flush()
     elif action == "oversize":
         with lock:
