@@ -42,8 +42,16 @@ extension ExecutionRun {
         let invoker = interpreter.invoker, callbacks = interpreter.callbacks, history = self.history, clock = self.clock
         let executionArn = options.executionArn
         let operation: @Sendable (TaskRequest) async throws(ExecutionFailure) -> JSONValue = { request throws(ExecutionFailure) in
-            let answer = try await invoker.invoke(request)
-            guard let token else { return answer }
+            guard let token else { return try await invoker.invoke(request) }
+            // The token is valid from the moment the resource has it, as on AWS.
+            try callbacks?.register(token: token, executionArn: executionArn, stateName: request.stateName)
+            let answer: JSONValue
+            do throws(ExecutionFailure) {
+                answer = try await invoker.invoke(request)
+            } catch {
+                callbacks?.close(token: token)
+                throw error
+            }
             // A callback task's HeartbeatSeconds count from here, once its resource has answered.
             request.onHeartbeat?()
             history.record(

@@ -137,6 +137,14 @@ public final class ManualClock: ExecutionClock, @unchecked Sendable {
 /// Where a `.waitForTaskToken` Task waits, after its resource took the token, for someone to
 /// call SendTaskSuccess, SendTaskFailure or SendTaskHeartbeat with it.
 public protocol TaskCallbacks: Sendable {
+    /// Records `token` as given out, before the resource that receives it runs: an answer
+    /// may come before the resource's own (a function that calls SendTaskSuccess itself), and
+    /// is kept for `wait`.
+    func register(token: String, executionArn: String, stateName: String) throws(ExecutionFailure)
+
+    /// Refuses later answers to a token whose task ended without waiting (its resource failed).
+    func close(token: String)
+
     /// Returns the output given to SendTaskSuccess, or throws the error and cause given to
     /// SendTaskFailure; calls `onHeartbeat` for each SendTaskHeartbeat. Ends, throwing, when
     /// the task is cancelled (its timeout, or the execution stopped).

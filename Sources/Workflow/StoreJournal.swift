@@ -197,8 +197,8 @@ extension MapRunRecord {
     }
 }
 
-/// Callback tasks' waits, through the execution store: the token is recorded, and the wait
-/// polls it until SendTaskSuccess or SendTaskFailure (`statesman tasks`, from any process)
+/// Callback tasks' waits, through the execution store: the token is recorded before the
+/// resource gets it, and the wait polls it until SendTaskSuccess or SendTaskFailure (`statesman tasks`, from any process)
 /// answers it; each SendTaskHeartbeat is passed on.
 public struct StoreTaskCallbacks: TaskCallbacks {
     let store: any ExecutionStore
@@ -210,14 +210,21 @@ public struct StoreTaskCallbacks: TaskCallbacks {
         self.interval = interval
     }
 
-    public func wait(
-        for token: String, executionArn: String, stateName: String, onHeartbeat: @escaping @Sendable () -> Void
-    ) async throws(ExecutionFailure) -> JSONValue {
+    public func register(token: String, executionArn: String, stateName: String) throws(ExecutionFailure) {
         do { try store.register(taskToken: token, executionArn: executionArn, stateName: stateName, at: Date()) } catch {
             throw StoreJournal.failure(error)
         }
+    }
+
+    public func close(token: String) {
+        try? store.close(taskToken: token)
+    }
+
+    public func wait(
+        for token: String, executionArn: String, stateName: String, onHeartbeat: @escaping @Sendable () -> Void
+    ) async throws(ExecutionFailure) -> JSONValue {
         // However the wait ends, a later answer is refused.
-        defer { try? store.close(taskToken: token) }
+        defer { close(token: token) }
         var lastHeartbeat: Date?
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)

@@ -20,8 +20,32 @@ import Testing
         let slow = directory.appendingPathComponent("slow.sh")
         try Data("#!/bin/sh\nsleep 6\nexec \"$(dirname \"$0\")/submit.sh\"\n".utf8).write(to: slow)
         chmod(slow.path, 0o755)
+        // A function that answers its own token before it returns (as one that sends it to a
+        // fast consumer may see happen).
+        let answering = directory.appendingPathComponent("answer.sh")
         try Data(
-            "functions:\n  submit:\n    runtime: shell\n    handler: submit.sh\n    directory: .\n  slow-submit:\n    runtime: shell\n    handler: slow.sh\n    directory: .\n    timeout: 30\n".utf8
+            """
+            #!/bin/sh
+            token=$(sed -n 's/.*"token": *"\\([^"]*\\)".*/\\1/p')
+            "$STATESMAN" tasks send-success "$token" --output '{"answeredBy": "the function"}' --state "$STATE" >&2 || exit 1
+            echo '{"queued": true}'
+
+            """.utf8
+        ).write(to: answering)
+        chmod(answering.path, 0o755)
+        try Data(
+            """
+            functions:
+              submit: {runtime: shell, handler: submit.sh, directory: .}
+              slow-submit: {runtime: shell, handler: slow.sh, directory: ., timeout: 30}
+              self-answer:
+                runtime: shell
+                handler: answer.sh
+                directory: .
+                timeout: 30
+                environment: {STATESMAN: "\(StatesmanProcess.executable.path)", STATE: "\(state)"}
+
+            """.utf8
         ).write(to: directory.appendingPathComponent("functions.yaml"))
     }
 
@@ -101,6 +125,15 @@ import Testing
         #expect(try tasks(["send-success", try token(), "--output", #"{"late": false}"#]).status == 0)
         let finished = running.wait()
         #expect(finished.status == 0, "\(String(decoding: finished.stdout, as: UTF8.self))")
+    }
+
+    /// As on AWS, the token is valid from the moment the function has it: an answer sent
+    /// before the function itself returns is the task's output.
+    @Test func answerBeforeTheFunctionReturnsIsKept() throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let finished = try start("self-answered", function: "self-answer").wait()
+        #expect(finished.status == 0, "\(String(decoding: finished.stdout, as: UTF8.self))")
+        #expect(try JSONValue(parsing: finished.stdout)["output"] == ["answeredBy": "the function"])
     }
 
     @Test func noHeartbeatInTimeIsAHeartbeatTimeout() throws {
