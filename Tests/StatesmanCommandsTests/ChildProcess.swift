@@ -24,6 +24,9 @@ final class ChildProcess: @unchecked Sendable {
     init(_ executable: String, _ arguments: [String], stdin: Data? = nil) throws {
         var stdinPipe: [Int32] = [0, 0], stdoutPipe: [Int32] = [0, 0], stderrPipe: [Int32] = [0, 0]
         guard pipe(&stdinPipe) == 0, pipe(&stdoutPipe) == 0, pipe(&stderrPipe) == 0 else { throw POSIXError(.EMFILE) }
+        // Close-on-exec, so children other tests spawn meanwhile do not inherit these ends (and
+        // keep this child's output open after it exits); dup2 gives the child its own copies.
+        for descriptor in stdinPipe + stdoutPipe + stderrPipe { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
