@@ -29,12 +29,12 @@ public enum RandomUUID {
     /// The 36-character text of a UUID's 128 bits, with the RFC 4122 variant set.
     private static func format(high: UInt64, low: UInt64) -> String {
         let low = (low & ~(0xC000 << 48)) | (0x8000 << 48)  // variant 10xx
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
         return String(unsafeUninitializedCapacity: 36) { buffer in
             var position = 0
             func put(_ value: UInt64, nibbles: Int) {
                 for index in stride(from: nibbles - 1, through: 0, by: -1) {
-                    buffer[position] = digits[Int((value >> (UInt64(index) * 4)) & 0xF)]
+                    let nibble = UInt8((value >> (UInt64(index) * 4)) & 0xF)
+                    buffer[position] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
                     position += 1
                 }
             }

@@ -70,6 +70,22 @@ let lambda = "arn:aws:lambda:us-east-1:111111111111:function:work"
         #expect(outcome.events.map(\.type).filter { $0.hasPrefix("Lambda") }.count == 12)
     }
 
+    /// `$$.Execution.StartTime` and `$$.State.EnteredTime` as AWS writes them, milliseconds
+    /// always three digits, against Foundation's ISO 8601 formatter.
+    @Test(arguments: [0, 951_782_400_000, 1_700_000_000_007, 1_709_164_799_999, 4_102_444_800_120, 253_402_300_799_999])
+    func contextTimestampsAreISO8601WithMilliseconds(milliseconds: Int64) async throws {
+        let definition = try machine("""
+            {"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"started.$": "$$.Execution.StartTime", "entered.$": "$$.State.EnteredTime"}, "End": true}}}
+            """)
+        let start = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+        let outcome = await Interpreter(invoker: ScriptedInvoker([:]), clock: ManualClock(start: start)).run(definition, input: [:])
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        let expected = JSONValue.string(formatter.string(from: start))
+        #expect(outcome.output == ["started": expected, "entered": expected])
+    }
+
     @Test func catchPlacesTheErrorOutputAtResultPath() async throws {
         let definition = try machine("""
             {"StartAt": "T", "States": {
