@@ -75,16 +75,16 @@ extension ExecutionRun {
         // files were never finished), and are not run again.
         var completed = CompletedIndexes()
         if let durable {
-            do {
+            do throws(ExecutionFailure) {
                 try durable.replay { child in
                     // A redrive runs the children that did not succeed again.
                     if redriveCount > 0, child.status != .succeeded { return }
                     completed.append(child.index)
                     run.replay(child, state: state)
                 }
-            } catch let failure as ExecutionFailure {
+            } catch {
                 sink?.abandon()
-                throw failure
+                throw error
             }
         }
         run.publish()

@@ -356,8 +356,7 @@ public struct JSONParser {
         pos = Self.skipPlainBytes(bytes, from: pos, seen: &seen)
         while pos < bytes.count {
             let b = bytes[pos]
-            let kind = Self.byteKind[Int(b)]
-            if kind == 0 {
+            if !Self.needsCare(b) {
                 seen |= b
                 pos += 1
                 continue
@@ -394,9 +393,10 @@ public struct JSONParser {
     private static let ones: UInt64 = 0x0101_0101_0101_0101
     private static let highBits: UInt64 = 0x8080_8080_8080_8080
 
-    /// For each byte: 0 when it can stand in a string as it is, 1 for `"`, `\` and control
-    /// characters.
-    static let byteKind: [UInt8] = (0...255).map { b in b < 0x20 || b == 0x22 || b == 0x5C ? 1 : 0 }
+    /// Whether a byte cannot stand in a string as it is: `"`, `\` and control characters.
+    /// (Comparisons, not a table: a global table costs a lazy-initialisation check per byte.)
+    @inline(__always)
+    static func needsCare(_ b: UInt8) -> Bool { b < 0x20 || b == 0x22 || b == 0x5C }
 
     /// The first index from `start` at or past which a `"`, a `\` or a control character may
     /// be, skipping whole 8-byte words that have none (SWAR: the "has zero byte" test). The
@@ -557,13 +557,20 @@ public struct JSONParser {
                 pos += 1
             }
         }
+        if !overflow, pos == bytes.count || (bytes[pos] != UInt8(ascii: ".") && bytes[pos] | 0x20 != UInt8(ascii: "e")) {
+            // An integer (the common case): no fraction, no exponent.
+            if negative {
+                if magnitude <= UInt64(Int64.max) { return .int(-Int64(magnitude)) }
+                if magnitude == UInt64(Int64.max) + 1 { return .int(Int64.min) }
+            } else if magnitude <= UInt64(Int64.max) {
+                return .int(Int64(magnitude))
+            }
+        }
         // Track up to 19 significant digits for the exact fast path below.
         var significand = magnitude
         var digitCount = overflow ? 20 : countDigits(magnitude)
-        var isInteger = true
         var fractionDigits = 0
         if pos < bytes.count, bytes[pos] == UInt8(ascii: ".") {
-            isInteger = false
             pos += 1
             guard pos < bytes.count, isDigit(bytes[pos]) else { throw failAt(start, "invalid number, expected a digit after '.'") }
             while pos < bytes.count, isDigit(bytes[pos]) {
@@ -579,7 +586,6 @@ public struct JSONParser {
         }
         var exponent = 0
         if pos < bytes.count, bytes[pos] | 0x20 == UInt8(ascii: "e") {
-            isInteger = false
             pos += 1
             var negativeExponent = false
             if pos < bytes.count, bytes[pos] == UInt8(ascii: "+") || bytes[pos] == UInt8(ascii: "-") {
@@ -593,20 +599,12 @@ public struct JSONParser {
             }
             if negativeExponent { exponent = -exponent }
         }
-        if isInteger, !overflow {
-            if negative {
-                if magnitude <= UInt64(Int64.max) { return .int(-Int64(magnitude)) }
-                if magnitude == UInt64(Int64.max) + 1 { return .int(Int64.min) }
-            } else if magnitude <= UInt64(Int64.max) {
-                return .int(Int64(magnitude))
-            }
-        }
         // Clinger's fast path: a significand below 2^53 times an exact power of ten ≤ 10^22 is
         // correctly rounded by one IEEE operation.
         let scale = exponent - fractionDigits
         if digitCount <= 15, significand < (1 << 53), scale >= -22, scale <= 22 {
             var d = Double(significand)
-            d = scale < 0 ? d / Self.powersOfTen[-scale] : d * Self.powersOfTen[scale]
+            d = scale < 0 ? d / Self.powerOfTen(-scale) : d * Self.powerOfTen(scale)
             return .double(negative ? -d : d)
         }
         let value = Self.parseDouble(UnsafeBufferPointer(rebasing: bytes[start..<pos]))
@@ -614,7 +612,36 @@ public struct JSONParser {
         return .double(value)
     }
 
-    private static let powersOfTen: [Double] = (0...22).map { e in (0..<e).reduce(1.0) { acc, _ in acc * 10 } }
+    /// 10^e for 0 ≤ e ≤ 22, each exactly representable (a switch of constants, not a global
+    /// table, which costs a lazy-initialisation check per call).
+    @inline(__always)
+    private static func powerOfTen(_ e: Int) -> Double {
+        switch e {
+        case 0: 1e0
+        case 1: 1e1
+        case 2: 1e2
+        case 3: 1e3
+        case 4: 1e4
+        case 5: 1e5
+        case 6: 1e6
+        case 7: 1e7
+        case 8: 1e8
+        case 9: 1e9
+        case 10: 1e10
+        case 11: 1e11
+        case 12: 1e12
+        case 13: 1e13
+        case 14: 1e14
+        case 15: 1e15
+        case 16: 1e16
+        case 17: 1e17
+        case 18: 1e18
+        case 19: 1e19
+        case 20: 1e20
+        case 21: 1e21
+        default: 1e22
+        }
+    }
 
     @inline(__always)
     private func countDigits(_ n: UInt64) -> Int {

@@ -304,15 +304,15 @@ enum DateTimeFormat {
 
     // MARK: Parsing
 
-    /// `$toMillis` without a picture: ISO 8601 forms JavaScript's `Date.parse` reads, in UTC
-    /// unless an offset is given.
     /// JSONata's test for an ISO 8601 timestamp (what `$toMillis` accepts without a picture).
-    nonisolated(unsafe) private static let isoShape = try! NSRegularExpression(
+    private static let isoShape = try! NSRegularExpression(
         pattern: #"^(\d{4})(-[01]\d)*(-[0-3]\d)*(T[0-2]\d:[0-5]\d:[0-5]\d)*(\.\d+)?([+-][0-2]\d:?[0-5]\d|Z)?$"#)
     /// Its parts, as `Date.parse` reads them.
-    nonisolated(unsafe) private static let isoParts = try! NSRegularExpression(
+    private static let isoParts = try! NSRegularExpression(
         pattern: #"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?(Z|[+-]\d{2}:?\d{2})?$"#)
 
+    /// `$toMillis` without a picture: ISO 8601 forms JavaScript's `Date.parse` reads, in UTC
+    /// unless an offset is given.
     static func parseISO(_ text: String) -> Double? {
         let ns = text as NSString
         let whole = NSRange(location: 0, length: ns.length)
