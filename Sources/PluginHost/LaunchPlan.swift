@@ -72,6 +72,9 @@ public struct HostPaths: Sendable {
     static func capture(_ arguments: [String]) -> (status: Int32, output: String) {
         var pipe: [Int32] = [0, 0]
         guard Glibc.pipe(&pipe) == 0 else { return (-1, "") }
+        // Close-on-exec: a worker another host spawns meanwhile must not inherit the write end,
+        // or the read below would wait for that worker's exit.
+        for descriptor in pipe { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

@@ -113,6 +113,18 @@ static int probe(void) {
     return 0;
 }
 
+/// Closes every descriptor past stdin, stdout and stderr, so the plugin reaches nothing of the
+/// engine's (a file, a socket) that a missing close-on-exec flag would have let through.
+static void close_inherited(void) {
+#ifdef SYS_close_range
+    if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0) return;
+#endif
+    struct rlimit open_files;
+    int highest = getrlimit(RLIMIT_NOFILE, &open_files) == 0 && open_files.rlim_cur != RLIM_INFINITY && open_files.rlim_cur < 65536
+        ? (int)open_files.rlim_cur : 65536;
+    for (int descriptor = 3; descriptor < highest; descriptor++) close(descriptor);
+}
+
 int main(int count, char **arguments) {
     const char *directory = NULL, *cpu = NULL, *memory = NULL, *processes = NULL, *files = NULL, *file_size = NULL;
     const char *pids_cgroup = NULL;
@@ -159,6 +171,7 @@ int main(int count, char **arguments) {
     limit(RLIMIT_NPROC, processes, "process limit");
     limit(RLIMIT_NOFILE, files, "open-file limit");
     limit(RLIMIT_FSIZE, file_size, "file-size limit");
+    close_inherited();
 
     execv(arguments[index], &arguments[index]);
     execvp(arguments[index], &arguments[index]);

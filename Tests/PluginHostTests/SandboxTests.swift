@@ -72,6 +72,22 @@ import Testing
         #expect(own.value == "yes", "the function's own environment is always passed")
     }
 
+    /// A descriptor the engine leaves open without close-on-exec (here on purpose) reaches an
+    /// unconfined worker, never a sandboxed one.
+    @Test func noInheritedDescriptors() async throws {
+        let path = NSTemporaryDirectory() + "statesman-leak-\(UUID().uuidString)"
+        let descriptor = Glibc.open(path, O_WRONLY | O_CREAT, 0o600)
+        #expect(descriptor >= 0)
+        defer {
+            Glibc.close(descriptor)
+            unlink(path)
+        }
+        let (open, boxed) = await Self.both("open_files", [:])
+        #expect(open.value?.arrayValue?.contains(.string(path)) == true, "\(open)")
+        let files = try #require(boxed.value?.arrayValue, "\(boxed)")
+        #expect(!files.contains(.string(path)))
+    }
+
     @Test func processLimitStopsAForkBomb() async throws {
         let (open, boxed) = await Self.both("fork_many", ["count": 100]) { $0.sandbox?.processes = 32 }
         #expect(open.value == 100)

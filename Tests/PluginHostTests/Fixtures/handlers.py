@@ -95,6 +95,17 @@ def write_scratch(event, context):
     return {"cwd": os.getcwd(), "tmpdir": os.environ.get("TMPDIR")}
 
 
+def open_files(event, context):
+    """What each open descriptor of this process refers to."""
+    found = []
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            found.append(os.readlink("/proc/self/fd/" + name))
+        except OSError:
+            pass  # the listing's own descriptor, closed by now
+    return found
+
+
 def read_variable(event, context):
     return os.environ.get(event["name"])
 
