@@ -165,6 +165,7 @@ let package = Package(
                 "JSONCore", "ASLErrors", "ASLModel", "Interpreter", "ObjectStore", "MapRuns", "Workflow",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
+            exclude: ["Fixtures"],
             swiftSettings: strict),
         .testTarget(name: "ExecutionStoreTests", dependencies: ["JSONCore", "ExecutionStore"], swiftSettings: strict),
         .testTarget(name: "StatesmanCommandsTests", dependencies: ["JSONCore", "ExecutionStore", "StatesmanCommands", "statesman"], swiftSettings: strict),

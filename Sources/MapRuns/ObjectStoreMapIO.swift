@@ -81,7 +81,7 @@ public struct ObjectStoreMapIO: DistributedMapIO {
         case "MANIFEST":
             return try inventoryItems(manifest: bucket, key: key)
         case "PARQUET":
-            throw ExecutionFailure(.itemReaderFailed, cause: "The ReaderConfig InputType PARQUET is not supported by Statesman yet (see docs/compatibility.md)")
+            return try ParquetItems(store: store, bucket: bucket, key: key)
         default:
             throw ExecutionFailure(.itemReaderFailed, cause: "The ReaderConfig InputType must be CSV, JSON, JSONL, PARQUET or MANIFEST, but is \"\(inputType)\"")
         }

@@ -1,0 +1,413 @@
+import ASLErrors
+import CZlib
+import Foundation
+import Interpreter
+import JSONCore
+import ObjectStore
+
+/// `InputType: PARQUET`: each row of a Parquet file is an item, an object of its columns in
+/// schema order (null where an optional column has no value). The footer is read first (a
+/// ranged read of the object's end), then one row group at a time, each column a page at a
+/// time: memory holds one row group's compressed column chunks.
+///
+/// Flat schemas; `PLAIN` and dictionary encodings; pages of both versions; `UNCOMPRESSED`,
+/// `SNAPPY` and `GZIP`. Anything else (nested columns, other encodings or codecs) ends the
+/// read with `States.ItemReaderFailed` naming it.
+final class ParquetItems: ItemSource {
+    private let store: any ObjectStore
+    private let bucket: String
+    private let key: String
+    private let file: ParquetFile
+    private var nextGroup = 0
+    private var cursors: [ParquetColumnCursor] = []
+    private var rowsLeft: Int64 = 0
+    var source: String { "s3://\(bucket)/\(key)" }
+
+    init(store: any ObjectStore, bucket: String, key: String) throws(ExecutionFailure) {
+        self.store = store
+        self.bucket = bucket
+        self.key = key
+        let name = "s3://\(bucket)/\(key)"
+        let size: Int64
+        do { size = try store.head(bucket: bucket, key: key).size } catch {
+            throw ExecutionFailure(.itemReaderFailed, cause: "Cannot read \(name): \(error.description)")
+        }
+        func fail(_ problem: String) -> ExecutionFailure {
+            ExecutionFailure(.itemReaderFailed, cause: "\(name) is not a Parquet file Statesman can read: \(problem)")
+        }
+        guard size >= 12 else { throw fail("it is only \(size) bytes") }
+        let tail = try Self.read(store, bucket, key, size - 8..<size)
+        guard tail.count == 8, Array(tail[4...]) == Array("PAR1".utf8) else { throw fail("it does not end with the Parquet magic number") }
+        let footerLength = Int64(tail[0]) | Int64(tail[1]) << 8 | Int64(tail[2]) << 16 | Int64(tail[3]) << 24
+        guard footerLength > 0, footerLength <= size - 12 else { throw fail("its footer length (\(footerLength)) does not fit the file") }
+        let footer = try Self.read(store, bucket, key, size - 8 - footerLength..<size - 8)
+        do { file = try ParquetFile(footer: footer) } catch { throw fail(error.message) }
+        for group in file.rowGroups {
+            guard group.rowCount >= 0 else { throw fail("a row group has a negative row count") }
+            for chunk in group.chunks {
+                let (end, overflow) = chunk.offset.addingReportingOverflow(chunk.length)
+                guard chunk.offset >= 4, chunk.length >= 0, !overflow, end <= size - 8 - footerLength else {
+                    throw fail("a column chunk lies outside the file")
+                }
+            }
+        }
+    }
+
+    func next() throws(ExecutionFailure) -> JSONValue? {
+        while rowsLeft == 0 {
+            guard nextGroup < file.rowGroups.count else { return nil }
+            try openGroup(file.rowGroups[nextGroup])
+            nextGroup += 1
+        }
+        rowsLeft -= 1
+        var row = JSONObject()
+        for (index, column) in file.columns.enumerated() {
+            do throws(ParquetPageError) { row[column.name] = try cursors[index].next() } catch {
+                throw ExecutionFailure(.itemReaderFailed, cause: "\(source), column \(column.name): \(error.message)")
+            }
+        }
+        return .object(row)
+    }
+
+    private func openGroup(_ group: ParquetFile.RowGroup) throws(ExecutionFailure) {
+        cursors = []
+        for (index, chunk) in group.chunks.enumerated() {
+            let bytes = try Self.read(store, bucket, key, chunk.offset..<chunk.offset + chunk.length)
+            cursors.append(ParquetColumnCursor(column: file.columns[index], codec: chunk.codec, bytes: bytes, rowLimit: Int(group.rowCount)))
+        }
+        rowsLeft = group.rowCount
+    }
+
+    private static func read(_ store: any ObjectStore, _ bucket: String, _ key: String, _ range: Range<Int64>) throws(ExecutionFailure) -> [UInt8] {
+        do {
+            let reader = try store.open(bucket: bucket, key: key, range: range)
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(Int(range.count))
+            while let chunk = try reader.next() { bytes.append(contentsOf: chunk) }
+            return bytes
+        } catch {
+            throw ExecutionFailure(.itemReaderFailed, cause: "Cannot read s3://\(bucket)/\(key): \(error.description)")
+        }
+    }
+}
+
+/// Why a column's pages could not be read.
+struct ParquetPageError: Error {
+    var message: String
+}
+
+/// One column chunk's values in order, a page at a time.
+struct ParquetColumnCursor {
+    let column: ParquetFile.Column
+    let codec: Int32
+    let bytes: [UInt8]
+    /// The row group's row count: no page of this flat column holds more values.
+    let rowLimit: Int
+    private var position = 0
+    private var dictionary: [JSONValue]?
+    private var page: [JSONValue] = []
+    private var pageIndex = 0
+
+    init(column: ParquetFile.Column, codec: Int32, bytes: [UInt8], rowLimit: Int) {
+        self.column = column
+        self.codec = codec
+        self.bytes = bytes
+        self.rowLimit = rowLimit
+    }
+
+    mutating func next() throws(ParquetPageError) -> JSONValue {
+        while pageIndex == page.count {
+            try readPage()
+        }
+        defer { pageIndex += 1 }
+        return page[pageIndex]
+    }
+
+    private mutating func readPage() throws(ParquetPageError) {
+        guard position < bytes.count else { throw ParquetPageError(message: "the column has fewer values than the row group has rows") }
+        var reader = ThriftCompactReader(bytes, at: position)
+        let header: ParquetPageHeader
+        do { header = try ParquetPageHeader(&reader) } catch { throw ParquetPageError(message: "a page header is damaged: \(error.message)") }
+        let start = reader.position
+        guard header.compressedSize <= bytes.count - start else { throw ParquetPageError(message: "a page runs past its column chunk") }
+        guard header.uncompressedSize <= Self.maximumPageBytes else {
+            throw ParquetPageError(message: "a page of \(header.uncompressedSize) bytes is larger than the \(Self.maximumPageBytes >> 20) MiB this reader unpacks")
+        }
+        // A page cannot hold more values than its row group has rows (or, for a dictionary,
+        // than it has bits).
+        guard header.valueCount <= (header.kind == .dictionary ? header.uncompressedSize * 8 : rowLimit) else {
+            throw ParquetPageError(message: "a page claims \(header.valueCount) values")
+        }
+        position = start + header.compressedSize
+        let body = bytes[start..<position]
+        switch header.kind {
+        case .dictionary:
+            let plain = try decompress(body, to: header.uncompressedSize)
+            var values = ParquetValues(plain[...], column: column)
+            dictionary = try values.plain(count: header.valueCount)
+        case .data:
+            let data = try decompress(body, to: header.uncompressedSize)
+            var cursor = data.startIndex
+            var present: [Bool]?
+            if column.optional {
+                guard data.count >= 4 else { throw ParquetPageError(message: "a page ends before its definition levels") }
+                let length = Int(data[0]) | Int(data[1]) << 8 | Int(data[2]) << 16 | Int(data[3]) << 24
+                guard length >= 0, length <= data.count - 4 else { throw ParquetPageError(message: "a page's definition levels run past it") }
+                present = try ParquetHybrid.decode(data[4..<4 + length], bitWidth: 1, count: header.valueCount).map { $0 == 1 }
+                cursor = 4 + length
+            }
+            try fill(header, values: data[cursor...], present: present)
+        case .dataV2:
+            let levels = header.repetitionLevelsLength + header.definitionLevelsLength
+            guard levels <= body.count else { throw ParquetPageError(message: "a page's levels run past it") }
+            var present: [Bool]?
+            if column.optional {
+                let definitions = body.startIndex + header.repetitionLevelsLength
+                present = try ParquetHybrid.decode(body[definitions..<definitions + header.definitionLevelsLength], bitWidth: 1, count: header.valueCount)
+                    .map { $0 == 1 }
+            }
+            let rest = body[(body.startIndex + levels)...]
+            let values = header.valuesCompressed ? try decompress(rest, to: header.uncompressedSize - levels)[...] : rest
+            try fill(header, values: values, present: present)
+        case .other:
+            break
+        }
+    }
+
+    /// Decodes a data page's values and spreads them over its rows (nulls where absent).
+    private mutating func fill(_ header: ParquetPageHeader, values bytes: ArraySlice<UInt8>, present: [Bool]?) throws(ParquetPageError) {
+        let count = present.map { $0.reduce(0) { $0 + ($1 ? 1 : 0) } } ?? header.valueCount
+        let decoded: [JSONValue]
+        switch header.encoding {
+        case 0:
+            var values = ParquetValues(bytes, column: column)
+            decoded = try values.plain(count: count)
+        case 3 where column.type == .boolean:
+            // Booleans run-length encoded (version 2 pages): a 4-byte length, then the runs.
+            guard bytes.count >= 4 else { throw ParquetPageError(message: "a page ends before its values") }
+            let start = bytes.startIndex
+            let length = Int(bytes[start]) | Int(bytes[start + 1]) << 8 | Int(bytes[start + 2]) << 16 | Int(bytes[start + 3]) << 24
+            guard length >= 0, length <= bytes.count - 4 else { throw ParquetPageError(message: "a page's values run past it") }
+            decoded = try ParquetHybrid.decode(bytes[(start + 4)..<(start + 4 + length)], bitWidth: 1, count: count).map { .bool($0 == 1) }
+        case 2, 8:
+            guard let dictionary else { throw ParquetPageError(message: "a dictionary-encoded page comes without a dictionary") }
+            guard let width = bytes.first, width <= 32 else { throw ParquetPageError(message: "a dictionary page has no valid index width") }
+            let indexes = try ParquetHybrid.decode(bytes.dropFirst(), bitWidth: Int(width), count: count)
+            var values: [JSONValue] = []
+            values.reserveCapacity(count)
+            for index in indexes {
+                guard Int(index) < dictionary.count else { throw ParquetPageError(message: "a dictionary index is out of range") }
+                values.append(dictionary[Int(index)])
+            }
+            decoded = values
+        default:
+            let names = [3: "RLE", 4: "BIT_PACKED", 5: "DELTA_BINARY_PACKED", 6: "DELTA_LENGTH_BYTE_ARRAY", 7: "DELTA_BYTE_ARRAY", 9: "BYTE_STREAM_SPLIT"]
+            throw ParquetPageError(message: "the encoding \(names[Int(header.encoding)] ?? String(header.encoding)) is not supported yet (PLAIN and dictionary are)")
+        }
+        guard let present else {
+            page = decoded
+            pageIndex = 0
+            return
+        }
+        var spread: [JSONValue] = []
+        spread.reserveCapacity(present.count)
+        var next = 0
+        for isPresent in present {
+            if isPresent {
+                spread.append(decoded[next])
+                next += 1
+            } else {
+                spread.append(.null)
+            }
+        }
+        page = spread
+        pageIndex = 0
+    }
+
+    private func decompress(_ body: ArraySlice<UInt8>, to size: Int) throws(ParquetPageError) -> [UInt8] {
+        switch codec {
+        case 0:
+            return Array(body)
+        case 1:
+            do { return try Snappy.decompress(body, limit: Self.maximumPageBytes) } catch { throw ParquetPageError(message: "Snappy data is damaged: \(error.message)") }
+        case 2:
+            return try Self.gunzip(body, size: size)
+        default:
+            let names = [3: "LZO", 4: "BROTLI", 5: "LZ4", 6: "ZSTD", 7: "LZ4_RAW"]
+            throw ParquetPageError(message: "the compression \(names[Int(codec)] ?? String(codec)) is not supported yet (UNCOMPRESSED, SNAPPY and GZIP are)")
+        }
+    }
+
+    /// The largest page this reader unpacks (writers make pages of about a megabyte): a
+    /// damaged or hostile header cannot make it allocate more.
+    static let maximumPageBytes = 256 << 20
+
+    private static func gunzip(_ body: ArraySlice<UInt8>, size: Int) throws(ParquetPageError) -> [UInt8] {
+        var stream = z_stream()
+        guard inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw ParquetPageError(message: "zlib could not start")
+        }
+        defer { inflateEnd(&stream) }
+        var output = [UInt8](repeating: 0, count: max(size, 1))
+        var input = Array(body)
+        let status = input.withUnsafeMutableBufferPointer { source in
+            output.withUnsafeMutableBufferPointer { target in
+                stream.next_in = source.baseAddress
+                stream.avail_in = UInt32(source.count)
+                stream.next_out = target.baseAddress
+                stream.avail_out = UInt32(target.count)
+                return inflate(&stream, Z_FINISH)
+            }
+        }
+        guard status == Z_STREAM_END, Int(stream.total_out) == size else { throw ParquetPageError(message: "GZIP data is damaged") }
+        return output
+    }
+}
+
+/// The RLE / bit-packed hybrid encoding of levels and dictionary indexes.
+enum ParquetHybrid {
+    static func decode(_ bytes: ArraySlice<UInt8>, bitWidth: Int, count: Int) throws(ParquetPageError) -> [UInt32] {
+        var values: [UInt32] = []
+        values.reserveCapacity(count)
+        var position = bytes.startIndex
+        let byteWidth = (bitWidth + 7) / 8
+        while values.count < count {
+            var header = 0
+            var shift = 0
+            while true {
+                guard position < bytes.endIndex else { throw ParquetPageError(message: "encoded levels or indexes end early") }
+                let b = Int(bytes[position])
+                position += 1
+                header |= (b & 0x7F) << shift
+                if b & 0x80 == 0 { break }
+                shift += 7
+                guard shift < 35 else { throw ParquetPageError(message: "a run header is too long") }
+            }
+            if header & 1 == 0 {
+                // A run of one repeated value.
+                let run = header >> 1
+                guard byteWidth <= bytes.endIndex - position else { throw ParquetPageError(message: "a run ends early") }
+                var value: UInt32 = 0
+                for index in 0..<byteWidth { value |= UInt32(bytes[position + index]) << (8 * UInt32(index)) }
+                position += byteWidth
+                values.append(contentsOf: repeatElement(value, count: min(run, count - values.count)))
+            } else {
+                // Groups of eight values, bitWidth bits each, least significant bit first.
+                let total = (header >> 1) * 8
+                guard (header >> 1) * bitWidth <= bytes.endIndex - position else { throw ParquetPageError(message: "bit-packed values end early") }
+                var bit = 0
+                for _ in 0..<total {
+                    var value: UInt32 = 0
+                    for offset in 0..<bitWidth {
+                        let at = bit + offset
+                        if bytes[position + at >> 3] >> UInt8(at & 7) & 1 == 1 { value |= 1 << UInt32(offset) }
+                    }
+                    bit += bitWidth
+                    if values.count < count { values.append(value) }
+                }
+                position += (header >> 1) * bitWidth
+            }
+        }
+        return values
+    }
+}
+
+/// `PLAIN`-encoded values of one column, turned into JSON.
+struct ParquetValues {
+    private let bytes: ArraySlice<UInt8>
+    private var position: Int
+    private let column: ParquetFile.Column
+
+    init(_ bytes: ArraySlice<UInt8>, column: ParquetFile.Column) {
+        self.bytes = bytes
+        position = bytes.startIndex
+        self.column = column
+    }
+
+    mutating func plain(count: Int) throws(ParquetPageError) -> [JSONValue] {
+        var values: [JSONValue] = []
+        values.reserveCapacity(count)
+        if column.type == .boolean {
+            guard (count + 7) / 8 <= bytes.endIndex - position else { throw ParquetPageError(message: "a page ends before its values") }
+            for index in 0..<count { values.append(.bool(bytes[position + index >> 3] >> UInt8(index & 7) & 1 == 1)) }
+            return values
+        }
+        for _ in 0..<count { values.append(try value()) }
+        return values
+    }
+
+    private mutating func take(_ count: Int) throws(ParquetPageError) -> ArraySlice<UInt8> {
+        guard count >= 0, count <= bytes.endIndex - position else { throw ParquetPageError(message: "a page ends before its values") }
+        defer { position += count }
+        return bytes[position..<position + count]
+    }
+
+    private mutating func littleEndian(_ count: Int) throws(ParquetPageError) -> UInt64 {
+        var value: UInt64 = 0
+        for (index, b) in try take(count).enumerated() { value |= UInt64(b) << (8 * UInt64(index)) }
+        return value
+    }
+
+    private mutating func value() throws(ParquetPageError) -> JSONValue {
+        switch column.type {
+        case .boolean:
+            return .null  // read a page at a time in `plain`
+        case .int32:
+            let raw = UInt32(truncatingIfNeeded: try littleEndian(4))
+            return integer(column.meaning == .unsigned ? Int64(raw) : Int64(Int32(bitPattern: raw)))
+        case .int64:
+            let raw = try littleEndian(8)
+            if column.meaning == .unsigned, raw > UInt64(Int64.max) { return .double(Double(raw)) }
+            return integer(Int64(bitPattern: raw))
+        case .int96:
+            // Nanoseconds of the day, then the Julian day: the legacy timestamp.
+            let nanoseconds = Int64(bitPattern: try littleEndian(8))
+            let julianDay = Int64(UInt32(truncatingIfNeeded: try littleEndian(4)))
+            return .int((julianDay - 2_440_588) * 86_400_000 + nanoseconds / 1_000_000)
+        case .float:
+            return number(Double(Float(bitPattern: UInt32(truncatingIfNeeded: try littleEndian(4)))))
+        case .double:
+            return number(Double(bitPattern: try littleEndian(8)))
+        case .byteArray:
+            let length = Int(UInt32(truncatingIfNeeded: try littleEndian(4)))
+            return bytesValue(try take(length))
+        case .fixedLengthByteArray:
+            return bytesValue(try take(column.typeLength))
+        }
+    }
+
+    private func integer(_ value: Int64) -> JSONValue {
+        switch column.meaning {
+        case .timestamp(let unitsPerMillisecond):
+            // Rounded down, as epoch milliseconds before 1970 are.
+            .int(value / unitsPerMillisecond - (value % unitsPerMillisecond < 0 ? 1 : 0))
+        case .decimal(let scale): number(Double(value) / pow(10, Double(scale)))
+        default: .int(value)
+        }
+    }
+
+    /// JSON has no NaN or infinity: such a value is null.
+    private func number(_ value: Double) -> JSONValue {
+        value.isFinite ? .double(value) : .null
+    }
+
+    private func bytesValue(_ bytes: ArraySlice<UInt8>) -> JSONValue {
+        switch column.meaning {
+        case .decimal(let scale):
+            // A big-endian two's-complement unscaled value.
+            var unscaled = 0.0
+            for b in bytes { unscaled = unscaled * 256 + Double(b) }
+            if let first = bytes.first, first & 0x80 != 0 { unscaled -= pow(256, Double(bytes.count)) }
+            return number(unscaled / pow(10, Double(scale)))
+        case .uuid where bytes.count == 16:
+            let hex = bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+            let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
+            return .string(parts.joined(separator: "-"))
+        default:
+            // Text (and bytes without a declared meaning that happen to be UTF-8) as a string;
+            // other bytes in Base64.
+            if let text = String(validating: bytes, as: UTF8.self) { return .string(text) }
+            return .string(Data(bytes).base64EncodedString())
+        }
+    }
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""Writes the Parquet fixtures of the item-reader tests with pyarrow (run once; the files are
+committed, so the tests need no pyarrow):  python3 make.py  (in a venv with pyarrow)."""
+import datetime
+import decimal
+import os
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+here = os.path.dirname(os.path.abspath(__file__))
+
+rows = {
+    "id": pa.array([1, 2, 3, 4, 5, 6, 7], pa.int64()),
+    "name": pa.array(["ada", None, "grace", "ada", "linus", "ada", "émile"], pa.string()),
+    "score": pa.array([1.5, 2.25, None, -3.0, 0.0, 1e300, 7.125], pa.float64()),
+    "ratio": pa.array([0.5, 0.25, 1.0, 2.0, 0.125, 4.0, None], pa.float32()),
+    "active": pa.array([True, False, None, True, True, False, True], pa.bool_()),
+    "small": pa.array([-1, 0, 2147483647, -2147483648, 7, None, 42], pa.int32()),
+    "day": pa.array([datetime.date(2026, 11, 26), datetime.date(1970, 1, 1), None, datetime.date(1969, 12, 31),
+                     datetime.date(2000, 2, 29), datetime.date(2026, 1, 1), datetime.date(1999, 12, 31)], pa.date32()),
+    "at": pa.array([datetime.datetime(2026, 11, 26, 12, 0, 0, 123000), datetime.datetime(1970, 1, 1), None,
+                    datetime.datetime(1969, 12, 31, 23, 59, 59, 999000), datetime.datetime(2000, 1, 1),
+                    datetime.datetime(2026, 1, 1, 0, 0, 1), datetime.datetime(2030, 6, 15, 8, 30)], pa.timestamp("ms")),
+    "at_us": pa.array([datetime.datetime(2026, 11, 26, 12, 0, 0, 123456), None, datetime.datetime(1970, 1, 1, 0, 0, 0, 1),
+                       datetime.datetime(1969, 12, 31, 23, 59, 59, 999999), datetime.datetime(2000, 1, 1),
+                       datetime.datetime(2026, 1, 1), datetime.datetime(2030, 6, 15)], pa.timestamp("us")),
+    "price": pa.array([decimal.Decimal("12.34"), decimal.Decimal("-0.05"), None, decimal.Decimal("99999999.99"),
+                       decimal.Decimal("0.00"), decimal.Decimal("1.10"), decimal.Decimal("-12345.67")], pa.decimal128(10, 2)),
+    "blob": pa.array([b"\x00\xff", b"text", None, b"", b"\x80", b"abc", b"\x01"], pa.binary()),
+}
+table = pa.table(rows)
+
+# pandas' and pyarrow's defaults: Snappy, dictionaries, version 1 data pages; three row groups.
+pq.write_table(table, os.path.join(here, "flat-snappy.parquet"), row_group_size=3)
+# GZIP, no dictionaries, version 2 data pages, one row group.
+pq.write_table(table, os.path.join(here, "flat-gzip-v2.parquet"), compression="gzip", use_dictionary=False, data_page_version="2.0")
+# Uncompressed, a page every few values (several pages per column chunk).
+pq.write_table(table, os.path.join(here, "flat-plain.parquet"), compression="none", data_page_size=16, write_batch_size=2)
+# What the reader refuses: a list column, and ZSTD.
+pq.write_table(pa.table({"id": [1, 2], "tags": [["a"], ["b", "c"]]}), os.path.join(here, "nested.parquet"))
+pq.write_table(pa.table({"id": [1, 2]}), os.path.join(here, "zstd.parquet"), compression="zstd")
+# Spark's legacy INT96 timestamps.
+pq.write_table(pa.table({"at": pa.array([datetime.datetime(2026, 11, 26, 12, 0, 0, 123000), datetime.datetime(1969, 12, 31, 23, 59, 59)],
+                                        pa.timestamp("ms"))}),
+               os.path.join(here, "int96.parquet"), use_deprecated_int96_timestamps=True)
