@@ -15,6 +15,17 @@ results=$(mktemp)
 python3 bench/readers/python_baseline.py "$data/data/events.jsonl" jsonl 3 | tee -a "$results" >&2
 "$bench" readers --store "$data" --key events.csv --format CSV --repeat 3 | sed 's/^CSV/statesman-CSV/' | tee -a "$results" >&2
 python3 bench/readers/python_baseline.py "$data/data/events.csv" csv 3 | tee -a "$results" >&2
+# Parquet: the same rows as pyarrow writes them by default (Snappy, dictionaries), against
+# pyarrow reading them into Python dicts (pyarrow in bench/.venv).
+if [ ! -x bench/.venv/bin/python ]; then python3 -m venv bench/.venv; fi
+bench/.venv/bin/python -c "import pyarrow" 2>/dev/null || bench/.venv/bin/pip install -q pyarrow
+bench/.venv/bin/python -c "
+import pyarrow.csv, pyarrow.parquet
+table = pyarrow.csv.read_csv('$data/data/events.csv')
+pyarrow.parquet.write_table(table, '$data/data/events.parquet')
+"
+"$bench" readers --store "$data" --key events.parquet --format PARQUET --repeat 3 | sed 's/^PARQUET/statesman-Parquet/' | tee -a "$results" >&2
+bench/.venv/bin/python bench/readers/python_baseline.py "$data/data/events.parquet" parquet 3 | tee -a "$results" >&2
 # Streaming: a 1 GB JSONL object read whole, with the reader's peak memory.
 python3 -c "
 import sys
@@ -47,6 +58,10 @@ print("Ratios:")
 for ours, theirs, label in [("statesman-JSONL", "python-json.loads", "JSONL"), ("statesman-CSV", "python-csv.reader", "CSV")]:
     if ours in rows and theirs in rows:
         print("- %s: Statesman / Python %.2fx (goal: at least 300 MB/s; measured %.1f MB/s)" % (label, rows[ours][3] / rows[theirs][3], rows[ours][3]))
+if "statesman-Parquet" in rows and "pyarrow-to_pylist" in rows:
+    ours, theirs = rows["statesman-Parquet"], rows["pyarrow-to_pylist"]
+    print("- Parquet: Statesman / pyarrow rows as dicts %.2fx (%d rows/s against %d; MB/s counts the compressed file)"
+          % (theirs[2] / ours[2], ours[1] / ours[2], theirs[1] / theirs[2]))
 if streamed:
     size, items, seconds, rate, rss = streamed
     print("- streaming: a %.2f GB JSONL object read in %.1f s (%d items, %.0f MB/s) with a peak RSS of %.0f MB" % (size / 1e9, seconds, items, rate, rss / 1024))

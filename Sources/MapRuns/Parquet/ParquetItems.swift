@@ -38,7 +38,7 @@ final class ParquetItems: ItemSource {
         guard size >= 12 else { throw fail("it is only \(size) bytes") }
         let tail = try Self.read(store, bucket, key, size - 8..<size)
         guard tail.count == 8, Array(tail[4...]) == Array("PAR1".utf8) else { throw fail("it does not end with the Parquet magic number") }
-        let footerLength = Int64(tail[0]) | Int64(tail[1]) << 8 | Int64(tail[2]) << 16 | Int64(tail[3]) << 24
+        let footerLength = Int64(parquetLength(tail[...]))
         guard footerLength > 0, footerLength <= size - 12 else { throw fail("its footer length (\(footerLength)) does not fit the file") }
         let footer = try Self.read(store, bucket, key, size - 8 - footerLength..<size - 8)
         do { file = try ParquetFile(footer: footer) } catch { throw fail(error.message) }
@@ -89,6 +89,12 @@ final class ParquetItems: ItemSource {
             throw ExecutionFailure(.itemReaderFailed, cause: "Cannot read s3://\(bucket)/\(key): \(error.description)")
         }
     }
+}
+
+/// The 4-byte little-endian length at the start of `bytes` (which has at least four).
+func parquetLength(_ bytes: ArraySlice<UInt8>) -> Int {
+    let start = bytes.startIndex
+    return Int(bytes[start]) | Int(bytes[start + 1]) << 8 | Int(bytes[start + 2]) << 16 | Int(bytes[start + 3]) << 24
 }
 
 /// Why a column's pages could not be read.
@@ -151,7 +157,7 @@ struct ParquetColumnCursor {
             var present: [Bool]?
             if column.optional {
                 guard data.count >= 4 else { throw ParquetPageError(message: "a page ends before its definition levels") }
-                let length = Int(data[0]) | Int(data[1]) << 8 | Int(data[2]) << 16 | Int(data[3]) << 24
+                let length = parquetLength(data[...])
                 guard length >= 0, length <= data.count - 4 else { throw ParquetPageError(message: "a page's definition levels run past it") }
                 present = try ParquetHybrid.decode(data[4..<4 + length], bitWidth: 1, count: header.valueCount).map { $0 == 1 }
                 cursor = 4 + length
@@ -186,7 +192,7 @@ struct ParquetColumnCursor {
             // Booleans run-length encoded (version 2 pages): a 4-byte length, then the runs.
             guard bytes.count >= 4 else { throw ParquetPageError(message: "a page ends before its values") }
             let start = bytes.startIndex
-            let length = Int(bytes[start]) | Int(bytes[start + 1]) << 8 | Int(bytes[start + 2]) << 16 | Int(bytes[start + 3]) << 24
+            let length = parquetLength(bytes)
             guard length >= 0, length <= bytes.count - 4 else { throw ParquetPageError(message: "a page's values run past it") }
             decoded = try ParquetHybrid.decode(bytes[(start + 4)..<(start + 4 + length)], bitWidth: 1, count: count).map { .bool($0 == 1) }
         case 2, 8:
