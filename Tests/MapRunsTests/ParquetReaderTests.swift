@@ -30,9 +30,9 @@ import Testing
              {"id":7,"name":"émile","score":7.125,"ratio":null,"active":true,"small":42,"day":10956,"at":1907742600000,"at_us":1907712000000,"price":-12345.67,"blob":"\u0001"}]
             """#)
 
-    /// Snappy with dictionaries over three row groups; GZIP with version 2 pages; uncompressed
-    /// with many small pages.
-    @Test(arguments: ["flat-snappy.parquet", "flat-gzip-v2.parquet", "flat-plain.parquet"])
+    /// Snappy with dictionaries over three row groups; GZIP with version 2 pages; ZSTD;
+    /// uncompressed with many small pages.
+    @Test(arguments: ["flat-snappy.parquet", "flat-gzip-v2.parquet", "flat-zstd-v2.parquet", "flat-plain.parquet"])
     func rowsAreItemsWithNativeTypes(file: String) async throws {
         let outcome = try await runMap(["ItemReader": reader("PARQUET", key: file)], store: try storeWithFixtures())
         #expect(outcome.status == .succeeded, "\(outcome.cause ?? "")")
@@ -54,7 +54,7 @@ import Testing
 
     @Test(arguments: [
         ("nested.parquet", "nested columns (groups, lists or maps) are not supported yet"),
-        ("zstd.parquet", "column id: the compression ZSTD is not supported yet"),
+        ("brotli.parquet", "column id: the compression BROTLI is not supported yet"),
         ("not-parquet.json", "does not end with the Parquet magic number"),
         ("missing.parquet", "Cannot read s3://data/missing.parquet"),
     ])

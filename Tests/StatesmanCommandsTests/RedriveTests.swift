@@ -51,7 +51,7 @@ import Testing
         try StatesmanProcess.run(["executions", "redrive", name, "--state", state, "--json"])
     }
 
-    func fix() { FileManager.default.createFile(atPath: directory.appendingPathComponent("fixed").path, contents: nil) }
+    func fix() { _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("fixed").path, contents: nil) }
 
     /// How many times the function was called for each id.
     func calls() throws -> [String: Int] {

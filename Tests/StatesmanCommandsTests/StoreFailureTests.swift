@@ -72,7 +72,7 @@ import Testing
         } catch let error as ExecutionStoreError {
             #expect(error.message.contains("locked by another process"), "\(error)")
         }
-        FileManager.default.createFile(atPath: release, contents: nil)
+        _ = FileManager.default.createFile(atPath: release, contents: nil)
         #expect(holder.wait().status == 0)
         #expect(try store.execution(record("kept").arn)?.name == "kept")
         try store.insert(record("later"))

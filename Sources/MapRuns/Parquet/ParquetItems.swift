@@ -1,5 +1,6 @@
 import ASLErrors
 import CZlib
+import CZstd
 import Foundation
 import Interpreter
 import JSONCore
@@ -11,7 +12,7 @@ import ObjectStore
 /// time: memory holds one row group's compressed column chunks.
 ///
 /// Flat schemas; `PLAIN` and dictionary encodings; pages of both versions; `UNCOMPRESSED`,
-/// `SNAPPY` and `GZIP`. Anything else (nested columns, other encodings or codecs) ends the
+/// `SNAPPY`, `GZIP` and `ZSTD`. Anything else (nested columns, other encodings or codecs) ends the
 /// read with `States.ItemReaderFailed` naming it.
 final class ParquetItems: ItemSource {
     private let store: any ObjectStore
@@ -238,15 +239,29 @@ struct ParquetColumnCursor {
             do { return try Snappy.decompress(body, limit: Self.maximumPageBytes) } catch { throw ParquetPageError(message: "Snappy data is damaged: \(error.message)") }
         case 2:
             return try Self.gunzip(body, size: size)
+        case 6:
+            return try Self.unzstd(body, size: size)
         default:
-            let names = [3: "LZO", 4: "BROTLI", 5: "LZ4", 6: "ZSTD", 7: "LZ4_RAW"]
-            throw ParquetPageError(message: "the compression \(names[Int(codec)] ?? String(codec)) is not supported yet (UNCOMPRESSED, SNAPPY and GZIP are)")
+            let names = [3: "LZO", 4: "BROTLI", 5: "LZ4", 7: "LZ4_RAW"]
+            throw ParquetPageError(
+                message: "the compression \(names[Int(codec)] ?? String(codec)) is not supported yet (UNCOMPRESSED, SNAPPY, GZIP and ZSTD are)")
         }
     }
 
     /// The largest page this reader unpacks (writers make pages of about a megabyte): a
     /// damaged or hostile header cannot make it allocate more.
     static let maximumPageBytes = 256 << 20
+
+    private static func unzstd(_ body: ArraySlice<UInt8>, size: Int) throws(ParquetPageError) -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: max(size, 1))
+        let produced = body.withUnsafeBytes { source in
+            output.withUnsafeMutableBytes { target in
+                ZSTD_decompress(target.baseAddress, size, source.baseAddress, source.count)
+            }
+        }
+        guard ZSTD_isError(produced) == 0, produced == size else { throw ParquetPageError(message: "ZSTD data is damaged") }
+        return Array(output.prefix(size))
+    }
 
     private static func gunzip(_ body: ArraySlice<UInt8>, size: Int) throws(ParquetPageError) -> [UInt8] {
         var stream = z_stream()
@@ -266,7 +281,7 @@ struct ParquetColumnCursor {
             }
         }
         guard status == Z_STREAM_END, Int(stream.total_out) == size else { throw ParquetPageError(message: "GZIP data is damaged") }
-        return output
+        return Array(output.prefix(size))
     }
 }
 

@@ -37,9 +37,11 @@ pq.write_table(table, os.path.join(here, "flat-snappy.parquet"), row_group_size=
 pq.write_table(table, os.path.join(here, "flat-gzip-v2.parquet"), compression="gzip", use_dictionary=False, data_page_version="2.0")
 # Uncompressed, a page every few values (several pages per column chunk).
 pq.write_table(table, os.path.join(here, "flat-plain.parquet"), compression="none", data_page_size=16, write_batch_size=2)
-# What the reader refuses: a list column, and ZSTD.
+# ZSTD (Polars' default), version 2 pages.
+pq.write_table(table, os.path.join(here, "flat-zstd-v2.parquet"), compression="zstd", data_page_version="2.0")
+# What the reader refuses: a list column, and Brotli.
 pq.write_table(pa.table({"id": [1, 2], "tags": [["a"], ["b", "c"]]}), os.path.join(here, "nested.parquet"))
-pq.write_table(pa.table({"id": [1, 2]}), os.path.join(here, "zstd.parquet"), compression="zstd")
+pq.write_table(pa.table({"id": [1, 2]}), os.path.join(here, "brotli.parquet"), compression="brotli")
 # Spark's legacy INT96 timestamps.
 pq.write_table(pa.table({"at": pa.array([datetime.datetime(2026, 11, 26, 12, 0, 0, 123000), datetime.datetime(1969, 12, 31, 23, 59, 59)],
                                         pa.timestamp("ms"))}),
