@@ -7,13 +7,13 @@ import JSONCore
 import ObjectStore
 
 /// `InputType: PARQUET`: each row of a Parquet file is an item, an object of its columns in
-/// schema order (null where an optional column has no value). The footer is read first (a
-/// ranged read of the object's end), then one row group at a time, each column a page at a
-/// time: memory holds one row group's compressed column chunks.
+/// schema order (null where an optional column has no value; structs, lists and maps nested).
+/// The footer is read first (a ranged read of the object's end), then one row group at a time,
+/// each column a page at a time: memory holds one row group's compressed column chunks.
 ///
-/// Flat schemas; `PLAIN` and dictionary encodings; pages of both versions; `UNCOMPRESSED`,
-/// `SNAPPY`, `GZIP` and `ZSTD`. Anything else (nested columns, other encodings or codecs) ends the
-/// read with `States.ItemReaderFailed` naming it.
+/// `PLAIN` and dictionary encodings; pages of both versions; `UNCOMPRESSED`, `SNAPPY`, `GZIP`
+/// and `ZSTD`. Other encodings and codecs end the read with `States.ItemReaderFailed` naming
+/// them.
 final class ParquetItems: ItemSource {
     private let store: any ObjectStore
     private let bucket: String
@@ -22,6 +22,7 @@ final class ParquetItems: ItemSource {
     private var nextGroup = 0
     private var cursors: [ParquetColumnCursor] = []
     private var rowsLeft: Int64 = 0
+    private let flat: Bool
     var source: String { "s3://\(bucket)/\(key)" }
 
     init(store: any ObjectStore, bucket: String, key: String) throws(ExecutionFailure) {
@@ -43,6 +44,7 @@ final class ParquetItems: ItemSource {
         guard footerLength > 0, footerLength <= size - 12 else { throw fail("its footer length (\(footerLength)) does not fit the file") }
         let footer = try Self.read(store, bucket, key, size - 8 - footerLength..<size - 8)
         do { file = try ParquetFile(footer: footer) } catch { throw fail(error.message) }
+        flat = file.isFlat
         for group in file.rowGroups {
             guard group.rowCount >= 0 else { throw fail("a row group has a negative row count") }
             for chunk in group.chunks {
@@ -61,13 +63,147 @@ final class ParquetItems: ItemSource {
             nextGroup += 1
         }
         rowsLeft -= 1
-        var row = JSONObject()
-        for (index, column) in file.columns.enumerated() {
-            do throws(ParquetPageError) { row[column.name] = try cursors[index].next() } catch {
-                throw ExecutionFailure(.itemReaderFailed, cause: "\(source), column \(column.name): \(error.message)")
+        var index = 0
+        do throws(ParquetPageError) {
+            if flat {
+                var row = JSONObject()
+                while index < file.columns.count {
+                    row[file.columns[index].name] = try cursors[index].next().value ?? .null
+                    index += 1
+                }
+                return .object(row)
+            }
+            // Nested columns: each column's entries of this row (a first one, then those that
+            // repeat inside the row) are put in place in one tree, which then becomes JSON.
+            let row = AssembledNode.group(slots: file.topFields.count)
+            while index < file.columns.count {
+                // Which element of each list this column is at: the columns of one repeated
+                // group fill the same elements, one column after the other.
+                var positions: [ObjectIdentifier: Int] = [:]
+                repeat {
+                    try place(try cursors[index].next(), of: file.columns[index], in: row, positions: &positions)
+                } while try cursors[index].nextRepetition().map { $0 > 0 } ?? false
+                index += 1
+            }
+            guard case .group(let slots) = row.content else { return .null }
+            return groupJSON(slots, children: file.topFields, shape: .structure)
+        } catch {
+            throw ExecutionFailure(.itemReaderFailed, cause: "\(source), column \(file.columns[index].name): \(error.message)")
+        }
+    }
+
+    /// Puts one entry of a column in its row: down the column's path, each field that the
+    /// entry's definition level reaches gets its group (or a new element, where the entry's
+    /// repetition level starts one), and the value lands at the end; where the definition
+    /// stops, the field is null (an empty list for a repeated one).
+    private func place(
+        _ entry: (repetition: Int, definition: Int, value: JSONValue?), of column: ParquetFile.Column, in row: AssembledNode,
+        positions: inout [ObjectIdentifier: Int]
+    ) throws(ParquetPageError) {
+        var node = row
+        for (depth, fieldIndex) in column.path.enumerated() {
+            let field = file.fields[fieldIndex]
+            let isColumn = depth == column.path.count - 1
+            let defined = entry.definition >= field.definitionLevel
+            guard case .group(let slots) = node.content, field.slot < slots.count else {
+                throw ParquetPageError(message: "the levels do not match the schema")
+            }
+            if field.repetition == 2 {
+                let list = slots[field.slot] ?? AssembledNode(.list([]))
+                if slots[field.slot] == nil { node.setSlot(field.slot, list) }
+                guard defined else { return }
+                guard case .list(let elements) = list.content else { throw ParquetPageError(message: "the levels do not match the schema") }
+                let id = ObjectIdentifier(list)
+                var position = positions[id] ?? -1
+                if entry.repetition <= field.repetitionLevel || position < 0 {
+                    // A new element: the one an earlier column of the same group started, or a
+                    // new one.
+                    position += 1
+                    positions[id] = position
+                    if position == elements.count {
+                        list.append(isColumn ? AssembledNode(.value(entry.value ?? .null)) : AssembledNode.group(slots: field.children.count))
+                    }
+                }
+                guard !isColumn else { return }
+                guard case .list(let current) = list.content, position < current.count else {
+                    throw ParquetPageError(message: "the levels do not match the schema")
+                }
+                node = current[position]
+            } else {
+                guard defined else {
+                    if slots[field.slot] == nil { node.setSlot(field.slot, AssembledNode(.value(.null))) }
+                    return
+                }
+                if isColumn {
+                    node.setSlot(field.slot, AssembledNode(.value(entry.value ?? .null)))
+                    return
+                }
+                if let existing = slots[field.slot] {
+                    node = existing
+                } else {
+                    let group = AssembledNode.group(slots: field.children.count)
+                    node.setSlot(field.slot, group)
+                    node = group
+                }
             }
         }
-        return .object(row)
+    }
+
+    /// A group's fields (`children`) as JSON: a LIST group as the array of its elements, a MAP
+    /// group as an object of its keys (as text), any other group as an object of its fields.
+    private func groupJSON(_ slots: [AssembledNode?], children: [Int], shape: ParquetFile.Shape) -> JSONValue {
+        switch shape {
+        case .structure:
+            var object = JSONObject()
+            for (slot, index) in children.enumerated() {
+                object[file.fields[index].name] = slot < slots.count ? slotJSON(slots[slot], field: file.fields[index]) : .null
+            }
+            return .object(object)
+        case .list:
+            // One repeated child; in the standard form its elements are groups of one field
+            // (the element), in older files the elements themselves.
+            guard children.count == 1, let first = slots.first else { return .null }
+            let repeated = file.fields[children[0]]
+            guard let list = first, case .list(let elements) = list.content else { return .array([]) }
+            return .array(
+                elements.map { element in
+                    if repeated.children.count == 1, case .group(let inner) = element.content {
+                        return slotJSON(inner.first ?? nil, field: file.fields[repeated.children[0]])
+                    }
+                    return elementJSON(element, field: repeated)
+                })
+        case .map:
+            // One repeated key_value group of a key and a value.
+            guard children.count == 1, let first = slots.first else { return .null }
+            let pair = file.fields[children[0]].children
+            var object = JSONObject()
+            guard pair.count == 2, let list = first, case .list(let entries) = list.content else { return .object(object) }
+            for entry in entries {
+                guard case .group(let parts) = entry.content, parts.count == 2 else { continue }
+                let key = slotJSON(parts[0], field: file.fields[pair[0]])
+                object[key.stringValue ?? key.compactString] = slotJSON(parts[1], field: file.fields[pair[1]])
+            }
+            return .object(object)
+        }
+    }
+
+    /// What fills the slot of `field` as JSON (null when nothing does).
+    private func slotJSON(_ node: AssembledNode?, field: ParquetFile.Field) -> JSONValue {
+        guard let node else { return .null }
+        switch node.content {
+        case .value(let value): return value
+        case .group(let slots): return groupJSON(slots, children: field.children, shape: field.shape)
+        case .list(let elements): return .array(elements.map { elementJSON($0, field: field) })
+        }
+    }
+
+    /// One element of the repeated `field`.
+    private func elementJSON(_ node: AssembledNode, field: ParquetFile.Field) -> JSONValue {
+        switch node.content {
+        case .value(let value): value
+        case .group(let slots): groupJSON(slots, children: field.children, shape: .structure)
+        case .list: .null
+        }
     }
 
     private func openGroup(_ group: ParquetFile.RowGroup) throws(ExecutionFailure) {
@@ -92,6 +228,35 @@ final class ParquetItems: ItemSource {
     }
 }
 
+/// A row being assembled from nested columns: groups (a slot per field), lists, values.
+final class AssembledNode {
+    enum Content {
+        case group([AssembledNode?])
+        case list([AssembledNode])
+        case value(JSONValue)
+    }
+
+    private(set) var content: Content
+
+    init(_ content: Content) { self.content = content }
+
+    static func group(slots: Int) -> AssembledNode { AssembledNode(.group(Array(repeating: nil, count: slots))) }
+
+    func setSlot(_ slot: Int, _ node: AssembledNode) {
+        guard case .group(var slots) = content else { return }
+        content = .value(.null)  // let go of the array, so the change below does not copy it
+        slots[slot] = node
+        content = .group(slots)
+    }
+
+    func append(_ node: AssembledNode) {
+        guard case .list(var elements) = content else { return }
+        content = .value(.null)
+        elements.append(node)
+        content = .list(elements)
+    }
+}
+
 /// The 4-byte little-endian length at the start of `bytes` (which has at least four).
 func parquetLength(_ bytes: ArraySlice<UInt8>) -> Int {
     let start = bytes.startIndex
@@ -103,17 +268,23 @@ struct ParquetPageError: Error {
     var message: String
 }
 
-/// One column chunk's values in order, a page at a time.
+/// One column chunk's entries in order, a page at a time: for each, its repetition and
+/// definition levels, and its value when it is defined.
 struct ParquetColumnCursor {
     let column: ParquetFile.Column
     let codec: Int32
     let bytes: [UInt8]
-    /// The row group's row count: no page of this flat column holds more values.
+    /// The row group's row count: no page of a flat column holds more values.
     let rowLimit: Int
     private var position = 0
     private var dictionary: [JSONValue]?
-    private var page: [JSONValue] = []
-    private var pageIndex = 0
+    /// The current page: levels (empty when the column has none) and its defined values.
+    private var repetitions: [UInt32] = []
+    private var definitions: [UInt32] = []
+    private var values: [JSONValue] = []
+    private var entryCount = 0
+    private var entry = 0
+    private var valueIndex = 0
 
     init(column: ParquetFile.Column, codec: Int32, bytes: [UInt8], rowLimit: Int) {
         self.column = column
@@ -122,16 +293,33 @@ struct ParquetColumnCursor {
         self.rowLimit = rowLimit
     }
 
-    mutating func next() throws(ParquetPageError) -> JSONValue {
-        while pageIndex == page.count {
+    /// The next entry: its levels, and its value (nil when not defined down to the column).
+    mutating func next() throws(ParquetPageError) -> (repetition: Int, definition: Int, value: JSONValue?) {
+        while entry == entryCount {
+            guard position < bytes.count else { throw ParquetPageError(message: "the column has fewer values than the row group has rows") }
             try readPage()
         }
-        defer { pageIndex += 1 }
-        return page[pageIndex]
+        defer { entry += 1 }
+        let repetition = repetitions.isEmpty ? 0 : Int(repetitions[entry])
+        let definition = definitions.isEmpty ? column.maxDefinition : Int(definitions[entry])
+        guard definition == column.maxDefinition else { return (repetition, definition, nil) }
+        guard valueIndex < values.count else { throw ParquetPageError(message: "a page has fewer values than its levels say") }
+        defer { valueIndex += 1 }
+        return (repetition, definition, values[valueIndex])
     }
 
+    /// The repetition level of the next entry; nil at the end of the chunk.
+    mutating func nextRepetition() throws(ParquetPageError) -> Int? {
+        while entry == entryCount {
+            guard position < bytes.count else { return nil }
+            try readPage()
+        }
+        return repetitions.isEmpty ? 0 : Int(repetitions[entry])
+    }
+
+    private static func bitWidth(_ maximum: Int) -> Int { Int.bitWidth - maximum.leadingZeroBitCount }
+
     private mutating func readPage() throws(ParquetPageError) {
-        guard position < bytes.count else { throw ParquetPageError(message: "the column has fewer values than the row group has rows") }
         var reader = ThriftCompactReader(bytes, at: position)
         let header: ParquetPageHeader
         do { header = try ParquetPageHeader(&reader) } catch { throw ParquetPageError(message: "a page header is damaged: \(error.message)") }
@@ -140,11 +328,10 @@ struct ParquetColumnCursor {
         guard header.uncompressedSize <= Self.maximumPageBytes else {
             throw ParquetPageError(message: "a page of \(header.uncompressedSize) bytes is larger than the \(Self.maximumPageBytes >> 20) MiB this reader unpacks")
         }
-        // A page cannot hold more values than its row group has rows (or, for a dictionary,
-        // than it has bits).
-        guard header.valueCount <= (header.kind == .dictionary ? header.uncompressedSize * 8 : rowLimit) else {
-            throw ParquetPageError(message: "a page claims \(header.valueCount) values")
-        }
+        // A page cannot hold more entries than it has bits, nor, for a flat column, more than
+        // its row group has rows.
+        let limit = header.kind == .dictionary || column.maxRepetition > 0 ? max(header.uncompressedSize, header.compressedSize) * 8 + 8 : rowLimit
+        guard header.valueCount <= limit else { throw ParquetPageError(message: "a page claims \(header.valueCount) values") }
         position = start + header.compressedSize
         let body = bytes[start..<position]
         switch header.kind {
@@ -155,83 +342,82 @@ struct ParquetColumnCursor {
         case .data:
             let data = try decompress(body, to: header.uncompressedSize)
             var cursor = data.startIndex
-            var present: [Bool]?
-            if column.optional {
-                guard data.count >= 4 else { throw ParquetPageError(message: "a page ends before its definition levels") }
-                let length = parquetLength(data[...])
-                guard length >= 0, length <= data.count - 4 else { throw ParquetPageError(message: "a page's definition levels run past it") }
-                present = try ParquetHybrid.decode(data[4..<4 + length], bitWidth: 1, count: header.valueCount).map { $0 == 1 }
-                cursor = 4 + length
+            func levels(_ maximum: Int) throws(ParquetPageError) -> [UInt32] {
+                guard maximum > 0 else { return [] }
+                guard data.endIndex - cursor >= 4 else { throw ParquetPageError(message: "a page ends before its levels") }
+                let length = parquetLength(data[cursor...])
+                guard length >= 0, length <= data.endIndex - cursor - 4 else { throw ParquetPageError(message: "a page's levels run past it") }
+                defer { cursor += 4 + length }
+                return try ParquetHybrid.decode(data[(cursor + 4)..<(cursor + 4 + length)], bitWidth: Self.bitWidth(maximum), count: header.valueCount)
             }
-            try fill(header, values: data[cursor...], present: present)
+            let repetitions = try levels(column.maxRepetition)
+            let definitions = try levels(column.maxDefinition)
+            try fill(header, repetitions: repetitions, definitions: definitions, values: data[cursor...])
         case .dataV2:
             let levels = header.repetitionLevelsLength + header.definitionLevelsLength
             guard levels <= body.count else { throw ParquetPageError(message: "a page's levels run past it") }
-            var present: [Bool]?
-            if column.optional {
-                let definitions = body.startIndex + header.repetitionLevelsLength
-                present = try ParquetHybrid.decode(body[definitions..<definitions + header.definitionLevelsLength], bitWidth: 1, count: header.valueCount)
-                    .map { $0 == 1 }
-            }
+            let definitionsStart = body.startIndex + header.repetitionLevelsLength
+            let repetitions =
+                column.maxRepetition > 0
+                ? try ParquetHybrid.decode(
+                    body[body.startIndex..<definitionsStart], bitWidth: Self.bitWidth(column.maxRepetition), count: header.valueCount) : []
+            let definitions =
+                column.maxDefinition > 0
+                ? try ParquetHybrid.decode(
+                    body[definitionsStart..<definitionsStart + header.definitionLevelsLength], bitWidth: Self.bitWidth(column.maxDefinition),
+                    count: header.valueCount) : []
             let rest = body[(body.startIndex + levels)...]
             let values = header.valuesCompressed ? try decompress(rest, to: header.uncompressedSize - levels)[...] : rest
-            try fill(header, values: values, present: present)
+            try fill(header, repetitions: repetitions, definitions: definitions, values: values)
         case .other:
             break
         }
     }
 
-    /// Decodes a data page's values and spreads them over its rows (nulls where absent).
-    private mutating func fill(_ header: ParquetPageHeader, values bytes: ArraySlice<UInt8>, present: [Bool]?) throws(ParquetPageError) {
-        let count = present.map { $0.reduce(0) { $0 + ($1 ? 1 : 0) } } ?? header.valueCount
-        let decoded: [JSONValue]
+    /// Takes a data page's levels and decodes its defined values.
+    private mutating func fill(
+        _ header: ParquetPageHeader, repetitions: [UInt32], definitions: [UInt32], values bytes: ArraySlice<UInt8>
+    ) throws(ParquetPageError) {
+        let maximum = UInt32(column.maxDefinition)
+        let count = definitions.isEmpty ? header.valueCount : definitions.reduce(0) { $0 + ($1 == maximum ? 1 : 0) }
         switch header.encoding {
         case 0:
-            var values = ParquetValues(bytes, column: column)
-            decoded = try values.plain(count: count)
+            var plain = ParquetValues(bytes, column: column)
+            values = try plain.plain(count: count)
         case 3 where column.type == .boolean:
             // Booleans run-length encoded (version 2 pages): a 4-byte length, then the runs.
             guard bytes.count >= 4 else { throw ParquetPageError(message: "a page ends before its values") }
-            let start = bytes.startIndex
             let length = parquetLength(bytes)
             guard length >= 0, length <= bytes.count - 4 else { throw ParquetPageError(message: "a page's values run past it") }
-            decoded = try ParquetHybrid.decode(bytes[(start + 4)..<(start + 4 + length)], bitWidth: 1, count: count).map { .bool($0 == 1) }
+            let start = bytes.startIndex + 4
+            values = try ParquetHybrid.decode(bytes[start..<(start + length)], bitWidth: 1, count: count).map { .bool($0 == 1) }
         case 2, 8:
             guard let dictionary else { throw ParquetPageError(message: "a dictionary-encoded page comes without a dictionary") }
             guard let width = bytes.first, width <= 32 else { throw ParquetPageError(message: "a dictionary page has no valid index width") }
-            let indexes = try ParquetHybrid.decode(bytes.dropFirst(), bitWidth: Int(width), count: count)
-            var values: [JSONValue] = []
-            values.reserveCapacity(count)
-            for index in indexes {
+            var decoded: [JSONValue] = []
+            decoded.reserveCapacity(count)
+            for index in try ParquetHybrid.decode(bytes.dropFirst(), bitWidth: Int(width), count: count) {
                 guard Int(index) < dictionary.count else { throw ParquetPageError(message: "a dictionary index is out of range") }
-                values.append(dictionary[Int(index)])
+                decoded.append(dictionary[Int(index)])
             }
-            decoded = values
+            values = decoded
         default:
             let names = [3: "RLE", 4: "BIT_PACKED", 5: "DELTA_BINARY_PACKED", 6: "DELTA_LENGTH_BYTE_ARRAY", 7: "DELTA_BYTE_ARRAY", 9: "BYTE_STREAM_SPLIT"]
             throw ParquetPageError(message: "the encoding \(names[Int(header.encoding)] ?? String(header.encoding)) is not supported yet (PLAIN and dictionary are)")
         }
-        guard let present else {
-            page = decoded
-            pageIndex = 0
-            return
-        }
-        var spread: [JSONValue] = []
-        spread.reserveCapacity(present.count)
-        var next = 0
-        for isPresent in present {
-            if isPresent {
-                spread.append(decoded[next])
-                next += 1
-            } else {
-                spread.append(.null)
-            }
-        }
-        page = spread
-        pageIndex = 0
+        self.repetitions = repetitions
+        self.definitions = definitions
+        entryCount = header.valueCount
+        entry = 0
+        valueIndex = 0
     }
 
+    /// The largest page this reader unpacks (writers make pages of about a megabyte): a
+    /// damaged or hostile header cannot make it allocate more.
+    static let maximumPageBytes = 256 << 20
+
     private func decompress(_ body: ArraySlice<UInt8>, to size: Int) throws(ParquetPageError) -> [UInt8] {
+        guard size >= 0 else { throw ParquetPageError(message: "a page has a negative size") }
         switch codec {
         case 0:
             return Array(body)
@@ -247,10 +433,6 @@ struct ParquetColumnCursor {
                 message: "the compression \(names[Int(codec)] ?? String(codec)) is not supported yet (UNCOMPRESSED, SNAPPY, GZIP and ZSTD are)")
         }
     }
-
-    /// The largest page this reader unpacks (writers make pages of about a megabyte): a
-    /// damaged or hostile header cannot make it allocate more.
-    static let maximumPageBytes = 256 << 20
 
     private static func unzstd(_ body: ArraySlice<UInt8>, size: Int) throws(ParquetPageError) -> [UInt8] {
         var output = [UInt8](repeating: 0, count: max(size, 1))

@@ -24,6 +24,29 @@ struct ParquetFile {
         var typeLength: Int
         var optional: Bool
         var meaning: Meaning
+        /// The fields from the top of the schema down to this column (indexes into `fields`).
+        var path: [Int] = []
+        var maxDefinition = 0
+        var maxRepetition = 0
+    }
+
+    /// How a group reads as JSON.
+    enum Shape { case structure, list, map }
+
+    /// A node of the schema below its root: a group, or a column (`column` set).
+    struct Field {
+        var name: String
+        /// 0 required, 1 optional, 2 repeated.
+        var repetition: Int32
+        var shape: Shape
+        var children: [Int] = []
+        var column: Int?
+        /// The definition level at which this field has a value, and for a repeated field the
+        /// repetition level that starts a new element of it.
+        var definitionLevel = 0
+        var repetitionLevel = 0
+        /// Its place among its parent's children.
+        var slot = 0
     }
 
     struct Chunk {
@@ -41,12 +64,15 @@ struct ParquetFile {
     }
 
     var columns: [Column] = []
+    var fields: [Field] = []
+    var topFields: [Int] = []
     var rowGroups: [RowGroup] = []
+    /// Every column a top-level, non-repeated one: rows need no assembly.
+    var isFlat: Bool { columns.allSatisfy { $0.path.count == 1 && $0.maxRepetition == 0 } }
 
     typealias Malformed = ThriftCompactReader.Malformed
 
-    /// Decodes a footer. Nested columns (groups, lists, maps) are not supported yet: a file
-    /// that has them is refused with `unsupported`.
+    /// Decodes a footer.
     init(footer: [UInt8]) throws(Malformed) {
         var reader = ThriftCompactReader(footer)
         var schema: [SchemaElement] = []
@@ -60,17 +86,42 @@ struct ParquetFile {
             return true
         }
         guard let root = schema.first else { throw Malformed(message: "the file has no schema") }
-        let leaves = schema.dropFirst()
-        guard root.childCount == leaves.count, leaves.allSatisfy({ $0.childCount == 0 && $0.repetition != 2 }) else {
-            throw Malformed(message: "nested columns (groups, lists or maps) are not supported yet; only flat schemas are read")
-        }
-        for element in leaves {
-            guard let raw = element.type, let type = PhysicalType(rawValue: raw) else {
-                throw Malformed(message: "the column \(element.name) has no known physical type")
+        // The schema is the tree written depth first, each group followed by its children.
+        var next = 1
+        func readChildren(count: Int, definition: Int, repetition: Int, path: [Int]) throws(Malformed) -> [Int] {
+            guard count >= 0 else { throw Malformed(message: "the schema tree is damaged") }
+            var children: [Int] = []
+            for slot in 0..<count {
+                guard next < schema.count, path.count < 64 else { throw Malformed(message: "the schema tree is damaged") }
+                let element = schema[next]
+                next += 1
+                let definitionLevel = definition + (element.repetition == 0 ? 0 : 1)
+                let repetitionLevel = repetition + (element.repetition == 2 ? 1 : 0)
+                let index = fields.count
+                fields.append(
+                    Field(
+                        name: element.name, repetition: element.repetition, shape: element.shape, definitionLevel: definitionLevel,
+                        repetitionLevel: repetitionLevel, slot: slot))
+                children.append(index)
+                if element.childCount > 0 {
+                    let grandchildren = try readChildren(
+                        count: element.childCount, definition: definitionLevel, repetition: repetitionLevel, path: path + [index])
+                    fields[index].children = grandchildren
+                } else {
+                    guard let raw = element.type, let type = PhysicalType(rawValue: raw) else {
+                        throw Malformed(message: "the column \(element.name) has no known physical type")
+                    }
+                    fields[index].column = columns.count
+                    columns.append(
+                        Column(
+                            name: element.name, type: type, typeLength: Int(element.typeLength), optional: definitionLevel > 0, meaning: element.meaning,
+                            path: path + [index], maxDefinition: definitionLevel, maxRepetition: repetitionLevel))
+                }
             }
-            columns.append(
-                Column(name: element.name, type: type, typeLength: Int(element.typeLength), optional: element.repetition == 1, meaning: element.meaning))
+            return children
         }
+        topFields = try readChildren(count: root.childCount, definition: 0, repetition: 0, path: [])
+        guard next == schema.count, !columns.isEmpty else { throw Malformed(message: "the schema tree is damaged") }
         for group in groups where group.chunks.count != columns.count {
             throw Malformed(message: "a row group has \(group.chunks.count) column chunks for \(columns.count) columns")
         }
@@ -171,6 +222,17 @@ private struct SchemaElement {
             return true
         }
         return found
+    }
+
+    /// A group's annotation: LIST, MAP (or the legacy MAP_KEY_VALUE), or none.
+    var shape: ParquetFile.Shape {
+        if let logical, logical.id == 3 { return .list }
+        if let logical, logical.id == 2 { return .map }
+        switch converted {
+        case 3?: return .list
+        case 1?: return .map
+        default: return .structure
+        }
     }
 
     var meaning: ParquetFile.Meaning {

@@ -3,6 +3,7 @@
 committed, so the tests need no pyarrow):  python3 make.py  (in a venv with pyarrow)."""
 import datetime
 import decimal
+import json
 import os
 
 import pyarrow as pa
@@ -39,9 +40,34 @@ pq.write_table(table, os.path.join(here, "flat-gzip-v2.parquet"), compression="g
 pq.write_table(table, os.path.join(here, "flat-plain.parquet"), compression="none", data_page_size=16, write_batch_size=2)
 # ZSTD (Polars' default), version 2 pages.
 pq.write_table(table, os.path.join(here, "flat-zstd-v2.parquet"), compression="zstd", data_page_version="2.0")
-# What the reader refuses: a list column, and Brotli.
-pq.write_table(pa.table({"id": [1, 2], "tags": [["a"], ["b", "c"]]}), os.path.join(here, "nested.parquet"))
+# Nested columns: lists (with nulls and empty lists), structs, maps, lists of lists and of
+# structs; and what pyarrow reads back from them, maps as objects, for the test to compare.
+nested = pa.table({
+    "id": pa.array([1, 2, 3, 4, 5], pa.int64()),
+    "tags": pa.array([["a"], ["b", "c"], [], None, ["d", None]], pa.list_(pa.string())),
+    "point": pa.array([{"x": 1, "y": 0.5}, None, {"x": None, "y": 2.0}, {"x": 4, "y": None}, {"x": 5, "y": 5.5}],
+                      pa.struct([("x", pa.int32()), ("y", pa.float64())])),
+    "scores": pa.array([[("a", 1)], [], None, [("b", 2), ("c", 3)], [("z", None)]], pa.map_(pa.string(), pa.int64())),
+    "matrix": pa.array([[[1, 2], [3]], [], None, [[]], [[None, 7]]], pa.list_(pa.list_(pa.int32()))),
+    "people": pa.array([[{"name": "ada", "age": 36}], None, [{"name": None, "age": 1}, {"name": "bo", "age": None}], [], [None]],
+                       pa.list_(pa.struct([("name", pa.string()), ("age", pa.int32())]))),
+})
+for name, options in [("nested.parquet", {}), ("nested-v2.parquet", {"data_page_version": "2.0", "compression": "zstd"})]:
+    pq.write_table(nested, os.path.join(here, name), row_group_size=2, **options)
+
+
+rows = []
+for row in nested.to_pylist():
+    row["scores"] = None if row["scores"] is None else {key: entry for key, entry in row["scores"]}
+    rows.append(row)
+with open(os.path.join(here, "nested.json"), "w") as out:
+    json.dump(rows, out, indent=1)
+    out.write("\n")
+
+# What the reader refuses: Brotli, and a DELTA encoding.
 pq.write_table(pa.table({"id": [1, 2]}), os.path.join(here, "brotli.parquet"), compression="brotli")
+pq.write_table(pa.table({"id": pa.array([1, 2, 3], pa.int64())}), os.path.join(here, "delta.parquet"), use_dictionary=False,
+               column_encoding={"id": "DELTA_BINARY_PACKED"})
 # Spark's legacy INT96 timestamps.
 pq.write_table(pa.table({"at": pa.array([datetime.datetime(2026, 11, 26, 12, 0, 0, 123000), datetime.datetime(1969, 12, 31, 23, 59, 59)],
                                         pa.timestamp("ms"))}),
