@@ -50,6 +50,15 @@ import Testing
         #expect(outcome.output == expected)
     }
 
+    /// DELTA_BINARY_PACKED (32- and 64-bit, across blocks, with nulls and extreme steps),
+    /// DELTA_BYTE_ARRAY, DELTA_LENGTH_BYTE_ARRAY and BYTE_STREAM_SPLIT, against pyarrow.
+    @Test func deltaAndByteStreamSplitEncodings() async throws {
+        let expected = try JSONValue(parsing: Data(contentsOf: Self.fixtures.appendingPathComponent("encodings.json")))
+        let outcome = try await runMap(["ItemReader": reader("PARQUET", key: "encodings.parquet")], store: try storeWithFixtures())
+        #expect(outcome.status == .succeeded, "\(outcome.cause ?? "")")
+        #expect(outcome.output == expected)
+    }
+
     @Test func sourceAndMaxItemsWorkAsForOtherFormats() async throws {
         let outcome = try await runMap(
             ["ItemReader": reader("PARQUET", key: "flat-snappy.parquet", config: ["MaxItems": 4]),
@@ -64,7 +73,6 @@ import Testing
     }
 
     @Test(arguments: [
-        ("delta.parquet", "column id: the encoding DELTA_BINARY_PACKED is not supported yet"),
         ("brotli.parquet", "column id: the compression BROTLI is not supported yet"),
         ("not-parquet.json", "does not end with the Parquet magic number"),
         ("missing.parquet", "Cannot read s3://data/missing.parquet"),
@@ -79,7 +87,7 @@ import Testing
 
     /// Damaged files (truncated, or bytes changed anywhere) end in States.ItemReaderFailed or
     /// read something: never a crash, a hang, or a huge allocation.
-    @Test(arguments: ["flat-snappy.parquet", "nested.parquet"])
+    @Test(arguments: ["flat-snappy.parquet", "nested.parquet", "encodings.parquet"])
     func damagedFilesNeverCrashTheEngine(file: String) async throws {
         let original = [UInt8](try Data(contentsOf: Self.fixtures.appendingPathComponent(file)))
         var generator = SystemRandomNumberGenerator()

@@ -11,9 +11,9 @@ import ObjectStore
 /// The footer is read first (a ranged read of the object's end), then one row group at a time,
 /// each column a page at a time: memory holds one row group's compressed column chunks.
 ///
-/// `PLAIN` and dictionary encodings; pages of both versions; `UNCOMPRESSED`, `SNAPPY`, `GZIP`
-/// and `ZSTD`. Other encodings and codecs end the read with `States.ItemReaderFailed` naming
-/// them.
+/// `PLAIN`, dictionary, delta and byte-stream-split encodings; pages of both versions;
+/// `UNCOMPRESSED`, `SNAPPY`, `GZIP` and `ZSTD`. Other codecs end the read with
+/// `States.ItemReaderFailed` naming them.
 final class ParquetItems: ItemSource {
     private let store: any ObjectStore
     private let bucket: String
@@ -401,9 +401,11 @@ struct ParquetColumnCursor {
                 decoded.append(dictionary[Int(index)])
             }
             values = decoded
+        case 5, 6, 7, 9:
+            values = try ParquetDelta.values(bytes, encoding: header.encoding, count: count, column: column)
         default:
-            let names = [3: "RLE", 4: "BIT_PACKED", 5: "DELTA_BINARY_PACKED", 6: "DELTA_LENGTH_BYTE_ARRAY", 7: "DELTA_BYTE_ARRAY", 9: "BYTE_STREAM_SPLIT"]
-            throw ParquetPageError(message: "the encoding \(names[Int(header.encoding)] ?? String(header.encoding)) is not supported yet (PLAIN and dictionary are)")
+            let names = [3: "RLE", 4: "BIT_PACKED"]
+            throw ParquetPageError(message: "the encoding \(names[Int(header.encoding)] ?? String(header.encoding)) is not supported for a \(column.type) column")
         }
         self.repetitions = repetitions
         self.definitions = definitions
@@ -579,7 +581,7 @@ struct ParquetValues {
         }
     }
 
-    private func integer(_ value: Int64) -> JSONValue {
+    func integer(_ value: Int64) -> JSONValue {
         switch column.meaning {
         case .timestamp(let unitsPerMillisecond):
             // Rounded down, as epoch milliseconds before 1970 are.
@@ -590,11 +592,11 @@ struct ParquetValues {
     }
 
     /// JSON has no NaN or infinity: such a value is null.
-    private func number(_ value: Double) -> JSONValue {
+    func number(_ value: Double) -> JSONValue {
         value.isFinite ? .double(value) : .null
     }
 
-    private func bytesValue(_ bytes: ArraySlice<UInt8>) -> JSONValue {
+    func bytesValue(_ bytes: ArraySlice<UInt8>) -> JSONValue {
         switch column.meaning {
         case .decimal(let scale):
             // A big-endian two's-complement unscaled value.

@@ -64,10 +64,30 @@ with open(os.path.join(here, "nested.json"), "w") as out:
     json.dump(rows, out, indent=1)
     out.write("\n")
 
-# What the reader refuses: Brotli, and a DELTA encoding.
+# The delta and byte-stream-split encodings, over more than one block of deltas, with nulls,
+# negative and large steps; and what pyarrow reads back.
+import random
+
+random.seed(11)
+count = 700
+words = ["apple", "apricot", "banana", "band", "bandana", "can", "candle", "", "zebra"]
+encoded = pa.table({
+    "i32": pa.array([None if n % 17 == 0 else random.randint(-2**31, 2**31 - 1) if n % 5 == 0 else n * 3 for n in range(count)], pa.int32()),
+    "i64": pa.array([random.randint(-2**63, 2**63 - 1) if n % 7 == 0 else n - 350 for n in range(count)], pa.int64()),
+    "words": pa.array([None if n % 13 == 0 else random.choice(words) + str(n % 4) for n in range(count)], pa.string()),
+    "names": pa.array([random.choice(words) * (n % 3) for n in range(count)], pa.string()),
+    "f32": pa.array([None if n % 11 == 0 else n / 8 for n in range(count)], pa.float32()),
+    "f64": pa.array([n * 1.5 - 7 for n in range(count)], pa.float64()),
+})
+pq.write_table(encoded, os.path.join(here, "encodings.parquet"), use_dictionary=False, data_page_version="2.0",
+               column_encoding={"i32": "DELTA_BINARY_PACKED", "i64": "DELTA_BINARY_PACKED", "words": "DELTA_BYTE_ARRAY",
+                                "names": "DELTA_LENGTH_BYTE_ARRAY", "f32": "BYTE_STREAM_SPLIT", "f64": "BYTE_STREAM_SPLIT"})
+with open(os.path.join(here, "encodings.json"), "w") as out:
+    json.dump(encoded.to_pylist(), out)
+    out.write("\n")
+
+# What the reader refuses: Brotli.
 pq.write_table(pa.table({"id": [1, 2]}), os.path.join(here, "brotli.parquet"), compression="brotli")
-pq.write_table(pa.table({"id": pa.array([1, 2, 3], pa.int64())}), os.path.join(here, "delta.parquet"), use_dictionary=False,
-               column_encoding={"id": "DELTA_BINARY_PACKED"})
 # Spark's legacy INT96 timestamps.
 pq.write_table(pa.table({"at": pa.array([datetime.datetime(2026, 11, 26, 12, 0, 0, 123000), datetime.datetime(1969, 12, 31, 23, 59, 59)],
                                         pa.timestamp("ms"))}),
