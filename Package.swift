@@ -81,7 +81,11 @@ let package = Package(
         // L3: Distributed Map runs over the object store (zlib: Debian zlib1g-dev, via pkg-config).
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
-        .target(name: "MapRuns", dependencies: ["JSONCore", "ASLErrors", "Interpreter", "ObjectStore", "CZlib", "CZstd"], swiftSettings: strict),
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CBrotli", pkgConfig: "libbrotlidec", providers: [.apt(["libbrotli-dev"])]),
+        .target(
+            name: "MapRuns", dependencies: ["JSONCore", "ASLErrors", "Interpreter", "ObjectStore", "CZlib", "CZstd", "CLZ4", "CBrotli"],
+            swiftSettings: strict),
 
         // L3: the plugin host, on libuv (Debian package libuv1-dev, found through pkg-config).
         .systemLibrary(name: "CLibUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),

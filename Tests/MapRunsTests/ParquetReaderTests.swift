@@ -31,8 +31,10 @@ import Testing
             """#)
 
     /// Snappy with dictionaries over three row groups; GZIP with version 2 pages; ZSTD;
-    /// uncompressed with many small pages.
-    @Test(arguments: ["flat-snappy.parquet", "flat-gzip-v2.parquet", "flat-zstd-v2.parquet", "flat-plain.parquet"])
+    /// Brotli; LZ4; uncompressed with many small pages.
+    @Test(arguments: [
+        "flat-snappy.parquet", "flat-gzip-v2.parquet", "flat-zstd-v2.parquet", "flat-brotli.parquet", "flat-lz4.parquet", "flat-plain.parquet",
+    ])
     func rowsAreItemsWithNativeTypes(file: String) async throws {
         let outcome = try await runMap(["ItemReader": reader("PARQUET", key: file)], store: try storeWithFixtures())
         #expect(outcome.status == .succeeded, "\(outcome.cause ?? "")")
@@ -73,7 +75,6 @@ import Testing
     }
 
     @Test(arguments: [
-        ("brotli.parquet", "column id: the compression BROTLI is not supported yet"),
         ("not-parquet.json", "does not end with the Parquet magic number"),
         ("missing.parquet", "Cannot read s3://data/missing.parquet"),
     ])

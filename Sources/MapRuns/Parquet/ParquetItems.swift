@@ -1,4 +1,6 @@
 import ASLErrors
+import CBrotli
+import CLZ4
 import CZlib
 import CZstd
 import Foundation
@@ -12,8 +14,8 @@ import ObjectStore
 /// each column a page at a time: memory holds one row group's compressed column chunks.
 ///
 /// `PLAIN`, dictionary, delta and byte-stream-split encodings; pages of both versions;
-/// `UNCOMPRESSED`, `SNAPPY`, `GZIP` and `ZSTD`. Other codecs end the read with
-/// `States.ItemReaderFailed` naming them.
+/// `UNCOMPRESSED`, `SNAPPY`, `GZIP`, `BROTLI`, `ZSTD` and `LZ4_RAW`. `LZO` and Hadoop-framed
+/// `LZ4` end the read with `States.ItemReaderFailed` naming them.
 final class ParquetItems: ItemSource {
     private let store: any ObjectStore
     private let bucket: String
@@ -427,13 +429,44 @@ struct ParquetColumnCursor {
             do { return try Snappy.decompress(body, limit: Self.maximumPageBytes) } catch { throw ParquetPageError(message: "Snappy data is damaged: \(error.message)") }
         case 2:
             return try Self.gunzip(body, size: size)
+        case 4:
+            return try Self.unbrotli(body, size: size)
         case 6:
             return try Self.unzstd(body, size: size)
+        case 7:
+            return try Self.unlz4(body, size: size)
         default:
-            let names = [3: "LZO", 4: "BROTLI", 5: "LZ4", 7: "LZ4_RAW"]
+            let names = [3: "LZO", 5: "LZ4 (Hadoop-framed; LZ4_RAW is read)"]
             throw ParquetPageError(
-                message: "the compression \(names[Int(codec)] ?? String(codec)) is not supported yet (UNCOMPRESSED, SNAPPY, GZIP and ZSTD are)")
+                message: "the compression \(names[Int(codec)] ?? String(codec)) is not supported (UNCOMPRESSED, SNAPPY, GZIP, BROTLI, ZSTD and LZ4_RAW are)")
         }
+    }
+
+    private static func unlz4(_ body: ArraySlice<UInt8>, size: Int) throws(ParquetPageError) -> [UInt8] {
+        guard size <= Int(Int32.max), body.count <= Int(Int32.max) else { throw ParquetPageError(message: "an LZ4 page is too large") }
+        var output = [UInt8](repeating: 0, count: max(size, 1))
+        let produced = body.withUnsafeBytes { source in
+            output.withUnsafeMutableBytes { target in
+                LZ4_decompress_safe(
+                    source.baseAddress?.assumingMemoryBound(to: CChar.self), target.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(source.count),
+                    Int32(size))
+            }
+        }
+        guard produced == size else { throw ParquetPageError(message: "LZ4 data is damaged") }
+        return Array(output.prefix(size))
+    }
+
+    private static func unbrotli(_ body: ArraySlice<UInt8>, size: Int) throws(ParquetPageError) -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: max(size, 1))
+        var produced = size
+        let status = body.withUnsafeBytes { source in
+            output.withUnsafeMutableBytes { target in
+                BrotliDecoderDecompress(
+                    source.count, source.baseAddress?.assumingMemoryBound(to: UInt8.self), &produced, target.baseAddress?.assumingMemoryBound(to: UInt8.self))
+            }
+        }
+        guard status == BROTLI_DECODER_RESULT_SUCCESS, produced == size else { throw ParquetPageError(message: "BROTLI data is damaged") }
+        return Array(output.prefix(size))
     }
 
     private static func unzstd(_ body: ArraySlice<UInt8>, size: Int) throws(ParquetPageError) -> [UInt8] {
