@@ -78,7 +78,7 @@ let package = Package(
             dependencies: ["JSONCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
 
-        // L3: Distributed Map runs over the object store (zlib: Debian zlib1g-dev, via pkg-config).
+        // L3: Distributed Map runs over the object store (zlib, zstd, lz4, brotli: Debian packages, via pkg-config).
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
