@@ -69,6 +69,20 @@ import Testing
         #expect(outcome.output == .array((1...4).map { ["id": .int(Int64($0)), "source": "s3://data/flat-snappy.parquet"] }))
     }
 
+    /// An Athena data manifest listing Parquet files: their rows one after the other, each
+    /// item's source its file.
+    @Test func athenaManifestOfParquetFiles() async throws {
+        let store = try storeWithFixtures()
+        try put(store, "athena/manifest.csv", "s3://data/int96.parquet\ns3://data/flat-snappy.parquet\n")
+        let outcome = try await runMap(
+            ["ItemReader": reader("PARQUET", key: "athena/manifest.csv", config: ["ManifestType": "ATHENA_DATA"]),
+             "ItemSelector": ["source.$": "$$.Map.Item.Source"]],
+            store: store)
+        #expect(outcome.status == .succeeded, "\(outcome.cause ?? "")")
+        let sources = outcome.output?.arrayValue?.compactMap { $0["source"]?.stringValue }
+        #expect(sources == Array(repeating: "s3://data/int96.parquet", count: 2) + Array(repeating: "s3://data/flat-snappy.parquet", count: 7))
+    }
+
     @Test func legacyInt96TimestampsAreMilliseconds() async throws {
         let outcome = try await runMap(["ItemReader": reader("PARQUET", key: "int96.parquet")], store: try storeWithFixtures())
         #expect(outcome.output == [["at": 1_795_694_400_123], ["at": -1000]])
