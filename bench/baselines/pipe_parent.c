@@ -4,7 +4,9 @@
 //
 //   pipe_parent ITEMS WORKERS DEPTH PROGRAM [ARGUMENT...]
 //
-// Prints one line: items, seconds, items per second.
+// With PIPE_PARENT_BATCH=N in the environment each invocation carries N items shaped like the
+// Distributed Map benchmark's ({"Items": [{"n", "user", "amount"}, ...]}), and ITEMS counts
+// items, not invocations. Prints one line: items, seconds, items per second.
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <poll.h>
@@ -43,11 +45,24 @@ static void write_all(int fd, const char *text, size_t length) {
 static const char *WELCOME =
     "{\"type\":\"welcome\",\"protocol\":1,\"function\":{\"name\":\"bench\",\"version\":\"$LATEST\",\"arn\":\"arn:aws:lambda:us-east-1:123456789012:function:bench\",\"memoryLimitInMB\":128,\"timeoutMs\":3000},\"maxLineBytes\":6291456}\n";
 
+static long batch = 0;
+
 static void send_invoke(worker *each, long number) {
-    char line[512];
-    int length = snprintf(line, sizeof line,
-        "{\"type\":\"invoke\",\"id\":\"%ld\",\"payload\":{\"n\":%ld},\"context\":{\"requestId\":\"00000000-0000-4000-8000-%012ld\",\"functionName\":\"bench\",\"functionVersion\":\"$LATEST\",\"invokedFunctionArn\":\"arn:aws:lambda:us-east-1:123456789012:function:bench\",\"memoryLimitInMB\":128,\"timeoutMs\":3000,\"attempt\":0}}\n",
-        number, number, number);
+    static char line[1 << 16];
+    int length = 0;
+    if (batch > 0) {
+        length = snprintf(line, sizeof line, "{\"type\":\"invoke\",\"id\":\"%ld\",\"payload\":{\"Items\":[", number);
+        for (long index = 0; index < batch && length < (int)sizeof line - 256; index++) {
+            long n = number * batch + index;
+            length += snprintf(line + length, sizeof line - (size_t)length, "%s{\"n\":%ld,\"user\":\"user%ld\",\"amount\":%ld.%02ld}",
+                index ? "," : "", n, n % 1000, n % 1000, n % 100);
+        }
+        length += snprintf(line + length, sizeof line - (size_t)length, "]},\"context\":{\"requestId\":\"00000000-0000-4000-8000-%012ld\",\"functionName\":\"bench\",\"functionVersion\":\"$LATEST\",\"invokedFunctionArn\":\"arn:aws:lambda:us-east-1:123456789012:function:bench\",\"memoryLimitInMB\":128,\"timeoutMs\":3000,\"attempt\":0}}\n", number);
+    } else {
+        length = snprintf(line, sizeof line,
+            "{\"type\":\"invoke\",\"id\":\"%ld\",\"payload\":{\"n\":%ld},\"context\":{\"requestId\":\"00000000-0000-4000-8000-%012ld\",\"functionName\":\"bench\",\"functionVersion\":\"$LATEST\",\"invokedFunctionArn\":\"arn:aws:lambda:us-east-1:123456789012:function:bench\",\"memoryLimitInMB\":128,\"timeoutMs\":3000,\"attempt\":0}}\n",
+            number, number, number);
+    }
     write_all(each->to, line, (size_t)length);
     each->in_flight++;
 }
@@ -58,7 +73,10 @@ int main(int count, char **arguments) {
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
-    long items = atol(arguments[1]);
+    const char *batching = getenv("PIPE_PARENT_BATCH");
+    batch = batching ? atol(batching) : 0;
+    // Invocations to make; items counts what they carry.
+    long items = batch > 0 ? (atol(arguments[1]) + batch - 1) / batch : atol(arguments[1]);
     int workers = atoi(arguments[2]);
     long depth = atol(arguments[3]);
     worker *pool = calloc((size_t)workers, sizeof(worker));
@@ -122,6 +140,7 @@ int main(int count, char **arguments) {
         close(pool[index].to);
         waitpid(pool[index].pid, NULL, 0);
     }
-    printf("%ld %.6f %.1f\n", items, seconds, items / seconds);
+    long carried = batch > 0 ? items * batch : items;
+    printf("%ld %.6f %.1f\n", carried, seconds, carried / seconds);
     return 0;
 }

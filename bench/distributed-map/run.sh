@@ -51,6 +51,8 @@ runner=(plugins/python/statesman_runner.py --handler trivial.handler --code "$PW
 measure "C-parent+Lambda-runner,1-in-flight" "$work/pipe_parent" "$largest" 2 1 "$python" "${runner[@]}"
 measure "C-parent+minimal-Python,1-in-flight" "$work/pipe_parent" "$largest" 2 1 "$python" bench/baselines/python_worker.py
 measure "Python-parent+minimal-Python,16-pipelined" "$python" bench/baselines/pipe_parent.py "$largest" 2 16 "$python" bench/baselines/python_worker.py
+# The batched shape's ceiling: the same 100-item batches sent to the same handler by the C parent.
+measure "C-parent+Lambda-runner,100-item-batches,16-pipelined" env PIPE_PARENT_BATCH=100 "$work/pipe_parent" "$largest" 2 16 "$python" "${runner[@]}"
 start=$(date +%s.%N)
 seq 300 | xargs -P 2 -I{} "$python" -c "import json,sys; sys.path.insert(0,'bench/plugins'); import trivial; json.dumps(trivial.handler({'n': {}}, None))"
 end=$(date +%s.%N)

@@ -26,6 +26,10 @@ if per_item and xargs:
     print("- one item per child / process per item: %.0fx" % (per_item / xargs))
 if batched:
     print("- 100 items per batch: %.0f items/s (goal >= 1,000,000/s)" % batched)
+ceiling = rates.get(("C-parent+Lambda-runner,100-item-batches,16-pipelined", largest))
+if batched and ceiling:
+    print("- 100 items per batch / C parent sending the same batches to the same handler, 16 pipelined"
+          " (what the Python workers can take on this machine): %.2fx (%.0f items/s)" % (batched / ceiling, ceiling))
 for name, items, seconds, rate, rss in rows:
     if name == "statesman-batched" and items == "10000000":
         print("- 10,000,000 items batched: peak RSS %.0f MB (goal < 300 MB)" % (int(rss) / 1024))
