@@ -555,6 +555,8 @@ struct ParquetValues {
     private let bytes: ArraySlice<UInt8>
     private var position: Int
     private let column: ParquetFile.Column
+    /// Booleans are bits: how many were read.
+    private var booleansRead = 0
 
     init(_ bytes: ArraySlice<UInt8>, column: ParquetFile.Column) {
         self.bytes = bytes
@@ -565,11 +567,6 @@ struct ParquetValues {
     mutating func plain(count: Int) throws(ParquetPageError) -> [JSONValue] {
         var values: [JSONValue] = []
         values.reserveCapacity(count)
-        if column.type == .boolean {
-            guard (count + 7) / 8 <= bytes.endIndex - position else { throw ParquetPageError(message: "a page ends before its values") }
-            for index in 0..<count { values.append(.bool(bytes[position + index >> 3] >> UInt8(index & 7) & 1 == 1)) }
-            return values
-        }
         for _ in 0..<count { values.append(try value()) }
         return values
     }
@@ -589,7 +586,10 @@ struct ParquetValues {
     private mutating func value() throws(ParquetPageError) -> JSONValue {
         switch column.type {
         case .boolean:
-            return .null  // read a page at a time in `plain`
+            // One bit each, least significant first.
+            guard booleansRead >> 3 < bytes.endIndex - position else { throw ParquetPageError(message: "a page ends before its values") }
+            defer { booleansRead += 1 }
+            return .bool(bytes[position + booleansRead >> 3] >> UInt8(booleansRead & 7) & 1 == 1)
         case .int32:
             let raw = UInt32(truncatingIfNeeded: try littleEndian(4))
             return integer(column.meaning == .unsigned ? Int64(raw) : Int64(Int32(bitPattern: raw)))
