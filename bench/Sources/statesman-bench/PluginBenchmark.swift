@@ -26,8 +26,14 @@ struct PluginBenchmark {
         let host = PluginHost(registry: FunctionRegistry([function]), logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))
         // Warm every worker first: the clock starts with the pool ready, as in the baselines.
         host.warm("bench")
-        while host.workerProcessIDs.count < workers { try? await Task.sleep(nanoseconds: 10_000_000) }
-        _ = await host.invoke(function: "bench", payload: ["n": 0], context: Self.context(0))
+        let patience = Date().addingTimeInterval(30)
+        while host.workerProcessIDs.count < workers, Date() < patience { try? await Task.sleep(nanoseconds: 10_000_000) }
+        // A plugin that cannot start says why here, instead of the benchmark waiting forever.
+        if case .failure(let failure) = await host.invoke(function: "bench", payload: ["n": 0], context: Self.context(0)) {
+            FileHandle.standardError.write(Data("plugin benchmark: the plugin does not answer: \(failure.error): \(failure.errorMessage)\n".utf8))
+            await host.shutdown()
+            exit(1)
+        }
         let lanes = callers ?? workers * (1 + pipeline) * 2
         let counter = Counter()
         let start = Date()
