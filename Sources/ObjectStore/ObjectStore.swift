@@ -23,9 +23,10 @@ extension ObjectStore {
         try writer.commit()
     }
 
-    /// Reads a whole object (for small objects; readers of datasets stream instead).
-    public func get(bucket: String, key: String) throws(ObjectStoreError) -> [UInt8] {
-        let reader = try open(bucket: bucket, key: key, range: nil)
+    /// Reads a whole object, or the bytes in `range` (for small objects and parts; readers of
+    /// datasets stream instead).
+    public func get(bucket: String, key: String, range: Range<Int64>? = nil) throws(ObjectStoreError) -> [UInt8] {
+        let reader = try open(bucket: bucket, key: key, range: range)
         var bytes: [UInt8] = []
         while let chunk = try reader.next() { bytes.append(contentsOf: chunk) }
         return bytes

@@ -218,13 +218,7 @@ final class ParquetItems: ItemSource {
     }
 
     private static func read(_ store: any ObjectStore, _ bucket: String, _ key: String, _ range: Range<Int64>) throws(ExecutionFailure) -> [UInt8] {
-        do {
-            let reader = try store.open(bucket: bucket, key: key, range: range)
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(Int(range.count))
-            while let chunk = try reader.next() { bytes.append(contentsOf: chunk) }
-            return bytes
-        } catch {
+        do { return try store.get(bucket: bucket, key: key, range: range) } catch {
             throw ExecutionFailure(.itemReaderFailed, cause: "Cannot read s3://\(bucket)/\(key): \(error.description)")
         }
     }

@@ -10,7 +10,6 @@ struct ParquetFile {
     enum Meaning: Equatable {
         case plain
         case text
-        case json
         case date
         case timestamp(unitsPerMillisecond: Int64)
         case decimal(scale: Int)
@@ -22,7 +21,6 @@ struct ParquetFile {
         var name: String
         var type: PhysicalType
         var typeLength: Int
-        var optional: Bool
         var meaning: Meaning
         /// The fields from the top of the schema down to this column (indexes into `fields`).
         var path: [Int] = []
@@ -51,7 +49,6 @@ struct ParquetFile {
 
     struct Chunk {
         var codec: Int32
-        var valueCount: Int64
         /// Where the chunk's pages start (its dictionary page, if any, comes first) and how many
         /// bytes they take.
         var offset: Int64
@@ -114,7 +111,7 @@ struct ParquetFile {
                     fields[index].column = columns.count
                     columns.append(
                         Column(
-                            name: element.name, type: type, typeLength: Int(element.typeLength), optional: definitionLevel > 0, meaning: element.meaning,
+                            name: element.name, type: type, typeLength: Int(element.typeLength), meaning: element.meaning,
                             path: path + [index], maxDefinition: definitionLevel, maxRepetition: repetitionLevel))
                 }
             }
@@ -142,7 +139,7 @@ struct ParquetFile {
     }
 
     private static func chunk(_ reader: inout ThriftCompactReader) throws(Malformed) -> Chunk {
-        var chunk = Chunk(codec: 0, valueCount: 0, offset: 0, length: 0)
+        var chunk = Chunk(codec: 0, offset: 0, length: 0)
         var external = false
         try reader.structure { reader, id, _ throws(Malformed) in
             switch id {
@@ -155,7 +152,6 @@ struct ParquetFile {
                 try reader.structure { reader, id, _ throws(Malformed) in
                     switch id {
                     case 4: chunk.codec = try reader.i32()
-                    case 5: chunk.valueCount = try reader.integer()
                     case 7: chunk.length = try reader.integer()
                     case 9: dataOffset = try reader.integer()
                     case 11: dictionaryOffset = try reader.integer()
@@ -238,8 +234,7 @@ private struct SchemaElement {
     var meaning: ParquetFile.Meaning {
         if let logical {
             switch logical.id {
-            case 1, 4: return .text  // STRING, ENUM
-            case 12: return .json
+            case 1, 4, 12: return .text  // STRING, ENUM, JSON (kept as its text)
             case 5: return .decimal(scale: scale)
             case 6: return .date
             case 8: return .timestamp(unitsPerMillisecond: logical.unit == 3 ? 1_000_000 : logical.unit == 2 ? 1000 : 1)
@@ -248,8 +243,7 @@ private struct SchemaElement {
             }
         }
         switch converted {
-        case 0?, 4?: return .text  // UTF8, ENUM
-        case 19?: return .json
+        case 0?, 4?, 19?: return .text  // UTF8, ENUM, JSON
         case 5?: return .decimal(scale: scale)
         case 6?: return .date
         case 9?: return .timestamp(unitsPerMillisecond: 1)
