@@ -1,5 +1,6 @@
 import ASLErrors
 import ASLModel
+import Foundation
 import JSONCore
 import PathExpressions
 import PayloadTemplates
@@ -9,6 +10,8 @@ import PayloadTemplates
 struct DataFlow {
     let state: State
     let enteredEventId: Int
+    /// When the state was entered (`$$.State.EnteredTime`).
+    let entered: Date
     /// The context object, built only when something reads it.
     let lazyContext: LazyJSON
     let variables: JSONObject

@@ -32,7 +32,7 @@ extension ExecutionRun {
         let label = map.label ?? state.name
         // A durable execution continues the Map Run a crash interrupted, under the same ARN; a
         // redriven one redrives the Map Run of the visit that failed.
-        let redrive = frame.variables.parent == nil ? redriven.take(state.name) : nil
+        let redrive = frame.variables.parent == nil ? redriven?.take(state.name) : nil
         let durable = try journal?.mapRun(stateEnteredEventId: flow.enteredEventId, redriving: redrive?.previousEnteredEventId)
         let redriveCount = redrive != nil ? (durable?.continued?.redriveCount ?? -1) + 1 : 0
         let childMachine = "\(options.stateMachineName)/\(label)"
@@ -63,14 +63,17 @@ extension ExecutionRun {
         let width = min(limit > 0 ? limit : Self.distributedConcurrency, interpreter.childrenInFlight)
         var run = MapRunProgress(
             snapshot: MapRunSnapshot(
-                mapRunArn: mapRunArn, executionArn: options.executionArn, label: label, status: .running,
+                mapRunArn: mapRunArn, executionArn: executionArn, label: label, status: .running,
                 startDate: durable?.continued?.startDate ?? clock.now(), maxConcurrency: limit,
                 toleratedFailureCount: tolerance.count ?? 0, toleratedFailurePercentage: tolerance.percentage ?? 0, itemCounts: MapRunCounts(),
                 executionCounts: MapRunCounts(), totalKnown: !fromReader, redriveCount: max(0, redriveCount),
                 redriveDate: redriveCount > 0 ? clock.now() : nil),
             tolerance: tolerance, sink: sink, writer: writer, observer: interpreter.observer)
         if !fromReader { run.knownTotal = maxItems }
-        let childOptions = ChildOptions(parent: options, stateMachineName: childMachine, mapRunArn: mapRunArn, reported: durable != nil || interpreter.observer != nil)
+        var childParent = options
+        childParent.stateMachineName = childMachine
+        let childOptions = ChildOptions(
+            parent: childParent, stateMachineArn: childParent.stateMachineArn, mapRunArn: mapRunArn, reported: durable != nil || interpreter.observer != nil)
         // The children the interrupted run completed count and are written again (its result
         // files were never finished), and are not run again.
         var completed = CompletedIndexes()
@@ -107,7 +110,7 @@ extension ExecutionRun {
                     return false
                 }
                 run.started(work)
-                group.addTask {
+                group.addTask { [self] in
                     await runChild(work, map: map, options: childOptions)
                 }
                 return true
@@ -208,7 +211,6 @@ extension ExecutionRun {
     private func runChild(_ work: ChildWork, map: MapState, options childOptions: ChildOptions) async -> ChildOutcome {
         var options = childOptions.parent
         options.name = RandomUUID.timeOrdered()
-        options.stateMachineName = childOptions.stateMachineName
         let started = clock.now()
         let express = map.executionType == "EXPRESS"
         let history = History()
@@ -229,11 +231,11 @@ extension ExecutionRun {
         if !express, childOptions.reported {
             let stopped = clock.now()
             report = ChildExecutionReport(
-                executionArn: options.executionArn, stateMachineArn: options.stateMachineArn, name: options.name, mapRunArn: childOptions.mapRunArn,
+                executionArn: child.executionArn, stateMachineArn: childOptions.stateMachineArn, name: options.name, mapRunArn: childOptions.mapRunArn,
                 input: work.input, started: started, stopped: stopped, outcome: history.recordEnd(of: result, stopped: Task.isCancelled, at: stopped))
         }
         var outcome = ChildOutcome(
-            work: work, executionArn: options.executionArn, stateMachineArn: options.stateMachineArn, name: options.name, started: started,
+            work: work, executionArn: child.executionArn, stateMachineArn: childOptions.stateMachineArn, name: options.name, started: started,
             stopped: clock.now(), result: result, aborted: false, report: report)
         if case .failure(let failure) = result, failure.error == Self.executionTimedOut {
             outcome.result = .failure(ExecutionFailure(.timeout, cause: "The child execution timed out"))
@@ -249,8 +251,9 @@ extension ExecutionRun {
 
 /// What children of a Map Run are started with.
 private struct ChildOptions: Sendable {
+    /// The parent's options with the child state machine's name.
     var parent: ExecutionOptions
-    var stateMachineName: String
+    var stateMachineArn: String
     var mapRunArn: String
     /// Whether Standard children's records and histories are wanted (by a journal or an observer).
     var reported: Bool
@@ -387,7 +390,7 @@ final class ItemFeed {
             var context = flow.context.objectValue ?? JSONObject()
             context["Map"] = ["Item": ["Index": .int(Int64(itemIndex)), "Value": element, "Source": .string(source.source)]]
             let itemFlow = DataFlow(
-                state: state, enteredEventId: flow.enteredEventId, lazyContext: LazyJSON(value: .object(context)), variables: flow.variables)
+                state: state, enteredEventId: flow.enteredEventId, entered: flow.entered, lazyContext: LazyJSON(value: .object(context)), variables: flow.variables)
             return try itemFlow.evaluate(template, input: input, pathFailure: .parameterPathFailure)
         case .jsonata(let template):
             return try flow.jsonataItemSelector(template, item: element, index: itemIndex, source: source.source, bindings: selectorBindings)

@@ -35,7 +35,7 @@ extension ExecutionRun {
             let item: JSONValue = ["Index": .int(Int64(index)), "Value": element]
             var context = flow.context.objectValue ?? JSONObject()
             context["Map"] = ["Item": item]
-            let itemFlow = DataFlow(state: state, enteredEventId: flow.enteredEventId, lazyContext: LazyJSON(value: .object(context)), variables: flow.variables)
+            let itemFlow = DataFlow(state: state, enteredEventId: flow.enteredEventId, entered: flow.entered, lazyContext: LazyJSON(value: .object(context)), variables: flow.variables)
             iterationInputs.append(try itemFlow.evaluate(selector, input: input, pathFailure: .parameterPathFailure))
         }
 
@@ -124,14 +124,14 @@ extension ExecutionRun {
         var results = [Result<JSONValue, ExecutionFailure>?](repeating: nil, count: inputs.count)
         for (index, output) in parts?.reused ?? [:] where index < inputs.count {
             results[index] = .success(output)
-            finishedParts.finished(index, output, visit: parts!.visit)
+            finishedParts?.finished(index, output, visit: parts!.visit)
         }
         let pending = results.indices.filter { results[$0] == nil }
         return await withTaskGroup(of: (Int, Result<JSONValue, ExecutionFailure>).self) { group in
             var position = 0
             var stop = false
             func start(_ index: Int) {
-                group.addTask {
+                group.addTask { [self] in
                     history.record("MapIterationStarted", at: clock.now(), detailsKey: "mapIterationStartedEventDetails", stateName: state.name, iterationIndex: index)
                     do throws(ExecutionFailure) {
                         let output = try await runScope(map.processor, input: inputs[index], frame: Frame(variables: VariableScope(parent: frame.variables)))
@@ -150,7 +150,7 @@ extension ExecutionRun {
             for await (index, result) in group {
                 results[index] = result
                 switch result {
-                case .success(let output): parts.map { finishedParts.finished(index, output, visit: $0.visit) }
+                case .success(let output): parts.map { finishedParts?.finished(index, output, visit: $0.visit) }
                 case .failure: stop = true
                 }
                 if !stop, position < pending.count {

@@ -15,7 +15,7 @@ extension ExecutionRun {
                     group.addTask { (index, .success(output)) }
                     continue
                 }
-                group.addTask {
+                group.addTask { [self] in
                     let inner = Frame(variables: VariableScope(parent: frame.variables))
                     do throws(ExecutionFailure) {
                         return (index, .success(try await runScope(branch, input: input, frame: inner)))
@@ -28,7 +28,7 @@ extension ExecutionRun {
             for await (index, result) in group {
                 collected[index] = result
                 switch result {
-                case .success(let output): parts.map { finishedParts.finished(index, output, visit: $0.visit) }
+                case .success(let output): parts.map { finishedParts?.finished(index, output, visit: $0.visit) }
                 case .failure: group.cancelAll()
                 }
             }
@@ -58,6 +58,6 @@ extension ExecutionRun {
     /// a durable execution.
     func parts(of state: State, flow: DataFlow, frame: Frame) -> StateParts? {
         guard journal != nil, frame.variables.parent == nil else { return nil }
-        return StateParts(visit: flow.enteredEventId, reused: redriven.take(state.name)?.succeeded ?? [:])
+        return StateParts(visit: flow.enteredEventId, reused: redriven?.take(state.name)?.succeeded ?? [:])
     }
 }

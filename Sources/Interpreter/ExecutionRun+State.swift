@@ -30,7 +30,7 @@ extension ExecutionRun {
             // A callback task gets a new token for each attempt.
             let token: String? = if case .task(let task) = state.kind, task.resource.hasSuffix(Self.callbackSuffix) { TaskTokens.make() } else { nil }
             let flow = DataFlow(
-                state: state, enteredEventId: enteredId,
+                state: state, enteredEventId: enteredId, entered: entered,
                 lazyContext: LazyJSON { [self] in context(stateName: state.name, entered: entered, retryCount: retryCount, frame: frame, taskToken: token) },
                 variables: variables, taskToken: token)
             do {

@@ -37,10 +37,11 @@ extension ExecutionRun {
         // then waits for SendTaskSuccess or SendTaskFailure with that token.
         let token = flow.taskToken
         let request = TaskRequest(
-            resource: token == nil ? task.resource : String(task.resource.dropLast(Self.callbackSuffix.count)), payload: payload, context: flow.context,
-            stateName: state.name, attempt: attempt, timeoutSeconds: timeout, heartbeatSeconds: heartbeat)
+            resource: token == nil ? task.resource : String(task.resource.dropLast(Self.callbackSuffix.count)), payload: payload,
+            context: flow.lazyContext, executionArn: executionArn, executionName: options.name, stateName: state.name, stateEnteredTime: flow.entered,
+            taskToken: token, attempt: attempt, timeoutSeconds: timeout, heartbeatSeconds: heartbeat)
         let invoker = interpreter.invoker, callbacks = interpreter.callbacks, history = self.history, clock = self.clock
-        let executionArn = options.executionArn
+        let executionArn = self.executionArn
         let operation: @Sendable (TaskRequest) async throws(ExecutionFailure) -> JSONValue = { request throws(ExecutionFailure) in
             guard let token else { return try await invoker.invoke(request) }
             // The token is valid from the moment the resource has it, as on AWS.

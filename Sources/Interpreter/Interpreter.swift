@@ -31,8 +31,23 @@ public struct ExecutionOptions: Sendable {
         self.type = type
     }
 
-    public var stateMachineArn: String { "arn:aws:states:\(region):\(account):stateMachine:\(stateMachineName)" }
-    public var executionArn: String { "arn:aws:states:\(region):\(account):execution:\(stateMachineName):\(name)" }
+    public var stateMachineArn: String { Self.arn(region, account, "stateMachine", stateMachineName) }
+    public var executionArn: String { Self.arn(region, account, "execution", stateMachineName, name) }
+
+    /// `arn:aws:states:REGION:ACCOUNT:` and the parts, joined by colons, in one allocation
+    /// (a Map Run makes one per child).
+    private static func arn(_ region: String, _ account: String, _ parts: String...) -> String {
+        var arn = "arn:aws:states:"
+        arn.reserveCapacity(parts.reduce(16 + region.utf8.count + account.utf8.count) { $0 + $1.utf8.count + 1 })
+        arn += region
+        arn += ":"
+        arn += account
+        for part in parts {
+            arn += ":"
+            arn += part
+        }
+        return arn
+    }
 }
 
 /// How an execution ended.
@@ -186,24 +201,28 @@ struct Frame: Sendable {
 }
 
 /// One execution in progress.
-struct ExecutionRun: Sendable {
+final class ExecutionRun: Sendable {
     let interpreter: Interpreter
     let history: History
     let options: ExecutionOptions
+    /// `options.executionArn`, made once.
+    let executionArn: String
     let input: JSONValue
     let startTime: Date
     /// When the execution times out (TimeoutSeconds, or AWS's maximum duration).
     let deadline: Date
-    /// The parts of the context object that stay the same for the whole execution.
-    let baseContext: JSONObject
+    /// The parts of the context object that stay the same for the whole execution, built when
+    /// a state first reads the context (most of a Map Run's children never do).
+    let baseContext: LazyJSON
     /// Commits the top-level states of a durable execution (nil: in memory only).
     let journal: (any ExecutionJournal)?
     /// A redrive's first state: the state that failed, which runs again without its
-    /// branches or iterations that had succeeded, and continues its Map Run.
-    let redriven: RedriveClaim
+    /// branches or iterations that had succeeded, and continues its Map Run (nil: not a redrive).
+    let redriven: RedriveClaim?
     /// What the top-level Parallel or inline Map state running now has finished, kept when it
-    /// fails so that a redrive need not run it again.
-    let finishedParts = FinishedParts()
+    /// fails so that a redrive need not run it again (only with a journal: a Map Run's
+    /// children, made by the thousand, have none).
+    let finishedParts: FinishedParts?
 
     /// Ends an execution that ran past its deadline; never matched by Retry or Catch.
     static let executionTimedOut = ErrorName("Statesman.ExecutionTimedOut")
@@ -216,24 +235,29 @@ struct ExecutionRun: Sendable {
     ) {
         self.interpreter = interpreter
         self.journal = journal
-        self.redriven = RedriveClaim(redriven)
+        self.redriven = redriven.map(RedriveClaim.init)
+        finishedParts = journal == nil ? nil : FinishedParts()
         self.history = history
         self.options = options
+        let executionArn = options.executionArn
+        self.executionArn = executionArn
         self.input = input
         self.startTime = startTime
         self.deadline = deadline
-        var execution = JSONObject()
-        execution["Id"] = .string(options.executionArn)
-        execution["Input"] = input
-        execution["StartTime"] = .string(Timestamps.format(startTime))
-        execution["Name"] = .string(options.name)
-        execution["RoleArn"] = .string(options.roleArn)
-        execution["RedriveCount"] = .int(Int64(options.redriveCount))
-        if let redriveTime = options.redriveTime { execution["RedriveTime"] = .string(Timestamps.format(redriveTime)) }
-        var context = JSONObject()
-        context["Execution"] = .object(execution)
-        context["StateMachine"] = ["Id": .string(options.stateMachineArn), "Name": .string(options.stateMachineName)]
-        baseContext = context
+        baseContext = LazyJSON {
+            var execution = JSONObject()
+            execution["Id"] = .string(executionArn)
+            execution["Input"] = input
+            execution["StartTime"] = .string(Timestamps.format(startTime))
+            execution["Name"] = .string(options.name)
+            execution["RoleArn"] = .string(options.roleArn)
+            execution["RedriveCount"] = .int(Int64(options.redriveCount))
+            if let redriveTime = options.redriveTime { execution["RedriveTime"] = .string(Timestamps.format(redriveTime)) }
+            var context = JSONObject()
+            context["Execution"] = .object(execution)
+            context["StateMachine"] = ["Id": .string(options.stateMachineArn), "Name": .string(options.stateMachineName)]
+            return .object(context)
+        }
     }
 
     var clock: any ExecutionClock { interpreter.clock }
@@ -263,14 +287,14 @@ struct ExecutionRun: Sendable {
             if durable, let journal {
                 checkpoint = ExecutionCheckpoint(stateName: name, input: value, variables: frame.variables.visible, enteredEventId: entry.id, entered: entry.time)
                 try journal.entered(checkpoint!, history: history)
-                finishedParts.begin(entry.id)
+                finishedParts?.begin(entry.id)
             }
             let output: JSONValue, next: String?
             do {
                 (output, next) = try await runState(state, input: value, frame: frame, entry: entry)
             } catch {
                 // What a failed Parallel or inline Map finished is kept for a redrive.
-                if let journal, let checkpoint, case let finished = finishedParts.outputs(of: entry.id), !finished.isEmpty {
+                if let journal, let checkpoint, let finished = finishedParts?.outputs(of: entry.id), !finished.isEmpty {
                     try? journal.stateFailed(checkpoint, succeeded: finished)
                 }
                 throw error
@@ -290,7 +314,7 @@ struct ExecutionRun: Sendable {
         state["EnteredTime"] = .string(Timestamps.format(entered))
         state["Name"] = .string(stateName)
         if let retryCount { state["RetryCount"] = .int(Int64(retryCount)) }
-        var context = baseContext
+        var context = baseContext.value.objectValue ?? JSONObject()
         context["State"] = .object(state)
         if let item = frame.mapItem { context["Map"] = ["Item": item] }
         if let taskToken { context["Task"] = ["Token": .string(taskToken)] }

@@ -1,6 +1,7 @@
 import ASLErrors
 import Foundation
 import JSONCore
+import PathExpressions
 
 /// What a Task state asks its resource to do: the interpreter's port to whatever runs tasks
 /// (the plugin host, a scripted invoker in tests).
@@ -9,9 +10,18 @@ public struct TaskRequest: Sendable {
     public var resource: String
     /// The effective input after `InputPath` and `Parameters`.
     public var payload: JSONValue
-    /// The context object as the task sees it.
-    public var context: JSONValue
+    /// The context object as the task sees it (built when first read: most invokers need
+    /// only the parts below).
+    public var context: JSONValue { contextSource.value }
+    private var contextSource: LazyJSON
+    public var executionArn: String
+    public var executionName: String
     public var stateName: String
+    public var stateEnteredTime: Date
+    /// `stateEnteredTime` as the context object writes it.
+    public var stateEnteredTimestamp: String { Timestamps.format(stateEnteredTime) }
+    /// A callback task's token (`$$.Task.Token`).
+    public var taskToken: String?
     /// 0 for the first try, then 1, 2, ... for retries.
     public var attempt: Int
     public var timeoutSeconds: Int?
@@ -21,13 +31,18 @@ public struct TaskRequest: Sendable {
     public var onHeartbeat: (@Sendable () -> Void)?
 
     public init(
-        resource: String, payload: JSONValue, context: JSONValue, stateName: String, attempt: Int, timeoutSeconds: Int? = nil,
-        heartbeatSeconds: Int? = nil, onHeartbeat: (@Sendable () -> Void)? = nil
+        resource: String, payload: JSONValue, context: LazyJSON, executionArn: String, executionName: String, stateName: String,
+        stateEnteredTime: Date, taskToken: String? = nil, attempt: Int, timeoutSeconds: Int? = nil, heartbeatSeconds: Int? = nil,
+        onHeartbeat: (@Sendable () -> Void)? = nil
     ) {
         self.resource = resource
         self.payload = payload
-        self.context = context
+        contextSource = context
+        self.executionArn = executionArn
+        self.executionName = executionName
         self.stateName = stateName
+        self.stateEnteredTime = stateEnteredTime
+        self.taskToken = taskToken
         self.attempt = attempt
         self.timeoutSeconds = timeoutSeconds
         self.heartbeatSeconds = heartbeatSeconds

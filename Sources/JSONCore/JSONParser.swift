@@ -60,8 +60,8 @@ public struct JSONParser {
 
     private let bytes: UnsafeBufferPointer<UInt8>
     private var pos = 0
-    /// Where an escaped string is decoded.
-    private let scratch = ByteStorage(capacity: 256)
+    /// Where an escaped string is decoded (made on the first escape: most documents have none).
+    private lazy var scratch = ByteStorage(capacity: 256)
     /// Recently read object keys by a hash of their bytes: documents repeat the same keys in
     /// every item, and a hit reuses the string instead of decoding it again. Only documents
     /// large enough to repeat keys get one: setting it up and tearing it down costs more than
@@ -140,9 +140,11 @@ public struct JSONParser {
 
     fileprivate mutating func parseDocument() throws(JSONParseError) -> JSONValue {
         var frames: [Frame] = []
-        let elements = reuse?.elements ?? ScratchStack<JSONValue>()
-        let members = reuse?.members ?? ScratchStack<JSONObject.Member>()
-        let memberHashes = reuse?.memberHashes ?? ScratchStack<UInt32>()
+        // A one-off parse starts small: most one-off documents (protocol lines, state inputs)
+        // are small, and large first allocations cost more than their whole parse.
+        let elements = reuse?.elements ?? ScratchStack<JSONValue>(capacity: 16)
+        let members = reuse?.members ?? ScratchStack<JSONObject.Member>(capacity: 16)
+        let memberHashes = reuse?.memberHashes ?? ScratchStack<UInt32>(capacity: 16)
 
         skipWhitespace()
         guard pos < bytes.count else { throw fail("expected a JSON value but the text is empty") }

@@ -4,40 +4,43 @@
 /// The parser pushes a container's elements here while reading it and moves them out when it
 /// closes, so every array and object is allocated once, at its final size.
 final class ScratchStack<Element> {
-    private var base: UnsafeMutablePointer<Element>
-    private var capacity: Int
+    /// Allocated on the first push: a one-off parse of a document without arrays never
+    /// needs its element stack.
+    private var base: UnsafeMutablePointer<Element>?
+    private var capacity = 0
+    private let initialCapacity: Int
     private(set) var count = 0
 
-    init(capacity: Int = 256) {
-        self.capacity = capacity
-        base = .allocate(capacity: capacity)
-    }
+    init(capacity: Int = 256) { initialCapacity = capacity }
 
     deinit {
-        base.deinitialize(count: count)
-        base.deallocate()
+        base?.deinitialize(count: count)
+        base?.deallocate()
     }
 
     @inline(__always)
     func push(_ element: consuming Element) {
         if count == capacity { grow() }
-        (base + count).initialize(to: element)
+        (base.unsafelyUnwrapped + count).initialize(to: element)
         count += 1
     }
 
     private func grow() {
-        let bigger = UnsafeMutablePointer<Element>.allocate(capacity: capacity * 2)
-        bigger.moveInitialize(from: base, count: count)
-        base.deallocate()
+        let newCapacity = capacity == 0 ? initialCapacity : capacity * 2
+        let bigger = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)
+        if let base {
+            bigger.moveInitialize(from: base, count: count)
+            base.deallocate()
+        }
         base = bigger
-        capacity *= 2
+        capacity = newCapacity
     }
 
     /// Moves the elements from `start` to the top out into a new array.
     func popArray(from start: Int) -> [Element] {
         let n = count - start
         let array = [Element](unsafeUninitializedCapacity: n) { buffer, initialized in
-            buffer.baseAddress!.moveInitialize(from: base + start, count: n)
+            if n > 0 { buffer.baseAddress!.moveInitialize(from: base.unsafelyUnwrapped + start, count: n) }
             initialized = n
         }
         count = start
@@ -46,7 +49,8 @@ final class ScratchStack<Element> {
 
     /// Drops the elements from `start` to the top.
     func pop(to start: Int) {
-        (base + start).deinitialize(count: count - start)
+        guard count > start else { return }
+        (base.unsafelyUnwrapped + start).deinitialize(count: count - start)
         count = start
     }
 }
@@ -56,6 +60,7 @@ extension ScratchStack where Element == UInt32 {
     func hasRepeat(from start: Int) -> Bool {
         let n = count - start
         if n > 64 { return true }  // Let the caller check large objects by key.
+        guard n > 1, let base else { return false }
         var i = start + 1
         while i < count {
             var j = start

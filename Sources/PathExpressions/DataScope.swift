@@ -1,5 +1,6 @@
 import Foundation
 import JSONCore
+import Synchronization
 
 /// What a path in a state can see: the state's effective input (`$`), the context object
 /// (`$$`) and the workflow variables (`$name`).
@@ -28,24 +29,29 @@ public struct DataScope: Sendable {
     }
 }
 
-/// A JSON value computed once, on first use, by any thread.
-///
-/// `@unchecked Sendable`: `cached` and `build` are only touched under `lock`.
-public final class LazyJSON: @unchecked Sendable {
-    private let lock = NSLock()
-    private var cached: JSONValue?
-    private var build: (@Sendable () -> JSONValue)?
+/// A JSON value computed once, on first use, by any thread. (One is made per state visit:
+/// its lock is stored inline, not allocated as `NSLock`'s is.)
+public final class LazyJSON: Sendable {
+    private enum Content {
+        case cached(JSONValue)
+        case pending(@Sendable () -> JSONValue)
+    }
 
-    public init(_ build: @escaping @Sendable () -> JSONValue) { self.build = build }
-    public init(value: JSONValue) { cached = value }
+    private let content: Mutex<Content>
+
+    public init(_ build: @escaping @Sendable () -> JSONValue) { content = Mutex(.pending(build)) }
+    public init(value: JSONValue) { content = Mutex(.cached(value)) }
 
     public var value: JSONValue {
-        lock.withLock {
-            if let cached { return cached }
-            let built = build?() ?? .null
-            cached = built
-            build = nil
-            return built
+        content.withLock { content in
+            switch content {
+            case .cached(let value):
+                return value
+            case .pending(let build):
+                let built = build()
+                content = .cached(built)
+                return built
+            }
         }
     }
 }

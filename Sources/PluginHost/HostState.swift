@@ -119,6 +119,13 @@ final class Invocation: @unchecked Sendable {
         self.continuation = continuation
         self.onHeartbeat = onHeartbeat
     }
+
+    convenience init(_ submission: Submission) {
+        self.init(
+            number: submission.number, function: submission.function, requestId: submission.context.requestId,
+            executionArn: submission.context.executionArn, line: submission.line, continuation: submission.continuation,
+            onHeartbeat: submission.onHeartbeat)
+    }
 }
 
 /// What to do once the state lock is released.

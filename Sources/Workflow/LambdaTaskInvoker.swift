@@ -62,12 +62,10 @@ public struct LambdaTaskInvoker: TaskInvoker {
     }
 
     static func invocationContext(_ request: TaskRequest, requestId: String, arn: String) -> InvocationContext {
-        let context = request.context
-        return InvocationContext(
-            requestId: requestId, invokedFunctionArn: arn, executionArn: context["Execution"]?["Id"]?.stringValue,
-            executionName: context["Execution"]?["Name"]?.stringValue, stateName: request.stateName,
-            stateEnteredTime: context["State"]?["EnteredTime"]?.stringValue, attempt: request.attempt,
-            taskToken: context["Task"]?["Token"]?.stringValue)
+        InvocationContext(
+            requestId: requestId, invokedFunctionArn: arn, executionArn: request.executionArn, executionName: request.executionName,
+            stateName: request.stateName, stateEnteredTime: request.stateEnteredTimestamp, attempt: request.attempt,
+            taskToken: request.taskToken)
     }
 
     /// The cause of a failed invocation: Lambda's error object as JSON text, compact for
@@ -175,9 +173,11 @@ struct FunctionReference: Equatable, Sendable {
             return nil
         }
         if name.isEmpty || qualifier?.isEmpty == true { return nil }
+        unqualifiedArn = "arn:aws:lambda:\(self.region):\(self.account):function:\(name)"
     }
 
-    var unqualifiedArn: String { "arn:aws:lambda:\(region):\(account):function:\(name)" }
+    /// Made once (references are cached by their text), not per invocation.
+    let unqualifiedArn: String
     var invokedArn: String { qualifier.map { "\(unqualifiedArn):\($0)" } ?? unqualifiedArn }
 }
 

@@ -22,9 +22,10 @@ results=$(mktemp)
 
 run_map() {  # SHAPE ITEMS → "shape items seconds rate rss_kb"
   local shape=$1 items=$2
-  rm -rf "$work/store/data/results"
+  # A fresh execution store each run: the repository's .statesman would grow run after run.
+  rm -rf "$work/store/data/results" "$work/state"
   /usr/bin/time -f "%e %M" -o "$work/time" "$statesman" run "bench/distributed-map/$shape.asl.json" \
-    --functions bench/plugins/functions.yaml --store "$work/store" --json > "$work/out.json" 2>/dev/null
+    --functions bench/plugins/functions.yaml --store "$work/store" --state "$work/state" --json > "$work/out.json" 2>/dev/null
   grep -q '"status":"SUCCEEDED"' "$work/out.json" || { echo "$shape $items failed: $(head -c 300 "$work/out.json")" >&2; return 1; }
   read -r seconds rss < "$work/time"
   python3 -c "print('statesman-$shape $items %s %.1f $rss' % ($seconds, $items / max($seconds, 1e-9)))" | tee -a "$results" >&2

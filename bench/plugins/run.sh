@@ -38,7 +38,7 @@ measure "Statesman-host+Lambda-runner,16-pipelined" "$bench" plugins --items "$i
 # End to end: statesman run, a Distributed Map of 100 inline Maps of 1,000 Task states each.
 python3 -c "import json; print(json.dumps({'outer': list(range(100))}))" > "$build/input.json"
 start=$(date +%s.%N)
-.build/release/statesman run bench/plugins/map.asl.json --functions bench/plugins/functions.yaml --input @"$build/input.json" >/dev/null 2>"$build/run.log"
+.build/release/statesman run bench/plugins/map.asl.json --functions bench/plugins/functions.yaml --state "$build/state" --input @"$build/input.json" >/dev/null 2>"$build/run.log"
 end=$(date +%s.%N)
 python3 -c "import sys; s=$end-$start; print('statesman-run,Map-of-Maps,2-workers 100000 %.6f %.1f' % (s, 100000/s))" | tee -a "$results" >&2
 # What a naive engine pays: one Python process per item.
