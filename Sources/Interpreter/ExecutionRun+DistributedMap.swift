@@ -213,7 +213,7 @@ extension ExecutionRun {
         options.name = RandomUUID.timeOrdered()
         let started = clock.now()
         let express = map.executionType == "EXPRESS"
-        let history = History()
+        let history = History(keepingEvents: !express)
         if !express { history.recordStart(input: work.input, roleArn: options.roleArn, at: started) }
         // An Express child ends after AWS's five minutes (checked as it moves from state to
         // state, and in Wait states).

@@ -13,23 +13,17 @@ extension ExecutionRun {
     func invokeTask(_ state: State, _ task: TaskState, payload: JSONValue, flow: DataFlow, attempt: Int, timeout: Int?, heartbeat: Int?) async throws(ExecutionFailure) -> JSONValue {
         let isLambda = Self.isLambdaFunction(task.resource)
         let (service, action) = isLambda ? ("lambda", task.resource) : Self.serviceAndAction(task.resource)
+        // (Details are built inside the call: a history that keeps no events never builds them.)
         if isLambda {
-            var details = JSONObject()
-            details["resource"] = .string(task.resource)
-            if let timeout { details["timeoutInSeconds"] = .int(Int64(timeout)) }
             history.record(
-                "LambdaFunctionScheduled", at: clock.now(), detailsKey: "lambdaFunctionScheduledEventDetails", details: .object(details),
-                payloads: [("input", payload)])
+                "LambdaFunctionScheduled", at: clock.now(), detailsKey: "lambdaFunctionScheduledEventDetails",
+                details: Self.scheduledDetails(["resource": .string(task.resource)], timeout: timeout, heartbeat: nil), payloads: [("input", payload)])
             history.record("LambdaFunctionStarted", at: clock.now())
         } else {
-            var details = JSONObject()
-            details["resourceType"] = .string(service)
-            details["resource"] = .string(action)
-            details["region"] = .string(options.region)
-            if let timeout { details["timeoutInSeconds"] = .int(Int64(timeout)) }
-            if let heartbeat { details["heartbeatInSeconds"] = .int(Int64(heartbeat)) }
             history.record(
-                "TaskScheduled", at: clock.now(), detailsKey: "taskScheduledEventDetails", details: .object(details),
+                "TaskScheduled", at: clock.now(), detailsKey: "taskScheduledEventDetails",
+                details: Self.scheduledDetails(
+                    ["resourceType": .string(service), "resource": .string(action), "region": .string(options.region)], timeout: timeout, heartbeat: heartbeat),
                 payloads: [("parameters", payload)])
             history.record("TaskStarted", at: clock.now(), detailsKey: "taskStartedEventDetails", details: ["resourceType": .string(service), "resource": .string(action)])
         }
@@ -95,6 +89,14 @@ extension ExecutionRun {
             history.record(type, at: clock.now(), detailsKey: key, details: .object(details))
             throw error
         }
+    }
+
+    /// A `...Scheduled` event's details: `base`, then the timeouts that are set.
+    private static func scheduledDetails(_ base: JSONObject, timeout: Int?, heartbeat: Int?) -> JSONValue {
+        var details = base
+        if let timeout { details["timeoutInSeconds"] = .int(Int64(timeout)) }
+        if let heartbeat { details["heartbeatInSeconds"] = .int(Int64(heartbeat)) }
+        return .object(details)
     }
 
     /// Invokes the task, racing it against `TimeoutSeconds` (default 99999999) and, when set,

@@ -1,6 +1,7 @@
 import ASLModel
 import Foundation
 import JSONCore
+import Synchronization
 
 /// One history event, shaped as AWS's `GetExecutionHistory` returns it.
 public struct HistoryEvent: Sendable {
@@ -161,42 +162,54 @@ public struct PayloadTexts {
 /// The events of one execution, appended from concurrent branches under a lock. A resumed
 /// execution's history continues after the events committed before the crash: only the new
 /// ones are held here.
-public final class History: @unchecked Sendable {
-    // @unchecked: `events` is only touched under `lock`.
-    private let lock = NSLock()
-    private var events: [HistoryEvent] = []
+///
+/// A Map Run's Express children count their events without keeping them: nobody can read an
+/// Express execution's history (AWS has no GetExecutionHistory for them), and their event ids
+/// still appear in causes. An event's parts are then never built.
+public final class History: Sendable {
+    private let events = Mutex<[HistoryEvent]>([])
+    /// How many events a history that keeps none has recorded.
+    private let counted = Atomic<Int>(0)
+    private let keepsEvents: Bool
     /// Events recorded before this process (a resumed execution).
     private let earlier: Int
     /// AWS caps a history at 25,000 events.
     public static let maximumEvents = 25_000
 
-    public init(continuingAfter earlier: Int = 0) { self.earlier = earlier }
+    public init(continuingAfter earlier: Int = 0, keepingEvents: Bool = true) {
+        self.earlier = earlier
+        keepsEvents = keepingEvents
+    }
 
     /// Appends an event and returns its id. `previous` is the id of the event this one
     /// follows in its branch (defaults to the last event recorded).
     @discardableResult
     public func record(
-        _ type: String, at time: Date, previous: Int? = nil, detailsKey: String? = nil, details: JSONValue? = nil,
-        payloads: [(key: String, value: JSONValue)] = [], stateName: String? = nil, iterationIndex: Int? = nil
+        _ type: @autoclosure () -> String, at time: Date, previous: Int? = nil, detailsKey: String? = nil,
+        details: @autoclosure () -> JSONValue? = nil, payloads: @autoclosure () -> [(key: String, value: JSONValue)] = [],
+        stateName: String? = nil, iterationIndex: Int? = nil
     ) -> Int {
-        lock.withLock {
+        guard keepsEvents else { return earlier + counted.add(1, ordering: .relaxed).newValue }
+        var event = HistoryEvent(
+            id: 0, previousEventId: 0, timestamp: time, type: type(), detailsKey: detailsKey, details: details(), payloads: payloads(),
+            stateName: stateName, iterationIndex: iterationIndex)
+        return events.withLock { events in
             let id = earlier + events.count + 1
-            events.append(
-                HistoryEvent(
-                    id: id, previousEventId: previous ?? (id - 1), timestamp: time, type: type, detailsKey: detailsKey, details: details,
-                    payloads: payloads, stateName: stateName, iterationIndex: iterationIndex))
+            event.id = id
+            event.previousEventId = previous ?? (id - 1)
+            events.append(event)
             return id
         }
     }
 
     /// The number of events, the earlier ones included.
-    public var count: Int { lock.withLock { earlier + events.count } }
+    public var count: Int { keepsEvents ? events.withLock { earlier + $0.count } : earlier + counted.load(ordering: .relaxed) }
     /// The events recorded in this process.
-    public var all: [HistoryEvent] { lock.withLock { events } }
+    public var all: [HistoryEvent] { events.withLock { $0 } }
 
     /// The events with ids above `id`.
     public func events(after id: Int) -> ArraySlice<HistoryEvent> {
-        lock.withLock { events[min(events.count, max(0, id - earlier))...] }
+        events.withLock { events in events[min(events.count, max(0, id - earlier))...] }
     }
 }
 

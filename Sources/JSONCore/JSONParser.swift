@@ -42,6 +42,10 @@ public final class JSONDocumentParser {
 
     public init() {}
 
+    /// How many values and members the scratch stacks hold room for (they grow with the
+    /// largest document parsed, and keep that room).
+    public var scratchCapacity: Int { elements.capacity + members.capacity }
+
     /// Parses one JSON text, as `JSONParser.parse` does.
     public func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> JSONValue {
         var parser = JSONParser(bytes, reusing: self)

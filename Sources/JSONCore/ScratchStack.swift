@@ -7,7 +7,7 @@ final class ScratchStack<Element> {
     /// Allocated on the first push: a one-off parse of a document without arrays never
     /// needs its element stack.
     private var base: UnsafeMutablePointer<Element>?
-    private var capacity = 0
+    private(set) var capacity = 0
     private let initialCapacity: Int
     private(set) var count = 0
 

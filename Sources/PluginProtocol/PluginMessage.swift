@@ -1,5 +1,6 @@
 import Foundation
 import JSONCore
+import Synchronization
 
 /// The plugin protocol, version 1 (normative text: `protocol/README.md`): one JSON object per
 /// line on the plugin's stdin and stdout, UTF-8, each line ended by `\n`.
@@ -90,12 +91,26 @@ extension PluginMessage {
     /// mistyped required field is a violation.
     public static func decode(_ line: UnsafeBufferPointer<UInt8>) throws(PluginProtocolViolation) -> PluginMessage {
         let value: JSONValue
+        let parser = parsers.withLock { $0.popLast() } ?? LineParser()
         do {
-            value = try JSONParser.parse(line)
+            value = try parser.document.parse(line)
         } catch {
             throw PluginProtocolViolation("the line is not JSON (\(error.message) at column \(error.column))")
         }
+        // Kept unless a large line grew its scratch space.
+        if parser.document.scratchCapacity <= 4_096 { parsers.withLock { if $0.count < 8 { $0.append(parser) } } }
         return try decode(value)
+    }
+
+    /// Parsers for lines, reused: lines are small and repeat their keys, so a document
+    /// parser's scratch space and key cache pay off (a one-off parse sets both up and throws
+    /// them away, for every answer of a Map Run's children). One per concurrent decoder.
+    private static let parsers = Mutex<[LineParser]>([])
+
+    /// @unchecked: a parser is used by one decoder at a time, which takes it out of the pool
+    /// (under its lock) and puts it back when done.
+    private final class LineParser: @unchecked Sendable {
+        let document = JSONDocumentParser()
     }
 
     public static func decode(_ value: JSONValue) throws(PluginProtocolViolation) -> PluginMessage {

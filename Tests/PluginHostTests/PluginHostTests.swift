@@ -2,6 +2,7 @@ import Foundation
 import JSONCore
 import PluginHost
 import PluginProtocol
+import Synchronization
 import Testing
 
 /// The host against real plugin processes: one fixture behaviour per failure mode. Each test
@@ -198,26 +199,31 @@ import Testing
     @Test func invocationsQueuedBehindBusyWorkers() async throws {
         let host = Fixtures.host([Fixtures.misbehaving("busy") { $0.maximumWorkers = 1 }])
         #expect(await host.invoke(function: "busy", payload: ["do": "echo"], context: Fixtures.context(0)).value == ["do": "echo"])
-        let slow = Task { await host.invoke(function: "busy", payload: ["do": "slow", "seconds": 0.6], context: Fixtures.context(1)) }
-        try await Task.sleep(nanoseconds: 200_000_000)
+        let slowFinished = Mutex(false)
+        let slow = Task {
+            let answer = await host.invoke(function: "busy", payload: ["do": "slow", "seconds": 3], context: Fixtures.context(1))
+            slowFinished.withLock { $0 = true }
+            return answer
+        }
+        try await Task.sleep(nanoseconds: 500_000_000)
         let queued = (2..<5).map { number in
             Task { await host.invoke(function: "busy", payload: ["n": .int(Int64(number))], context: Fixtures.context(number)) }
         }
         let cancelled = Task { await host.invoke(function: "busy", payload: ["n": 5], context: Fixtures.context(5)) }
-        try await Task.sleep(nanoseconds: 100_000_000)
+        try await Task.sleep(nanoseconds: 200_000_000)
         cancelled.cancel()
-        let started = Date()
-        #expect(await cancelled.value.failure?.error == "Plugin.Cancelled")
-        #expect(Date().timeIntervalSince(started) < 0.3, "a queued invocation answers its cancellation without waiting for the busy worker")
+        let answer = await cancelled.value
+        #expect(answer.failure?.error == "Plugin.Cancelled", "\(answer)")
+        #expect(!slowFinished.withLock { $0 }, "a queued invocation answers its cancellation without waiting for the busy worker")
         #expect(await slow.value.value?["pid"] != nil)
         for (offset, call) in queued.enumerated() {
             #expect(await call.value.value == ["n": .int(Int64(offset + 2))])
         }
         // Still queued behind a busy worker when the host shuts down: fails, and nothing waits.
-        let busyAgain = Task { await host.invoke(function: "busy", payload: ["do": "slow", "seconds": 0.5], context: Fixtures.context(6)) }
-        try await Task.sleep(nanoseconds: 200_000_000)
+        let busyAgain = Task { await host.invoke(function: "busy", payload: ["do": "slow", "seconds": 1.5], context: Fixtures.context(6)) }
+        try await Task.sleep(nanoseconds: 500_000_000)
         let stranded = Task { await host.invoke(function: "busy", payload: ["n": 7], context: Fixtures.context(7)) }
-        try await Task.sleep(nanoseconds: 100_000_000)
+        try await Task.sleep(nanoseconds: 200_000_000)
         let pids = host.workerProcessIDs
         await host.shutdown()
         let failure = try #require(await stranded.value.failure)
