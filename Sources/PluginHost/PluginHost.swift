@@ -103,7 +103,6 @@ public final class PluginHost: Sendable {
                 // pools: callers never wait for each other or for the loop.
                 let submission = Submission(
                     number: number, function: function, line: submission, context: context, continuation: continuation, onHeartbeat: onHeartbeat)
-                if queueBehindBusyWorkers(submission) { return }
                 // Under the queue's lock, so the loop cannot be stopped (and freed) in between.
                 let accepted = submissions.withLock { queue in
                     guard !queue.closed else { return false }
@@ -143,30 +142,6 @@ public final class PluginHost: Sendable {
             sm_wake(loop)
         }
         return .failure(PluginFailure(error: PluginFailure.Name.protocolError, errorMessage: "The plugin broke the protocol: \(problem)", requestId: requestId))
-    }
-
-    /// Queues `submission` in its pool, without waking the loop thread, when every worker the
-    /// function may have is running and holds as many invocations as it may: then only an
-    /// answer (or a worker's end) can make room, and the loop thread dispatches the queue when
-    /// one comes. A Map Run keeps its pools this busy, and a wake-up per invocation cost the
-    /// loop thread more than the answers did. False: the loop thread must see it.
-    func queueBehindBusyWorkers(_ submission: Submission) -> Bool {
-        state.withLock { state in
-            guard !state.stopping, !state.cancelledEarly.contains(submission.number), let index = state.pools.index(forKey: submission.function),
-                Self.hasNoRoom(state.pools.values[index], workers: state.workers)
-            else { return false }
-            state.pools.values[index].queue.append(Invocation(submission))
-            return true
-        }
-    }
-
-    private static func hasNoRoom(_ pool: borrowing Pool, workers: [UInt64: Worker]) -> Bool {
-        guard pool.plan != nil, pool.launchFailure == nil, pool.workers.count >= pool.function.maximumWorkers else { return false }
-        let depth = pool.function.pipelineDepth
-        for id in pool.workers {
-            guard let worker = workers[id], worker.phase == .ready, worker.inFlight.count >= worker.concurrency + depth else { return false }
-        }
-        return true
     }
 
     /// On the loop thread: moves what callers submitted into their pools and dispatches it.

@@ -193,9 +193,9 @@ import Testing
         #expect(allReaped(pids))
     }
 
-    /// Invocations made while every worker is busy wait in the pool's queue (the loop thread
-    /// is not woken for them): they run in turn, one cancelled there answers at once, and one
-    /// still there when the host shuts down fails.
+    /// Invocations made while every worker is busy wait in the pool's queue: they run in
+    /// turn, one cancelled there answers at once, and one still there when the host shuts
+    /// down fails.
     @Test func invocationsQueuedBehindBusyWorkers() async throws {
         let host = Fixtures.host([Fixtures.misbehaving("busy") { $0.maximumWorkers = 1 }])
         #expect(await host.invoke(function: "busy", payload: ["do": "echo"], context: Fixtures.context(0)).value == ["do": "echo"])
