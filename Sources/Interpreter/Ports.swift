@@ -168,10 +168,12 @@ public protocol TaskCallbacks: Sendable {
 
 /// Task tokens: long, random and URL-safe, as AWS's are opaque.
 public enum TaskTokens {
+    /// 128 URL-safe characters, the first a letter: a token that began with `-` would read
+    /// as an option to `statesman tasks send-success TOKEN` (one in 64 did, and failed).
     public static func make() -> String {
         var generator = SystemRandomNumberGenerator()
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-        return String(decoding: (0..<128).map { _ in alphabet[Int(generator.next() % 64)] }, as: UTF8.self)
+        return String(decoding: (0..<128).map { index in alphabet[Int(generator.next() % (index == 0 ? 52 : 64))] }, as: UTF8.self)
     }
 }
 

@@ -52,6 +52,17 @@ func machine(_ text: String) throws -> StateMachineDefinition {
 let lambda = "arn:aws:lambda:us-east-1:111111111111:function:work"
 
 @Suite struct InterpreterTests {
+    /// Tokens are passed on command lines (`statesman tasks send-success TOKEN`): none may
+    /// start with `-`, which the argument parser would read as an option.
+    @Test func taskTokensAreSafeCommandLineArguments() {
+        let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        let tokens = (0..<20_000).map { _ in TaskTokens.make() }
+        #expect(tokens.allSatisfy { $0.count == 128 && $0.first!.isLetter && $0.allSatisfy(allowed.contains) })
+        #expect(Set(tokens).count == tokens.count)
+        // Every character of the alphabet still appears after the first place.
+        #expect(Set(tokens.flatMap { $0.dropFirst() }) == allowed)
+    }
+
     @Test func retriesWithBackoffThenSucceeds() async throws {
         let definition = try machine("""
             {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "\(lambda)",

@@ -134,7 +134,7 @@ import Testing
     @Test func answerBeforeTheFunctionReturnsIsKept() throws {
         defer { try? FileManager.default.removeItem(at: directory) }
         let finished = try start("self-answered", function: "self-answer").wait()
-        #expect(finished.status == 0, "\(String(decoding: finished.stdout, as: UTF8.self))")
+        #expect(finished.status == 0, "\(String(decoding: finished.stdout, as: UTF8.self)) \(String(decoding: finished.stderr, as: UTF8.self))")
         #expect(try JSONValue(parsing: finished.stdout)["output"] == ["answeredBy": "the function"])
     }
 
