@@ -74,8 +74,6 @@ final class Worker: @unchecked Sendable {
     var concurrency = 1
     /// Sent and not yet answered, oldest first; the first `concurrency` are running.
     var inFlight: [Invocation] = []
-    /// Ids cancelled while in flight, whose late answers are dropped.
-    var cancelled: Set<String> = []
     let startedAt: UInt64
     var lastActive: UInt64 = 0
     /// 1 shutdown sent, 2 stdin closed, 3 SIGTERM, 4 SIGKILL.

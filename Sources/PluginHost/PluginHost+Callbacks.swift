@@ -94,7 +94,7 @@ extension PluginHost {
             let number = UInt64(invocationID)
             if let invocation = worker.inFlight.first(where: { $0.number == number }) {
                 if let beat = invocation.onHeartbeat { effects.heartbeats.append(beat) }
-            } else if !worker.cancelled.contains(invocationID) {
+            } else {
                 violated(id, "a heartbeat for the unknown invocation id \"\(invocationID)\"", in: &state, loop: loop, effects: &effects)
             }
         case .log(let invocationID, let level, let text):
@@ -119,10 +119,9 @@ extension PluginHost {
     func finish(_ invocationID: String, on id: UInt64, with reply: Reply, in state: inout HostState, loop: OpaquePointer, effects: inout Effects) {
         guard state.workers[id] != nil else { return }
         let number = UInt64(invocationID)
+        // A cancelled invocation stays in the list (without its caller) until it is answered.
         guard let index = state.workers[id]!.inFlight.firstIndex(where: { $0.number == number }) else {
-            if state.workers[id]!.cancelled.remove(invocationID) == nil {
-                violated(id, "an answer for the unknown invocation id \"\(invocationID)\"", in: &state, loop: loop, effects: &effects)
-            }
+            violated(id, "an answer for the unknown invocation id \"\(invocationID)\"", in: &state, loop: loop, effects: &effects)
             return
         }
         finish(at: index, on: id, with: reply, in: &state, loop: loop, effects: &effects)
@@ -132,7 +131,6 @@ extension PluginHost {
     func finish(at index: Int, on id: UInt64, with reply: Reply, in state: inout HostState, loop: OpaquePointer, effects: inout Effects) {
         // Changed in place (through the dictionary), so the arrays are not copied.
         let invocation = state.workers[id]!.inFlight.remove(at: index)
-        if invocation.continuation == nil { state.workers[id]!.cancelled.remove(String(invocation.number)) }
         let now = Self.now()
         let running = min(state.workers[id]!.concurrency, state.workers[id]!.inFlight.count)
         for position in 0..<running where state.workers[id]!.inFlight[position].startedAt == nil {
