@@ -39,7 +39,10 @@ public final class SQLiteExecutionStore: ExecutionStore {
                     // Each commit reaches the disk before the engine goes on: a power loss
                     // keeps everything committed.
                     try db.execute(sql: "PRAGMA synchronous = FULL")
-                    try db.execute(sql: "PRAGMA cache_size = -65536")
+                    // 16 MB of page cache: a Map Run writes at the ends of its indexes (children
+                    // have time-ordered names), and 64 MB bought no speed but cost ~50 MB of
+                    // peak memory (bench/RESULTS.md).
+                    try db.execute(sql: "PRAGMA cache_size = -16384")
                     // Fewer, larger checkpoints: pages written again and again (the Map Run's
                     // counts, the ends of the indexes) are copied into the database once.
                     try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
