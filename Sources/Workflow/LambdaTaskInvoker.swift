@@ -148,36 +148,38 @@ final class ReferenceCache: Sendable {
 }
 
 struct FunctionReference: Equatable, Sendable {
-    var name: String
+    let name: String
+    /// The one part a `lambda:invoke`'s `Qualifier` may still change.
     var qualifier: String?
-    var region: String
-    var account: String
+    let region: String
+    let account: String
+    /// Made once (references are cached by their text), not per invocation.
+    let unqualifiedArn: String
 
-    init?(_ text: String, region: String, account: String) {
+    init?(_ text: String, region defaultRegion: String, account defaultAccount: String) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        self.region = region
-        self.account = account
+        var region = defaultRegion, account = defaultAccount
         if parts.count <= 2 {
             name = parts[0]
             qualifier = parts.count == 2 ? parts[1] : nil
         } else if parts.count <= 4, parts[1] == "function" {
-            self.account = parts[0]
+            account = parts[0]
             name = parts[2]
             qualifier = parts.count == 4 ? parts[3] : nil
         } else if parts.count <= 8, parts.count >= 7, parts[0] == "arn", parts[2] == "lambda", parts[5] == "function" {
-            self.region = parts[3]
-            self.account = parts[4]
+            region = parts[3]
+            account = parts[4]
             name = parts[6]
             qualifier = parts.count == 8 ? parts[7] : nil
         } else {
             return nil
         }
         if name.isEmpty || qualifier?.isEmpty == true { return nil }
-        unqualifiedArn = "arn:aws:lambda:\(self.region):\(self.account):function:\(name)"
+        self.region = region
+        self.account = account
+        unqualifiedArn = "arn:aws:lambda:\(region):\(account):function:\(name)"
     }
 
-    /// Made once (references are cached by their text), not per invocation.
-    let unqualifiedArn: String
     var invokedArn: String { qualifier.map { "\(unqualifiedArn):\($0)" } ?? unqualifiedArn }
 }
 
