@@ -37,10 +37,13 @@ public final class JSONDocumentParser {
     fileprivate let elements = ScratchStack<JSONValue>()
     fileprivate let members = ScratchStack<JSONObject.Member>()
     fileprivate let memberHashes = ScratchStack<UInt32>()
-    fileprivate var keyBytes = [[UInt8]](repeating: [], count: 512)
-    fileprivate var keyStrings = [String](repeating: "", count: 512)
+    fileprivate let keys = KeyCache()
+    /// The open containers' stack, kept for its capacity.
+    fileprivate var frames: [JSONParser.Frame] = []
 
     public init() {}
+
+    deinit { keys.deallocate() }
 
     /// How many values and members the scratch stacks hold room for (they grow with the
     /// largest document parsed, and keep that room).
@@ -66,13 +69,11 @@ public struct JSONParser {
     private var pos = 0
     /// Where an escaped string is decoded (made on the first escape: most documents have none).
     private lazy var scratch = ByteStorage(capacity: 256)
-    /// Recently read object keys by a hash of their bytes: documents repeat the same keys in
-    /// every item, and a hit reuses the string instead of decoding it again. Only documents
-    /// large enough to repeat keys get one: setting it up and tearing it down costs more than
-    /// a small document's whole parse (a protocol line, a state's input).
-    private var cachedKeyBytes: [[UInt8]]
-    private var cachedKeyStrings: [String]
-    private let cachesKeys: Bool
+    /// Recently read object keys. Only documents large enough to repeat keys get a cache of
+    /// their own: setting one up and tearing it down costs more than a small document's whole
+    /// parse (a protocol line, a state's input). A `JSONDocumentParser` keeps one for all its
+    /// documents.
+    private let keys: KeyCache?
     static let keyCacheThreshold = 16_384
     /// The FNV-1a hash of the last key read (of its UTF-8 bytes), for the duplicate check.
     private var keyHash: UInt32 = 0
@@ -82,28 +83,20 @@ public struct JSONParser {
 
     private init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
-        cachesKeys = bytes.count >= Self.keyCacheThreshold
-        cachedKeyBytes = cachesKeys ? [[UInt8]](repeating: [], count: 512) : []
-        cachedKeyStrings = cachesKeys ? [String](repeating: "", count: 512) : []
+        keys = bytes.count >= Self.keyCacheThreshold ? KeyCache() : nil
         reuse = nil
     }
 
-    /// A parser that borrows `reuse`'s key cache (moved in, so it stays uniquely owned) and
-    /// scratch stacks; `JSONDocumentParser.parse` gives them back.
+    /// A parser that borrows `reuse`'s key cache and scratch stacks;
+    /// `JSONDocumentParser.parse` gives them back.
     fileprivate init(_ bytes: UnsafeBufferPointer<UInt8>, reusing reuse: JSONDocumentParser) {
         self.bytes = bytes
-        cachesKeys = true
-        cachedKeyBytes = []
-        cachedKeyStrings = []
-        swap(&cachedKeyBytes, &reuse.keyBytes)
-        swap(&cachedKeyStrings, &reuse.keyStrings)
+        keys = reuse.keys
         self.reuse = reuse
     }
 
     fileprivate mutating func giveBack() {
         guard let reuse else { return }
-        swap(&cachedKeyBytes, &reuse.keyBytes)
-        swap(&cachedKeyStrings, &reuse.keyStrings)
         reuse.elements.pop(to: 0)
         reuse.members.pop(to: 0)
         reuse.memberHashes.pop(to: 0)
@@ -111,6 +104,7 @@ public struct JSONParser {
 
     public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> JSONValue {
         var parser = JSONParser(bytes)
+        defer { parser.keys?.deallocate() }
         return try parser.parseDocument()
     }
 
@@ -121,6 +115,7 @@ public struct JSONParser {
         let result = text.withUTF8 { bytes in
             Result { () throws(JSONParseError) -> (JSONValue, [JSONDuplicateKey]) in
                 var parser = JSONParser(bytes)
+                defer { parser.keys?.deallocate() }
                 parser.duplicates = []
                 let value = try parser.parseDocument()
                 return (value, parser.duplicates ?? [])
@@ -133,17 +128,22 @@ public struct JSONParser {
     private var duplicates: [JSONDuplicateKey]? = nil
 
     /// A container being read; its elements (or members) so far are on a scratch stack from
-    /// `start` up.
-    private struct Frame {
+    /// `start` up. An object's member is pushed when its key is read, and its value is set
+    /// when read: the member being read is always the top of the member stack.
+    fileprivate struct Frame {
         var isObject: Bool
         var start: Int
-        /// For an object: the key whose value is being read, and its hash.
-        var key = ""
-        var keyHash: UInt32 = 0
     }
 
     fileprivate mutating func parseDocument() throws(JSONParseError) -> JSONValue {
         var frames: [Frame] = []
+        if let reuse { swap(&frames, &reuse.frames) }
+        defer {
+            if let reuse {
+                frames.removeAll(keepingCapacity: true)
+                swap(&frames, &reuse.frames)
+            }
+        }
         // A one-off parse starts small: most one-off documents (protocol lines, state inputs)
         // are small, and large first allocations cost more than their whole parse.
         let elements = reuse?.elements ?? ScratchStack<JSONValue>(capacity: 16)
@@ -167,8 +167,9 @@ public struct JSONParser {
                     pos += 1
                     value = .object(JSONObject())
                 } else {
-                    let key = try parseKey()
-                    frames.append(Frame(isObject: true, start: members.count, key: key, keyHash: keyHash))
+                    frames.append(Frame(isObject: true, start: members.count))
+                    members.push(JSONObject.Member(key: try parseKey(), value: .null))
+                    memberHashes.push(keyHash)
                     continue
                 }
             case UInt8(ascii: "["):
@@ -200,8 +201,6 @@ public struct JSONParser {
             }
 
             // Attach the finished value to its container, closing containers as they end.
-            // Frames are read in place (`frames[top]`), never copied, so the pending key is not
-            // retained and released for every value.
             while true {
                 let top = frames.count - 1
                 guard top >= 0 else {
@@ -213,8 +212,7 @@ public struct JSONParser {
                 }
                 let isObject = frames[top].isObject
                 if isObject {
-                    members.push(JSONObject.Member(key: frames[top].key, value: value))
-                    memberHashes.push(frames[top].keyHash)
+                    members[members.count - 1].value = value
                 } else {
                     elements.push(value)
                 }
@@ -227,8 +225,8 @@ public struct JSONParser {
                     pos += 1
                     if isObject {
                         skipWhitespace()
-                        frames[top].key = try parseKey()
-                        frames[top].keyHash = keyHash
+                        members.push(JSONObject.Member(key: try parseKey(), value: .null))
+                        memberHashes.push(keyHash)
                     }
                     break
                 }
@@ -240,7 +238,7 @@ public struct JSONParser {
                     memberHashes.pop(to: start)
                     let parsed = members.popArray(from: start)
                     if mayRepeat, duplicates != nil {
-                        recordDuplicates(parsed, frames: frames[..<top], elementCount: elements.count)
+                        recordDuplicates(parsed, frames: frames[..<top], members: members, elementCount: elements.count)
                     }
                     value = .object(JSONObject(parsedMembers: parsed, mayRepeatKeys: mayRepeat))
                 } else {
@@ -254,18 +252,23 @@ public struct JSONParser {
     }
 
     /// Notes the keys of a closing object that repeat, with the object's JSON Pointer.
-    private mutating func recordDuplicates(_ parsed: [JSONObject.Member], frames outer: ArraySlice<Frame>, elementCount: Int) {
+    private mutating func recordDuplicates(
+        _ parsed: [JSONObject.Member], frames outer: ArraySlice<Frame>, members: ScratchStack<JSONObject.Member>, elementCount: Int
+    ) {
         var pointer = ""
-        var nextElementIndex = elementCount
-        // Walk outward-in: an array's current index is how many elements it holds so far.
+        // Walk from the inside out: an array's current index is how many elements it holds so
+        // far, and an object's current key is its last member's (the top of its stretch).
+        var elementsAbove = elementCount
+        var membersAbove = members.count
         var components: [String] = []
         for frame in outer.reversed() {
             if frame.isObject {
-                components.append(JSONPointer.escape(frame.key))
+                components.append(JSONPointer.escape(members[membersAbove - 1].key))
+                membersAbove = frame.start
             } else {
-                components.append(String(nextElementIndex - frame.start))
+                components.append(String(elementsAbove - frame.start))
+                elementsAbove = frame.start
             }
-            nextElementIndex = frame.start
         }
         for component in components.reversed() { pointer += "/" + component }
         var seen: [String] = []
@@ -285,7 +288,7 @@ public struct JSONParser {
             throw fail("unexpected \(describeByte(at: pos)), expected a double-quoted object key")
         }
         let key: String
-        if cachesKeys, let cached = try cachedKey() {
+        if let keys, let cached = try cachedKey(keys) {
             key = cached
         } else {
             key = try parseString()
@@ -299,9 +302,10 @@ public struct JSONParser {
         return key
     }
 
-    /// The key at `pos` from the cache when it is a plain (unescaped) string seen before;
-    /// otherwise `nil`, with `pos` unchanged. Sets `keyHash` either way.
-    private mutating func cachedKey() throws(JSONParseError) -> String? {
+    /// The key at `pos` from the cache when it is a plain (unescaped) string; a miss is decoded
+    /// and cached. `nil` for a key with escapes or control characters, with `pos` unchanged.
+    /// Sets `keyHash` either way.
+    private mutating func cachedKey(_ keys: KeyCache) throws(JSONParseError) -> String? {
         let start = pos + 1
         var end = start
         var hash: UInt32 = 2_166_136_261
@@ -314,16 +318,11 @@ public struct JSONParser {
         }
         guard end < bytes.count else { return nil }
         keyHash = hash
-        let slot = Int(hash & 511)
         let slice = UnsafeBufferPointer(rebasing: bytes[start..<end])
-        let hit = cachedKeyBytes[slot].withUnsafeBufferPointer { cached in
-            cached.count == slice.count && (slice.isEmpty || memcmp(cached.baseAddress!, slice.baseAddress!, slice.count) == 0)
-        }
         pos = end + 1
-        if hit { return cachedKeyStrings[slot] }
+        if let hit = keys.string(for: slice, hash: hash) { return hit }
         let string = try makeString(slice, at: start)
-        cachedKeyBytes[slot] = Array(slice)
-        cachedKeyStrings[slot] = string
+        keys.store(string, for: slice, hash: hash)
         return string
     }
 

@@ -36,6 +36,12 @@ final class ScratchStack<Element> {
         capacity = newCapacity
     }
 
+    /// The element at `index` (below `count`), in place.
+    subscript(index: Int) -> Element {
+        @inline(__always) unsafeAddress { UnsafePointer(base.unsafelyUnwrapped + index) }
+        @inline(__always) unsafeMutableAddress { base.unsafelyUnwrapped + index }
+    }
+
     /// Moves the elements from `start` to the top out into a new array.
     func popArray(from start: Int) -> [Element] {
         let n = count - start

@@ -89,6 +89,13 @@ import Testing
         #expect(value["States"] == [:])
     }
 
+    @Test func pointsIntoArraysNestedInObjectsNestedInArrays() throws {
+        // The array index counts elements only, whatever objects lie between.
+        let text = #"[1, {"m": 0, "n": 0}, {"p": 0, "k": [{"y": 0}, {"x": 1, "x": 2}]}]"#
+        let (_, duplicates) = try JSONParser.parseReportingDuplicateKeys(text)
+        #expect(duplicates.map(\.description) == ["/2/k/1: duplicate key \"x\""])
+    }
+
     @Test func noReportWithoutDuplicates() throws {
         let (_, duplicates) = try JSONParser.parseReportingDuplicateKeys(#"{"a": {"b": 1, "c": [1, {"d": 2}]}}"#)
         #expect(duplicates.isEmpty)

@@ -1,0 +1,58 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Object keys read recently, found by a hash of their bytes: the documents of a stream repeat
+/// the same keys in every item, and a hit reuses the string instead of decoding it again.
+///
+/// One slot per hash bucket, the newest key winning. Slots live in flat buffers rather than
+/// arrays of arrays, and the cache is a plain value (three pointers), so a lookup retains and
+/// releases nothing; its owner frees it with `deallocate()`.
+struct KeyCache {
+    static let slotCount = 512
+    /// Longer keys are not cached (they are rare, and comparing them costs what decoding does).
+    static let maximumLength = 32
+
+    /// `slotCount` rows of `maximumLength` bytes.
+    private let bytes: UnsafeMutablePointer<UInt8>
+    /// Each slot's key length; `UInt8.max` for an empty slot.
+    private let lengths: UnsafeMutablePointer<UInt8>
+    private let strings: UnsafeMutablePointer<String>
+
+    init() {
+        bytes = .allocate(capacity: Self.slotCount * Self.maximumLength)
+        lengths = .allocate(capacity: Self.slotCount)
+        lengths.initialize(repeating: .max, count: Self.slotCount)
+        strings = .allocate(capacity: Self.slotCount)
+        strings.initialize(repeating: "", count: Self.slotCount)
+    }
+
+    func deallocate() {
+        strings.deinitialize(count: Self.slotCount)
+        strings.deallocate()
+        lengths.deallocate()
+        bytes.deallocate()
+    }
+
+    @inline(__always)
+    static func slot(_ hash: UInt32) -> Int { Int(hash & UInt32(slotCount - 1)) }
+
+    /// The string cached for exactly these bytes, if any.
+    @inline(__always)
+    func string(for key: UnsafeBufferPointer<UInt8>, hash: UInt32) -> String? {
+        let slot = Self.slot(hash)
+        guard Int(lengths[slot]) == key.count else { return nil }
+        if key.count > 0, memcmp(bytes + slot * Self.maximumLength, key.baseAddress!, key.count) != 0 { return nil }
+        return strings[slot]
+    }
+
+    func store(_ string: String, for key: UnsafeBufferPointer<UInt8>, hash: UInt32) {
+        guard key.count <= Self.maximumLength else { return }
+        let slot = Self.slot(hash)
+        if let base = key.baseAddress { (bytes + slot * Self.maximumLength).update(from: base, count: key.count) }
+        lengths[slot] = UInt8(key.count)
+        strings[slot] = string
+    }
+}
