@@ -1,6 +1,8 @@
 import ASLErrors
+import Foundation
 import Interpreter
 import JSONCore
+import ObjectStore
 
 /// `ReaderConfig` for `InputType: CSV`: where the header is and which delimiter separates
 /// fields.
@@ -41,147 +43,338 @@ struct CSVFormat {
     }
 }
 
-/// `InputType: CSV`: each row becomes an object from header to value, every value a string
-/// (missing cells are ""). Quoted fields may hold delimiters, doubled quotes and line breaks;
-/// rows end with LF or CRLF; blank lines are skipped.
-final class CSVItems: ItemSource {
-    private var chunks: ByteChunks
-    private let format: CSVFormat
-    private let name: String
-    var source: String { name }
-    private var headers: [String] = []
-    private var row = 0
+/// What is wrong with a row; the reader names the row when it reports it.
+enum CSVRowProblem: Error {
+    case unterminatedQuote
+    case textAfterClosingQuote
+    case quoteInUnquotedField
+    case tooManyFields(Int)
 
-    init(_ chunks: ByteChunks, format: CSVFormat, name: String) throws(ExecutionFailure) {
-        self.chunks = chunks
-        self.format = format
-        self.name = name
-        if let given = format.givenHeaders {
-            headers = try checked(given)
-        } else {
-            guard let first = try nextRow() else { throw ExecutionFailure(.itemReaderFailed, cause: "\(name) is empty; its first row must hold the headers") }
-            headers = try checked(first)
-        }
+    func failure(row: Int, of name: String, headerCount: Int) -> ExecutionFailure {
+        let detail =
+            switch self {
+            case .unterminatedQuote: "has a quoted field that never ends"
+            case .textAfterClosingQuote: "has characters after a closing quote"
+            case .quoteInUnquotedField: "has a quote inside an unquoted field"
+            case .tooManyFields(let count): "has \(count) fields, more than its \(headerCount) headers"
+            }
+        return ExecutionFailure(.itemReaderFailed, cause: "Row \(row) of \(name) \(detail)")
     }
+}
 
-    private func checked(_ names: [String]) throws(ExecutionFailure) -> [String] {
-        var seen = Set<String>()
-        for name in names where !seen.insert(name).inserted {
-            throw ExecutionFailure(.itemReaderFailed, cause: "The CSV headers of \(self.name) repeat \"\(name)\"; each header must be unique")
-        }
-        return names
-    }
+/// Splits CSV text into rows and fields: quoted fields may hold delimiters, doubled quotes and
+/// line breaks; rows end with LF, CRLF or CR.
+struct CSVScanner {
+    let delimiter: UInt8
+    /// Where a quoted field with doubled quotes is unescaped.
+    private var unescaped: [UInt8] = []
 
-    func next() throws(ExecutionFailure) -> JSONValue? {
-        guard let fields = try nextRow() else { return nil }
-        guard fields.count <= headers.count else {
-            throw ExecutionFailure(.itemReaderFailed, cause: "Row \(row) of \(name) has \(fields.count) fields, more than its \(headers.count) headers")
-        }
-        var members: [JSONObject.Member] = []
-        members.reserveCapacity(headers.count)
-        for (index, header) in headers.enumerated() {
-            members.append(JSONObject.Member(key: header, value: .string(index < fields.count ? fields[index] : "")))
-        }
-        return .object(JSONObject(distinctMembers: members))
-    }
+    init(delimiter: UInt8) { self.delimiter = delimiter }
 
-    private enum Parse {
-        case row([String], end: Int)
+    enum Scan {
+        /// A whole row, ending at `end` (past its line break).
+        case row(end: Int)
+        /// The bytes end before the row does, and more may come (`ended` false).
         case needMore
     }
 
-    /// The next non-blank row's fields.
-    private func nextRow() throws(ExecutionFailure) -> [String]? {
+    /// Reads the row at `position`, giving each field's text to `field` in order (a row that
+    /// needs more bytes may have given some already). At the end of the object (`ended`) an
+    /// unterminated last row is whole, and an empty remainder is one empty field.
+    mutating func scanRow(
+        _ bytes: UnsafeBufferPointer<UInt8>, from position: Int, ended: Bool, field: (UnsafeBufferPointer<UInt8>) -> Void
+    ) throws(CSVRowProblem) -> Scan {
+        let count = bytes.count
+        let delimiter = self.delimiter
+        var index = position
+        if index >= count {
+            guard ended else { return .needMore }
+            field(UnsafeBufferPointer(rebasing: bytes[index..<index]))
+            return .row(end: index)
+        }
         while true {
-            switch try parseRow(from: chunks.start) {
-            case .row(let fields, let end):
+            if index < count, bytes[index] == 34 {
+                // Quoted: doubled quotes stand for one; delimiters and line breaks are text.
+                index += 1
+                let start = index
+                var doubled = false
+                while true {
+                    guard index < count else {
+                        if ended { throw .unterminatedQuote }
+                        return .needMore
+                    }
+                    if bytes[index] == 34 {
+                        if index + 1 < count, bytes[index + 1] == 34 {
+                            doubled = true
+                            index += 2
+                            continue
+                        }
+                        if index + 1 >= count, !ended { return .needMore }
+                        break
+                    }
+                    index += 1
+                }
+                let text = UnsafeBufferPointer(rebasing: bytes[start..<index])
+                index += 1
+                if index < count, bytes[index] != delimiter, bytes[index] != 10, bytes[index] != 13 { throw .textAfterClosingQuote }
+                if doubled {
+                    unescaped.removeAll(keepingCapacity: true)
+                    var i = 0
+                    while i < text.count {
+                        unescaped.append(text[i])
+                        i += text[i] == 34 ? 2 : 1
+                    }
+                    unescaped.withUnsafeBufferPointer { field($0) }
+                } else {
+                    field(text)
+                }
+            } else {
+                // Unquoted: the bytes up to the next delimiter or line end, as they are.
+                let start = index
+                while index < count {
+                    let byte = bytes[index]
+                    if byte == delimiter || byte == 10 || byte == 13 { break }
+                    if byte == 34 { throw .quoteInUnquotedField }
+                    index += 1
+                }
+                if index >= count, !ended { return .needMore }
+                field(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+            }
+            guard index < count else {
+                return ended ? .row(end: index) : .needMore
+            }
+            switch bytes[index] {
+            case delimiter:
+                index += 1
+            case 13:
+                if index + 1 < count { return .row(end: bytes[index + 1] == 10 ? index + 2 : index + 1) }
+                return ended ? .row(end: index + 1) : .needMore
+            default:  // LF
+                return .row(end: index + 1)
+            }
+        }
+    }
+}
+
+/// Makes rows into items: an object from header to value, every value a string, missing cells
+/// "". A row of one empty field is blank (skipped).
+struct CSVItemBuilder {
+    let headers: [String]
+    private var members: [JSONObject.Member] = []
+    private var fieldCount = 0
+    private var firstFieldEmpty = false
+
+    init(headers: [String]) {
+        self.headers = headers
+        members.reserveCapacity(headers.count)
+    }
+
+    mutating func start() {
+        members.removeAll(keepingCapacity: true)
+        fieldCount = 0
+    }
+
+    @inline(__always)
+    mutating func add(_ text: UnsafeBufferPointer<UInt8>) {
+        if fieldCount == 0 { firstFieldEmpty = text.isEmpty }
+        if fieldCount < headers.count {
+            members.append(JSONObject.Member(key: headers[fieldCount], value: .string(String(decoding: text, as: UTF8.self))))
+        }
+        fieldCount += 1
+    }
+
+    var isBlank: Bool { fieldCount == 1 && firstFieldEmpty }
+
+    /// The row read since `start` as an item.
+    mutating func finish() throws(CSVRowProblem) -> JSONValue {
+        guard fieldCount <= headers.count else { throw .tooManyFields(fieldCount) }
+        for index in members.count..<headers.count { members.append(JSONObject.Member(key: headers[index], value: .string(""))) }
+        let item = JSONValue.object(JSONObject(distinctMembers: members))
+        members = []
+        members.reserveCapacity(headers.count)
+        return item
+    }
+}
+
+/// `InputType: CSV`: each row becomes an object from header to value (`CSVItemBuilder`), read
+/// one row at a time; blank lines are skipped.
+final class CSVItems: ItemSource {
+    private(set) var chunks: ByteChunks
+    private var scanner: CSVScanner
+    private let name: String
+    var source: String { name }
+    private(set) var builder: CSVItemBuilder
+    /// Rows read so far, blank ones included.
+    private(set) var row: Int
+
+    init(_ chunks: ByteChunks, format: CSVFormat, name: String) throws(ExecutionFailure) {
+        self.chunks = chunks
+        self.name = name
+        scanner = CSVScanner(delimiter: format.delimiter)
+        row = 0
+        builder = CSVItemBuilder(headers: [])
+        let headers: [String]
+        if let given = format.givenHeaders {
+            headers = given
+        } else {
+            var names: [String] = []
+            guard try nextRow(each: { names.append(String(decoding: $0, as: UTF8.self)) }, reset: { names.removeAll() }, blank: { names == [""] }) else {
+                throw ExecutionFailure(.itemReaderFailed, cause: "\(name) is empty; its first row must hold the headers")
+            }
+            headers = names
+        }
+        var seen = Set<String>()
+        for header in headers where !seen.insert(header).inserted {
+            throw ExecutionFailure(.itemReaderFailed, cause: "The CSV headers of \(name) repeat \"\(header)\"; each header must be unique")
+        }
+        builder = CSVItemBuilder(headers: headers)
+    }
+
+    /// Goes on reading rows of an object whose headers were read (the rest of an object that
+    /// was being read a block at a time).
+    init(_ chunks: ByteChunks, delimiter: UInt8, headers: [String], rowsRead: Int, name: String) {
+        self.chunks = chunks
+        self.name = name
+        scanner = CSVScanner(delimiter: delimiter)
+        builder = CSVItemBuilder(headers: headers)
+        row = rowsRead
+    }
+
+    func next() throws(ExecutionFailure) -> JSONValue? {
+        // Moved out while the row is read, so that its member array stays uniquely held.
+        var builder = CSVItemBuilder(headers: [])
+        swap(&builder, &self.builder)
+        defer { swap(&builder, &self.builder) }
+        guard try nextRow(each: { builder.add($0) }, reset: { builder.start() }, blank: { builder.isBlank }) else { return nil }
+        do { return try builder.finish() } catch { throw error.failure(row: row, of: name, headerCount: builder.headers.count) }
+    }
+
+    /// Reads the next non-blank row, its fields to `each`; false at the end of the object.
+    private func nextRow(
+        each field: (UnsafeBufferPointer<UInt8>) -> Void, reset: () -> Void, blank: () -> Bool
+    ) throws(ExecutionFailure) -> Bool {
+        while true {
+            reset()
+            let ended = chunks.ended
+            let start = chunks.start
+            let scan: CSVScanner.Scan
+            do {
+                scan = try chunks.bytes.withUnsafeBufferPointer { bytes throws(CSVRowProblem) in
+                    try scanner.scanRow(bytes, from: start, ended: ended, field: field)
+                }
+            } catch {
+                throw error.failure(row: row + 1, of: name, headerCount: builder.headers.count)
+            }
+            switch scan {
+            case .row(let end):
                 chunks.start = end
                 row += 1
-                if fields.count == 1, fields[0].isEmpty {
-                    if end >= chunks.bytes.count, chunks.ended { return nil }  // the end of the object
+                if blank() {
+                    if end >= chunks.bytes.count, chunks.ended { return false }  // the end of the object
                     continue  // a blank line
                 }
-                return fields
+                return true
             case .needMore:
                 if try !chunks.more(name: name) {
-                    if chunks.start >= chunks.bytes.count { return nil }
+                    if chunks.start >= chunks.bytes.count { return false }
                     // At the end of the object an unterminated last row is complete.
                     continue
                 }
             }
         }
     }
+}
 
-    /// Parses one row starting at `position`; `needMore` when the buffered bytes end before
-    /// the row does (and more may come).
-    private func parseRow(from position: Int) throws(ExecutionFailure) -> Parse {
-        let ended = chunks.ended
-        let delimiter = format.delimiter
-        let rowNumber = row + 1
-        let name = self.name
-        return try chunks.bytes.withUnsafeBufferPointer { bytes throws(ExecutionFailure) -> Parse in
-            let count = bytes.count
-            var fields: [String] = []
-            fields.reserveCapacity(headers.count)
-            var index = position
-            if index >= count { return ended ? .row([""], end: index) : .needMore }
-            while true {
-                if index < count, bytes[index] == 34 {
-                    // Quoted: doubled quotes stand for one; delimiters and line breaks are text.
-                    var field: [UInt8] = []
-                    index += 1
-                    while true {
-                        guard index < count else {
-                            if ended { throw ExecutionFailure(.itemReaderFailed, cause: "Row \(rowNumber) of \(name) has a quoted field that never ends") }
-                            return .needMore
-                        }
-                        let byte = bytes[index]
-                        if byte == 34 {
-                            if index + 1 < count, bytes[index + 1] == 34 {
-                                field.append(34)
-                                index += 2
-                                continue
-                            }
-                            if index + 1 >= count, !ended { return .needMore }
-                            index += 1
-                            break
-                        }
-                        field.append(byte)
-                        index += 1
-                    }
-                    if index < count, bytes[index] != delimiter, bytes[index] != 10, bytes[index] != 13 {
-                        throw ExecutionFailure(.itemReaderFailed, cause: "Row \(rowNumber) of \(name) has characters after a closing quote")
-                    }
-                    fields.append(String(decoding: field, as: UTF8.self))
-                } else {
-                    // Unquoted: the bytes up to the next delimiter or line end, as they are.
-                    let start = index
-                    while index < count {
-                        let byte = bytes[index]
-                        if byte == delimiter || byte == 10 || byte == 13 { break }
-                        if byte == 34 {
-                            throw ExecutionFailure(.itemReaderFailed, cause: "Row \(rowNumber) of \(name) has a quote inside an unquoted field")
-                        }
-                        index += 1
-                    }
-                    if index >= count, !ended { return .needMore }
-                    fields.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
-                }
-                guard index < count else {
-                    return ended ? .row(fields, end: index) : .needMore
-                }
-                switch bytes[index] {
-                case delimiter:
-                    index += 1
-                case 13:
-                    if index + 1 < count {
-                        return .row(fields, end: bytes[index + 1] == 10 ? index + 2 : index + 1)
-                    }
-                    return ended ? .row(fields, end: index + 1) : .needMore
-                default:  // LF
-                    return .row(fields, end: index + 1)
-                }
+extension CSVItems {
+    /// An object's items: read a block at a time when it is larger than a block and there are
+    /// cores to spare, otherwise one row at a time. The header row is read first either way.
+    static func open(
+        _ reader: any ObjectReader, format: CSVFormat, name: String, tuning: BlockItems.Tuning = .standard
+    ) throws(ExecutionFailure) -> any ItemSource {
+        let headed = try CSVItems(ByteChunks(reader), format: format, name: name)
+        var chunks = headed.chunks
+        let headers = headed.builder.headers
+        guard try tuning.usesBlocks(&chunks, name: name) else {
+            return CSVItems(chunks, delimiter: format.delimiter, headers: headers, rowsRead: headed.row, name: name)
+        }
+        return BlockItems(
+            chunks, format: CSVBlockFormat(delimiter: format.delimiter, headers: headers), recordsRead: headed.row, name: name, tuning: tuning)
+    }
+}
+
+/// CSV cut into blocks at line breaks outside quoted fields.
+struct CSVBlockFormat: BlockFormat {
+    let delimiter: UInt8
+    let headers: [String]
+
+    /// Quotes toggle between text and a quoted field (a doubled quote toggles twice), so an LF
+    /// is outside quotes when an even number of quotes comes before it: count them all, then
+    /// walk back from the end to the last such LF. A stray quote in malformed text misplaces
+    /// later boundaries, but the row parser reports that row before it reaches them.
+    func lastBoundary(in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        var quotes = 0
+        var index = 0
+        while let quote = bytes.index(of: 34, from: index) {
+            quotes += 1
+            index = quote + 1
+        }
+        var back = bytes.count
+        while back > 0 {
+            back -= 1
+            if bytes[back] == 34 {
+                quotes -= 1
+            } else if bytes[back] == 10, quotes % 2 == 0 {
+                return back + 1
             }
         }
+        return nil
+    }
+
+    func makeBlockParser() -> any BlockParser { Parser(delimiter: delimiter, headers: headers) }
+
+    func sequential(_ chunks: ByteChunks, recordsRead: Int, name: String) -> any ItemSource {
+        CSVItems(chunks, delimiter: delimiter, headers: headers, rowsRead: recordsRead, name: name)
+    }
+
+    final class Parser: BlockParser, @unchecked Sendable {
+        private var scanner: CSVScanner
+        private var builder: CSVItemBuilder
+
+        init(delimiter: UInt8, headers: [String]) {
+            scanner = CSVScanner(delimiter: delimiter)
+            builder = CSVItemBuilder(headers: headers)
+        }
+
+        func parse(_ block: UnsafeBufferPointer<UInt8>, name: String) -> ParsedBlock {
+            var parsed = ParsedBlock()
+            var position = 0
+            let headerCount = builder.headers.count
+            var builder = CSVItemBuilder(headers: [])
+            swap(&builder, &self.builder)
+            defer { swap(&builder, &self.builder) }
+            while position < block.count {
+                builder.start()
+                do {
+                    guard case .row(let end) = try scanner.scanRow(block, from: position, ended: true, field: { builder.add($0) }) else { break }
+                    position = end
+                    parsed.records += 1
+                    if builder.isBlank { continue }
+                    parsed.items.append(try builder.finish())
+                } catch {
+                    let row = parsed.records + (error.isScanProblem ? 1 : 0)
+                    parsed.problem = (row, { error.failure(row: $0, of: name, headerCount: headerCount) })
+                    break
+                }
+            }
+            return parsed
+        }
+    }
+}
+
+extension CSVRowProblem {
+    /// Whether the row could not be split (rather than having too many fields): the row is the
+    /// one after those counted.
+    var isScanProblem: Bool {
+        if case .tooManyFields = self { false } else { true }
     }
 }

@@ -74,10 +74,10 @@ public struct ObjectStoreMapIO: DistributedMapIO {
             }
             return JSONArrayItems(ByteChunks(try open(bucket, key)), name: name)
         case "JSONL":
-            return JSONLinesItems(ByteChunks(try open(bucket, key)), name: name)
+            return try JSONLinesItems.open(try open(bucket, key), name: name)
         case "CSV":
             let format = try CSVFormat(readerConfig)
-            return try CSVItems(ByteChunks(try open(bucket, key)), format: format, name: name)
+            return try CSVItems.open(try open(bucket, key), format: format, name: name)
         case "MANIFEST":
             return try inventoryItems(manifest: bucket, key: key)
         case "PARQUET":
