@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The item-reader benchmark: a generated JSONL object and the same rows as CSV, parsed into
-# items by the Distributed Map's readers (through the local directory store, streamed), side
-# by side with Python's json.loads per line and csv.reader in one run. Prints MB/s and ratios.
+# items by the Distributed Map's readers (through the local directory store, streamed; with
+# the parsing threads this machine gets, and on one thread), side by side with Python's json.loads per line and csv.reader in one run. Prints MB/s and ratios.
 #   bench/readers/run.sh [MB]      (default 200: the JSONL object's size; the CSV is smaller)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -12,8 +12,11 @@ python3 bench/readers/generate.py "$data" "$mb"
 bench=.build/release/statesman-bench
 results=$(mktemp)
 "$bench" readers --store "$data" --key events.jsonl --format JSONL --repeat 3 | sed 's/^JSONL/statesman-JSONL/' | tee -a "$results" >&2
+# The same reader on the caller's thread alone (objects up to 512 KiB are read that way).
+STATESMAN_READER_THREADS=0 "$bench" readers --store "$data" --key events.jsonl --format JSONL --repeat 3 | sed 's/^JSONL/statesman-JSONL-1-thread/' | tee -a "$results" >&2
 python3 bench/readers/python_baseline.py "$data/data/events.jsonl" jsonl 3 | tee -a "$results" >&2
 "$bench" readers --store "$data" --key events.csv --format CSV --repeat 3 | sed 's/^CSV/statesman-CSV/' | tee -a "$results" >&2
+STATESMAN_READER_THREADS=0 "$bench" readers --store "$data" --key events.csv --format CSV --repeat 3 | sed 's/^CSV/statesman-CSV-1-thread/' | tee -a "$results" >&2
 python3 bench/readers/python_baseline.py "$data/data/events.csv" csv 3 | tee -a "$results" >&2
 # Parquet: the same rows as pyarrow writes them by default (Snappy, dictionaries), against
 # pyarrow reading them into Python dicts (pyarrow in bench/.venv).
