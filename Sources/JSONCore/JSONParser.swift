@@ -212,7 +212,7 @@ public struct JSONParser {
                 }
                 let isObject = frames[top].isObject
                 if isObject {
-                    members[members.count - 1].value = value
+                    members.setLastValue(value)
                 } else {
                     elements.push(value)
                 }
@@ -292,7 +292,7 @@ public struct JSONParser {
             key = cached
         } else {
             key = try parseString()
-            keyHash = Self.fnv1a(key.utf8)
+            keyHash = Self.keyHash(key.utf8)
         }
         skipWhitespace()
         guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else {
@@ -304,16 +304,16 @@ public struct JSONParser {
 
     /// The key at `pos` from the cache when it is a plain (unescaped) string; a miss is decoded
     /// and cached. `nil` for a key with escapes or control characters, with `pos` unchanged.
-    /// Sets `keyHash` either way.
+    /// Sets `keyHash` either way. (Keys are short: one pass finds the end and hashes.)
     private mutating func cachedKey(_ keys: KeyCache) throws(JSONParseError) -> String? {
         let start = pos + 1
         var end = start
-        var hash: UInt32 = 2_166_136_261
+        var hash = Self.keyHashSeed
         while end < bytes.count {
             let b = bytes[end]
             if b == UInt8(ascii: "\"") { break }
-            if b == UInt8(ascii: "\\") || b < 0x20 || end - start > 64 { return nil }
-            hash = (hash ^ UInt32(b)) &* 16_777_619
+            if b == UInt8(ascii: "\\") || b < 0x20 { return nil }
+            hash = Self.keyHash(hash, b)
             end += 1
         }
         guard end < bytes.count else { return nil }
@@ -326,11 +326,14 @@ public struct JSONParser {
         return string
     }
 
-    static func fnv1a(_ bytes: some Sequence<UInt8>) -> UInt32 {
-        var hash: UInt32 = 2_166_136_261
-        for b in bytes { hash = (hash ^ UInt32(b)) &* 16_777_619 }
-        return hash
-    }
+    /// FNV-1a over a key's UTF-8 bytes: it picks the key's cache slot, and the duplicate-key
+    /// check compares it, so it is the same however the key was read.
+    static let keyHashSeed: UInt32 = 2_166_136_261
+
+    @inline(__always)
+    static func keyHash(_ hash: UInt32, _ byte: UInt8) -> UInt32 { (hash ^ UInt32(byte)) &* 16_777_619 }
+
+    static func keyHash(_ bytes: some Sequence<UInt8>) -> UInt32 { bytes.reduce(keyHashSeed, keyHash) }
 
     @inline(__always)
     private mutating func skipWhitespace() {

@@ -36,6 +36,9 @@ final class ScratchStack<Element> {
         capacity = newCapacity
     }
 
+    @inline(__always)
+    fileprivate func member(at index: Int) -> UnsafeMutablePointer<Element> { base.unsafelyUnwrapped + index }
+
     /// The element at `index` (below `count`), in place.
     subscript(index: Int) -> Element {
         @inline(__always) unsafeAddress { UnsafePointer(base.unsafelyUnwrapped + index) }
@@ -58,6 +61,18 @@ final class ScratchStack<Element> {
         guard count > start else { return }
         (base.unsafelyUnwrapped + start).deinitialize(count: count - start)
         count = start
+    }
+}
+
+extension ScratchStack where Element == JSONObject.Member {
+    private static var valueOffset: Int { MemoryLayout<JSONObject.Member>.offset(of: \.value)! }
+
+    /// Sets the value of the top member, pushed with a `.null` placeholder: there is nothing
+    /// to release, so the value is moved in over it.
+    @inline(__always)
+    func setLastValue(_ value: consuming JSONValue) {
+        let member = UnsafeMutableRawPointer(self.member(at: count - 1))
+        (member + Self.valueOffset).assumingMemoryBound(to: JSONValue.self).initialize(to: value)
     }
 }
 

@@ -64,6 +64,29 @@ import Testing
     }
 }
 
+@Suite struct KeyCacheTests {
+    /// A key read from the cache and the same key written with escapes are one key: the last
+    /// value wins at the first one's place, whichever way each was read.
+    @Test func aCachedKeyAndItsEscapedSpellingAreTheSameKey() throws {
+        let parser = JSONDocumentParser()
+        for text in [#"{"a":1,"b":2,"\u0061":3}"#, #"{"\u0061":1,"b":2,"a":3}"#, #"{"ab":1,"a\u0062":2}"#] {
+            for _ in 0..<3 {  // the second and third time, the plain keys come from the cache
+                let value = try Array(text.utf8).withUnsafeBufferPointer { try parser.parse($0) }
+                #expect(value == (text.contains("ab") ? ["ab": 2] : ["a": 3, "b": 2]), "\(text)")
+                #expect(value.objectValue?.members.count == (text.contains("ab") ? 1 : 2), "\(text)")
+            }
+        }
+        // Keys longer than the cache holds, and many distinct keys sharing its slots.
+        let long = String(repeating: "k", count: 100)
+        let many = (0..<2000).map { "\"key\($0)\":\($0)" }.joined(separator: ",")
+        let text = "{\"\(long)\":1,\(many),\"\(long)\":2}"
+        let value = try Array(text.utf8).withUnsafeBufferPointer { try parser.parse($0) }
+        #expect(value[long] == 2)
+        #expect(value["key1999"] == 1999)
+        #expect(value.objectValue?.members.count == 2001)
+    }
+}
+
 @Suite struct PrintsIdenticallyTests {
     @Test func equalValuesThatPrintDifferentlyAreTold() throws {
         #expect(JSONValue.int(1) == .double(1) && !JSONValue.int(1).printsIdentically(to: .double(1)))
