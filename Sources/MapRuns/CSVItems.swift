@@ -71,6 +71,28 @@ struct CSVScanner {
 
     init(delimiter: UInt8) { self.delimiter = delimiter }
 
+    /// The first index from `start` at or past which a delimiter, a quote, CR or LF may be,
+    /// skipping whole 8-byte words that have none (the "has zero byte" test on each).
+    @inline(__always)
+    static func skipPlainBytes(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, delimiter: UInt8) -> Int {
+        guard let base = bytes.baseAddress else { return start }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highBits: UInt64 = 0x8080_8080_8080_8080
+        let delimiters = ones &* UInt64(delimiter)
+        @inline(__always) func has(_ word: UInt64, _ pattern: UInt64) -> UInt64 {
+            let x = word ^ pattern
+            return (x &- ones) & ~x
+        }
+        var index = start
+        while index + 8 <= bytes.count {
+            let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+            let special = has(word, delimiters) | has(word, ones &* 34) | has(word, ones &* 10) | has(word, ones &* 13)
+            if special & highBits != 0 { break }
+            index += 8
+        }
+        return index
+    }
+
     enum Scan {
         /// A whole row, ending at `end` (past its line break).
         case row(end: Int)
@@ -82,14 +104,14 @@ struct CSVScanner {
     /// needs more bytes may have given some already). At the end of the object (`ended`) an
     /// unterminated last row is whole, and an empty remainder is one empty field.
     mutating func scanRow(
-        _ bytes: UnsafeBufferPointer<UInt8>, from position: Int, ended: Bool, field: (UnsafeBufferPointer<UInt8>) -> Void
+        _ bytes: UnsafeBufferPointer<UInt8>, from position: Int, ended: Bool, into sink: inout some CSVFieldSink
     ) throws(CSVRowProblem) -> Scan {
         let count = bytes.count
         let delimiter = self.delimiter
         var index = position
         if index >= count {
             guard ended else { return .needMore }
-            field(UnsafeBufferPointer(rebasing: bytes[index..<index]))
+            sink.add(UnsafeBufferPointer(rebasing: bytes[index..<index]))
             return .row(end: index)
         }
         while true {
@@ -124,13 +146,14 @@ struct CSVScanner {
                         unescaped.append(text[i])
                         i += text[i] == 34 ? 2 : 1
                     }
-                    unescaped.withUnsafeBufferPointer { field($0) }
+                    unescaped.withUnsafeBufferPointer { sink.add($0) }
                 } else {
-                    field(text)
+                    sink.add(text)
                 }
             } else {
                 // Unquoted: the bytes up to the next delimiter or line end, as they are.
                 let start = index
+                index = Self.skipPlainBytes(bytes, from: index, delimiter: delimiter)
                 while index < count {
                     let byte = bytes[index]
                     if byte == delimiter || byte == 10 || byte == 13 { break }
@@ -138,7 +161,7 @@ struct CSVScanner {
                     index += 1
                 }
                 if index >= count, !ended { return .needMore }
-                field(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                sink.add(UnsafeBufferPointer(rebasing: bytes[start..<index]))
             }
             guard index < count else {
                 return ended ? .row(end: index) : .needMore
@@ -156,9 +179,26 @@ struct CSVScanner {
     }
 }
 
+/// Where a row's fields go, in order.
+protocol CSVFieldSink {
+    /// Forgets the fields of a row read before.
+    mutating func start()
+    mutating func add(_ text: UnsafeBufferPointer<UInt8>)
+    /// Whether the row read since `start` is blank: one empty field.
+    var isBlank: Bool { get }
+}
+
+/// A row's fields as strings (the header row).
+struct CSVFieldStrings: CSVFieldSink {
+    var fields: [String] = []
+    mutating func start() { fields.removeAll() }
+    mutating func add(_ text: UnsafeBufferPointer<UInt8>) { fields.append(String(decoding: text, as: UTF8.self)) }
+    var isBlank: Bool { fields == [""] }
+}
+
 /// Makes rows into items: an object from header to value, every value a string, missing cells
 /// "". A row of one empty field is blank (skipped).
-struct CSVItemBuilder {
+struct CSVItemBuilder: CSVFieldSink {
     let headers: [String]
     private var members: [JSONObject.Member] = []
     private var fieldCount = 0
@@ -217,11 +257,11 @@ final class CSVItems: ItemSource {
         if let given = format.givenHeaders {
             headers = given
         } else {
-            var names: [String] = []
-            guard try nextRow(each: { names.append(String(decoding: $0, as: UTF8.self)) }, reset: { names.removeAll() }, blank: { names == [""] }) else {
+            var names = CSVFieldStrings()
+            guard try nextRow(into: &names) else {
                 throw ExecutionFailure(.itemReaderFailed, cause: "\(name) is empty; its first row must hold the headers")
             }
-            headers = names
+            headers = names.fields
         }
         var seen = Set<String>()
         for header in headers where !seen.insert(header).inserted {
@@ -245,22 +285,20 @@ final class CSVItems: ItemSource {
         var builder = CSVItemBuilder(headers: [])
         swap(&builder, &self.builder)
         defer { swap(&builder, &self.builder) }
-        guard try nextRow(each: { builder.add($0) }, reset: { builder.start() }, blank: { builder.isBlank }) else { return nil }
+        guard try nextRow(into: &builder) else { return nil }
         do { return try builder.finish() } catch { throw error.failure(row: row, of: name, headerCount: builder.headers.count) }
     }
 
-    /// Reads the next non-blank row, its fields to `each`; false at the end of the object.
-    private func nextRow(
-        each field: (UnsafeBufferPointer<UInt8>) -> Void, reset: () -> Void, blank: () -> Bool
-    ) throws(ExecutionFailure) -> Bool {
+    /// Reads the next non-blank row into `sink`; false at the end of the object.
+    private func nextRow(into sink: inout some CSVFieldSink) throws(ExecutionFailure) -> Bool {
         while true {
-            reset()
+            sink.start()
             let ended = chunks.ended
             let start = chunks.start
             let scan: CSVScanner.Scan
             do {
                 scan = try chunks.bytes.withUnsafeBufferPointer { bytes throws(CSVRowProblem) in
-                    try scanner.scanRow(bytes, from: start, ended: ended, field: field)
+                    try scanner.scanRow(bytes, from: start, ended: ended, into: &sink)
                 }
             } catch {
                 throw error.failure(row: row + 1, of: name, headerCount: builder.headers.count)
@@ -269,7 +307,7 @@ final class CSVItems: ItemSource {
             case .row(let end):
                 chunks.start = end
                 row += 1
-                if blank() {
+                if sink.isBlank {
                     if end >= chunks.bytes.count, chunks.ended { return false }  // the end of the object
                     continue  // a blank line
                 }
@@ -355,7 +393,7 @@ struct CSVBlockFormat: BlockFormat {
             while position < block.count {
                 builder.start()
                 do {
-                    guard case .row(let end) = try scanner.scanRow(block, from: position, ended: true, field: { builder.add($0) }) else { break }
+                    guard case .row(let end) = try scanner.scanRow(block, from: position, ended: true, into: &builder) else { break }
                     position = end
                     parsed.records += 1
                     if builder.isBlank { continue }
