@@ -46,6 +46,64 @@ public enum JSONNumberFormat {
         return out
     }
 
+    /// `value` as `N / 10^scale` with the fewest fractional digits, when it lies in Java's
+    /// plain range (10⁻³ ≤ |d| < 10⁷) and such a short decimal reads back to it exactly, as
+    /// prices, measurements and percentages do; nil otherwise (`javaString` then prints it).
+    ///
+    /// Exact, not a guess: below 2⁵⁰ the product `|d|·10^scale` is within ¼ of the one integer
+    /// that can read back to `d` at that scale, so rounding finds it, and `N / 10^scale` (two
+    /// exact doubles, one correctly rounded division) equals `d` only if it reads back to `d`.
+    /// The first scale that works gives Java's (and Swift's) shortest digits.
+    @inline(__always)
+    static func shortDecimal(_ value: Double) -> (digits: UInt64, scale: Int)? {
+        let magnitude = value.magnitude
+        guard magnitude >= 1e-3, magnitude < 1e7 else { return nil }
+        var power = 1.0
+        for scale in 0...15 {
+            let scaled = magnitude * power
+            guard scaled < 0x1p50 else { return nil }
+            let rounded = scaled.rounded()
+            if rounded / power == magnitude { return (UInt64(rounded), scale) }
+            power *= 10
+        }
+        return nil
+    }
+
+    /// Writes `value` as `javaString` would, straight into `sink` when it is a short decimal.
+    static func write<Sink: JSONByteSink>(_ value: Double, to sink: inout Sink) {
+        guard let (digits, scale) = shortDecimal(value) else {
+            var text = javaString(value)
+            text.withUTF8 { sink.write($0) }
+            return
+        }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { buffer in
+            // Right to left: the fraction (at least one digit), the point, the integer part.
+            var end = 40
+            var rest = digits
+            if scale == 0 {
+                end -= 1
+                buffer[end] = UInt8(ascii: "0")
+            }
+            for _ in 0..<scale {
+                end -= 1
+                buffer[end] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            }
+            end -= 1
+            buffer[end] = UInt8(ascii: ".")
+            repeat {
+                end -= 1
+                buffer[end] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            } while rest > 0
+            if value.sign == .minus {
+                end -= 1
+                buffer[end] = UInt8(ascii: "-")
+            }
+            sink.write(UnsafeBufferPointer(rebasing: buffer[end..<40]))
+        }
+    }
+
     /// Splits a decimal text such as `-1.25e-7` into its significant digits (no leading or
     /// trailing zeros) and the exponent `e` with |value| = 0.digits × 10^e.
     static func decompose(_ text: String) -> (digits: String, exponent: Int) {

@@ -156,8 +156,7 @@ extension JSONValue {
             if style == .canonical, let i = Int64(exactly: d) {
                 writeInteger(i, to: &sink)
             } else if d.isFinite {
-                var text = JSONNumberFormat.javaString(d)
-                text.withUTF8 { sink.write($0) }
+                JSONNumberFormat.write(d, to: &sink)
             } else {
                 writeASCII("null", to: &sink)  // JSON has no NaN or infinity.
             }

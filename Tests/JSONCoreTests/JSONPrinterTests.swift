@@ -1,4 +1,4 @@
-import JSONCore
+@testable import JSONCore
 import Testing
 
 @Suite struct JSONPrinterTests {
@@ -17,6 +17,33 @@ import Testing
     ])
     func doublesPrintAsJava(value: Double, text: String) {
         #expect(JSONValue.double(value).compactString == text)
+    }
+
+    /// Short decimals are printed straight into the output; every double prints as
+    /// `javaString` says, whichever way it goes.
+    @Test func shortDecimalsPrintAsJavaStringDoes() {
+        var random = JavaRandom(seed: 42)
+        var doubles: [Double] = [0.001, 0.0010000000000000002, 9999999.999999998, 9999999.0, 1e7 - 0.5, 0.1 + 0.2, 1.0 / 3, 2.675, 1.005, 100.0]
+        func next63() -> Int64 { Int64(random.nextInt(.max)) << 32 | Int64(random.nextInt(.max)) }
+        for _ in 0..<20_000 {
+            let scale = Int(random.nextInt(10))
+            var power = 1.0
+            for _ in 0..<scale { power *= 10 }
+            doubles.append(Double(next63() % 100_000_000_000) / power)  // a decimal of up to `scale` places
+            doubles.append(Double(bitPattern: 0x3F50_0000_0000_0000 + UInt64(next63()) % 0x0120_0000_0000_0000))  // any double in 2^-10 ..< 2^8
+        }
+        for value in doubles + doubles.map(-) {
+            var sink = JSONByteBuffer(capacity: 16)
+            JSONNumberFormat.write(value, to: &sink)
+            #expect(sink.string == JSONNumberFormat.javaString(value), "\(value.bitPattern)")
+        }
+        // A decimal of up to nine places in the plain range always takes the short path.
+        for _ in 0..<20_000 {
+            var power = 1.0
+            for _ in 0..<(3 + Int(random.nextInt(7))) { power *= 10 }
+            let value = Double(next63() % 10_000_000_000) / power
+            #expect(JSONNumberFormat.shortDecimal(value) != nil || value < 1e-3, "\(value)")
+        }
     }
 
     @Test func integersPrintExactly() {
