@@ -17,6 +17,15 @@ public struct JSONByteBuffer: JSONByteSink {
     /// The bytes written so far.
     public var bytes: [UInt8] { storage.array }
 
+    /// How many bytes were written.
+    public var count: Int { storage.buffer.count }
+
+    /// The bytes written so far, lent to `body` without copying.
+    public func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R { try body(storage.buffer) }
+
+    /// Forgets what was written, keeping the room (a buffer reused line after line).
+    public mutating func removeAll() { storage.removeAll() }
+
     /// The bytes written so far as text (copied once, straight into the string).
     public var string: String { String(decoding: storage.buffer, as: UTF8.self) }
 

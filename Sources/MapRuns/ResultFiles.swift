@@ -27,6 +27,8 @@ final class ResultFiles: ResultSink {
     private var open: [ResultStatus: OpenFile] = [:]
     private var numbers: [ResultStatus: Int] = [:]
     private var written: [ResultStatus: [(key: String, size: Int64)]] = [:]
+    /// Where each record is printed (its room kept from one record to the next).
+    private var scratch = JSONByteBuffer(capacity: 4096)
 
     init(store: any ObjectStore, target: ResultTarget, fileLimit: Int64) {
         self.store = store
@@ -41,10 +43,11 @@ final class ResultFiles: ResultSink {
     }
 
     func write(_ record: JSONValue, status: ResultStatus) throws(ExecutionFailure) {
-        var bytes = JSONByteBuffer(capacity: 256)
-        record.write(to: &bytes)
-        var line = bytes.bytes
-        if var file = open[status], file.size + Int64(line.count) + 2 > fileLimit, file.records > 0 {
+        // Printed into one buffer kept for every record, then copied once into the file's.
+        scratch.removeAll()
+        record.write(to: &scratch)
+        let length = scratch.count + 1  // with its separator
+        if var file = open[status], file.size + Int64(length) + 1 > fileLimit, file.records > 0 {
             try close(&file, status: status)
             open[status] = nil
         }
@@ -57,13 +60,14 @@ final class ResultFiles: ResultSink {
             } catch { throw failure(error) }
         }
         // JSON: an array per file; JSONL: one record per line.
-        if target.jsonLines {
-            line.append(10)
-        } else {
-            line.insert(open[status]!.records == 0 ? UInt8(ascii: "[") : UInt8(ascii: ","), at: 0)
+        let jsonLines = target.jsonLines
+        let first = open[status]!.records == 0
+        scratch.withBytes { record in
+            if !jsonLines { open[status]!.buffer.append(first ? UInt8(ascii: "[") : UInt8(ascii: ",")) }
+            open[status]!.buffer.append(contentsOf: record)
+            if jsonLines { open[status]!.buffer.append(10) }
         }
-        open[status]!.buffer.append(contentsOf: line)
-        open[status]!.size += Int64(line.count)
+        open[status]!.size += Int64(length)
         open[status]!.records += 1
         if open[status]!.buffer.count >= Self.bufferSize {
             do { try open[status]!.writer.write(open[status]!.buffer) } catch { throw failure(error) }

@@ -36,6 +36,7 @@ public final class PluginHost: Sendable {
     /// Invocations callers queued for the loop thread.
     let submissions = Mutex(SubmissionQueue())
     let nextInvocation = Atomic<UInt64>(0)
+    let invokeLineEstimate = Atomic<Int>(256)
     /// Set once in `init`, then only read.
     nonisolated(unsafe) var loop: OpaquePointer?
     /// What the lines of the current read caused; only the loop thread touches it, and
@@ -89,9 +90,12 @@ public final class PluginHost: Sendable {
             return .failure(PluginFailure(error: PluginFailure.Name.notFound, errorMessage: "Function not found: \(function)", requestId: context.requestId))
         }
         let number = nextInvocation.add(1, ordering: .relaxed).newValue
-        // Encoded here, on the caller's thread: the loop thread only moves bytes.
-        var line = JSONByteBuffer(capacity: 256)
+        // Encoded here, on the caller's thread: the loop thread only moves bytes. The buffer
+        // starts at about the size of the last line, so large payloads do not grow it step by
+        // step (a racy estimate is fine).
+        var line = JSONByteBuffer(capacity: invokeLineEstimate.load(ordering: .relaxed))
         HostMessage.invoke(id: String(number), payload: payload, function: identity, context: context).write(to: &line)
+        invokeLineEstimate.store(max(256, line.count + line.count / 8), ordering: .relaxed)
         let submission = line.bytes
         let answer = await withTaskCancellationHandler {
             await withUnsafeContinuation { (continuation: AnswerContinuation) in
