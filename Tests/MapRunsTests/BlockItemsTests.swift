@@ -47,7 +47,7 @@ func threadNames() -> [String] {
 }
 
 // Serialized: one test counts the reader threads in the process.
-@Suite(.serialized) struct BlockReaderTests {
+@Suite(.serialized) struct BlockItemsTests {
     static let sequential = BlockItems.Tuning(threads: 0)
 
     /// Random JSONL text: objects, arrays, strings with escapes and non-ASCII text, blank

@@ -17,12 +17,17 @@ protocol BlockFormat: Sendable {
     func sequential(_ chunks: ByteChunks, recordsRead: Int, name: String) -> any ItemSource
 }
 
-/// Each parser is used by one thread at a time.
+/// Parses blocks for one thread: each thread makes its own (`BlockFormat.makeBlockParser`) and
+/// never shares it, which is why conformers may be `@unchecked Sendable`.
 protocol BlockParser: AnyObject, Sendable {
     func parse(_ block: UnsafeBufferPointer<UInt8>, name: String) -> ParsedBlock
 }
 
 /// The items of one block.
+///
+/// `@unchecked Sendable`: a block goes from the thread that parsed it to the one taking its
+/// items under the pipeline's lock, and only one thread touches it at a time (its queue and
+/// failure closure are not shared).
 struct ParsedBlock: @unchecked Sendable {
     var items = ItemQueue()
     /// Records in the block, blank ones included (to number the records of later blocks).
@@ -166,6 +171,9 @@ final class BlockItems: ItemSource {
 
     /// The state the threads share, under one lock: the object being cut into blocks, and the
     /// parsed blocks waiting to be taken in order.
+    ///
+    /// `@unchecked Sendable`: every mutable field is read and written with `condition` locked
+    /// (parsing happens outside it, on bytes copied out).
     private final class Pipeline: @unchecked Sendable {
         private let condition = NSCondition()
         private let format: any BlockFormat

@@ -1,0 +1,195 @@
+import ASLErrors
+import JSONCore
+
+/// What is wrong with a row; the reader names the row when it reports it.
+enum CSVRowProblem: Error {
+    case unterminatedQuote
+    case textAfterClosingQuote
+    case quoteInUnquotedField
+    case tooManyFields(Int)
+
+    func failure(row: Int, of name: String, headerCount: Int) -> ExecutionFailure {
+        let detail =
+            switch self {
+            case .unterminatedQuote: "has a quoted field that never ends"
+            case .textAfterClosingQuote: "has characters after a closing quote"
+            case .quoteInUnquotedField: "has a quote inside an unquoted field"
+            case .tooManyFields(let count): "has \(count) fields, more than its \(headerCount) headers"
+            }
+        return ExecutionFailure(.itemReaderFailed, cause: "Row \(row) of \(name) \(detail)")
+    }
+}
+
+/// Splits CSV text into rows and fields: quoted fields may hold delimiters, doubled quotes and
+/// line breaks; rows end with LF, CRLF or CR.
+struct CSVScanner {
+    let delimiter: UInt8
+    /// Where a quoted field with doubled quotes is unescaped.
+    private var unescaped: [UInt8] = []
+
+    init(delimiter: UInt8) { self.delimiter = delimiter }
+
+    /// The first index from `start` at or past which a delimiter, a quote, CR or LF may be,
+    /// skipping whole 8-byte words that have none (the "has zero byte" test on each).
+    @inline(__always)
+    static func skipPlainBytes(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, delimiter: UInt8) -> Int {
+        guard let base = bytes.baseAddress else { return start }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highBits: UInt64 = 0x8080_8080_8080_8080
+        let delimiters = ones &* UInt64(delimiter)
+        @inline(__always) func has(_ word: UInt64, _ pattern: UInt64) -> UInt64 {
+            let x = word ^ pattern
+            return (x &- ones) & ~x
+        }
+        var index = start
+        while index + 8 <= bytes.count {
+            let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+            let special = has(word, delimiters) | has(word, ones &* 34) | has(word, ones &* 10) | has(word, ones &* 13)
+            if special & highBits != 0 { break }
+            index += 8
+        }
+        return index
+    }
+
+    enum Scan {
+        /// A whole row, ending at `end` (past its line break).
+        case row(end: Int)
+        /// The bytes end before the row does, and more may come (`ended` false).
+        case needMore
+    }
+
+    /// Reads the row at `position`, giving each field's text to `field` in order (a row that
+    /// needs more bytes may have given some already). At the end of the object (`ended`) an
+    /// unterminated last row is whole, and an empty remainder is one empty field.
+    mutating func scanRow(
+        _ bytes: UnsafeBufferPointer<UInt8>, from position: Int, ended: Bool, into sink: inout some CSVFieldSink
+    ) throws(CSVRowProblem) -> Scan {
+        let count = bytes.count
+        let delimiter = self.delimiter
+        var index = position
+        if index >= count {
+            guard ended else { return .needMore }
+            sink.add(UnsafeBufferPointer(rebasing: bytes[index..<index]))
+            return .row(end: index)
+        }
+        while true {
+            if index < count, bytes[index] == 34 {
+                // Quoted: doubled quotes stand for one; delimiters and line breaks are text.
+                index += 1
+                let start = index
+                var doubled = false
+                while true {
+                    guard index < count else {
+                        if ended { throw .unterminatedQuote }
+                        return .needMore
+                    }
+                    if bytes[index] == 34 {
+                        if index + 1 < count, bytes[index + 1] == 34 {
+                            doubled = true
+                            index += 2
+                            continue
+                        }
+                        if index + 1 >= count, !ended { return .needMore }
+                        break
+                    }
+                    index += 1
+                }
+                let text = UnsafeBufferPointer(rebasing: bytes[start..<index])
+                index += 1
+                if index < count, bytes[index] != delimiter, bytes[index] != 10, bytes[index] != 13 { throw .textAfterClosingQuote }
+                if doubled {
+                    unescaped.removeAll(keepingCapacity: true)
+                    var i = 0
+                    while i < text.count {
+                        unescaped.append(text[i])
+                        i += text[i] == 34 ? 2 : 1
+                    }
+                    unescaped.withUnsafeBufferPointer { sink.add($0) }
+                } else {
+                    sink.add(text)
+                }
+            } else {
+                // Unquoted: the bytes up to the next delimiter or line end, as they are.
+                let start = index
+                index = Self.skipPlainBytes(bytes, from: index, delimiter: delimiter)
+                while index < count {
+                    let byte = bytes[index]
+                    if byte == delimiter || byte == 10 || byte == 13 { break }
+                    if byte == 34 { throw .quoteInUnquotedField }
+                    index += 1
+                }
+                if index >= count, !ended { return .needMore }
+                sink.add(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+            }
+            guard index < count else {
+                return ended ? .row(end: index) : .needMore
+            }
+            switch bytes[index] {
+            case delimiter:
+                index += 1
+            case 13:
+                if index + 1 < count { return .row(end: bytes[index + 1] == 10 ? index + 2 : index + 1) }
+                return ended ? .row(end: index + 1) : .needMore
+            default:  // LF
+                return .row(end: index + 1)
+            }
+        }
+    }
+}
+
+/// Where a row's fields go, in order.
+protocol CSVFieldSink {
+    /// Forgets the fields of a row read before.
+    mutating func start()
+    mutating func add(_ text: UnsafeBufferPointer<UInt8>)
+    /// Whether the row read since `start` is blank: one empty field.
+    var isBlank: Bool { get }
+}
+
+/// A row's fields as strings (the header row).
+struct CSVFieldStrings: CSVFieldSink {
+    var fields: [String] = []
+    mutating func start() { fields.removeAll() }
+    mutating func add(_ text: UnsafeBufferPointer<UInt8>) { fields.append(String(decoding: text, as: UTF8.self)) }
+    var isBlank: Bool { fields == [""] }
+}
+
+/// Makes rows into items: an object from header to value, every value a string, missing cells
+/// "". A row of one empty field is blank (skipped).
+struct CSVItemBuilder: CSVFieldSink {
+    let headers: [String]
+    private var members: [JSONObject.Member] = []
+    private var fieldCount = 0
+    private var firstFieldEmpty = false
+
+    init(headers: [String]) {
+        self.headers = headers
+        members.reserveCapacity(headers.count)
+    }
+
+    mutating func start() {
+        members.removeAll(keepingCapacity: true)
+        fieldCount = 0
+    }
+
+    @inline(__always)
+    mutating func add(_ text: UnsafeBufferPointer<UInt8>) {
+        if fieldCount == 0 { firstFieldEmpty = text.isEmpty }
+        if fieldCount < headers.count {
+            members.append(JSONObject.Member(key: headers[fieldCount], value: .string(String(decoding: text, as: UTF8.self))))
+        }
+        fieldCount += 1
+    }
+
+    var isBlank: Bool { fieldCount == 1 && firstFieldEmpty }
+
+    /// The row read since `start` as an item.
+    mutating func finish() throws(CSVRowProblem) -> JSONValue {
+        guard fieldCount <= headers.count else { throw .tooManyFields(fieldCount) }
+        for index in members.count..<headers.count { members.append(JSONObject.Member(key: headers[index], value: .string(""))) }
+        let item = JSONValue.object(JSONObject(distinctMembers: members))
+        members = []
+        members.reserveCapacity(headers.count)
+        return item
+    }
+}
