@@ -133,14 +133,25 @@ final class BlockItems: ItemSource {
             let pipeline = pipeline
             let parser = format.makeBlockParser()
             Thread {
-                // The name shows in `top -H` and /proc (15 characters at most).
-                Thread.current.name = "statesman-rd-\(index)"
+                Self.nameThisThread("statesman-rd-\(index)")
                 pipeline.work(parser)
             }.start()
         }
     }
 
     deinit { pipeline.stop() }
+
+    /// Names the calling thread for `top -H` and /proc (15 characters at most). Set from the
+    /// thread itself: Foundation's `Thread.name` is lost when the new thread runs before
+    /// `start()` has recorded it.
+    private static func nameThisThread(_ name: String) {
+        #if os(Linux)
+        let descriptor = open("/proc/thread-self/comm", O_WRONLY)
+        guard descriptor >= 0 else { return }
+        _ = Array(name.utf8.prefix(15)).withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        close(descriptor)
+        #endif
+    }
 
     func next() throws(ExecutionFailure) -> JSONValue? {
         if let sequential { return try sequential.next() }
