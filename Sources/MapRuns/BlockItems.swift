@@ -76,9 +76,9 @@ final class ItemQueue {
 }
 
 /// Reads a JSONL or CSV object's items a block at a time on background threads while the
-/// Distributed Map consumes them: one thread cuts the object into blocks of about
-/// `blockSize` bytes at record boundaries, and the threads parse blocks as they come. Items
-/// are handed out in order; at most `blocksAhead` blocks are read ahead, so memory stays
+/// Distributed Map consumes them: the threads take turns, under one lock, to cut the next
+/// block of about `blockSize` bytes at a record boundary, and parse their blocks in parallel.
+/// Items are handed out in order; at most `blocksAhead` blocks are read ahead, so memory stays
 /// bounded whatever the object's size. The threads stop when the reader is dropped.
 ///
 /// A record so long that no boundary appears in `longestRecord` bytes (or a CSV quote that
