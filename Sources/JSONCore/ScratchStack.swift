@@ -36,9 +36,6 @@ final class ScratchStack<Element> {
         capacity = newCapacity
     }
 
-    @inline(__always)
-    fileprivate func member(at index: Int) -> UnsafeMutablePointer<Element> { base.unsafelyUnwrapped + index }
-
     /// The element at `index` (below `count`), in place.
     subscript(index: Int) -> Element {
         @inline(__always) unsafeAddress { UnsafePointer(base.unsafelyUnwrapped + index) }
@@ -71,7 +68,7 @@ extension ScratchStack where Element == JSONObject.Member {
     /// to release, so the value is moved in over it.
     @inline(__always)
     func setLastValue(_ value: consuming JSONValue) {
-        let member = UnsafeMutableRawPointer(self.member(at: count - 1))
+        let member = UnsafeMutableRawPointer(base.unsafelyUnwrapped + (count - 1))
         (member + Self.valueOffset).assumingMemoryBound(to: JSONValue.self).initialize(to: value)
     }
 }
