@@ -8,7 +8,7 @@ import ObjectStore
 /// time (small objects, or the rest of an object with a very long line); larger objects are
 /// read a block at a time (`JSONLinesFormat`).
 final class JSONLinesItems: ItemSource {
-    private(set) var chunks: ByteChunks
+    private var chunks: ByteChunks
     private let name: String
     var source: String { name }
     /// Lines read so far, blank ones included.
