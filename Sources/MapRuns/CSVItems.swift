@@ -137,13 +137,10 @@ extension CSVItems {
         _ reader: any ObjectReader, format: CSVFormat, name: String, tuning: BlockItems.Tuning = .standard
     ) throws(ExecutionFailure) -> any ItemSource {
         let headed = try CSVItems(ByteChunks(reader), format: format, name: name)
-        var chunks = headed.chunks
-        let headers = headed.builder.headers
-        guard try tuning.usesBlocks(&chunks, name: name) else {
-            return CSVItems(chunks, delimiter: format.delimiter, headers: headers, rowsRead: headed.row, name: name)
-        }
+        guard try tuning.usesBlocks(&headed.chunks, name: name) else { return headed }
         return BlockItems(
-            chunks, format: CSVBlockFormat(delimiter: format.delimiter, headers: headers), recordsRead: headed.row, name: name, tuning: tuning)
+            headed.chunks, format: CSVBlockFormat(delimiter: format.delimiter, headers: headed.builder.headers), recordsRead: headed.row, name: name,
+            tuning: tuning)
     }
 }
 
