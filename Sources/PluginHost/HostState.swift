@@ -33,6 +33,10 @@ struct SubmissionQueue {
     /// Workers whose result lines turned out not to be protocol messages when their callers
     /// decoded them: the loop thread replaces them.
     var violations: [(worker: UInt64, description: String)] = []
+    /// Functions whose pools had invocations queued when the loop thread last took the
+    /// submissions: all their workers are busy, and one of them answering (or the tick) makes
+    /// the loop take the submissions again, so submitting for them needs no wake-up.
+    var busyFunctions: Set<String> = []
     /// Set when the host shuts down: nothing more is accepted.
     var closed = false
 }

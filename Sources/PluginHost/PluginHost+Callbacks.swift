@@ -23,6 +23,7 @@ extension PluginHost {
             state.workers[id]?.pid = Int32(pid)
         }
         effects.perform(logger: logger)
+        takeSubmissions()
     }
 
     func received(worker id: UInt64, line: UnsafeBufferPointer<UInt8>) {
@@ -60,6 +61,7 @@ extension PluginHost {
         let effects = readEffects
         readEffects = Effects()
         effects.perform(logger: logger)
+        takeSubmissions()
     }
 
     func handle(_ message: PluginMessage, from id: UInt64, in state: inout HostState, loop: OpaquePointer, effects: inout Effects) {
@@ -228,6 +230,7 @@ extension PluginHost {
             }
         }
         effects.perform(logger: logger)
+        takeSubmissions()
     }
 
     func removeFromPool(_ worker: Worker, in state: inout HostState) {

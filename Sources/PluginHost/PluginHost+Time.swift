@@ -70,6 +70,7 @@ extension PluginHost {
             }
         }
         effects.perform(logger: logger)
+        takeSubmissions()
     }
 
     /// Step 1 of teardown: the shutdown message. The tick escalates from there.

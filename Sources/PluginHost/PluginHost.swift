@@ -108,10 +108,12 @@ public final class PluginHost: Sendable {
                 let submission = Submission(
                     number: number, function: function, line: submission, context: context, continuation: continuation, onHeartbeat: onHeartbeat)
                 // Under the queue's lock, so the loop cannot be stopped (and freed) in between.
+                // Waking the loop thread costs more than the rest of a submission; when the
+                // function's workers are all busy, the next answer takes it without one.
                 let accepted = submissions.withLock { queue in
                     guard !queue.closed else { return false }
                     queue.list.append(submission)
-                    sm_wake(loop)
+                    if queue.busyFunctions.isEmpty || !queue.busyFunctions.contains(function) { sm_wake(loop) }
                     return true
                 }
                 if !accepted {
@@ -149,6 +151,8 @@ public final class PluginHost: Sendable {
     }
 
     /// On the loop thread: moves what callers submitted into their pools and dispatches it.
+    /// Called on a wake-up, and after every read, exit and tick: submissions for a busy
+    /// function do not wake the loop (see `SubmissionQueue.busyFunctions`).
     func takeSubmissions() {
         let (taken, violations) = submissions.withLock { queue -> ([Submission], [(worker: UInt64, description: String)]) in
             defer {
@@ -157,9 +161,9 @@ public final class PluginHost: Sendable {
             }
             return (queue.list, queue.violations)
         }
-        guard !taken.isEmpty || !violations.isEmpty, let loop else { return }
+        guard let loop else { return }
         var effects = Effects()
-        state.withLock { state in
+        let busy = state.withLock { state -> Set<String> in
             for (worker, description) in violations { violated(worker, description, in: &state, loop: loop, effects: &effects) }
             var touched: Set<String> = []
             for submission in taken {
@@ -189,8 +193,18 @@ public final class PluginHost: Sendable {
                 touched.insert(submission.function)
             }
             for function in touched { dispatch(function, in: &state, loop: loop, effects: &effects) }
+            // A queue left over means every worker of that pool is busy or starting: each
+            // will answer, say hello, exit or time out, and the loop takes submissions then.
+            var busy: Set<String> = []
+            for (name, pool) in state.pools where !pool.queue.isEmpty { busy.insert(name) }
+            return busy
         }
         effects.perform(logger: logger)
+        submissions.withLock { queue in
+            queue.busyFunctions = busy
+            // What arrived meanwhile for a function no longer busy skipped its wake-up.
+            if !queue.violations.isEmpty || queue.list.contains(where: { !busy.contains($0.function) }) { sm_wake(loop) }
+        }
     }
 
     static func cancelled(_ requestId: String) -> PluginFailure {

@@ -30,9 +30,11 @@ enum Fixtures {
         return configuration
     }
 
-    static func host(_ functions: [FunctionConfiguration], logs: LogStore? = nil) -> PluginHost {
+    static func host(_ functions: [FunctionConfiguration], logs: LogStore? = nil, tickMilliseconds: UInt64? = nil) -> PluginHost {
         let logger = logs.map { store in Logger(label: "test.plugins", factory: { _ in CapturingLogHandler(store: store) }) }
-        return PluginHost(registry: FunctionRegistry(functions), options: PluginHost.Options(paths: paths), logger: logger ?? Logger(label: "test.plugins", factory: { _ in SwiftLogNoOpLogHandler() }))
+        var options = PluginHost.Options(paths: paths)
+        if let tickMilliseconds { options.tickMilliseconds = tickMilliseconds }
+        return PluginHost(registry: FunctionRegistry(functions), options: options, logger: logger ?? Logger(label: "test.plugins", factory: { _ in SwiftLogNoOpLogHandler() }))
     }
 
     static func context(_ number: Int = 0) -> InvocationContext {

@@ -247,6 +247,43 @@ import Testing
         #expect(allReaped(pids))
     }
 
+    /// Submissions for a function whose workers are all busy do not wake the loop thread:
+    /// the next answer takes them. With the tick (the backstop) ten minutes away, a
+    /// submission left without its wake-up would hang this test; none may, for two
+    /// functions at once, and the first one after everything is idle must wake the loop.
+    @Test(.timeLimit(.minutes(1))) func invocationsForBusyWorkersAreTakenWithoutLosingAny() async throws {
+        let host = Fixtures.host(
+            [Fixtures.misbehaving("first") { $0.maximumWorkers = 1 }, Fixtures.misbehaving("second") { $0.maximumWorkers = 2 }],
+            tickMilliseconds: 600_000)
+        let answered = await withTaskGroup(of: Int.self) { group in
+            for lane in 0..<64 {
+                group.addTask {
+                    var correct = 0
+                    for round in 0..<25 {
+                        let number = lane * 100 + round
+                        let function = (lane + round) % 3 == 0 ? "first" : "second"
+                        if await host.invoke(function: function, payload: ["n": .int(Int64(number))], context: Fixtures.context(number)).value
+                            == ["n": .int(Int64(number))]
+                        {
+                            correct += 1
+                        }
+                    }
+                    return correct
+                }
+            }
+            return await group.reduce(0, +)
+        }
+        #expect(answered == 64 * 25)
+        try await Task.sleep(nanoseconds: 100_000_000)
+        for function in ["first", "second"] {
+            #expect(await host.invoke(function: function, payload: ["alone": true], context: Fixtures.context()).value == ["alone": true])
+        }
+        let pids = host.workerProcessIDs
+        #expect(pids.count == 3)
+        await host.shutdown()
+        #expect(allReaped(pids))
+    }
+
     @Test func cancellingTheCallerAnswersAtOnce() async throws {
         let host = Fixtures.host([Fixtures.misbehaving("plugin") { $0.timeoutSeconds = 1 }])
         let call = Task { await host.invoke(function: "plugin", payload: ["do": "hang"], context: Fixtures.context()) }
