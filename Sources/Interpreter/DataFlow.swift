@@ -17,6 +17,9 @@ struct DataFlow {
     let variables: JSONObject
     /// The task token of a `.waitForTaskToken` Task's attempt (`$$.Task.Token`).
     var taskToken: String? = nil
+    /// The last value found within the payload limit: a state's result, selected result and
+    /// output are most often the same value, measured once.
+    let measured = MeasuredValue()
 
     var context: JSONValue { lazyContext.value }
 
@@ -82,9 +85,17 @@ struct DataFlow {
         return (try apply(state.outputPath, to: try place(result, into: input, state.resultPath)), assigned)
     }
 
+    /// Whether `value` is within the 256 KiB payload limit.
+    func fitsPayloadLimit(_ value: JSONValue) -> Bool {
+        if let last = measured.value, last.sharesStorage(with: value) { return true }
+        guard value.encodesWithin(Interpreter.payloadLimit) else { return false }
+        measured.value = value
+        return true
+    }
+
     /// The 256 KiB limit on what a state passes on.
     func checkSize(_ value: JSONValue) throws(ExecutionFailure) {
-        if !value.encodesWithin(Interpreter.payloadLimit) {
+        if !fitsPayloadLimit(value) {
             var failure = ExecutionFailure(
                 .dataLimitExceeded, cause: "The state/task '\(state.name)' returned a result with a size exceeding the maximum number of bytes service limit.")
             failure.terminal = true
@@ -124,4 +135,9 @@ struct DataFlow {
             return int
         }
     }
+}
+
+/// A value `DataFlow` has measured (a reference, so the flow stays a plain value).
+final class MeasuredValue {
+    var value: JSONValue?
 }

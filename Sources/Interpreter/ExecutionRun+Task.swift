@@ -61,7 +61,7 @@ extension ExecutionRun {
             let result = try await invokeWithTimeout(request, timeout: timeout, heartbeat: heartbeat, heartbeatsFromStart: token == nil, operation: operation)
             // A result over the limit fails the task itself, naming the function ARN (or the
             // service) as AWS does.
-            if !result.encodesWithin(Interpreter.payloadLimit) {
+            if !flow.fitsPayloadLimit(result) {
                 throw ExecutionFailure(
                     .dataLimitExceeded,
                     cause: "The state/task '\(isLambda ? task.resource : service)' returned a result with a size exceeding the maximum number of bytes service limit.")

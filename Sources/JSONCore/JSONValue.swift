@@ -74,6 +74,24 @@ extension JSONValue {
     }
 }
 
+extension JSONValue {
+    /// Whether both are the same array or object in memory — one a copy of the other, neither
+    /// changed since — and so equal without looking inside. False for scalars.
+    public func sharesStorage(with other: JSONValue) -> Bool {
+        switch (self, other) {
+        case (.array(let a), .array(let b)): a.sharesStorage(with: b)
+        case (.object(let a), .object(let b)): a.members.sharesStorage(with: b.members)
+        default: false
+        }
+    }
+}
+
+extension Array {
+    fileprivate func sharesStorage(with other: [Element]) -> Bool {
+        withUnsafeBufferPointer { mine in other.withUnsafeBufferPointer { mine.baseAddress == $0.baseAddress && mine.count == $0.count } }
+    }
+}
+
 extension JSONValue: Equatable {
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {

@@ -28,6 +28,20 @@ import Testing
         #expect(object[nfc] == 1)
     }
 
+    @Test func sharedStorageIsSeenOnlyBetweenUnchangedCopies() throws {
+        let value = try JSONValue(parsing: #"{"items":[1,2,3],"name":"x"}"#)
+        let copy = value
+        #expect(value.sharesStorage(with: copy))
+        #expect(value["items"]!.sharesStorage(with: copy["items"]!))
+        // Equal but built separately, or changed after the copy: not the same storage.
+        #expect(!value.sharesStorage(with: try JSONValue(parsing: #"{"items":[1,2,3],"name":"x"}"#)))
+        var object = try #require(copy.objectValue)
+        object["name"] = "y"
+        #expect(!value.sharesStorage(with: .object(object)))
+        #expect(!value["items"]!.sharesStorage(with: value))
+        #expect(!JSONValue.string("a").sharesStorage(with: .string("a")))
+    }
+
     @Test func objectEditing() {
         var object: JSONObject = ["a": 1, "b": 2, "c": 3]
         object["b"] = 20
