@@ -51,12 +51,14 @@ struct HostState {
     var stopWaiters: [CheckedContinuation<Void, Never>] = []
 }
 
-struct Pool {
+/// A reference, so reaching a pool through the host's table copies nothing.
+/// @unchecked: only read and changed under the host's state lock.
+final class Pool: @unchecked Sendable {
     let function: FunctionConfiguration
     let identity: FunctionIdentity
     var plan: LaunchPlan?
     var launchFailure: PluginFailure?
-    var workers: [UInt64] = []
+    var workers: [Worker] = []
     var queue = Deque<Invocation>()
     var startFailures = 0
 

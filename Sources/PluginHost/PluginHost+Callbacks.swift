@@ -31,10 +31,10 @@ extension PluginHost {
         // callers undecoded, and each caller decodes its own on its own thread.
         if let number = PluginMessage.resultNumber(inPrefixOf: line) {
             let answered = state.withLock { state -> Bool in
-                guard let loop, state.workers[id]?.phase == .ready,
-                    let index = state.workers[id]!.inFlight.firstIndex(where: { $0.number == number })
+                guard let loop, let worker = state.workers[id], worker.phase == .ready,
+                    let index = worker.inFlight.firstIndex(where: { $0.number == number })
                 else { return false }
-                finish(at: index, on: id, with: .line(Array(line)), in: &state, loop: loop, effects: &readEffects)
+                finish(at: index, on: worker, with: .line(Array(line)), in: &state, loop: loop, effects: &readEffects)
                 return true
             }
             if answered { return }
@@ -119,31 +119,30 @@ extension PluginHost {
     }
 
     func finish(_ invocationID: String, on id: UInt64, with reply: Reply, in state: inout HostState, loop: OpaquePointer, effects: inout Effects) {
-        guard state.workers[id] != nil else { return }
+        guard let worker = state.workers[id] else { return }
         let number = UInt64(invocationID)
         // A cancelled invocation stays in the list (without its caller) until it is answered.
-        guard let index = state.workers[id]!.inFlight.firstIndex(where: { $0.number == number }) else {
+        guard let index = worker.inFlight.firstIndex(where: { $0.number == number }) else {
             violated(id, "an answer for the unknown invocation id \"\(invocationID)\"", in: &state, loop: loop, effects: &effects)
             return
         }
-        finish(at: index, on: id, with: reply, in: &state, loop: loop, effects: &effects)
+        finish(at: index, on: worker, with: reply, in: &state, loop: loop, effects: &effects)
     }
 
-    /// Ends the invocation at `index` of worker `id`'s list and gives the worker its next one.
-    func finish(at index: Int, on id: UInt64, with reply: Reply, in state: inout HostState, loop: OpaquePointer, effects: inout Effects) {
-        // Changed in place (through the dictionary), so the arrays are not copied.
-        let invocation = state.workers[id]!.inFlight.remove(at: index)
+    /// Ends the invocation at `index` of `worker`'s list and gives the worker its next one.
+    func finish(at index: Int, on worker: Worker, with reply: Reply, in state: inout HostState, loop: OpaquePointer, effects: inout Effects) {
+        let invocation = worker.inFlight.remove(at: index)
         let now = Self.now()
-        let running = min(state.workers[id]!.concurrency, state.workers[id]!.inFlight.count)
-        for position in 0..<running where state.workers[id]!.inFlight[position].startedAt == nil {
-            state.workers[id]!.inFlight[position].startedAt = now
+        let running = min(worker.concurrency, worker.inFlight.count)
+        for position in 0..<running where worker.inFlight[position].startedAt == nil {
+            worker.inFlight[position].startedAt = now
         }
-        state.workers[id]!.lastActive = now
+        worker.lastActive = now
         switch reply {
         case .result(let payload):
             effects.resume(invocation.continuation, .success(payload))
         case .line(let bytes):
-            effects.resume(invocation.continuation, resultLine: bytes, worker: id)
+            effects.resume(invocation.continuation, resultLine: bytes, worker: worker.id)
         case .error(let error):
             var failure = PluginFailure(
                 error: error.errorType, errorMessage: error.errorMessage, errorType: error.errorType, stackTrace: error.stackTrace,
@@ -234,25 +233,24 @@ extension PluginHost {
     }
 
     func removeFromPool(_ worker: Worker, in state: inout HostState) {
-        state.pools[worker.function]?.workers.removeAll { $0 == worker.id }
+        state.pools[worker.function]?.workers.removeAll { $0 === worker }
     }
 
     /// A worker could not start: everything waiting for this function fails, so each state's
     /// Retry decides what happens next (rather than the host restarting a broken plugin forever).
     func startFailed(_ worker: Worker, message: String, in state: inout HostState, loop: OpaquePointer, effects: inout Effects) {
-        guard var pool = state.pools[worker.function] else { return }
+        guard let pool = state.pools[worker.function] else { return }
         pool.startFailures += 1
         let text = "Function \(worker.function) could not start: \(message)"
         effects.logs.append((.error, text, ["function": "\(worker.function)"]))
-        let stillStarting = pool.workers.contains { state.workers[$0]?.phase == .starting }
-        let ready = pool.workers.contains { state.workers[$0]?.phase == .ready }
+        let stillStarting = pool.workers.contains { $0.phase == .starting }
+        let ready = pool.workers.contains { $0.phase == .ready }
         if !stillStarting && !ready {
             for invocation in pool.queue {
                 effects.resume(invocation.continuation, .failure(PluginFailure(error: PluginFailure.Name.startFailed, errorMessage: text, requestId: invocation.requestId)))
             }
             pool.queue = []
         }
-        state.pools[worker.function] = pool
     }
 
 }

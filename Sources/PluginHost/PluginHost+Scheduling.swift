@@ -11,40 +11,37 @@ extension PluginHost {
 
     /// Gives queued invocations to workers with room, starting workers when there are none.
     func dispatch(_ name: String, in state: inout HostState, loop: OpaquePointer, effects: inout Effects) {
-        // Taken out of the dictionary while it changes, so its arrays are not copied.
-        guard var pool = state.pools.removeValue(forKey: name) else { return }
-        defer { state.pools[name] = pool }
+        guard let pool = state.pools[name] else { return }
         let depth = pool.function.pipelineDepth
         while !pool.queue.isEmpty {
             // A worker with a free slot first; else one whose pipe may hold more (pipelining).
-            var free: (id: UInt64, count: Int)?
-            var piped: (id: UInt64, count: Int)?
+            var free: (worker: Worker, count: Int)?
+            var piped: (worker: Worker, count: Int)?
             var starting = 0
-            for id in pool.workers {
-                guard let worker = state.workers[id] else { continue }
+            for worker in pool.workers {
                 if worker.phase == .starting { starting += 1 }
                 guard worker.phase == .ready else { continue }
                 let count = worker.inFlight.count
                 if count < worker.concurrency {
-                    if count < free?.count ?? .max { free = (id, count) }
+                    if count < free?.count ?? .max { free = (worker, count) }
                 } else if count < worker.concurrency + depth, count < piped?.count ?? .max {
-                    piped = (id, count)
+                    piped = (worker, count)
                 }
             }
             if free == nil, pool.workers.count < pool.function.maximumWorkers, starting < pool.queue.count {
-                startWorker(for: &pool, in: &state, loop: loop, effects: &effects)
+                startWorker(for: pool, in: &state, loop: loop, effects: &effects)
             }
-            guard let id = (free ?? piped)?.id else { break }
+            guard let worker = (free ?? piped)?.worker else { break }
             let invocation = pool.queue.removeFirst()
             let now = Self.now()
-            if let worker = state.workers[id], worker.inFlight.count < worker.concurrency { invocation.startedAt = now }
-            send(invocation.line, to: id, loop: loop)
-            state.workers[id]!.inFlight.append(invocation)
-            state.workers[id]!.lastActive = now
+            if worker.inFlight.count < worker.concurrency { invocation.startedAt = now }
+            send(invocation.line, to: worker.id, loop: loop)
+            worker.inFlight.append(invocation)
+            worker.lastActive = now
         }
     }
 
-    func startWorker(for pool: inout Pool, in state: inout HostState, loop: OpaquePointer, effects: inout Effects) {
+    func startWorker(for pool: Pool, in state: inout HostState, loop: OpaquePointer, effects: inout Effects) {
         guard let plan = pool.plan else { return }
         state.nextWorker += 1
         let id = state.nextWorker
@@ -61,7 +58,7 @@ extension PluginHost {
         }
         let command = plan.command(scratch: scratch, pidsCgroup: worker.cgroup)
         state.workers[id] = worker
-        pool.workers.append(id)
+        pool.workers.append(worker)
         Self.withCStrings(command.arguments) { arguments in
             Self.withCStrings(command.environment) { environment in
                 sm_spawn(loop, id, arguments, environment, command.directory)

@@ -63,9 +63,8 @@ extension PluginHost {
             }
             if !state.stopping {
                 for name in Array(state.pools.keys) {
-                    guard var pool = state.pools[name], pool.plan != nil, pool.workers.count < pool.function.minimumWarm, pool.startFailures < 3 else { continue }
-                    startWorker(for: &pool, in: &state, loop: loop, effects: &effects)
-                    state.pools[name] = pool
+                    guard let pool = state.pools[name], pool.plan != nil, pool.workers.count < pool.function.minimumWarm, pool.startFailures < 3 else { continue }
+                    startWorker(for: pool, in: &state, loop: loop, effects: &effects)
                 }
             }
         }
@@ -86,11 +85,9 @@ extension PluginHost {
     public func warm(_ function: String) {
         var effects = Effects()
         state.withLock { state in
-            guard let loop, ensurePool(function, in: &state, effects: &effects), var pool = state.pools.removeValue(forKey: function) else { return }
-            defer { state.pools[function] = pool }
-            guard pool.plan != nil else { return }
+            guard let loop, ensurePool(function, in: &state, effects: &effects), let pool = state.pools[function], pool.plan != nil else { return }
             while pool.workers.count < max(pool.function.minimumWarm, 1) {
-                startWorker(for: &pool, in: &state, loop: loop, effects: &effects)
+                startWorker(for: pool, in: &state, loop: loop, effects: &effects)
             }
         }
         effects.perform(logger: logger)

@@ -250,7 +250,7 @@ public final class PluginHost: Sendable {
     func ensurePool(_ name: String, in state: inout HostState, effects: inout Effects) -> Bool {
         if state.pools[name] != nil { return true }
         guard let function = registry[name], let identity = identities[name] else { return false }
-        var pool = Pool(function: function, identity: identity)
+        let pool = Pool(function: function, identity: identity)
         do {
             pool.plan = try LaunchPlan(function: function, region: options.region, paths: options.paths, engineEnvironment: options.environment)
         } catch {
