@@ -149,6 +149,15 @@ struct Effects {
         if let continuation { resumptions.append((continuation, .resultLine(resultLine, worker: worker))) }
     }
 
+    mutating func removeAll() {
+        resumptions.removeAll(keepingCapacity: true)
+        heartbeats.removeAll(keepingCapacity: true)
+        logs.removeAll(keepingCapacity: true)
+        warnings.removeAll(keepingCapacity: true)
+        removals.removeAll(keepingCapacity: true)
+        stopped.removeAll(keepingCapacity: true)
+    }
+
     func perform(logger: Logger) {
         for (continuation, result) in resumptions { continuation.resume(returning: result) }
         for beat in heartbeats { beat() }

@@ -58,9 +58,9 @@ extension PluginHost {
     }
 
     func flushReadEffects() {
-        let effects = readEffects
-        readEffects = Effects()
-        effects.perform(logger: logger)
+        readEffects.perform(logger: logger)
+        // Kept with its room: a read's answers need the same again next time.
+        readEffects.removeAll()
         takeSubmissions()
     }
 

@@ -42,6 +42,9 @@ public final class PluginHost: Sendable {
     /// What the lines of the current read caused; only the loop thread touches it, and
     /// `flushReadEffects` does it all at the end of the read (one wake-up for many answers).
     nonisolated(unsafe) var readEffects = Effects()
+    /// The loop thread's empty list with room, swapped with the callers' full one on each
+    /// take (a copy would allocate a new list of the same room every time).
+    nonisolated(unsafe) var spareSubmissions: [Submission] = []
 
     public init(registry: FunctionRegistry, options: Options = Options(), logger: Logger = Logger(label: "statesman.plugins")) {
         self.registry = registry
@@ -154,12 +157,16 @@ public final class PluginHost: Sendable {
     /// Called on a wake-up, and after every read, exit and tick: submissions for a busy
     /// function do not wake the loop (see `SubmissionQueue.busyFunctions`).
     func takeSubmissions() {
-        let (taken, violations) = submissions.withLock { queue -> ([Submission], [(worker: UInt64, description: String)]) in
-            defer {
-                queue.list.removeAll(keepingCapacity: true)
-                queue.violations.removeAll()
-            }
-            return (queue.list, queue.violations)
+        var taken: [Submission] = []
+        swap(&taken, &spareSubmissions)
+        let violations = submissions.withLock { queue -> [(worker: UInt64, description: String)] in
+            swap(&queue.list, &taken)
+            defer { queue.violations.removeAll() }
+            return queue.violations
+        }
+        defer {
+            taken.removeAll(keepingCapacity: true)
+            spareSubmissions = taken
         }
         guard let loop else { return }
         var effects = Effects()
