@@ -68,7 +68,7 @@ extension ExecutionRun {
                 toleratedFailureCount: tolerance.count ?? 0, toleratedFailurePercentage: tolerance.percentage ?? 0, itemCounts: MapRunCounts(),
                 executionCounts: MapRunCounts(), totalKnown: !fromReader, redriveCount: max(0, redriveCount),
                 redriveDate: redriveCount > 0 ? clock.now() : nil),
-            tolerance: tolerance, sink: sink, writer: writer, observer: interpreter.observer)
+            tolerance: tolerance, sink: sink, writer: writer, observer: interpreter.observer, journaled: durable != nil)
         if !fromReader { run.knownTotal = maxItems }
         var childParent = options
         childParent.stateMachineName = childMachine
@@ -494,13 +494,22 @@ struct MapRunProgress {
     /// Without a ResultWriter resource: the outputs, by child index, and their size so far.
     private var outputs: [Int: [JSONValue]] = [:]
     private var outputBytes = 2
+    /// Whether a journal stores each child's results (then the text printed for the result
+    /// files goes to it as well).
+    let journaled: Bool
+    /// Where each result record is printed (its room kept from one record to the next).
+    private var scratch = JSONByteBuffer(capacity: 4096)
 
-    init(snapshot: MapRunSnapshot, tolerance: Tolerance, sink: (any ResultSink)?, writer: ResultWriterSettings, observer: (any MapRunObserver)?) {
+    init(
+        snapshot: MapRunSnapshot, tolerance: Tolerance, sink: (any ResultSink)?, writer: ResultWriterSettings, observer: (any MapRunObserver)?,
+        journaled: Bool = false
+    ) {
         self.snapshot = snapshot
         self.tolerance = tolerance
         self.sink = sink
         self.writer = writer
         self.observer = observer
+        self.journaled = journaled
     }
 
     func publish() { observer?.mapRunChanged(snapshot) }
@@ -525,7 +534,7 @@ struct MapRunProgress {
         snapshot.executionCounts.total += 1
         snapshot.executionCounts.pending += 1
         let record: JSONValue = ["Input": .string(work.input.compactString), "InputDetails": ["Included": true], "Status": "PENDING"]
-        write([record], status: .pending, items: work.itemCount)
+        _ = write([record], status: .pending, items: work.itemCount)
     }
 
     mutating func end(at date: Date) {
@@ -553,7 +562,7 @@ struct MapRunProgress {
             child.results = [Self.record(outcome, output: nil, error: outcome.aborted ? nil : error)]
             if sink == nil, writer.transformation != .none { child.results = [.null] }
         }
-        count(child, state: state)
+        child.printedResults = count(child, state: state)
         return child
     }
 
@@ -561,10 +570,11 @@ struct MapRunProgress {
     mutating func replay(_ child: CompletedChild, state: State) {
         snapshot.itemCounts.total += child.itemCount
         snapshot.executionCounts.total += 1
-        count(child, state: state)
+        _ = count(child, state: state)
     }
 
-    private mutating func count(_ child: CompletedChild, state: State) {
+    /// Counts `child` and writes its results; returns them printed, for the journal.
+    private mutating func count(_ child: CompletedChild, state: State) -> String? {
         let items = child.itemCount
         switch child.status {
         case .succeeded:
@@ -583,16 +593,32 @@ struct MapRunProgress {
             snapshot.executionCounts.failed += 1
             checkTolerance()
         }
-        write(child.results, status: child.status == .succeeded ? .succeeded : .failed, items: items, index: child.index, state: state)
+        return write(child.results, status: child.status == .succeeded ? .succeeded : .failed, items: items, index: child.index, state: state)
     }
 
-    private mutating func write(_ values: [JSONValue], status: ResultStatus, items: Int, index: Int = 0, state: State? = nil) {
+    /// Writes `values` to the result files, or keeps them as the Map's output. With result
+    /// files and a journal, returns them as the JSON array the journal stores, from the text
+    /// printed for the files (each value is printed once).
+    private mutating func write(_ values: [JSONValue], status: ResultStatus, items: Int, index: Int = 0, state: State? = nil) -> String? {
+        var printed: [UInt8]?
         if let sink {
+            if journaled { printed = [UInt8(ascii: "[")] }
             for value in values {
-                do { try sink.write(value, status: status) } catch { stop(error) }
+                scratch.removeAll()
+                value.write(to: &scratch)
+                do throws(ExecutionFailure) {
+                    try scratch.withBytes { (bytes) throws(ExecutionFailure) in
+                        try sink.write(printed: bytes, status: status)
+                        if printed != nil {
+                            if printed!.count > 1 { printed!.append(UInt8(ascii: ",")) }
+                            printed!.append(contentsOf: bytes)
+                        }
+                    }
+                } catch { stop(error) }
             }
+            printed?.append(UInt8(ascii: "]"))
         } else {
-            guard status != .pending, let state else { return }
+            guard status != .pending, let state else { return nil }
             for value in values { outputBytes += value.encodedByteCount + 1 }
             outputs[index] = values
             if outputBytes > Interpreter.payloadLimit, !stopped {
@@ -604,6 +630,7 @@ struct MapRunProgress {
         }
         snapshot.itemCounts.resultsWritten += items
         snapshot.executionCounts.resultsWritten += 1
+        return printed.map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Fails the run once its failures exceed what it tolerates (the percentage can only be

@@ -50,6 +50,9 @@ public struct CompletedChild: Sendable, Equatable {
     public var status: Status
     /// The values it added to the results (the ResultWriter's records, or the Map's output).
     public var results: [JSONValue]
+    /// `results` as a compact JSON array, when the ResultWriter has already printed them (the
+    /// journal then stores this text rather than printing them again).
+    public var printedResults: String?
 
     public init(index: Int, itemCount: Int, status: Status, results: [JSONValue]) {
         self.index = index

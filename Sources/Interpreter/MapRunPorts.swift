@@ -62,8 +62,8 @@ public struct ResultTarget: Sendable {
 
 /// The result files of one Map Run, written as children finish.
 public protocol ResultSink: AnyObject {
-    /// Adds one result to the files of its status.
-    func write(_ record: JSONValue, status: ResultStatus) throws(ExecutionFailure)
+    /// Adds one result, printed as compact JSON, to the files of its status.
+    func write(printed record: UnsafeBufferPointer<UInt8>, status: ResultStatus) throws(ExecutionFailure)
     /// Closes the files and writes `manifest.json`; returns the manifest's key.
     func finish() throws(ExecutionFailure) -> String
     /// Drops what was written (the run could not start).

@@ -21,7 +21,7 @@ public struct JSONByteBuffer: JSONByteSink {
     public var count: Int { storage.buffer.count }
 
     /// The bytes written so far, lent to `body` without copying.
-    public func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R { try body(storage.buffer) }
+    public func withBytes<R, Failure: Error>(_ body: (UnsafeBufferPointer<UInt8>) throws(Failure) -> R) throws(Failure) -> R { try body(storage.buffer) }
 
     /// Forgets what was written, keeping the room (a buffer reused line after line).
     public mutating func removeAll() { storage.removeAll() }

@@ -158,10 +158,12 @@ extension JSONValue {
         case (.string(let a), .string(let b)): return a.isExactlyEqual(to: b)
         case (.array(let a), .array(let b)):
             guard a.count == b.count else { return false }
+            if sharesStorage(with: other) { return true }
             for index in a.indices where !a[index].printsIdentically(to: b[index]) { return false }
             return true
         case (.object(let a), .object(let b)):
             guard a.members.count == b.members.count else { return false }
+            if sharesStorage(with: other) { return true }
             for (x, y) in zip(a.members, b.members) where !x.key.isExactlyEqual(to: y.key) || !x.value.printsIdentically(to: y.value) { return false }
             return true
         default: return false

@@ -27,8 +27,6 @@ final class ResultFiles: ResultSink {
     private var open: [ResultStatus: OpenFile] = [:]
     private var numbers: [ResultStatus: Int] = [:]
     private var written: [ResultStatus: [(key: String, size: Int64)]] = [:]
-    /// Where each record is printed (its room kept from one record to the next).
-    private var scratch = JSONByteBuffer(capacity: 4096)
 
     init(store: any ObjectStore, target: ResultTarget, fileLimit: Int64) {
         self.store = store
@@ -42,11 +40,8 @@ final class ResultFiles: ResultSink {
         ExecutionFailure(.runtime, cause: "The ResultWriter could not write to s3://\(target.bucket)/\(directory): \(error.description)")
     }
 
-    func write(_ record: JSONValue, status: ResultStatus) throws(ExecutionFailure) {
-        // Printed into one buffer kept for every record, then copied once into the file's.
-        scratch.removeAll()
-        record.write(to: &scratch)
-        let length = scratch.count + 1  // with its separator
+    func write(printed record: UnsafeBufferPointer<UInt8>, status: ResultStatus) throws(ExecutionFailure) {
+        let length = record.count + 1  // with its separator
         if var file = open[status], file.size + Int64(length) + 1 > fileLimit, file.records > 0 {
             try close(&file, status: status)
             open[status] = nil
@@ -62,11 +57,9 @@ final class ResultFiles: ResultSink {
         // JSON: an array per file; JSONL: one record per line.
         let jsonLines = target.jsonLines
         let first = open[status]!.records == 0
-        scratch.withBytes { record in
-            if !jsonLines { open[status]!.buffer.append(first ? UInt8(ascii: "[") : UInt8(ascii: ",")) }
-            open[status]!.buffer.append(contentsOf: record)
-            if jsonLines { open[status]!.buffer.append(10) }
-        }
+        if !jsonLines { open[status]!.buffer.append(first ? UInt8(ascii: "[") : UInt8(ascii: ",")) }
+        open[status]!.buffer.append(contentsOf: record)
+        if jsonLines { open[status]!.buffer.append(10) }
         open[status]!.size += Int64(length)
         open[status]!.records += 1
         if open[status]!.buffer.count >= Self.bufferSize {

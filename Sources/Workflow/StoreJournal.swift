@@ -152,7 +152,7 @@ final class StoreMapRunJournal: MapRunJournal {
                 // One child's input and output recur in its record, its history and its
                 // results: each is printed once.
                 var texts = PayloadTexts()
-                let results = "[" + child.results.map { texts.compact($0) }.joined(separator: ",") + "]"
+                let results = child.printedResults ?? "[" + child.results.map { texts.compact($0) }.joined(separator: ",") + "]"
                 completions.append(ChildCompletion(index: child.index, itemCount: child.itemCount, status: child.status.rawValue, results: results))
                 if let execution {
                     let record = ExecutionRecord(execution, version: version, texts: &texts)
