@@ -36,7 +36,7 @@ struct SubmissionQueue {
     /// Functions whose pools had invocations queued when the loop thread last took the
     /// submissions: all their workers are busy, and one of them answering (or the tick) makes
     /// the loop take the submissions again, so submitting for them needs no wake-up.
-    var busyFunctions: Set<String> = []
+    var busyFunctions: [String] = []
     /// Set when the host shuts down: nothing more is accepted.
     var closed = false
 }

@@ -45,6 +45,8 @@ public final class PluginHost: Sendable {
     /// The loop thread's empty list with room, swapped with the callers' full one on each
     /// take (a copy would allocate a new list of the same room every time).
     nonisolated(unsafe) var spareSubmissions: [Submission] = []
+    /// What the loop thread last found busy (its list kept from one take to the next).
+    nonisolated(unsafe) var lastBusyFunctions: [String] = []
 
     public init(registry: FunctionRegistry, options: Options = Options(), logger: Logger = Logger(label: "statesman.plugins")) {
         self.registry = registry
@@ -116,7 +118,7 @@ public final class PluginHost: Sendable {
                 let accepted = submissions.withLock { queue in
                     guard !queue.closed else { return false }
                     queue.list.append(submission)
-                    if queue.busyFunctions.isEmpty || !queue.busyFunctions.contains(function) { sm_wake(loop) }
+                    if !queue.busyFunctions.contains(function) { sm_wake(loop) }
                     return true
                 }
                 if !accepted {
@@ -170,9 +172,14 @@ public final class PluginHost: Sendable {
         }
         guard let loop else { return }
         var effects = Effects()
-        let busy = state.withLock { state -> Set<String> in
+        var busy: [String] = []
+        swap(&busy, &lastBusyFunctions)
+        busy.removeAll(keepingCapacity: true)
+        state.withLock { state in
             for (worker, description) in violations { violated(worker, description, in: &state, loop: loop, effects: &effects) }
-            var touched: Set<String> = []
+            // Each function's queue is dispatched once its submissions are in (most often all
+            // are for one function; one interleaved with another is merely dispatched twice).
+            var undispatched: String?
             for submission in taken {
                 let requestId = submission.context.requestId
                 if state.cancelledEarly.remove(submission.number) != nil {
@@ -196,19 +203,20 @@ public final class PluginHost: Sendable {
                     effects.resume(submission.continuation, .failure(failure))
                     continue
                 }
+                if let function = undispatched, function != submission.function { dispatch(function, in: &state, loop: loop, effects: &effects) }
                 state.pools[submission.function]!.queue.append(Invocation(submission))
-                touched.insert(submission.function)
+                undispatched = submission.function
             }
-            for function in touched { dispatch(function, in: &state, loop: loop, effects: &effects) }
+            if let function = undispatched { dispatch(function, in: &state, loop: loop, effects: &effects) }
             // A queue left over means every worker of that pool is busy or starting: each
             // will answer, say hello, exit or time out, and the loop takes submissions then.
-            var busy: Set<String> = []
-            for (name, pool) in state.pools where !pool.queue.isEmpty { busy.insert(name) }
-            return busy
+            for (name, pool) in state.pools where !pool.queue.isEmpty { busy.append(name) }
         }
         effects.perform(logger: logger)
+        defer { lastBusyFunctions = busy }
         submissions.withLock { queue in
-            queue.busyFunctions = busy
+            // Replaced only when it changed (it most often has not): no list made per take.
+            if queue.busyFunctions != busy { queue.busyFunctions = busy }
             // What arrived meanwhile for a function no longer busy skipped its wake-up.
             if !queue.violations.isEmpty || queue.list.contains(where: { !busy.contains($0.function) }) { sm_wake(loop) }
         }
