@@ -83,7 +83,9 @@ public final class State: @unchecked Sendable {
     public internal(set) var catchers: [Catcher] = []
     public internal(set) var kind: Kind
 
-    public enum Kind: Sendable {
+    /// Indirect: a payload is a pointer, so code that switches over a kind (and async frames
+    /// holding it) carries a word, not the largest state's fields.
+    public indirect enum Kind: Sendable {
         case pass(result: JSONValue?)
         case task(TaskState)
         case choice(ChoiceState)
