@@ -73,7 +73,8 @@ extension ExecutionRun {
         var childParent = options
         childParent.stateMachineName = childMachine
         let childOptions = ChildOptions(
-            parent: childParent, stateMachineArn: childParent.stateMachineArn, mapRunArn: mapRunArn, reported: durable != nil || interpreter.observer != nil)
+            parent: childParent, processor: map.processor, express: map.executionType == "EXPRESS", stateMachineArn: childParent.stateMachineArn,
+            mapRunArn: mapRunArn, reported: durable != nil || interpreter.observer != nil)
         // The children the interrupted run completed count and are written again (its result
         // files were never finished), and are not run again.
         var completed = CompletedIndexes()
@@ -111,7 +112,7 @@ extension ExecutionRun {
                 }
                 run.started(work)
                 group.addTask { [self] in
-                    await runChild(work, map: map, options: childOptions)
+                    await runChild(work, options: childOptions)
                 }
                 return true
             }
@@ -208,34 +209,46 @@ extension ExecutionRun {
     }
 
     /// One child execution: its own history, no access to the parent's variables.
-    private func runChild(_ work: ChildWork, map: MapState, options childOptions: ChildOptions) async -> ChildOutcome {
-        var options = childOptions.parent
-        options.name = RandomUUID.timeOrdered()
-        let started = clock.now()
-        let express = map.executionType == "EXPRESS"
-        let history = History(keepingEvents: !express)
-        if !express { history.recordStart(input: work.input, roleArn: options.roleArn, at: started) }
-        // An Express child ends after AWS's five minutes (checked as it moves from state to
-        // state, and in Wait states).
-        let child = ExecutionRun(
-            interpreter: interpreter, history: history, options: options, input: work.input, startTime: started,
-            deadline: express ? started.addingTimeInterval(300) : .distantFuture)
+    /// Runs one child execution. Its start and end are out of line, so this function's async
+    /// frame (one per child in flight) holds only what crosses the await.
+    private func runChild(_ work: ChildWork, options childOptions: ChildOptions) async -> ChildOutcome {
+        let child = startChild(work, options: childOptions)
         var result: Result<JSONValue, ExecutionFailure>
         do throws(ExecutionFailure) {
-            result = .success(try await child.runScope(map.processor, input: work.input, frame: Frame(variables: VariableScope(parent: nil))))
+            result = .success(try await child.runScope(childOptions.processor, input: work.input, frame: Frame(variables: VariableScope(parent: nil))))
         } catch {
             result = .failure(error)
         }
+        return endChild(child, work: work, result: result, options: childOptions)
+    }
+
+    @inline(never)
+    private func startChild(_ work: ChildWork, options childOptions: ChildOptions) -> ExecutionRun {
+        var options = childOptions.parent
+        options.name = RandomUUID.timeOrdered()
+        let started = clock.now()
+        let history = History(keepingEvents: !childOptions.express)
+        if !childOptions.express { history.recordStart(input: work.input, roleArn: options.roleArn, at: started) }
+        // An Express child ends after AWS's five minutes (checked as it moves from state to
+        // state, and in Wait states).
+        return ExecutionRun(
+            interpreter: interpreter, history: history, options: options, input: work.input, startTime: started,
+            deadline: childOptions.express ? started.addingTimeInterval(300) : .distantFuture)
+    }
+
+    @inline(never)
+    private func endChild(_ child: ExecutionRun, work: ChildWork, result: Result<JSONValue, ExecutionFailure>, options childOptions: ChildOptions) -> ChildOutcome {
+        let name = child.options.name
         // A Standard child keeps its own history, reported with its record.
         var report: ChildExecutionReport?
-        if !express, childOptions.reported {
+        if !childOptions.express, childOptions.reported {
             let stopped = clock.now()
             report = ChildExecutionReport(
-                executionArn: child.executionArn, stateMachineArn: childOptions.stateMachineArn, name: options.name, mapRunArn: childOptions.mapRunArn,
-                input: work.input, started: started, stopped: stopped, outcome: history.recordEnd(of: result, stopped: Task.isCancelled, at: stopped))
+                executionArn: child.executionArn, stateMachineArn: childOptions.stateMachineArn, name: name, mapRunArn: childOptions.mapRunArn,
+                input: work.input, started: child.startTime, stopped: stopped, outcome: child.history.recordEnd(of: result, stopped: Task.isCancelled, at: stopped))
         }
         var outcome = ChildOutcome(
-            work: work, executionArn: child.executionArn, stateMachineArn: childOptions.stateMachineArn, name: options.name, started: started,
+            work: work, executionArn: child.executionArn, stateMachineArn: childOptions.stateMachineArn, name: name, started: child.startTime,
             stopped: clock.now(), result: result, aborted: false, report: report)
         if case .failure(let failure) = result, failure.error == Self.executionTimedOut {
             outcome.result = .failure(ExecutionFailure(.timeout, cause: "The child execution timed out"))
@@ -249,14 +262,25 @@ extension ExecutionRun {
     }
 }
 
-/// What children of a Map Run are started with.
-private struct ChildOptions: Sendable {
+/// What children of a Map Run are started with: one reference, shared by every child.
+private final class ChildOptions: Sendable {
     /// The parent's options with the child state machine's name.
-    var parent: ExecutionOptions
-    var stateMachineArn: String
-    var mapRunArn: String
+    let parent: ExecutionOptions
+    let processor: StateMachineDefinition
+    let express: Bool
+    let stateMachineArn: String
+    let mapRunArn: String
     /// Whether Standard children's records and histories are wanted (by a journal or an observer).
-    var reported: Bool
+    let reported: Bool
+
+    init(parent: ExecutionOptions, processor: StateMachineDefinition, express: Bool, stateMachineArn: String, mapRunArn: String, reported: Bool) {
+        self.parent = parent
+        self.processor = processor
+        self.express = express
+        self.stateMachineArn = stateMachineArn
+        self.mapRunArn = mapRunArn
+        self.reported = reported
+    }
 }
 
 /// The indexes of the children a continued Map Run completed before, in increasing order,

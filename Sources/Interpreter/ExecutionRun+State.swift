@@ -16,83 +16,115 @@ extension ExecutionRun {
 
     /// Runs one state visit, entered as `entry`, with its Retry and Catch: returns its output
     /// and the next state (nil when the scope ends).
+    ///
+    /// Only the awaiting is done here; what happens between awaits is in synchronous helpers
+    /// kept out of line, so this function's async frame (allocated per call, and for a child
+    /// execution per child) holds little more than its own variables.
     func runState(_ state: State, input: JSONValue, frame: Frame, entry: StateEntry) async throws(ExecutionFailure) -> (JSONValue, String?) {
-        let entered = entry.time
-        let enteredId = entry.id
         // Variables are read as of state entry.
         let variables = frame.variables.visible
         var retryCounts = [Int](repeating: 0, count: state.retry.count)
         var attempt = 0
         while true {
-            let isTask: Bool
-            if case .task = state.kind { isTask = true } else { isTask = false }
-            let retryCount = isTask ? attempt : nil
-            // A callback task gets a new token for each attempt.
-            let token: String? = if case .task(let task) = state.kind, task.resource.hasSuffix(Self.callbackSuffix) { TaskTokens.make() } else { nil }
-            let flow = DataFlow(
-                state: state, enteredEventId: enteredId, entered: entered,
-                lazyContext: LazyJSON { [self] in context(stateName: state.name, entered: entered, retryCount: retryCount, frame: frame, taskToken: token) },
-                variables: variables, taskToken: token)
+            let flow = attemptFlow(state, entry: entry, frame: frame, variables: variables, attempt: attempt)
+            let failure: ExecutionFailure
             do {
-                let (output, next, assigned) = try await body(state, input: input, flow: flow, frame: frame, attempt: attempt, entered: entered)
-                try flow.checkSize(output)
-                if let assigned { try assign(assigned, in: frame, flow: flow) }
-                if case .fail = state.kind {} else {
-                    history.record(
-                        "\(state.typeName)StateExited", at: clock.now(), detailsKey: "stateExitedEventDetails",
-                        payloads: [("output", output)], stateName: state.name)
-                }
+                let (output, next, assigned) = try await body(state, input: input, flow: flow, frame: frame, attempt: attempt, entered: entry.time)
+                try completeAttempt(state, output: output, assigned: assigned, frame: frame, flow: flow)
                 return (output, next)
             } catch {
-                var failure = error
-                if let location = failure.evaluationLocation {
-                    // Recorded once, where it happened, not again by the states around it.
-                    history.record(
-                        "EvaluationFailed", at: clock.now(), detailsKey: "evaluationFailedEventDetails",
-                        details: [
-                            "error": .string(failure.error.rawValue), "cause": .string(failure.cause ?? ""), "location": .string(location),
-                            "state": .string(state.name),
-                        ])
-                    failure.evaluationLocation = nil
-                }
-                // States.Runtime and terminal failures end the execution: no Retry, no Catch.
-                if failure.terminal || failure.error == .runtime || failure.error == Self.executionTimedOut || failure.error == Self.executionAborted
-                    || failure.error == journalFailed
-                {
-                    throw failure
-                }
-                if let index = state.retry.firstIndex(where: { Self.matches($0.errorEquals, failure) }) {
-                    let retrier = state.retry[index]
-                    if retryCounts[index] < retrier.maxAttempts {
-                        retryCounts[index] += 1
-                        attempt += 1
-                        await clock.sleep(seconds: Self.backoff(retrier, attempt: retryCounts[index]))
-                        continue
-                    }
-                }
-                // Not retried: a Map or Parallel state records its failure before Catch or the end.
-                switch state.kind {
-                case .map, .parallel: history.record("\(state.typeName)StateFailed", at: clock.now())
-                default: break
-                }
-                if let catcher = state.catchers.first(where: { Self.matches($0.errorEquals, failure) }) {
-                    let output: JSONValue
-                    if state.queryLanguage == .jsonata {
-                        let (caught, assigned) = try jsonataCatch(catcher, failure: failure, input: input, flow: flow)
-                        output = caught
-                        if let assigned { try assign(assigned, in: frame, flow: flow) }
-                    } else {
-                        output = try flow.place(failure.errorOutput, into: input, catcher.resultPath)
-                        if let assigned = try flow.assignments(catcher.assign, input: failure.errorOutput) { try assign(assigned, in: frame, flow: flow) }
-                    }
-                    history.record(
-                        "\(state.typeName)StateExited", at: clock.now(), detailsKey: "stateExitedEventDetails",
-                        payloads: [("output", output)], stateName: state.name)
-                    return (output, catcher.next)
-                }
-                throw failure
+                failure = error
+            }
+            switch try afterFailure(failure, in: state, input: input, frame: frame, flow: flow, retryCounts: &retryCounts) {
+            case .retry(let delay):
+                attempt += 1
+                await clock.sleep(seconds: delay)
+            case .caught(let output, let next):
+                return (output, next)
             }
         }
+    }
+
+    /// What follows a failed attempt that neither ends the execution nor stays uncaught.
+    enum AfterFailure {
+        case retry(after: Double)
+        case caught(output: JSONValue, next: String)
+    }
+
+    /// The data flow of one attempt at a state (a callback task gets a new token each time).
+    @inline(never)
+    func attemptFlow(_ state: State, entry: StateEntry, frame: Frame, variables: JSONObject, attempt: Int) -> DataFlow {
+        let isTask: Bool
+        if case .task = state.kind { isTask = true } else { isTask = false }
+        let retryCount = isTask ? attempt : nil
+        let token: String? = if case .task(let task) = state.kind, task.resource.hasSuffix(Self.callbackSuffix) { TaskTokens.make() } else { nil }
+        let entered = entry.time
+        return DataFlow(
+            state: state, enteredEventId: entry.id, entered: entered,
+            lazyContext: LazyJSON { [self] in context(stateName: state.name, entered: entered, retryCount: retryCount, frame: frame, taskToken: token) },
+            variables: variables, taskToken: token)
+    }
+
+    /// A successful attempt: the output's size, the variables it assigns, its exit event.
+    @inline(never)
+    func completeAttempt(_ state: State, output: JSONValue, assigned: JSONObject?, frame: Frame, flow: DataFlow) throws(ExecutionFailure) {
+        try flow.checkSize(output)
+        if let assigned { try assign(assigned, in: frame, flow: flow) }
+        if case .fail = state.kind {} else {
+            history.record(
+                "\(state.typeName)StateExited", at: clock.now(), detailsKey: "stateExitedEventDetails",
+                payloads: [("output", output)], stateName: state.name)
+        }
+    }
+
+    /// A failed attempt: retried (counted in `retryCounts`), caught, or thrown on — States.Runtime
+    /// and terminal failures end the execution without Retry or Catch.
+    @inline(never)
+    func afterFailure(
+        _ error: ExecutionFailure, in state: State, input: JSONValue, frame: Frame, flow: DataFlow, retryCounts: inout [Int]
+    ) throws(ExecutionFailure) -> AfterFailure {
+        var failure = error
+        if let location = failure.evaluationLocation {
+            // Recorded once, where it happened, not again by the states around it.
+            history.record(
+                "EvaluationFailed", at: clock.now(), detailsKey: "evaluationFailedEventDetails",
+                details: [
+                    "error": .string(failure.error.rawValue), "cause": .string(failure.cause ?? ""), "location": .string(location),
+                    "state": .string(state.name),
+                ])
+            failure.evaluationLocation = nil
+        }
+        if failure.terminal || failure.error == .runtime || failure.error == Self.executionTimedOut || failure.error == Self.executionAborted
+            || failure.error == journalFailed
+        {
+            throw failure
+        }
+        if let index = state.retry.firstIndex(where: { Self.matches($0.errorEquals, failure) }) {
+            let retrier = state.retry[index]
+            if retryCounts[index] < retrier.maxAttempts {
+                retryCounts[index] += 1
+                return .retry(after: Self.backoff(retrier, attempt: retryCounts[index]))
+            }
+        }
+        // Not retried: a Map or Parallel state records its failure before Catch or the end.
+        switch state.kind {
+        case .map, .parallel: history.record("\(state.typeName)StateFailed", at: clock.now())
+        default: break
+        }
+        guard let catcher = state.catchers.first(where: { Self.matches($0.errorEquals, failure) }) else { throw failure }
+        let output: JSONValue
+        if state.queryLanguage == .jsonata {
+            let (caught, assigned) = try jsonataCatch(catcher, failure: failure, input: input, flow: flow)
+            output = caught
+            if let assigned { try assign(assigned, in: frame, flow: flow) }
+        } else {
+            output = try flow.place(failure.errorOutput, into: input, catcher.resultPath)
+            if let assigned = try flow.assignments(catcher.assign, input: failure.errorOutput) { try assign(assigned, in: frame, flow: flow) }
+        }
+        history.record(
+            "\(state.typeName)StateExited", at: clock.now(), detailsKey: "stateExitedEventDetails",
+            payloads: [("output", output)], stateName: state.name)
+        return .caught(output: output, next: catcher.next)
     }
 
     /// Assigns variables in the frame's scope, within AWS's size limits (over them, the execution
@@ -131,81 +163,118 @@ extension ExecutionRun {
 
     /// The work of each state type. Returns the output, the next state, and the variables the
     /// state assigns.
+    ///
+    /// Each kind has its own function: in one function, every kind's temporaries shared one
+    /// async frame of 12 KB, allocated for each state visit.
+    @inline(never)
     func body(
         _ state: State, input: JSONValue, flow: DataFlow, frame: Frame, attempt: Int, entered: Date
     ) async throws(ExecutionFailure) -> (JSONValue, String?, JSONObject?) {
         if state.queryLanguage == .jsonata {
             return try await jsonataBody(state, input: input, flow: flow, frame: frame, attempt: attempt, entered: entered)
         }
-        let next: String? = if case .next(let name) = state.transition { name } else { nil }
         switch state.kind {
-        case .pass(let literal):
-            let effective = try flow.apply(state.inputPath, to: input)
-            var result = effective
-            if let parameters = state.parameters { result = try flow.evaluate(parameters, input: effective, pathFailure: .runtime) }
-            if let literal { result = literal }
-            try flow.checkSize(result)
-            let assigned = try flow.assignments(state.assign, input: result)
-            let output = try flow.apply(state.outputPath, to: try flow.place(result, into: input, state.resultPath))
-            return (output, next, assigned)
-
-        case .task(let task):
-            let effective = try flow.apply(state.inputPath, to: input)
-            var payload = effective
-            if let parameters = state.parameters { payload = try flow.evaluate(parameters, input: effective, pathFailure: .parameterPathFailure) }
-            let timeout = try flow.integer(task.timeoutSeconds, field: "TimeoutSeconds", input: effective)
-            let heartbeat = try flow.integer(task.heartbeatSeconds, field: "HeartbeatSeconds", input: effective)
-            let result = try await invokeTask(state, task, payload: payload, flow: flow, attempt: attempt, timeout: timeout, heartbeat: heartbeat)
-            let (output, assigned) = try flow.finish(result, input: input)
-            return (output, next, assigned)
-
-        case .choice(let choice):
-            let effective = try flow.apply(state.inputPath, to: input)
-            let scope = flow.scope(effective)
-            for rule in choice.choices where try ChoiceEvaluation(flow: flow).evaluate(rule, in: scope) {
-                let assigned = try flow.assignments(rule.assign, input: effective)
-                return (try flow.apply(state.outputPath, to: effective), rule.next, assigned)
-            }
-            guard let fallback = choice.defaultState else {
-                throw ExecutionFailure(.noChoiceMatched, cause: flow.runtimeCause("No Choice rule matched and no Default state was specified."))
-            }
-            let assigned = try flow.assignments(state.assign, input: effective)
-            return (try flow.apply(state.outputPath, to: effective), fallback, assigned)
-
-        case .wait(let wait):
-            let effective = try flow.apply(state.inputPath, to: input)
-            let seconds = try waitSeconds(wait, flow: flow, input: effective, entered: entered)
-            await clock.sleep(seconds: seconds)
-            // A wait cut short by stopping the execution does not complete the state.
-            if Task.isCancelled { throw ExecutionFailure(.runtime, cause: "The execution was stopped") }
-            if clock.now() >= deadline { throw ExecutionFailure(Self.executionTimedOut) }
-            let assigned = try flow.assignments(state.assign, input: effective)
-            return (try flow.apply(state.outputPath, to: effective), next, assigned)
-
-        case .succeed:
-            let effective = try flow.apply(state.inputPath, to: input)
-            return (try flow.apply(state.outputPath, to: effective), nil, nil)
-
-        case .fail(let fail):
-            let error = try failText(fail.error, field: "Error", flow: flow, input: input)
-            let cause = try failText(fail.cause, field: "Cause", flow: flow, input: input)
-            throw ExecutionFailure(ErrorName(error ?? "States.Fail"), cause: cause)
-
-        case .parallel(let branches):
-            let effective = try flow.apply(state.inputPath, to: input)
-            var branchInput = effective
-            if let parameters = state.parameters { branchInput = try flow.evaluate(parameters, input: effective, pathFailure: .parameterPathFailure) }
-            history.record("ParallelStateStarted", at: clock.now())
-            let result = JSONValue.array(try await runBranches(branches, input: branchInput, frame: frame, parts: parts(of: state, flow: flow, frame: frame)))
-            let (output, assigned) = try flow.finish(result, input: input)
-            return (output, next, assigned)
-
-        case .map(let map):
-            let effective = try flow.apply(state.inputPath, to: input)
-            let result = try await runMap(state, map, input: effective, flow: flow, frame: frame)
-            let (output, assigned) = try flow.finish(result, input: input)
-            return (output, next, assigned)
+        case .task(let task): return try await taskBody(state, task, input: input, flow: flow, attempt: attempt)
+        case .parallel(let branches): return try await parallelBody(state, branches, input: input, flow: flow, frame: frame)
+        case .map(let map): return try await mapBody(state, map, input: input, flow: flow, frame: frame)
+        case .wait(let wait): return try await waitBody(state, wait, input: input, flow: flow, entered: entered)
+        case .pass(let literal): return try passBody(state, literal, input: input, flow: flow)
+        case .choice(let choice): return try choiceBody(state, choice, input: input, flow: flow)
+        case .succeed: return (try flow.apply(state.outputPath, to: try flow.apply(state.inputPath, to: input)), nil, nil)
+        case .fail(let fail): throw try failure(of: fail, input: input, flow: flow)
         }
+    }
+
+    /// The state's `Next`, when it has one.
+    static func next(of state: State) -> String? {
+        if case .next(let name) = state.transition { name } else { nil }
+    }
+
+    @inline(never)
+    func taskBody(_ state: State, _ task: TaskState, input: JSONValue, flow: DataFlow, attempt: Int) async throws(ExecutionFailure) -> (JSONValue, String?, JSONObject?) {
+        let (payload, timeout, heartbeat) = try taskInput(state, task, input: input, flow: flow)
+        let result = try await invokeTask(state, task, payload: payload, flow: flow, attempt: attempt, timeout: timeout, heartbeat: heartbeat)
+        let (output, assigned) = try flow.finish(result, input: input)
+        return (output, Self.next(of: state), assigned)
+    }
+
+    /// A Task's payload (`InputPath`, then `Parameters`) and its timeouts.
+    @inline(never)
+    func taskInput(_ state: State, _ task: TaskState, input: JSONValue, flow: DataFlow) throws(ExecutionFailure) -> (JSONValue, Int?, Int?) {
+        let effective = try flow.apply(state.inputPath, to: input)
+        var payload = effective
+        if let parameters = state.parameters { payload = try flow.evaluate(parameters, input: effective, pathFailure: .parameterPathFailure) }
+        let timeout = try flow.integer(task.timeoutSeconds, field: "TimeoutSeconds", input: effective)
+        let heartbeat = try flow.integer(task.heartbeatSeconds, field: "HeartbeatSeconds", input: effective)
+        return (payload, timeout, heartbeat)
+    }
+
+    @inline(never)
+    func parallelBody(
+        _ state: State, _ branches: [StateMachineDefinition], input: JSONValue, flow: DataFlow, frame: Frame
+    ) async throws(ExecutionFailure) -> (JSONValue, String?, JSONObject?) {
+        let effective = try flow.apply(state.inputPath, to: input)
+        var branchInput = effective
+        if let parameters = state.parameters { branchInput = try flow.evaluate(parameters, input: effective, pathFailure: .parameterPathFailure) }
+        history.record("ParallelStateStarted", at: clock.now())
+        let result = JSONValue.array(try await runBranches(branches, input: branchInput, frame: frame, parts: parts(of: state, flow: flow, frame: frame)))
+        let (output, assigned) = try flow.finish(result, input: input)
+        return (output, Self.next(of: state), assigned)
+    }
+
+    @inline(never)
+    func mapBody(_ state: State, _ map: MapState, input: JSONValue, flow: DataFlow, frame: Frame) async throws(ExecutionFailure) -> (JSONValue, String?, JSONObject?) {
+        let effective = try flow.apply(state.inputPath, to: input)
+        let result = try await runMap(state, map, input: effective, flow: flow, frame: frame)
+        let (output, assigned) = try flow.finish(result, input: input)
+        return (output, Self.next(of: state), assigned)
+    }
+
+    @inline(never)
+    func waitBody(_ state: State, _ wait: WaitState, input: JSONValue, flow: DataFlow, entered: Date) async throws(ExecutionFailure) -> (JSONValue, String?, JSONObject?) {
+        let effective = try flow.apply(state.inputPath, to: input)
+        let seconds = try waitSeconds(wait, flow: flow, input: effective, entered: entered)
+        await clock.sleep(seconds: seconds)
+        // A wait cut short by stopping the execution does not complete the state.
+        if Task.isCancelled { throw ExecutionFailure(.runtime, cause: "The execution was stopped") }
+        if clock.now() >= deadline { throw ExecutionFailure(Self.executionTimedOut) }
+        let assigned = try flow.assignments(state.assign, input: effective)
+        return (try flow.apply(state.outputPath, to: effective), Self.next(of: state), assigned)
+    }
+
+    @inline(never)
+    func passBody(_ state: State, _ literal: JSONValue?, input: JSONValue, flow: DataFlow) throws(ExecutionFailure) -> (JSONValue, String?, JSONObject?) {
+        let effective = try flow.apply(state.inputPath, to: input)
+        var result = effective
+        if let parameters = state.parameters { result = try flow.evaluate(parameters, input: effective, pathFailure: .runtime) }
+        if let literal { result = literal }
+        try flow.checkSize(result)
+        let assigned = try flow.assignments(state.assign, input: result)
+        let output = try flow.apply(state.outputPath, to: try flow.place(result, into: input, state.resultPath))
+        return (output, Self.next(of: state), assigned)
+    }
+
+    @inline(never)
+    func choiceBody(_ state: State, _ choice: ChoiceState, input: JSONValue, flow: DataFlow) throws(ExecutionFailure) -> (JSONValue, String?, JSONObject?) {
+        let effective = try flow.apply(state.inputPath, to: input)
+        let scope = flow.scope(effective)
+        for rule in choice.choices where try ChoiceEvaluation(flow: flow).evaluate(rule, in: scope) {
+            let assigned = try flow.assignments(rule.assign, input: effective)
+            return (try flow.apply(state.outputPath, to: effective), rule.next, assigned)
+        }
+        guard let fallback = choice.defaultState else {
+            throw ExecutionFailure(.noChoiceMatched, cause: flow.runtimeCause("No Choice rule matched and no Default state was specified."))
+        }
+        let assigned = try flow.assignments(state.assign, input: effective)
+        return (try flow.apply(state.outputPath, to: effective), fallback, assigned)
+    }
+
+    /// The failure a Fail state ends its execution with.
+    @inline(never)
+    func failure(of fail: FailState, input: JSONValue, flow: DataFlow) throws(ExecutionFailure) -> ExecutionFailure {
+        let error = try failText(fail.error, field: "Error", flow: flow, input: input)
+        let cause = try failText(fail.cause, field: "Cause", flow: flow, input: input)
+        return ExecutionFailure(ErrorName(error ?? "States.Fail"), cause: cause)
     }
 
     /// The seconds a Wait state entered at `entered` still waits, from now (less than its

@@ -11,6 +11,33 @@ extension ExecutionRun {
     /// Invokes a Task's resource through the port, recording AWS's events: the `Lambda...`
     /// events for a Lambda function ARN, the `Task...` events otherwise.
     func invokeTask(_ state: State, _ task: TaskState, payload: JSONValue, flow: DataFlow, attempt: Int, timeout: Int?, heartbeat: Int?) async throws(ExecutionFailure) -> JSONValue {
+        // The events and the request are made out of line: this function's async frame,
+        // allocated for every Task a Map runs, then holds little beyond what crosses the await.
+        let kind = scheduleTask(state, task, payload: payload, timeout: timeout, heartbeat: heartbeat)
+        let request = taskRequest(state, task, payload: payload, flow: flow, attempt: attempt, timeout: timeout, heartbeat: heartbeat)
+        let token = flow.taskToken
+        let operation = taskOperation(token: token, kind: kind)
+        do throws(ExecutionFailure) {
+            let result = try await invokeWithTimeout(request, timeout: timeout, heartbeat: heartbeat, heartbeatsFromStart: token == nil, operation: operation)
+            try taskSucceeded(task, kind: kind, result: result, flow: flow)
+            return result
+        } catch {
+            taskFailed(kind: kind, error)
+            throw error
+        }
+    }
+
+    /// Which events a Task records: a Lambda function ARN's `LambdaFunction*`, or a service
+    /// integration's `Task*` naming its service and action.
+    struct TaskKind: Sendable {
+        var isLambda: Bool
+        var service: String
+        var action: String
+    }
+
+    /// Records that the Task is scheduled and started.
+    @inline(never)
+    func scheduleTask(_ state: State, _ task: TaskState, payload: JSONValue, timeout: Int?, heartbeat: Int?) -> TaskKind {
         let isLambda = Self.isLambdaFunction(task.resource)
         let (service, action) = isLambda ? ("lambda", task.resource) : Self.serviceAndAction(task.resource)
         // (Details are built inside the call: a history that keeps no events never builds them.)
@@ -27,16 +54,25 @@ extension ExecutionRun {
                 payloads: [("parameters", payload)])
             history.record("TaskStarted", at: clock.now(), detailsKey: "taskStartedEventDetails", details: ["resourceType": .string(service), "resource": .string(action)])
         }
-        // A callback task (`.waitForTaskToken`) invokes its resource with the token in hand,
-        // then waits for SendTaskSuccess or SendTaskFailure with that token.
+        return TaskKind(isLambda: isLambda, service: service, action: action)
+    }
+
+    /// What the Task's resource is asked.
+    @inline(never)
+    func taskRequest(_ state: State, _ task: TaskState, payload: JSONValue, flow: DataFlow, attempt: Int, timeout: Int?, heartbeat: Int?) -> TaskRequest {
         let token = flow.taskToken
-        let request = TaskRequest(
+        return TaskRequest(
             resource: token == nil ? task.resource : String(task.resource.dropLast(Self.callbackSuffix.count)), payload: payload,
             context: flow.lazyContext, executionArn: executionArn, executionName: options.name, stateName: state.name, stateEnteredTime: flow.entered,
             taskToken: token, attempt: attempt, timeoutSeconds: timeout, heartbeatSeconds: heartbeat)
+    }
+
+    /// The invocation itself. A callback task (`.waitForTaskToken`) invokes its resource with
+    /// the token in hand, then waits for SendTaskSuccess or SendTaskFailure with that token.
+    func taskOperation(token: String?, kind: TaskKind) -> @Sendable (TaskRequest) async throws(ExecutionFailure) -> JSONValue {
         let invoker = interpreter.invoker, callbacks = interpreter.callbacks, history = self.history, clock = self.clock
         let executionArn = self.executionArn
-        let operation: @Sendable (TaskRequest) async throws(ExecutionFailure) -> JSONValue = { request throws(ExecutionFailure) in
+        return { request throws(ExecutionFailure) in
             guard let token else { return try await invoker.invoke(request) }
             // The token is valid from the moment the resource has it, as on AWS.
             try callbacks?.register(token: token, executionArn: executionArn, stateName: request.stateName)
@@ -51,44 +87,48 @@ extension ExecutionRun {
             request.onHeartbeat?()
             history.record(
                 "TaskSubmitted", at: clock.now(), detailsKey: "taskSubmittedEventDetails",
-                details: ["resourceType": .string(service), "resource": .string(action)], payloads: [("output", answer)])
+                details: ["resourceType": .string(kind.service), "resource": .string(kind.action)], payloads: [("output", answer)])
             guard let callbacks else {
                 throw ExecutionFailure(.runtime, cause: "The task \(request.stateName) waits for a task token, and task tokens need the execution store (a Standard execution run by statesman run)")
             }
             return try await callbacks.wait(for: token, executionArn: executionArn, stateName: request.stateName, onHeartbeat: request.onHeartbeat ?? {})
         }
-        do throws(ExecutionFailure) {
-            let result = try await invokeWithTimeout(request, timeout: timeout, heartbeat: heartbeat, heartbeatsFromStart: token == nil, operation: operation)
-            // A result over the limit fails the task itself, naming the function ARN (or the
-            // service) as AWS does.
-            if !flow.fitsPayloadLimit(result) {
-                throw ExecutionFailure(
-                    .dataLimitExceeded,
-                    cause: "The state/task '\(isLambda ? task.resource : service)' returned a result with a size exceeding the maximum number of bytes service limit.")
-            }
-            if isLambda {
-                history.record(
-                    "LambdaFunctionSucceeded", at: clock.now(), detailsKey: "lambdaFunctionSucceededEventDetails",
-                    details: [:], payloads: [("output", result)])
-            } else {
-                history.record(
-                    "TaskSucceeded", at: clock.now(), detailsKey: "taskSucceededEventDetails",
-                    details: ["resourceType": .string(service), "resource": .string(action)], payloads: [("output", result)])
-            }
-            return result
-        } catch {
-            var details = JSONObject()
-            if !isLambda {
-                details["resourceType"] = .string(service)
-                details["resource"] = .string(action)
-            }
-            details["error"] = .string(error.error.rawValue)
-            if let cause = error.cause { details["cause"] = .string(cause) }
-            let type = error.error == .timeout ? (isLambda ? "LambdaFunctionTimedOut" : "TaskTimedOut") : (isLambda ? "LambdaFunctionFailed" : "TaskFailed")
-            let key = error.error == .timeout ? (isLambda ? "lambdaFunctionTimedOutEventDetails" : "taskTimedOutEventDetails") : (isLambda ? "lambdaFunctionFailedEventDetails" : "taskFailedEventDetails")
-            history.record(type, at: clock.now(), detailsKey: key, details: .object(details))
-            throw error
+    }
+
+    /// A result over the limit fails the task itself, naming the function ARN (or the service)
+    /// as AWS does; a result within it is recorded.
+    @inline(never)
+    func taskSucceeded(_ task: TaskState, kind: TaskKind, result: JSONValue, flow: DataFlow) throws(ExecutionFailure) {
+        if !flow.fitsPayloadLimit(result) {
+            throw ExecutionFailure(
+                .dataLimitExceeded,
+                cause: "The state/task '\(kind.isLambda ? task.resource : kind.service)' returned a result with a size exceeding the maximum number of bytes service limit.")
         }
+        if kind.isLambda {
+            history.record(
+                "LambdaFunctionSucceeded", at: clock.now(), detailsKey: "lambdaFunctionSucceededEventDetails",
+                details: [:], payloads: [("output", result)])
+        } else {
+            history.record(
+                "TaskSucceeded", at: clock.now(), detailsKey: "taskSucceededEventDetails",
+                details: ["resourceType": .string(kind.service), "resource": .string(kind.action)], payloads: [("output", result)])
+        }
+    }
+
+    /// Records a failed or timed-out Task.
+    @inline(never)
+    func taskFailed(kind: TaskKind, _ error: ExecutionFailure) {
+        let isLambda = kind.isLambda
+        var details = JSONObject()
+        if !isLambda {
+            details["resourceType"] = .string(kind.service)
+            details["resource"] = .string(kind.action)
+        }
+        details["error"] = .string(error.error.rawValue)
+        if let cause = error.cause { details["cause"] = .string(cause) }
+        let type = error.error == .timeout ? (isLambda ? "LambdaFunctionTimedOut" : "TaskTimedOut") : (isLambda ? "LambdaFunctionFailed" : "TaskFailed")
+        let key = error.error == .timeout ? (isLambda ? "lambdaFunctionTimedOutEventDetails" : "taskTimedOutEventDetails") : (isLambda ? "lambdaFunctionFailedEventDetails" : "taskFailedEventDetails")
+        history.record(type, at: clock.now(), detailsKey: key, details: .object(details))
     }
 
     /// A `...Scheduled` event's details: `base`, then the timeouts that are set.

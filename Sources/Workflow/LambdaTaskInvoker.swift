@@ -30,6 +30,32 @@ public struct LambdaTaskInvoker: TaskInvoker {
     public static let unsupportedResource = ErrorName("Statesman.UnsupportedResource")
 
     public func invoke(_ request: TaskRequest) async throws(ExecutionFailure) -> JSONValue {
+        // Prepared and finished out of line: this function's async frame, allocated for every
+        // Lambda Task a Map runs, holds only what crosses the await.
+        switch try prepare(request) {
+        case .answered(let value):
+            return value
+        case .invoke(let call):
+            let outcome = await host.invoke(function: call.function, payload: call.payload, context: call.context, onHeartbeat: request.onHeartbeat)
+            return try Self.finish(outcome, envelope: call.envelope, requestId: call.context.requestId)
+        }
+    }
+
+    /// A synchronous invocation to make, or the answer of one that runs nothing now.
+    enum Prepared {
+        case answered(JSONValue)
+        case invoke(PreparedCall)
+    }
+
+    struct PreparedCall {
+        var function: String
+        var payload: JSONValue
+        var context: InvocationContext
+        var envelope: Bool
+    }
+
+    @inline(never)
+    func prepare(_ request: TaskRequest) throws(ExecutionFailure) -> Prepared {
         let call = try LambdaCall(request, region: region, account: account, references: references)
         guard registry[call.function.name] != nil else {
             throw ExecutionFailure(
@@ -43,21 +69,27 @@ public struct LambdaTaskInvoker: TaskInvoker {
         case .requestResponse:
             // Lambda passes the client context to synchronous invocations only.
             context.clientContext = call.clientContext
+            return .invoke(PreparedCall(function: call.function.name, payload: call.payload, context: context, envelope: call.envelope))
         case .dryRun:
             // Lambda checks the call and runs nothing: 204, no payload.
-            return Self.envelope(nil, requestId: requestId, statusCode: 204)
+            return .answered(Self.envelope(nil, requestId: requestId, statusCode: 204))
         case .event:
             // Lambda queues the event and answers 202 at once; the function runs meanwhile
             // (its failures reach only the log, as an asynchronous invocation's do).
             let host = self.host, name = call.function.name, payload = call.payload
             Task.detached { _ = await host.invoke(function: name, payload: payload, context: context, onHeartbeat: nil) }
-            return Self.envelope(nil, requestId: requestId, statusCode: 202)
+            return .answered(Self.envelope(nil, requestId: requestId, statusCode: 202))
         }
-        switch await host.invoke(function: call.function.name, payload: call.payload, context: context, onHeartbeat: request.onHeartbeat) {
+    }
+
+    /// The Task's result: the function's value (in `lambda:invoke`'s envelope), or its error.
+    @inline(never)
+    static func finish(_ outcome: Result<JSONValue, PluginFailure>, envelope: Bool, requestId: String) throws(ExecutionFailure) -> JSONValue {
+        switch outcome {
         case .success(let value):
-            return call.envelope ? Self.envelope(value, requestId: requestId) : value
+            return envelope ? Self.envelope(value, requestId: requestId) : value
         case .failure(let failure):
-            throw ExecutionFailure(ErrorName(failure.error), cause: Self.cause(failure, pythonSpacing: !call.envelope))
+            throw ExecutionFailure(ErrorName(failure.error), cause: Self.cause(failure, pythonSpacing: !envelope))
         }
     }
 
