@@ -18,7 +18,15 @@ extension ExecutionRun {
         let token = flow.taskToken
         let operation = taskOperation(token: token, kind: kind)
         do throws(ExecutionFailure) {
-            let result = try await invokeWithTimeout(request, timeout: timeout, heartbeat: heartbeat, heartbeatsFromStart: token == nil, operation: operation)
+            // No TimeoutSeconds and no HeartbeatSeconds: nothing to race (AWS's default timeout
+            // is 99,999,999 seconds), and no frame for the race. Stopping the execution still
+            // cancels the invocation.
+            let result =
+                if timeout == nil, heartbeat == nil {
+                    try await operation(request)
+                } else {
+                    try await invokeWithTimeout(request, timeout: timeout, heartbeat: heartbeat, heartbeatsFromStart: token == nil, operation: operation)
+                }
             try taskSucceeded(task, kind: kind, result: result, flow: flow)
             return result
         } catch {
