@@ -208,9 +208,9 @@ extension ExecutionRun {
         return (try io.openItems(resource: resource, parameters: parameters, readerConfig: .object(config)), maxItems)
     }
 
-    /// One child execution: its own history, no access to the parent's variables.
-    /// Runs one child execution. Its start and end are out of line, so this function's async
-    /// frame (one per child in flight) holds only what crosses the await.
+    /// One child execution: its own history, no access to the parent's variables. Its start
+    /// and end are out of line, so this function's async frame (one per child in flight) holds
+    /// only what crosses the await.
     private func runChild(_ work: ChildWork, options childOptions: ChildOptions) async -> ChildOutcome {
         let child = startChild(work, options: childOptions)
         var result: Result<JSONValue, ExecutionFailure>
@@ -558,7 +558,7 @@ struct MapRunProgress {
         snapshot.executionCounts.total += 1
         snapshot.executionCounts.pending += 1
         let record: JSONValue = ["Input": .string(work.input.compactString), "InputDetails": ["Included": true], "Status": "PENDING"]
-        _ = write([record], status: .pending, items: work.itemCount)
+        write([record], status: .pending, items: work.itemCount)
     }
 
     mutating func end(at date: Date) {
@@ -594,10 +594,11 @@ struct MapRunProgress {
     mutating func replay(_ child: CompletedChild, state: State) {
         snapshot.itemCounts.total += child.itemCount
         snapshot.executionCounts.total += 1
-        _ = count(child, state: state)
+        count(child, state: state)
     }
 
     /// Counts `child` and writes its results; returns them printed, for the journal.
+    @discardableResult
     private mutating func count(_ child: CompletedChild, state: State) -> String? {
         let items = child.itemCount
         switch child.status {
@@ -623,24 +624,24 @@ struct MapRunProgress {
     /// Writes `values` to the result files, or keeps them as the Map's output. With result
     /// files and a journal, returns them as the JSON array the journal stores, from the text
     /// printed for the files (each value is printed once).
+    @discardableResult
     private mutating func write(_ values: [JSONValue], status: ResultStatus, items: Int, index: Int = 0, state: State? = nil) -> String? {
-        var printed: [UInt8]?
+        var printed: String?
         if let sink {
-            if journaled { printed = [UInt8(ascii: "[")] }
+            var journalText: [UInt8] = []
             for value in values {
                 scratch.removeAll()
                 value.write(to: &scratch)
                 do throws(ExecutionFailure) {
                     try scratch.withBytes { (bytes) throws(ExecutionFailure) in
                         try sink.write(printed: bytes, status: status)
-                        if printed != nil {
-                            if printed!.count > 1 { printed!.append(UInt8(ascii: ",")) }
-                            printed!.append(contentsOf: bytes)
-                        }
+                        guard journaled else { return }
+                        journalText.append(journalText.isEmpty ? UInt8(ascii: "[") : UInt8(ascii: ","))
+                        journalText.append(contentsOf: bytes)
                     }
                 } catch { stop(error) }
             }
-            printed?.append(UInt8(ascii: "]"))
+            if journaled { printed = journalText.isEmpty ? "[]" : String(decoding: journalText, as: UTF8.self) + "]" }
         } else {
             guard status != .pending, let state else { return nil }
             for value in values { outputBytes += value.encodedByteCount + 1 }
@@ -654,7 +655,7 @@ struct MapRunProgress {
         }
         snapshot.itemCounts.resultsWritten += items
         snapshot.executionCounts.resultsWritten += 1
-        return printed.map { String(decoding: $0, as: UTF8.self) }
+        return printed
     }
 
     /// Fails the run once its failures exceed what it tolerates (the percentage can only be
