@@ -8,93 +8,131 @@ import PayloadTemplates
 extension ExecutionRun {
     /// The work of a state that uses JSONata: `Arguments` for its input to the work, `Output`
     /// for what it passes on (default: the result, or the input), `Assign` for variables.
+    /// As in `body`, each kind has its own function, so no async frame holds every kind's
+    /// temporaries.
+    @inline(never)
     func jsonataBody(
         _ state: State, input: JSONValue, flow: DataFlow, frame: Frame, attempt: Int, entered: Date
     ) async throws(ExecutionFailure) -> (JSONValue, String?, JSONObject?) {
-        let next: String? = if case .next(let name) = state.transition { name } else { nil }
-        let bindings = flow.jsonataBindings(input: input)
         switch state.kind {
+        case .task(let task): return try await jsonataTaskBody(state, task, input: input, flow: flow, attempt: attempt)
+        case .parallel(let branches): return try await jsonataParallelBody(state, branches, input: input, flow: flow, frame: frame)
+        case .map(let map): return try await jsonataMapBody(state, map, input: input, flow: flow, frame: frame)
+        case .wait(let wait): return try await jsonataWaitBody(state, wait, input: input, flow: flow, entered: entered)
         case .pass:
-            let (output, assigned) = try flow.jsonataFinish(output: input, outputTemplate: state.output, assign: state.assign, bindings)
-            return (output, next, assigned)
-
-        case .task(let task):
-            let payload = try state.arguments.map { template throws(ExecutionFailure) in try flow.jsonata(template, field: "Arguments", bindings) } ?? input
-            let timeout = try flow.integer(task.timeoutSeconds, field: "TimeoutSeconds", input: input)
-            let heartbeat = try flow.integer(task.heartbeatSeconds, field: "HeartbeatSeconds", input: input)
-            let result = try await invokeTask(state, task, payload: payload, flow: flow, attempt: attempt, timeout: timeout, heartbeat: heartbeat)
-            try flow.checkSize(result)
-            let (output, assigned) = try flow.jsonataFinish(
-                output: result, outputTemplate: state.output, assign: state.assign, bindings.adding("result", result, to: "states"))
-            return (output, next, assigned)
-
-        case .choice(let choice):
-            for rule in choice.choices {
-                guard case .condition(let condition, let target, let assign, let output) = rule else {
-                    throw flow.runtime("A Choice rule of a state using JSONata must have a Condition")
-                }
-                guard try flow.jsonata(condition, field: "Condition", expecting: "boolean", bindings).boolValue == true else { continue }
-                let (result, assigned) = try flow.jsonataFinish(output: input, outputTemplate: output, assign: assign, bindings)
-                return (result, target, assigned)
-            }
-            guard let fallback = choice.defaultState else {
-                throw ExecutionFailure(.noChoiceMatched, cause: flow.runtimeCause("No Choice rule matched and no Default state was specified."))
-            }
-            let (output, assigned) = try flow.jsonataFinish(output: input, outputTemplate: state.output, assign: state.assign, bindings)
-            return (output, fallback, assigned)
-
-        case .wait(let wait):
-            let seconds: Double
-            switch wait.duration {
-            case .timestampExpression(let text):
-                let timestamp = try flow.jsonata(.string(text), field: "Timestamp", bindings)
-                guard case .string(let value) = timestamp, let date = Timestamps.parse(value) else {
-                    throw flow.queryFailure(
-                        "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: \(timestamp.stringValue ?? timestamp.compactString)",
-                        field: "Timestamp")
-                }
-                seconds = max(0, date.timeIntervalSince(clock.now()))
-            default:
-                seconds = try waitSeconds(wait, flow: flow, input: input, entered: entered)
-            }
-            await clock.sleep(seconds: seconds)
-            if Task.isCancelled { throw ExecutionFailure(.runtime, cause: "The execution was stopped") }
-            if clock.now() >= deadline { throw ExecutionFailure(Self.executionTimedOut) }
-            let (output, assigned) = try flow.jsonataFinish(output: input, outputTemplate: state.output, assign: state.assign, bindings)
-            return (output, next, assigned)
-
+            let (output, assigned) = try flow.jsonataFinish(output: input, outputTemplate: state.output, assign: state.assign, flow.jsonataBindings(input: input))
+            return (output, Self.next(of: state), assigned)
         case .succeed:
-            let (output, _) = try flow.jsonataFinish(output: input, outputTemplate: state.output, assign: nil, bindings)
-            return (output, nil, nil)
-
-        case .fail(let fail):
-            func text(_ text: FailState.Text?, _ field: String) throws(ExecutionFailure) -> String? {
-                switch text {
-                case .expression(let source)?: return try flow.jsonataString(source, field: field, bindings)
-                case .literal(let literal)?: return literal
-                default: return nil
-                }
-            }
-            let error = try text(fail.error, "Error")
-            let cause = try text(fail.cause, "Cause")
-            throw ExecutionFailure(ErrorName(error ?? "States.Fail"), cause: cause)
-
-        case .parallel(let branches):
-            let branchInput = try state.arguments.map { template throws(ExecutionFailure) in try flow.jsonata(template, field: "Arguments", bindings) } ?? input
-            history.record("ParallelStateStarted", at: clock.now())
-            let result = JSONValue.array(try await runBranches(branches, input: branchInput, frame: frame, parts: parts(of: state, flow: flow, frame: frame)))
-            try flow.checkSize(result)
-            let (output, assigned) = try flow.jsonataFinish(
-                output: result, outputTemplate: state.output, assign: state.assign, bindings.adding("result", result, to: "states"))
-            return (output, next, assigned)
-
-        case .map(let map):
-            let result = try await runMap(state, map, input: input, flow: flow, frame: frame)
-            try flow.checkSize(result)
-            let (output, assigned) = try flow.jsonataFinish(
-                output: result, outputTemplate: state.output, assign: state.assign, bindings.adding("result", result, to: "states"))
-            return (output, next, assigned)
+            return (try flow.jsonataFinish(output: input, outputTemplate: state.output, assign: nil, flow.jsonataBindings(input: input)).0, nil, nil)
+        case .choice(let choice): return try jsonataChoiceBody(state, choice, input: input, flow: flow)
+        case .fail(let fail): throw try jsonataFailure(of: fail, input: input, flow: flow)
         }
+    }
+
+    @inline(never)
+    func jsonataTaskBody(_ state: State, _ task: TaskState, input: JSONValue, flow: DataFlow, attempt: Int) async throws(ExecutionFailure) -> (
+        JSONValue, String?, JSONObject?
+    ) {
+        let (payload, timeout, heartbeat) = try jsonataTaskInput(state, task, input: input, flow: flow)
+        let result = try await invokeTask(state, task, payload: payload, flow: flow, attempt: attempt, timeout: timeout, heartbeat: heartbeat)
+        return try jsonataFinishWork(state, result: result, input: input, flow: flow)
+    }
+
+    /// A Task's `Arguments` (default: its input) and its timeouts.
+    @inline(never)
+    func jsonataTaskInput(_ state: State, _ task: TaskState, input: JSONValue, flow: DataFlow) throws(ExecutionFailure) -> (JSONValue, Int?, Int?) {
+        let bindings = flow.jsonataBindings(input: input)
+        let payload = try state.arguments.map { template throws(ExecutionFailure) in try flow.jsonata(template, field: "Arguments", bindings) } ?? input
+        let timeout = try flow.integer(task.timeoutSeconds, field: "TimeoutSeconds", input: input)
+        let heartbeat = try flow.integer(task.heartbeatSeconds, field: "HeartbeatSeconds", input: input)
+        return (payload, timeout, heartbeat)
+    }
+
+    /// What a Task, Parallel or Map state passes on from its work's result (`$states.result`).
+    @inline(never)
+    func jsonataFinishWork(_ state: State, result: JSONValue, input: JSONValue, flow: DataFlow) throws(ExecutionFailure) -> (JSONValue, String?, JSONObject?) {
+        try flow.checkSize(result)
+        let bindings = flow.jsonataBindings(input: input).adding("result", result, to: "states")
+        let (output, assigned) = try flow.jsonataFinish(output: result, outputTemplate: state.output, assign: state.assign, bindings)
+        return (output, Self.next(of: state), assigned)
+    }
+
+    @inline(never)
+    func jsonataParallelBody(
+        _ state: State, _ branches: [StateMachineDefinition], input: JSONValue, flow: DataFlow, frame: Frame
+    ) async throws(ExecutionFailure) -> (JSONValue, String?, JSONObject?) {
+        let branchInput = try state.arguments.map { template throws(ExecutionFailure) in
+            try flow.jsonata(template, field: "Arguments", flow.jsonataBindings(input: input))
+        } ?? input
+        history.record("ParallelStateStarted", at: clock.now())
+        let result = JSONValue.array(try await runBranches(branches, input: branchInput, frame: frame, parts: parts(of: state, flow: flow, frame: frame)))
+        return try jsonataFinishWork(state, result: result, input: input, flow: flow)
+    }
+
+    @inline(never)
+    func jsonataMapBody(_ state: State, _ map: MapState, input: JSONValue, flow: DataFlow, frame: Frame) async throws(ExecutionFailure) -> (
+        JSONValue, String?, JSONObject?
+    ) {
+        let result = try await runMap(state, map, input: input, flow: flow, frame: frame)
+        return try jsonataFinishWork(state, result: result, input: input, flow: flow)
+    }
+
+    @inline(never)
+    func jsonataWaitBody(_ state: State, _ wait: WaitState, input: JSONValue, flow: DataFlow, entered: Date) async throws(ExecutionFailure) -> (
+        JSONValue, String?, JSONObject?
+    ) {
+        let seconds = try jsonataWaitSeconds(wait, input: input, flow: flow, entered: entered)
+        await clock.sleep(seconds: seconds)
+        if Task.isCancelled { throw ExecutionFailure(.runtime, cause: "The execution was stopped") }
+        if clock.now() >= deadline { throw ExecutionFailure(Self.executionTimedOut) }
+        let (output, assigned) = try flow.jsonataFinish(output: input, outputTemplate: state.output, assign: state.assign, flow.jsonataBindings(input: input))
+        return (output, Self.next(of: state), assigned)
+    }
+
+    @inline(never)
+    func jsonataWaitSeconds(_ wait: WaitState, input: JSONValue, flow: DataFlow, entered: Date) throws(ExecutionFailure) -> Double {
+        guard case .timestampExpression(let text) = wait.duration else { return try waitSeconds(wait, flow: flow, input: input, entered: entered) }
+        let timestamp = try flow.jsonata(.string(text), field: "Timestamp", flow.jsonataBindings(input: input))
+        guard case .string(let value) = timestamp, let date = Timestamps.parse(value) else {
+            throw flow.queryFailure(
+                "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: \(timestamp.stringValue ?? timestamp.compactString)",
+                field: "Timestamp")
+        }
+        return max(0, date.timeIntervalSince(clock.now()))
+    }
+
+    @inline(never)
+    func jsonataChoiceBody(_ state: State, _ choice: ChoiceState, input: JSONValue, flow: DataFlow) throws(ExecutionFailure) -> (JSONValue, String?, JSONObject?) {
+        let bindings = flow.jsonataBindings(input: input)
+        for rule in choice.choices {
+            guard case .condition(let condition, let target, let assign, let output) = rule else {
+                throw flow.runtime("A Choice rule of a state using JSONata must have a Condition")
+            }
+            guard try flow.jsonata(condition, field: "Condition", expecting: "boolean", bindings).boolValue == true else { continue }
+            let (result, assigned) = try flow.jsonataFinish(output: input, outputTemplate: output, assign: assign, bindings)
+            return (result, target, assigned)
+        }
+        guard let fallback = choice.defaultState else {
+            throw ExecutionFailure(.noChoiceMatched, cause: flow.runtimeCause("No Choice rule matched and no Default state was specified."))
+        }
+        let (output, assigned) = try flow.jsonataFinish(output: input, outputTemplate: state.output, assign: state.assign, bindings)
+        return (output, fallback, assigned)
+    }
+
+    /// The failure a Fail state using JSONata ends its execution with.
+    @inline(never)
+    func jsonataFailure(of fail: FailState, input: JSONValue, flow: DataFlow) throws(ExecutionFailure) -> ExecutionFailure {
+        let bindings = flow.jsonataBindings(input: input)
+        func text(_ text: FailState.Text?, _ field: String) throws(ExecutionFailure) -> String? {
+            switch text {
+            case .expression(let source)?: return try flow.jsonataString(source, field: field, bindings)
+            case .literal(let literal)?: return literal
+            default: return nil
+            }
+        }
+        let error = try text(fail.error, "Error")
+        let cause = try text(fail.cause, "Cause")
+        return ExecutionFailure(ErrorName(error ?? "States.Fail"), cause: cause)
     }
 
     /// A Catcher of a JSONata state: its `Output` (default: the error output) and `Assign`,
