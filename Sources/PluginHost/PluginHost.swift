@@ -217,8 +217,9 @@ public final class PluginHost: Sendable {
         submissions.withLock { queue in
             // Replaced only when it changed (it most often has not): no list made per take.
             if queue.busyFunctions != busy { queue.busyFunctions = busy }
-            // What arrived meanwhile for a function no longer busy skipped its wake-up.
-            if !queue.violations.isEmpty || queue.list.contains(where: { !busy.contains($0.function) }) { sm_wake(loop) }
+            // What arrived meanwhile for a function no longer busy skipped its wake-up (once the
+            // host is shut down, `shutdown` fails what is left).
+            if !queue.closed, !queue.violations.isEmpty || queue.list.contains(where: { !busy.contains($0.function) }) { sm_wake(loop) }
         }
     }
 
