@@ -76,8 +76,9 @@ final class ItemQueue {
 }
 
 /// Reads a JSONL or CSV object's items a block at a time on background threads while the
-/// Distributed Map consumes them: the threads take turns, under one lock, to cut the next
-/// block of about `blockSize` bytes at a record boundary, and parse their blocks in parallel.
+/// Distributed Map consumes them: the threads take turns (the turn passed under one lock, the
+/// reading done outside it) to cut the next block of about `blockSize` bytes at a record
+/// boundary, and parse their blocks in parallel.
 /// Items are handed out in order; at most `blocksAhead` blocks are read ahead, so memory stays
 /// bounded whatever the object's size. The threads stop when the reader is dropped.
 ///
@@ -183,8 +184,11 @@ final class BlockItems: ItemSource {
     /// The state the threads share, under one lock: the object being cut into blocks, and the
     /// parsed blocks waiting to be taken in order.
     ///
-    /// `@unchecked Sendable`: every mutable field is read and written with `condition` locked
-    /// (parsing happens outside it, on bytes copied out).
+    /// `@unchecked Sendable`: every mutable field but `chunks` is read and written with
+    /// `condition` locked; `chunks` belongs to the thread whose turn it is to cut (`reading`,
+    /// taken and handed back under the lock), which reads the object and cuts a block outside
+    /// the lock, so a slow read (a remote store) holds up neither the parsing threads nor the
+    /// Map Run taking items. Parsing happens outside the lock too, on bytes copied out.
     private final class Pipeline: @unchecked Sendable {
         private let condition = NSCondition()
         private let format: any BlockFormat
@@ -192,8 +196,9 @@ final class BlockItems: ItemSource {
         private let blocksAhead: Int
         private let blockSize: Int
         private let longestRecord: Int
-        // Cutting (under the lock).
+        // Cutting: `chunks` by the thread whose turn it is, the rest under the lock.
         private var chunks: ByteChunks
+        private var reading = false
         private var cutting = true
         private var blocksCut = 0
         // Handing out.
@@ -217,19 +222,25 @@ final class BlockItems: ItemSource {
             condition.unlock()
         }
 
-        /// A parsing thread's loop: cut the next block, parse it outside the lock, hand it in.
+        /// A parsing thread's loop: take the turn to cut, cut the next block, parse it; only
+        /// taking the turn and handing the block in happen under the lock.
         func work(_ parser: any BlockParser) {
             while true {
                 condition.lock()
-                while !stopped, cutting, blocksCut - taken >= blocksAhead { condition.wait() }
+                while !stopped, cutting, reading || blocksCut - taken >= blocksAhead { condition.wait() }
                 guard !stopped, cutting else {
                     condition.unlock()
                     return
                 }
                 let sequence = blocksCut
-                let job = cut()
+                reading = true
+                condition.unlock()
+                let (job, more) = cut()
+                condition.lock()
+                reading = false
                 if job != nil { blocksCut += 1 }
-                if !cutting { condition.broadcast() }
+                if !more { cutting = false }
+                condition.broadcast()
                 condition.unlock()
                 guard let job else { continue }
                 let block: ParsedBlock
@@ -251,8 +262,9 @@ final class BlockItems: ItemSource {
             case finish(ParsedBlock)
         }
 
-        /// The next block of whole records (under the lock); nil when the object is done.
-        private func cut() -> Job? {
+        /// The next block of whole records (by the thread whose turn it is), and whether more
+        /// may follow; nil when the object is done.
+        private func cut() -> (Job?, more: Bool) {
             while true {
                 let available = chunks.bytes.count - chunks.start
                 if available > 0 {
@@ -266,27 +278,24 @@ final class BlockItems: ItemSource {
                     if let boundary {
                         let block = Array(chunks.bytes[chunks.start..<boundary])
                         chunks.start = boundary
-                        return .records(block)
+                        return (.records(block), true)
                     }
                     if chunks.ended {
                         let block = Array(chunks.bytes[chunks.start...])
                         chunks.start = chunks.bytes.count
-                        return .records(block)
+                        return (.records(block), true)
                     }
                     if available > longestRecord {
-                        cutting = false
-                        return .finish(ParsedBlock(rest: chunks))
+                        return (.finish(ParsedBlock(rest: chunks)), false)
                     }
                 }
                 do {
                     guard try chunks.more(name: name) else {
                         if chunks.start < chunks.bytes.count { continue }
-                        cutting = false
-                        return nil
+                        return (nil, false)
                     }
                 } catch {
-                    cutting = false
-                    return .finish(ParsedBlock(readFailure: error))
+                    return (.finish(ParsedBlock(readFailure: error)), false)
                 }
             }
         }
