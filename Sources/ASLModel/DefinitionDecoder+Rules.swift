@@ -238,7 +238,7 @@ extension DefinitionDecoder {
         if fields.has("ItemsPath"), fields["ItemsPath"] == .null {
             d.add(fields.at("ItemsPath"), "The field 'ItemsPath' must be a Reference Path, not null")
         }
-        var map = MapState(processor: processor, isDistributed: isDistributed, executionType: executionType)
+        let map = MapState(processor: processor, isDistributed: isDistributed, executionType: executionType)
         if fields["ItemsPath"] != .null { map.itemsPath = referencePath(fields, "ItemsPath") }
         map.items = fields["Items"]
         map.rawItemSelector = fields["ItemSelector"]

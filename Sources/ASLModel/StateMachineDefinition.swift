@@ -162,24 +162,33 @@ public struct Catcher: Sendable {
     public var output: JSONValue?
 }
 
-public struct MapState: Sendable {
-    public var processor: StateMachineDefinition
+/// A reference: every child of a Distributed Map, and every frame that switches over a
+/// state's kind, shares one. `@unchecked Sendable`: the decoder sets its fields while building
+/// the definition, and nothing changes them after.
+public final class MapState: @unchecked Sendable {
+    public internal(set) var processor: StateMachineDefinition
     /// `DISTRIBUTED` when `ItemProcessor.ProcessorConfig.Mode` says so.
-    public var isDistributed: Bool
-    public var executionType: String?
-    public var itemsPath: ReferencePath?
-    public var items: JSONValue?
-    public var itemSelector: PayloadTemplate?
-    public var rawItemSelector: JSONValue?
-    public var maxConcurrency: IntegerSource?
-    public var itemReader: JSONValue?
-    public var itemBatcher: JSONValue?
-    public var resultWriter: JSONValue?
-    public var toleratedFailurePercentage: JSONValue?
-    public var toleratedFailureCount: JSONValue?
-    public var toleratedFailurePercentagePath: ReferencePath?
-    public var toleratedFailureCountPath: ReferencePath?
-    public var label: String?
+    public internal(set) var isDistributed: Bool
+    public internal(set) var executionType: String?
+    public internal(set) var itemsPath: ReferencePath?
+    public internal(set) var items: JSONValue?
+    public internal(set) var itemSelector: PayloadTemplate?
+    public internal(set) var rawItemSelector: JSONValue?
+    public internal(set) var maxConcurrency: IntegerSource?
+    public internal(set) var itemReader: JSONValue?
+    public internal(set) var itemBatcher: JSONValue?
+    public internal(set) var resultWriter: JSONValue?
+    public internal(set) var toleratedFailurePercentage: JSONValue?
+    public internal(set) var toleratedFailureCount: JSONValue?
+    public internal(set) var toleratedFailurePercentagePath: ReferencePath?
+    public internal(set) var toleratedFailureCountPath: ReferencePath?
+    public internal(set) var label: String?
+
+    init(processor: StateMachineDefinition, isDistributed: Bool, executionType: String?) {
+        self.processor = processor
+        self.isDistributed = isDistributed
+        self.executionType = executionType
+    }
 }
 
 public struct ChoiceState: Sendable {
