@@ -33,26 +33,32 @@ extension ExecutionRun {
     func jsonataTaskBody(_ state: State, _ task: TaskState, input: JSONValue, flow: DataFlow, attempt: Int) async throws(ExecutionFailure) -> (
         JSONValue, String?, JSONObject?
     ) {
-        let (payload, timeout, heartbeat) = try jsonataTaskInput(state, task, input: input, flow: flow)
+        let (payload, timeout, heartbeat, bindings) = try jsonataTaskInput(state, task, input: input, flow: flow)
         let result = try await invokeTask(state, task, payload: payload, flow: flow, attempt: attempt, timeout: timeout, heartbeat: heartbeat)
-        return try jsonataFinishWork(state, result: result, input: input, flow: flow)
+        return try jsonataFinishWork(state, result: result, flow: flow, bindings)
     }
 
-    /// A Task's `Arguments` (default: its input) and its timeouts.
+    /// A Task's `Arguments` (default: its input), its timeouts, and the bindings its `Output`
+    /// and `Assign` use too.
     @inline(never)
-    func jsonataTaskInput(_ state: State, _ task: TaskState, input: JSONValue, flow: DataFlow) throws(ExecutionFailure) -> (JSONValue, Int?, Int?) {
+    func jsonataTaskInput(_ state: State, _ task: TaskState, input: JSONValue, flow: DataFlow) throws(ExecutionFailure) -> (
+        JSONValue, Int?, Int?, JSONataBindings
+    ) {
         let bindings = flow.jsonataBindings(input: input)
         let payload = try state.arguments.map { template throws(ExecutionFailure) in try flow.jsonata(template, field: "Arguments", bindings) } ?? input
         let timeout = try flow.integer(task.timeoutSeconds, field: "TimeoutSeconds", input: input)
         let heartbeat = try flow.integer(task.heartbeatSeconds, field: "HeartbeatSeconds", input: input)
-        return (payload, timeout, heartbeat)
+        return (payload, timeout, heartbeat, bindings)
     }
 
-    /// What a Task, Parallel or Map state passes on from its work's result (`$states.result`).
+    /// What a Task, Parallel or Map state passes on from its work's result (`$states.result`
+    /// added to the state's `bindings`).
     @inline(never)
-    func jsonataFinishWork(_ state: State, result: JSONValue, input: JSONValue, flow: DataFlow) throws(ExecutionFailure) -> (JSONValue, String?, JSONObject?) {
+    func jsonataFinishWork(_ state: State, result: JSONValue, flow: DataFlow, _ bindings: JSONataBindings) throws(ExecutionFailure) -> (
+        JSONValue, String?, JSONObject?
+    ) {
         try flow.checkSize(result)
-        let bindings = flow.jsonataBindings(input: input).adding("result", result, to: "states")
+        let bindings = bindings.adding("result", result, to: "states")
         let (output, assigned) = try flow.jsonataFinish(output: result, outputTemplate: state.output, assign: state.assign, bindings)
         return (output, Self.next(of: state), assigned)
     }
@@ -61,12 +67,11 @@ extension ExecutionRun {
     func jsonataParallelBody(
         _ state: State, _ branches: [StateMachineDefinition], input: JSONValue, flow: DataFlow, frame: Frame
     ) async throws(ExecutionFailure) -> (JSONValue, String?, JSONObject?) {
-        let branchInput = try state.arguments.map { template throws(ExecutionFailure) in
-            try flow.jsonata(template, field: "Arguments", flow.jsonataBindings(input: input))
-        } ?? input
+        let bindings = flow.jsonataBindings(input: input)
+        let branchInput = try state.arguments.map { template throws(ExecutionFailure) in try flow.jsonata(template, field: "Arguments", bindings) } ?? input
         history.record("ParallelStateStarted", at: clock.now())
         let result = JSONValue.array(try await runBranches(branches, input: branchInput, frame: frame, parts: parts(of: state, flow: flow, frame: frame)))
-        return try jsonataFinishWork(state, result: result, input: input, flow: flow)
+        return try jsonataFinishWork(state, result: result, flow: flow, bindings)
     }
 
     @inline(never)
@@ -74,7 +79,7 @@ extension ExecutionRun {
         JSONValue, String?, JSONObject?
     ) {
         let result = try await runMap(state, map, input: input, flow: flow, frame: frame)
-        return try jsonataFinishWork(state, result: result, input: input, flow: flow)
+        return try jsonataFinishWork(state, result: result, flow: flow, flow.jsonataBindings(input: input))
     }
 
     @inline(never)
