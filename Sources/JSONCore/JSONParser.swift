@@ -37,7 +37,11 @@ public final class JSONDocumentParser {
     fileprivate let elements = ScratchStack<JSONValue>()
     fileprivate let members = ScratchStack<JSONObject.Member>()
     fileprivate let memberHashes = ScratchStack<UInt32>()
+    /// The key hashes of the last object found to repeat no key.
+    fileprivate let distinctKeyHashes = ScratchStack<UInt32>(capacity: 64)
     fileprivate let keys = KeyCache()
+    /// Where escaped strings are decoded.
+    fileprivate let scratch = ByteStorage(capacity: 256)
     /// The open containers' stack, kept for its capacity.
     fileprivate var frames: [JSONParser.Frame] = []
 
@@ -52,8 +56,13 @@ public final class JSONDocumentParser {
     /// Parses one JSON text, as `JSONParser.parse` does.
     public func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> JSONValue {
         var parser = JSONParser(bytes, reusing: self)
-        defer { parser.giveBack() }
-        return try parser.parseDocument()
+        do {
+            return try parser.parseDocument()
+        } catch {
+            // A document that parses leaves the stacks empty; one that fails may not.
+            parser.giveBack()
+            throw error
+        }
     }
 }
 
@@ -67,7 +76,8 @@ public struct JSONParser {
 
     private let bytes: UnsafeBufferPointer<UInt8>
     private var pos = 0
-    /// Where an escaped string is decoded (made on the first escape: most documents have none).
+    /// Where an escaped string is decoded (made on the first escape: most documents have none;
+    /// a `JSONDocumentParser` lends its own).
     private lazy var scratch = ByteStorage(capacity: 256)
     /// Recently read object keys. Only documents large enough to repeat keys get a cache of
     /// their own: setting one up and tearing it down costs more than a small document's whole
@@ -77,6 +87,9 @@ public struct JSONParser {
     static let keyCacheThreshold = 16_384
     /// The FNV-1a hash of the last key read (of its UTF-8 bytes), for the duplicate check.
     private var keyHash: UInt32 = 0
+    /// The cache slot of the key read last in the innermost open object (`KeyCache.objectStart`
+    /// before its first), or -1 when that key was not cached: the prediction of the next key.
+    private var previousKeySlot = KeyCache.objectStart
 
     /// Scratch space and key cache kept from one document to the next (`JSONDocumentParser`).
     private let reuse: JSONDocumentParser?
@@ -93,6 +106,7 @@ public struct JSONParser {
         self.bytes = bytes
         keys = reuse.keys
         self.reuse = reuse
+        scratch = reuse.scratch
     }
 
     fileprivate mutating func giveBack() {
@@ -140,7 +154,7 @@ public struct JSONParser {
         if let reuse { swap(&frames, &reuse.frames) }
         defer {
             if let reuse {
-                frames.removeAll(keepingCapacity: true)
+                if !frames.isEmpty { frames.removeAll(keepingCapacity: true) }  // after a failure
                 swap(&frames, &reuse.frames)
             }
         }
@@ -168,6 +182,7 @@ public struct JSONParser {
                     value = .object(JSONObject())
                 } else {
                     frames.append(Frame(isObject: true, start: members.count))
+                    previousKeySlot = KeyCache.objectStart
                     members.push(JSONObject.Member(key: try parseKey(), value: .null))
                     memberHashes.push(keyHash)
                     continue
@@ -211,10 +226,11 @@ public struct JSONParser {
                     return value
                 }
                 let isObject = frames[top].isObject
+                // Moved, not copied: `value` is set again before it is read.
                 if isObject {
-                    members.setLastValue(value)
+                    members.setLastValue(consume value)
                 } else {
-                    elements.push(value)
+                    elements.push(consume value)
                 }
                 skipWhitespace()
                 guard pos < bytes.count else {
@@ -234,7 +250,7 @@ public struct JSONParser {
                 if isObject {
                     guard b == UInt8(ascii: "}") else { throw fail("unexpected \(describeByte(at: pos)), expected ',' or '}' after an object member") }
                     pos += 1
-                    let mayRepeat = memberHashes.hasRepeat(from: start)
+                    let mayRepeat = memberHashes.hasRepeat(from: start, distinct: reuse?.distinctKeyHashes)
                     memberHashes.pop(to: start)
                     let parsed = members.popArray(from: start)
                     if mayRepeat, duplicates != nil {
@@ -307,6 +323,14 @@ public struct JSONParser {
     /// Sets `keyHash` either way. (Keys are short: one pass finds the end and hashes.)
     private mutating func cachedKey(_ keys: KeyCache) throws(JSONParseError) -> String? {
         let start = pos + 1
+        let previous = previousKeySlot
+        if previous >= 0, let hit = keys.predicted(after: previous, in: bytes, at: start) {
+            keyHash = hit.hash
+            pos = start + hit.length + 1
+            previousKeySlot = hit.slot
+            return hit.string
+        }
+        previousKeySlot = -1
         var end = start
         var hash = Self.keyHashSeed
         while end < bytes.count {
@@ -320,10 +344,19 @@ public struct JSONParser {
         keyHash = hash
         let slice = UnsafeBufferPointer(rebasing: bytes[start..<end])
         pos = end + 1
-        if let hit = keys.string(for: slice, hash: hash) { return hit }
+        if let hit = keys.string(for: slice, hash: hash) {
+            follow(previous, with: KeyCache.slot(hash), in: keys)
+            return hit
+        }
         let string = try makeString(slice, at: start)
-        keys.store(string, for: slice, hash: hash)
+        if let slot = keys.store(string, for: slice, hash: hash) { follow(previous, with: slot, in: keys) }
         return string
+    }
+
+    @inline(__always)
+    private mutating func follow(_ previous: Int, with slot: Int, in keys: KeyCache) {
+        if previous >= 0 { keys.follow(previous, with: slot) }
+        previousKeySlot = slot
     }
 
     /// FNV-1a over a key's UTF-8 bytes: it picks the key's cache slot, and the duplicate-key
@@ -377,6 +410,7 @@ public struct JSONParser {
             }
             break  // a backslash or a control character
         }
+        let scratch = self.scratch
         scratch.removeAll()
         scratch.append(UnsafeBufferPointer(rebasing: bytes[start..<pos]))
         while pos < bytes.count {
@@ -386,7 +420,7 @@ public struct JSONParser {
                 pos += 1
                 return try makeString(scratch.buffer, at: start)
             case UInt8(ascii: "\\"):
-                try parseEscape()
+                try parseEscape(into: scratch)
             case 0..<0x20:
                 throw fail("control character U+\(hex4(UInt32(b))) must be escaped in a string")
             default:
@@ -406,20 +440,28 @@ public struct JSONParser {
     @inline(__always)
     static func needsCare(_ b: UInt8) -> Bool { b < 0x20 || b == 0x22 || b == 0x5C }
 
-    /// The first index from `start` at or past which a `"`, a `\` or a control character may
-    /// be, skipping whole 8-byte words that have none (SWAR: the "has zero byte" test). The
-    /// skipped bytes are OR-ed into `seen` (its high bit tells whether any was non-ASCII).
+    /// The index of the first `"`, `\` or control character from `start`, found eight bytes
+    /// at a time (SWAR: the "has zero byte" test); in the last few bytes of the buffer, an
+    /// index at or before it. The skipped bytes are OR-ed into `seen` (its high bit tells
+    /// whether any was non-ASCII).
     @inline(__always)
     static func skipPlainBytes(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, seen: inout UInt8) -> Int {
         guard let base = bytes.baseAddress else { return start }
         var i = start
         var all: UInt64 = 0
         while i + 8 <= bytes.count {
-            let x = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+            // Little-endian, so that the lowest flagged bit is the first such byte: a test's
+            // borrow only runs upwards from a byte that matches, so the lowest flag is exact.
+            let x = UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
             let quote = x ^ 0x2222_2222_2222_2222
             let backslash = x ^ 0x5C5C_5C5C_5C5C_5C5C
-            let special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((x &- 0x2020_2020_2020_2020) & ~x)
-            if special & highBits != 0 { break }
+            let special = (((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((x &- 0x2020_2020_2020_2020) & ~x)) & highBits
+            if special != 0 {
+                let plain = special.trailingZeroBitCount / 8
+                all |= x & ((1 << UInt64(8 * plain)) &- 1)
+                i += plain
+                break
+            }
             all |= x
             i += 8
         }
@@ -480,7 +522,7 @@ public struct JSONParser {
         return true
     }
 
-    private mutating func parseEscape() throws(JSONParseError) {
+    private mutating func parseEscape(into scratch: ByteStorage) throws(JSONParseError) {
         let escapeStart = pos
         pos += 1
         guard pos < bytes.count else { throw fail("unterminated escape sequence") }
@@ -515,7 +557,7 @@ public struct JSONParser {
             } else if (0xDC00..<0xE000).contains(scalar) {
                 scalar = 0xFFFD  // A lone low surrogate cannot be held in a Swift string.
             }
-            appendUTF8(Unicode.Scalar(scalar) ?? "\u{FFFD}")
+            for unit in UTF8.encode(Unicode.Scalar(scalar) ?? "\u{FFFD}")! { scratch.append(unit) }  // At most four bytes.
         default:
             throw failAt(escapeStart, "invalid escape sequence '\\\(describeScalar(c))'")
         }
@@ -537,10 +579,6 @@ public struct JSONParser {
             pos += 1
         }
         return v
-    }
-
-    private mutating func appendUTF8(_ scalar: Unicode.Scalar) {
-        for unit in UTF8.encode(scalar)! { scratch.append(unit) }  // At most four bytes.
     }
 
     private mutating func parseNumber() throws(JSONParseError) -> JSONValue {

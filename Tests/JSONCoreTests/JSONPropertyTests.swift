@@ -87,6 +87,71 @@ import Testing
     }
 }
 
+/// A reusing parser predicts each key from the key that followed the previous one last time,
+/// and skips the pairwise duplicate check for an object with the last distinct object's keys.
+@Suite struct KeyPredictionTests {
+    /// Documents that mostly share a shape but now and then change it: keys that are prefixes
+    /// of the predicted one (or extend it), reordered, repeated, escaped, nested, or missing.
+    @Test func documentsOfChangingShapesParseAsOneOffParsesDo() async {
+        let keys = ["id", "i", "idx", "time", "times", "a\\u0062", "ab", "nested", "ünï", String(repeating: "long", count: 10)]
+        let parser = JSONDocumentParser()
+        await propertyCheck(count: 400, input: Gen.uint64()) { seed in
+            var random = SplitMix(seed: seed)
+            var shape = Array(keys.prefix(5))
+            for document in 0..<40 {
+                if random.next() % 4 == 0 {  // change the shape now and then
+                    let i = Int(random.next() % UInt64(shape.count))
+                    switch random.next() % 4 {
+                    case 0: shape[i] = keys[Int(random.next() % UInt64(keys.count))]
+                    case 1: shape.swapAt(i, Int(random.next() % UInt64(shape.count)))
+                    case 2 where shape.count > 1: shape.remove(at: i)
+                    default: shape.append(keys[Int(random.next() % UInt64(keys.count))])
+                    }
+                }
+                let members = shape.enumerated().map { index, key in
+                    key == "nested" ? "\"nested\":{\"id\":\(document),\"ab\":[\(index)]}" : "\"\(key)\":\(document * 10 + index)"
+                }
+                let text = "{" + members.joined(separator: ",") + "}"
+                let reused = try? Array(text.utf8).withUnsafeBufferPointer { try parser.parse($0) }
+                let once = try? JSONValue(parsing: text)
+                #expect(reused != nil && reused?.compactString == once?.compactString, "seed \(seed): \(text)")
+                #expect(reused?.objectValue?.members.count == once?.objectValue?.members.count, "seed \(seed): \(text)")
+            }
+        }
+    }
+
+    @Test func aRepeatedKeyIsFoundAfterObjectsWithoutOne() throws {
+        let parser = JSONDocumentParser()
+        for text in [#"{"a":1,"b":2,"c":3}"#, #"{"a":1,"b":2,"c":3}"#, #"{"a":1,"b":2,"a":3}"#, #"{"a":1,"b":2,"c":3}"#, #"{"c":1,"c":2,"c":3}"#] {
+            let value = try Array(text.utf8).withUnsafeBufferPointer { try parser.parse($0) }
+            #expect(value.compactString == (try JSONValue(parsing: text)).compactString, "\(text)")
+        }
+    }
+}
+
+/// Strings are scanned eight bytes at a time up to their first quote, backslash or control
+/// character: one at every offset, with non-ASCII or invalid bytes just before it.
+@Suite struct StringScanTests {
+    @Test func specialBytesAtEveryOffset() throws {
+        for offset in 0..<20 {
+            let plain = String(repeating: "x", count: offset)
+            for (body, expected) in [("\(plain)\\n!", plain + "\n!"), ("\(plain)é\\\"", plain + "é\""), ("\(plain)", plain), ("\(plain)\\u00e9z", plain + "éz")] {
+                let text = "[\"" + body + "\",1]"
+                let value = try JSONValue(parsing: text)
+                #expect(value[0] == .string(expected), "\(text)")
+                let parser = JSONDocumentParser()
+                #expect(try Array(text.utf8).withUnsafeBufferPointer { try parser.parse($0) } == value)
+            }
+            for special: UInt8 in [0x22, 0x5C] {
+                // An invalid byte (a lone continuation byte) right before the special one.
+                var bytes = Array("[\"\(plain)".utf8) + [0x80, special]
+                bytes += Array((special == 0x5C ? "n\"]" : "]").utf8)
+                #expect(throws: JSONParseError.self, "offset \(offset), special \(special)") { try JSONValue(parsing: bytes) }
+            }
+        }
+    }
+}
+
 @Suite struct PrintsIdenticallyTests {
     @Test func equalValuesThatPrintDifferentlyAreTold() throws {
         #expect(JSONValue.int(1) == .double(1) && !JSONValue.int(1).printsIdentically(to: .double(1)))
