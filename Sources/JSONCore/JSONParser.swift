@@ -595,11 +595,12 @@ public struct JSONParser {
             pos += 1
             if pos < bytes.count, isDigit(bytes[pos]) { throw failAt(start, "invalid number, leading zeros are not allowed") }
         } else {
+            // Nineteen digits always fit in 64 bits; a longer integer is beyond Int64 anyway,
+            // and `overflow` sends it to the exact decimal conversion with all its digits.
+            var digits = 0
             while pos < bytes.count, isDigit(bytes[pos]) {
-                let (m, o1) = magnitude.multipliedReportingOverflow(by: 10)
-                let (a, o2) = m.addingReportingOverflow(UInt64(bytes[pos] - UInt8(ascii: "0")))
-                overflow = overflow || o1 || o2
-                magnitude = a
+                if digits < 19 { magnitude = magnitude &* 10 &+ UInt64(bytes[pos] &- UInt8(ascii: "0")) } else { overflow = true }
+                digits += 1
                 pos += 1
             }
         }

@@ -29,23 +29,44 @@ struct CSVScanner {
 
     init(delimiter: UInt8) { self.delimiter = delimiter }
 
-    /// The first index from `start` at or past which a delimiter, a quote, CR or LF may be,
-    /// skipping whole 8-byte words that have none (the "has zero byte" test on each).
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highBits: UInt64 = 0x8080_8080_8080_8080
+
+    /// The high bit of each byte of `word` that equals the byte `pattern` repeats (the "has
+    /// zero byte" test). The lowest one is exact: a borrow only runs upwards from a match.
+    @inline(__always)
+    private static func matches(_ word: UInt64, _ pattern: UInt64) -> UInt64 {
+        let x = word ^ pattern
+        return (x &- ones) & ~x & highBits
+    }
+
+    /// The index of the first delimiter, quote, CR or LF from `start`, found eight bytes at a
+    /// time; in the last few bytes of the buffer, an index at or before it.
     @inline(__always)
     static func skipPlainBytes(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, delimiter: UInt8) -> Int {
         guard let base = bytes.baseAddress else { return start }
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highBits: UInt64 = 0x8080_8080_8080_8080
         let delimiters = ones &* UInt64(delimiter)
-        @inline(__always) func has(_ word: UInt64, _ pattern: UInt64) -> UInt64 {
-            let x = word ^ pattern
-            return (x &- ones) & ~x
-        }
         var index = start
         while index + 8 <= bytes.count {
-            let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
-            let special = has(word, delimiters) | has(word, ones &* 34) | has(word, ones &* 10) | has(word, ones &* 13)
-            if special & highBits != 0 { break }
+            // Little-endian, so that the lowest flagged byte is the first in the text.
+            let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+            let special = matches(word, delimiters) | matches(word, ones &* 34) | matches(word, ones &* 10) | matches(word, ones &* 13)
+            if special != 0 { return index + special.trailingZeroBitCount / 8 }
+            index += 8
+        }
+        return index
+    }
+
+    /// The index of the first quote from `start`, found eight bytes at a time; in the last
+    /// few bytes of the buffer, an index at or before it.
+    @inline(__always)
+    static func skipToQuote(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        guard let base = bytes.baseAddress else { return start }
+        var index = start
+        while index + 8 <= bytes.count {
+            let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+            let quotes = matches(word, ones &* 34)
+            if quotes != 0 { return index + quotes.trailingZeroBitCount / 8 }
             index += 8
         }
         return index
@@ -79,6 +100,7 @@ struct CSVScanner {
                 let start = index
                 var doubled = false
                 while true {
+                    index = Self.skipToQuote(bytes, from: index)
                     guard index < count else {
                         if ended { throw .unterminatedQuote }
                         return .needMore
@@ -98,11 +120,14 @@ struct CSVScanner {
                 index += 1
                 if index < count, bytes[index] != delimiter, bytes[index] != 10, bytes[index] != 13 { throw .textAfterClosingQuote }
                 if doubled {
+                    // Every quote inside is doubled: copy each run up to and with its first one.
                     unescaped.removeAll(keepingCapacity: true)
-                    var i = 0
-                    while i < text.count {
-                        unescaped.append(text[i])
-                        i += text[i] == 34 ? 2 : 1
+                    var runStart = 0
+                    while runStart < text.count {
+                        var quote = Self.skipToQuote(text, from: runStart)
+                        while quote < text.count, text[quote] != 34 { quote += 1 }
+                        unescaped.append(contentsOf: UnsafeBufferPointer(rebasing: text[runStart..<min(quote + 1, text.count)]))
+                        runStart = quote + 2
                     }
                     unescaped.withUnsafeBufferPointer { sink.add($0) }
                 } else {
