@@ -41,12 +41,25 @@ struct ParsedBlock: @unchecked Sendable {
     var readFailure: ExecutionFailure?
 }
 
+extension ParsedBlock {
+    /// A block expected to hold about `expectedItems` items (room is made for them at once:
+    /// growing the queue as it fills costs large allocations and copies on every block).
+    init(expectedItems: Int) { items = ItemQueue(capacity: expectedItems) }
+}
+
 /// Items in order, each moved out when taken (neither copied nor reversed).
 final class ItemQueue {
     private var base: UnsafeMutablePointer<JSONValue>?
     private var capacity = 0
     private var head = 0
-    private var count = 0
+    /// Items appended so far (taken ones included).
+    private(set) var count = 0
+
+    init(capacity: Int = 0) {
+        guard capacity > 0 else { return }
+        base = .allocate(capacity: capacity)
+        self.capacity = capacity
+    }
 
     deinit {
         base?.advanced(by: head).deinitialize(count: count - head)

@@ -182,6 +182,8 @@ struct CSVBlockFormat: BlockFormat {
     final class Parser: BlockParser, @unchecked Sendable {
         private var scanner: CSVScanner
         private var builder: CSVItemBuilder
+        /// Items in the last block parsed: the next one's are about as many.
+        private var lastItemCount = 0
 
         init(delimiter: UInt8, headers: [String]) {
             scanner = CSVScanner(delimiter: delimiter)
@@ -189,7 +191,8 @@ struct CSVBlockFormat: BlockFormat {
         }
 
         func parse(_ block: UnsafeBufferPointer<UInt8>, name: String) -> ParsedBlock {
-            var parsed = ParsedBlock()
+            var parsed = ParsedBlock(expectedItems: lastItemCount + lastItemCount / 8)
+            defer { lastItemCount = parsed.items.count }
             var position = 0
             let headerCount = builder.headers.count
             var builder = CSVItemBuilder(headers: [])

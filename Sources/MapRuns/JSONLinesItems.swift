@@ -94,9 +94,12 @@ struct JSONLinesFormat: BlockFormat {
     /// `@unchecked Sendable`: one thread's own (see `BlockParser`).
     final class Parser: BlockParser, @unchecked Sendable {
         private let parser = JSONDocumentParser()
+        /// Items in the last block parsed: the next one's are about as many.
+        private var lastItemCount = 0
 
         func parse(_ block: UnsafeBufferPointer<UInt8>, name: String) -> ParsedBlock {
-            var parsed = ParsedBlock()
+            var parsed = ParsedBlock(expectedItems: lastItemCount + lastItemCount / 8)
+            defer { lastItemCount = parsed.items.count }
             var position = 0
             while position < block.count {
                 let end = block.index(of: 10, from: position) ?? block.count
