@@ -1,11 +1,14 @@
 // The plugin host's I/O core on libuv: see include/CPluginLoop.h for the contract.
+#define _GNU_SOURCE  // pipe2
 #include "CPluginLoop.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 enum command_kind { COMMAND_SPAWN, COMMAND_SEND, COMMAND_CLOSE_STDIN, COMMAND_KILL, COMMAND_STOP };
@@ -338,13 +341,29 @@ static void spawn_worker(sm_loop *loop, command *order) {
     owner->open_handles = 3;
     owner->input_open = owner->output_open = owner->errors_open = 1;
 
+    // Plain pipes rather than libuv's socket pairs (UV_CREATE_PIPE): a small write to a pipe
+    // costs the kernel less than one to a Unix socket, which allocates a buffer per write.
+    // Close-on-exec, so that no other worker inherits these ends; the child gets its ends
+    // as 0, 1 and 2.
+    int ends[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
+    int failure = 0;
+    for (int index = 0; index < 3 && failure == 0; index++) {
+        if (pipe2(ends[index], O_CLOEXEC) != 0) failure = -errno;
+    }
     uv_stdio_container_t stdio[3];
-    stdio[0].flags = UV_CREATE_PIPE | UV_READABLE_PIPE;
-    stdio[0].data.stream = (uv_stream_t *)&owner->input;
-    stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-    stdio[1].data.stream = (uv_stream_t *)&owner->output;
-    stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-    stdio[2].data.stream = (uv_stream_t *)&owner->errors;
+    if (failure == 0) {
+        // Ours: the write end of stdin, the read ends of stdout and stderr.
+        failure = uv_pipe_open(&owner->input, ends[0][1]);
+        if (failure == 0) ends[0][1] = -1;
+        if (failure == 0 && (failure = uv_pipe_open(&owner->output, ends[1][0])) == 0) ends[1][0] = -1;
+        if (failure == 0 && (failure = uv_pipe_open(&owner->errors, ends[2][0])) == 0) ends[2][0] = -1;
+        stdio[0].flags = UV_INHERIT_FD;
+        stdio[0].data.fd = ends[0][0];
+        stdio[1].flags = UV_INHERIT_FD;
+        stdio[1].data.fd = ends[1][1];
+        stdio[2].flags = UV_INHERIT_FD;
+        stdio[2].data.fd = ends[2][1];
+    }
 
     uv_process_options_t options;
     memset(&options, 0, sizeof options);
@@ -356,14 +375,26 @@ static void spawn_worker(sm_loop *loop, command *order) {
     options.stdio_count = 3;
     options.stdio = stdio;
 
-    int failure = uv_spawn(&loop->uv, &owner->process, &options);
+    int spawned = 0;
+    if (failure == 0) {
+        failure = uv_spawn(&loop->uv, &owner->process, &options);
+        spawned = 1;
+    }
+    // The child's ends are its own now (and any end not yet handed to libuv is closed).
+    for (int index = 0; index < 3; index++) {
+        for (int side = 0; side < 2; side++) {
+            if (ends[index][side] >= 0) close(ends[index][side]);
+        }
+    }
     if (failure != 0) {
         // Nothing ran: close the pipes and report the failure as the spawn's result.
         owner->reported = 1;
         owner->exited = 1;
         owner->output_open = owner->errors_open = 0;
-        owner->open_handles++;  // uv_spawn initialised the process handle even though it failed
-        uv_close((uv_handle_t *)&owner->process, handle_closed);
+        if (spawned) {
+            owner->open_handles++;  // uv_spawn initialised the process handle even though it failed
+            uv_close((uv_handle_t *)&owner->process, handle_closed);
+        }
         uv_close((uv_handle_t *)&owner->output, handle_closed);
         uv_close((uv_handle_t *)&owner->errors, handle_closed);
         close_input(owner);
