@@ -75,6 +75,8 @@ final class Worker: @unchecked Sendable {
 
     let id: UInt64
     let function: String
+    /// Its function's pool (pools live as long as the host).
+    unowned let pool: Pool
     var pid: Int32 = 0
     var phase = Phase.starting
     var concurrency = 1
@@ -90,9 +92,10 @@ final class Worker: @unchecked Sendable {
     var scratch: String?
     var cgroup: String?
 
-    init(id: UInt64, function: String, startedAt: UInt64) {
+    init(id: UInt64, pool: Pool, startedAt: UInt64) {
         self.id = id
-        self.function = function
+        function = pool.function.name
+        self.pool = pool
         self.startedAt = startedAt
     }
 }

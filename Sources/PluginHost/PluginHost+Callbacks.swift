@@ -78,11 +78,9 @@ extension PluginHost {
             worker.phase = .ready
             worker.concurrency = hello.concurrency
             worker.lastActive = Self.now()
-            state.pools[worker.function]?.startFailures = 0
-            if let identity = state.pools[worker.function]?.identity {
-                send(HostMessage.welcome(protocolVersion: version, function: identity).line, to: id, loop: loop)
-            }
-            dispatch(worker.function, in: &state, loop: loop, effects: &effects)
+            worker.pool.startFailures = 0
+            send(HostMessage.welcome(protocolVersion: version, function: worker.pool.identity).line, to: id, loop: loop)
+            dispatch(worker.pool, in: &state, loop: loop, effects: &effects)
             return
         }
         switch message {
@@ -150,7 +148,7 @@ extension PluginHost {
             if error.errorType.isEmpty { failure.error = PluginFailure.Name.unknown }
             effects.resume(invocation.continuation, .failure(failure))
         }
-        dispatch(invocation.function, in: &state, loop: loop, effects: &effects)
+        dispatch(worker.pool, in: &state, loop: loop, effects: &effects)
     }
 
     /// A protocol violation: the worker is replaced, its running invocations fail.
@@ -166,7 +164,7 @@ extension PluginHost {
             return
         }
         abandon(id, failing: { PluginFailure(error: PluginFailure.Name.protocolError, errorMessage: message, requestId: $0.requestId) }, in: &state, loop: loop, effects: &effects)
-        dispatch(worker.function, in: &state, loop: loop, effects: &effects)
+        dispatch(worker.pool, in: &state, loop: loop, effects: &effects)
     }
 
     func oversize(worker id: UInt64) {
@@ -219,7 +217,7 @@ extension PluginHost {
                 }
                 state.workers[id] = nil
                 removeFromPool(worker, in: &state)
-                dispatch(worker.function, in: &state, loop: loop, effects: &effects)
+                dispatch(worker.pool, in: &state, loop: loop, effects: &effects)
             }
             if let scratch = worker.scratch { effects.removals.append(scratch) }
             if let cgroup = worker.cgroup { effects.removals.append(cgroup) }
@@ -233,13 +231,13 @@ extension PluginHost {
     }
 
     func removeFromPool(_ worker: Worker, in state: inout HostState) {
-        state.pools[worker.function]?.workers.removeAll { $0 === worker }
+        worker.pool.workers.removeAll { $0 === worker }
     }
 
     /// A worker could not start: everything waiting for this function fails, so each state's
     /// Retry decides what happens next (rather than the host restarting a broken plugin forever).
     func startFailed(_ worker: Worker, message: String, in state: inout HostState, loop: OpaquePointer, effects: inout Effects) {
-        guard let pool = state.pools[worker.function] else { return }
+        let pool = worker.pool
         pool.startFailures += 1
         let text = "Function \(worker.function) could not start: \(message)"
         effects.logs.append((.error, text, ["function": "\(worker.function)"]))

@@ -12,6 +12,10 @@ extension PluginHost {
     /// Gives queued invocations to workers with room, starting workers when there are none.
     func dispatch(_ name: String, in state: inout HostState, loop: OpaquePointer, effects: inout Effects) {
         guard let pool = state.pools[name] else { return }
+        dispatch(pool, in: &state, loop: loop, effects: &effects)
+    }
+
+    func dispatch(_ pool: Pool, in state: inout HostState, loop: OpaquePointer, effects: inout Effects) {
         let depth = pool.function.pipelineDepth
         while !pool.queue.isEmpty {
             // A worker with a free slot first; else one whose pipe may hold more (pipelining).
@@ -45,7 +49,7 @@ extension PluginHost {
         guard let plan = pool.plan else { return }
         state.nextWorker += 1
         let id = state.nextWorker
-        let worker = Worker(id: id, function: pool.function.name, startedAt: Self.now())
+        let worker = Worker(id: id, pool: pool, startedAt: Self.now())
         var scratch: String?
         if plan.sandbox != nil {
             let root = options.scratchRoot.hasSuffix("/") ? String(options.scratchRoot.dropLast()) : options.scratchRoot
@@ -89,7 +93,7 @@ extension PluginHost {
             worker.teardownStep = 4
         }
         worker.phase = .stopping
-        if !requeue.isEmpty { state.pools[worker.function]?.queue.insert(contentsOf: requeue, at: 0) }
+        if !requeue.isEmpty { worker.pool.queue.insert(contentsOf: requeue, at: 0) }
     }
 
 }

@@ -15,7 +15,8 @@ extension PluginHost {
             guard let loop else { return }
             let now = Self.now()
             for id in Array(state.workers.keys) {
-                guard let worker = state.workers[id], let pool = state.pools[worker.function] else { continue }
+                guard let worker = state.workers[id] else { continue }
+                let pool = worker.pool
                 let function = pool.function
                 let grace = UInt64(function.shutdownGraceSeconds * 1000)
                 switch worker.phase {
@@ -42,7 +43,7 @@ extension PluginHost {
                                     errorMessage: "RequestId: \(invocation.requestId) Error: the worker was stopped because another invocation timed out",
                                     errorType: "Runtime.ExitError", requestId: invocation.requestId)
                         }, in: &state, loop: loop, effects: &effects)
-                        dispatch(worker.function, in: &state, loop: loop, effects: &effects)
+                        dispatch(worker.pool, in: &state, loop: loop, effects: &effects)
                     } else if state.stopping, worker.inFlight.allSatisfy({ $0.continuation == nil }) {
                         beginTeardown(id, in: &state, loop: loop, grace: grace)
                     } else if worker.inFlight.isEmpty, pool.workers.count > function.minimumWarm,
@@ -85,7 +86,7 @@ extension PluginHost {
     public func warm(_ function: String) {
         var effects = Effects()
         state.withLock { state in
-            guard let loop, ensurePool(function, in: &state, effects: &effects), let pool = state.pools[function], pool.plan != nil else { return }
+            guard let loop, let pool = pool(function, in: &state, effects: &effects), pool.plan != nil else { return }
             while pool.workers.count < max(pool.function.minimumWarm, 1) {
                 startWorker(for: pool, in: &state, loop: loop, effects: &effects)
             }
@@ -118,7 +119,7 @@ extension PluginHost {
                         sm_kill(loop, id, SIGKILL)
                     } else if worker.inFlight.allSatisfy({ $0.continuation == nil }) {
                         // Idle, or busy only with invocations nobody waits for any more.
-                        beginTeardown(id, in: &state, loop: loop, grace: UInt64((state.pools[worker.function]?.function.shutdownGraceSeconds ?? 2) * 1000))
+                        beginTeardown(id, in: &state, loop: loop, grace: UInt64(worker.pool.function.shutdownGraceSeconds * 1000))
                     }
                 }
                 if state.workers.isEmpty {

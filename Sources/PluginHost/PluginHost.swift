@@ -179,7 +179,7 @@ public final class PluginHost: Sendable {
             for (worker, description) in violations { violated(worker, description, in: &state, loop: loop, effects: &effects) }
             // Each function's queue is dispatched once its submissions are in (most often all
             // are for one function; one interleaved with another is merely dispatched twice).
-            var undispatched: String?
+            var undispatched: Pool?
             for submission in taken {
                 let requestId = submission.context.requestId
                 if state.cancelledEarly.remove(submission.number) != nil {
@@ -192,22 +192,22 @@ public final class PluginHost: Sendable {
                         .failure(PluginFailure(error: PluginFailure.Name.cancelled, errorMessage: "The plugin host is shut down", requestId: requestId)))
                     continue
                 }
-                guard ensurePool(submission.function, in: &state, effects: &effects) else {
+                guard let pool = pool(submission.function, in: &state, effects: &effects) else {
                     effects.resume(
                         submission.continuation,
                         .failure(PluginFailure(error: PluginFailure.Name.notFound, errorMessage: "Function not found: \(submission.function)", requestId: requestId)))
                     continue
                 }
-                if var failure = state.pools[submission.function]!.launchFailure {
+                if var failure = pool.launchFailure {
                     failure.requestId = requestId
                     effects.resume(submission.continuation, .failure(failure))
                     continue
                 }
-                if let function = undispatched, function != submission.function { dispatch(function, in: &state, loop: loop, effects: &effects) }
-                state.pools[submission.function]!.queue.append(Invocation(submission))
-                undispatched = submission.function
+                if let other = undispatched, other !== pool { dispatch(other, in: &state, loop: loop, effects: &effects) }
+                pool.queue.append(Invocation(submission))
+                undispatched = pool
             }
-            if let function = undispatched { dispatch(function, in: &state, loop: loop, effects: &effects) }
+            if let pool = undispatched { dispatch(pool, in: &state, loop: loop, effects: &effects) }
             // A queue left over means every worker of that pool is busy or starting: each
             // will answer, say hello, exit or time out, and the loop takes submissions then.
             for (name, pool) in state.pools where !pool.queue.isEmpty { busy.append(name) }
@@ -262,10 +262,10 @@ public final class PluginHost: Sendable {
         effects.perform(logger: logger)
     }
 
-    /// Creates the pool of `name` on first use; false when there is no such function.
-    func ensurePool(_ name: String, in state: inout HostState, effects: inout Effects) -> Bool {
-        if state.pools[name] != nil { return true }
-        guard let function = registry[name], let identity = identities[name] else { return false }
+    /// The pool of `name`, created on first use; nil when there is no such function.
+    func pool(_ name: String, in state: inout HostState, effects: inout Effects) -> Pool? {
+        if let pool = state.pools[name] { return pool }
+        guard let function = registry[name], let identity = identities[name] else { return nil }
         let pool = Pool(function: function, identity: identity)
         do {
             pool.plan = try LaunchPlan(function: function, region: options.region, paths: options.paths, engineEnvironment: options.environment)
@@ -275,7 +275,7 @@ public final class PluginHost: Sendable {
         }
         if function.sandbox != nil, pool.plan != nil { effects.warnings += Sandbox.warnings(for: function, paths: options.paths) }
         state.pools[name] = pool
-        return true
+        return pool
     }
 
     // MARK: - Helpers
