@@ -4,6 +4,7 @@ import Foundation
 import JSONCore
 import PathExpressions
 import PayloadTemplates
+import Synchronization
 
 /// A Distributed Map: a Map Run whose items stream from an `ItemReader` (or the state's input),
 /// are selected and batched, and run as child executions, at most `MaxConcurrency` at a time,
@@ -93,8 +94,15 @@ extension ExecutionRun {
         }
         run.publish()
 
-        await withTaskGroup(of: ChildOutcome.self) { group in
+        // Children run on long-lived worker tasks, one child after another, rather than a task
+        // each: a task's allocator keeps its memory from one child to the next, where a new
+        // task allocates its frames anew (four of them above glibc's per-thread cache). This
+        // task alone starts children and records their outcomes, in the order they end.
+        let children = ChildDispatch()
+        await withTaskGroup(of: Void.self) { group in
             var finished = false
+            var inFlight = 0
+            var workers = 0
             func startNext() -> Bool {
                 guard !finished else { return false }
                 var next: ChildWork?
@@ -111,29 +119,40 @@ extension ExecutionRun {
                     return false
                 }
                 run.started(work)
-                group.addTask { [self] in
-                    await runChild(work, options: childOptions)
+                inFlight += 1
+                if !children.submit(work), workers < width {
+                    workers += 1
+                    group.addTask { [self] in
+                        while let work = await children.next() {
+                            children.deliver(await runChild(work, options: childOptions))
+                        }
+                    }
                 }
                 return true
             }
             while run.snapshot.executionCounts.running < width, !run.stopped, startNext() {}
             run.publish()
-            while let outcome = await group.next() {
-                // Stopping the execution (Ctrl-C, StopExecution) aborts the run.
-                if Task.isCancelled { run.abort() }
-                let child = run.record(outcome, state: state)
-                if let durable {
-                    do throws(ExecutionFailure) { try durable.completed(child, execution: outcome.report, run: run.snapshot) } catch { run.stop(error) }
-                } else if let report = outcome.report {
-                    interpreter.observer?.childExecutionEnded(report)
-                }
-                if run.stopped {
-                    group.cancelAll()
-                } else {
-                    while run.snapshot.executionCounts.running < width, !run.stopped, startNext() {}
+            while inFlight > 0 {
+                for outcome in await children.outcomes() {
+                    inFlight -= 1
+                    // Stopping the execution (Ctrl-C, StopExecution) aborts the run.
+                    if Task.isCancelled { run.abort() }
+                    let child = run.record(outcome, state: state)
+                    if let durable {
+                        do throws(ExecutionFailure) { try durable.completed(child, execution: outcome.report, run: run.snapshot) } catch { run.stop(error) }
+                    } else if let report = outcome.report {
+                        interpreter.observer?.childExecutionEnded(report)
+                    }
+                    if run.stopped {
+                        // The workers' children abort; those not yet taken abort as they start.
+                        group.cancelAll()
+                    } else {
+                        while run.snapshot.executionCounts.running < width, !run.stopped, startNext() {}
+                    }
                 }
                 run.publish()
             }
+            children.close()
         }
         if Task.isCancelled { run.abort() }
         // With every item read, the percentage can be judged.
@@ -259,6 +278,103 @@ extension ExecutionRun {
             outcome.aborted = true
         }
         return outcome
+    }
+}
+
+/// Hands a Map Run's children to its worker tasks and their outcomes back to the Map Run.
+/// `@unchecked Sendable`: its state is only touched under its lock.
+private final class ChildDispatch: @unchecked Sendable {
+    private struct Queues {
+        /// Children submitted and not yet taken (from `head`).
+        var work: [ChildWork] = []
+        var head = 0
+        /// Workers waiting for a child.
+        var idle: [UnsafeContinuation<ChildWork?, Never>] = []
+        var outcomes: [ChildOutcome] = []
+        /// The Map Run, waiting for outcomes.
+        var waiting: UnsafeContinuation<[ChildOutcome], Never>?
+        var closed = false
+    }
+
+    private let queues = Mutex(Queues())
+
+    /// Gives `work` to an idle worker, or queues it; false when no worker was idle.
+    func submit(_ work: ChildWork) -> Bool {
+        let worker = queues.withLock { queues -> UnsafeContinuation<ChildWork?, Never>? in
+            if let worker = queues.idle.popLast() { return worker }
+            queues.work.append(work)
+            return nil
+        }
+        worker?.resume(returning: work)
+        return worker != nil
+    }
+
+    /// The next child for a worker; nil once the Map Run has closed the dispatch.
+    func next() async -> ChildWork? {
+        if let taken = queues.withLock({ Self.take(&$0) }) { return taken }
+        return await withUnsafeContinuation { worker in
+            // Looked at again: a child may have been queued since.
+            let taken = queues.withLock { queues -> ChildWork?? in
+                if let taken = Self.take(&queues) { return taken }
+                queues.idle.append(worker)
+                return nil
+            }
+            if let taken { worker.resume(returning: taken) }
+        }
+    }
+
+    /// The first queued child; `.some(nil)` when there is none and none will come; nil when
+    /// there is none yet.
+    private static func take(_ queues: inout Queues) -> ChildWork?? {
+        guard queues.head < queues.work.count else { return queues.closed ? .some(nil) : nil }
+        let work = queues.work[queues.head]
+        queues.head += 1
+        if queues.head == queues.work.count {
+            queues.work.removeAll(keepingCapacity: true)
+            queues.head = 0
+        }
+        return work
+    }
+
+    func deliver(_ outcome: ChildOutcome) {
+        let waiting = queues.withLock { queues -> (UnsafeContinuation<[ChildOutcome], Never>, [ChildOutcome])? in
+            queues.outcomes.append(outcome)
+            guard let waiting = queues.waiting else { return nil }
+            queues.waiting = nil
+            defer { queues.outcomes = [] }
+            return (waiting, queues.outcomes)
+        }
+        if let (map, outcomes) = waiting { map.resume(returning: outcomes) }
+    }
+
+    /// The outcomes delivered since the last call, waiting for one if there are none.
+    func outcomes() async -> [ChildOutcome] {
+        let ready = queues.withLock { queues -> [ChildOutcome] in
+            defer { queues.outcomes = [] }
+            return queues.outcomes
+        }
+        if !ready.isEmpty { return ready }
+        return await withUnsafeContinuation { map in
+            let ready = queues.withLock { queues -> [ChildOutcome]? in
+                guard queues.outcomes.isEmpty else {
+                    defer { queues.outcomes = [] }
+                    return queues.outcomes
+                }
+                queues.waiting = map
+                return nil
+            }
+            if let ready { map.resume(returning: ready) }
+        }
+    }
+
+    /// No more children: idle workers end, and so will the others once they ask.
+    func close() {
+        let idle = queues.withLock { queues in
+            queues.closed = true
+            defer { queues.idle = [] }
+            return queues.idle
+        }
+        for worker in idle { worker.resume(returning: nil) }
     }
 }
 
