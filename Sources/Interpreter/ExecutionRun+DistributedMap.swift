@@ -282,8 +282,7 @@ extension ExecutionRun {
 }
 
 /// Hands a Map Run's children to its worker tasks and their outcomes back to the Map Run.
-/// `@unchecked Sendable`: its state is only touched under its lock.
-private final class ChildDispatch: @unchecked Sendable {
+private final class ChildDispatch: Sendable {
     private struct Queues {
         /// Children submitted and not yet taken (from `head`).
         var work: [ChildWork] = []
