@@ -163,6 +163,7 @@ public struct JSONParser {
         let elements = reuse?.elements ?? ScratchStack<JSONValue>(capacity: 16)
         let members = reuse?.members ?? ScratchStack<JSONObject.Member>(capacity: 16)
         let memberHashes = reuse?.memberHashes ?? ScratchStack<UInt32>(capacity: 16)
+        let distinctKeyHashes = reuse?.distinctKeyHashes
 
         skipWhitespace()
         guard pos < bytes.count else { throw fail("expected a JSON value but the text is empty") }
@@ -250,7 +251,7 @@ public struct JSONParser {
                 if isObject {
                     guard b == UInt8(ascii: "}") else { throw fail("unexpected \(describeByte(at: pos)), expected ',' or '}' after an object member") }
                     pos += 1
-                    let mayRepeat = memberHashes.hasRepeat(from: start, distinct: reuse?.distinctKeyHashes)
+                    let mayRepeat = memberHashes.hasRepeat(from: start, distinct: distinctKeyHashes)
                     memberHashes.pop(to: start)
                     let parsed = members.popArray(from: start)
                     if mayRepeat, duplicates != nil {
