@@ -40,36 +40,34 @@ struct CSVScanner {
         return (x &- ones) & ~x & highBits
     }
 
-    /// The index of the first delimiter, quote, CR or LF from `start`, found eight bytes at a
-    /// time; in the last few bytes of the buffer, an index at or before it.
+    /// The index of the first byte from `start` that `flags` marks in its word, found eight
+    /// bytes at a time; in the last few bytes of the buffer, an index at or before it.
     @inline(__always)
-    static func skipPlainBytes(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, delimiter: UInt8) -> Int {
+    private static func skip(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, flags: (UInt64) -> UInt64) -> Int {
         guard let base = bytes.baseAddress else { return start }
-        let delimiters = ones &* UInt64(delimiter)
         var index = start
         while index + 8 <= bytes.count {
             // Little-endian, so that the lowest flagged byte is the first in the text.
-            let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
-            let special = matches(word, delimiters) | matches(word, ones &* 34) | matches(word, ones &* 10) | matches(word, ones &* 13)
-            if special != 0 { return index + special.trailingZeroBitCount / 8 }
+            let flagged = flags(UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)))
+            if flagged != 0 { return index + flagged.trailingZeroBitCount / 8 }
             index += 8
         }
         return index
     }
 
-    /// The index of the first quote from `start`, found eight bytes at a time; in the last
-    /// few bytes of the buffer, an index at or before it.
+    /// The index of the first delimiter, quote, CR or LF from `start` (see `skip`).
+    @inline(__always)
+    static func skipPlainBytes(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, delimiter: UInt8) -> Int {
+        let delimiters = ones &* UInt64(delimiter)
+        return skip(bytes, from: start) { word in
+            matches(word, delimiters) | matches(word, ones &* 34) | matches(word, ones &* 10) | matches(word, ones &* 13)
+        }
+    }
+
+    /// The index of the first quote from `start` (see `skip`).
     @inline(__always)
     static func skipToQuote(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
-        guard let base = bytes.baseAddress else { return start }
-        var index = start
-        while index + 8 <= bytes.count {
-            let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
-            let quotes = matches(word, ones &* 34)
-            if quotes != 0 { return index + quotes.trailingZeroBitCount / 8 }
-            index += 8
-        }
-        return index
+        skip(bytes, from: start) { matches($0, ones &* 34) }
     }
 
     enum Scan {
