@@ -11,6 +11,10 @@
 import PackageDescription
 
 let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+// The programs (not the libraries) allocate through jemalloc on Linux (Debian package
+// libjemalloc-dev): the item readers' parsing threads allocate what the Map Run's thread frees,
+// which glibc's malloc serves through a locked arena (ARCHITECTURE.md, "Memory allocation").
+let allocator: [LinkerSetting] = [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
 
 let package = Package(
     name: "Statesman",
@@ -115,7 +119,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
-        .executableTarget(name: "statesman", dependencies: ["StatesmanCommands", "statesman-sandbox"], swiftSettings: strict),
+        .executableTarget(name: "statesman", dependencies: ["StatesmanCommands", "statesman-sandbox"], swiftSettings: strict, linkerSettings: allocator),
 
         // Benchmarks (run through bench/run, never as timed tests).
         .executableTarget(
@@ -125,7 +129,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "bench/Sources/statesman-bench",
-            swiftSettings: strict),
+            swiftSettings: strict, linkerSettings: allocator),
 
         .testTarget(
             name: "JSONCoreTests",
