@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@ typedef struct command {
     uint8_t *bytes;
     size_t length;
     int signal;
+    int counted;             // a send counted in its worker's `unwritten`
     struct command *next;
 } command;
 
@@ -45,6 +47,10 @@ typedef struct worker {
     int64_t status;
     int signal;
     uint64_t exited_at;
+    // Under the loop's mutex, for sm_try_write on other threads: stdin's descriptor while it
+    // is open (else -1), and the sends queued or being written to it.
+    int input_fd;
+    size_t unwritten;
     struct worker *next;     // in the loop's bucket
 } worker;
 
@@ -58,6 +64,8 @@ struct sm_loop {
     uv_async_t wake;
     uv_timer_t timer;
     pthread_t thread;
+    // Guards the command queue, the buckets (changed on the loop thread only, read on others
+    // by sm_try_write) and each worker's input_fd and unwritten.
     pthread_mutex_t mutex;
     command *head, *tail;
     sm_callbacks callbacks;
@@ -74,6 +82,7 @@ struct sm_loop {
 
 typedef struct write_request {
     uv_write_t request;
+    worker *owner;
     size_t count;
     command *commands[MAX_BUFFERS_PER_WRITE];
 } write_request;
@@ -126,9 +135,11 @@ static worker *find_worker(sm_loop *loop, uint64_t id) {
 }
 
 static void remove_worker(sm_loop *loop, worker *gone) {
+    pthread_mutex_lock(&loop->mutex);
     worker **link = &loop->buckets[gone->id % BUCKETS];
     while (*link && *link != gone) link = &(*link)->next;
     if (*link) *link = gone->next;
+    pthread_mutex_unlock(&loop->mutex);
     loop->worker_count--;
 }
 
@@ -156,6 +167,10 @@ static void handle_closed(uv_handle_t *handle) {
 static void close_input(worker *owner) {
     if (!owner->input_open) return;
     owner->input_open = 0;
+    // Before the descriptor is closed (and its number reused): no direct write after this.
+    pthread_mutex_lock(&owner->loop->mutex);
+    owner->input_fd = -1;
+    pthread_mutex_unlock(&owner->loop->mutex);
     uv_close((uv_handle_t *)&owner->input, handle_closed);
 }
 
@@ -330,8 +345,11 @@ static void spawn_worker(sm_loop *loop, command *order) {
     }
     owner->id = order->worker;
     owner->loop = loop;
+    owner->input_fd = -1;
+    pthread_mutex_lock(&loop->mutex);
     owner->next = loop->buckets[owner->id % BUCKETS];
     loop->buckets[owner->id % BUCKETS] = owner;
+    pthread_mutex_unlock(&loop->mutex);
     loop->worker_count++;
 
     uv_pipe_init(&loop->uv, &owner->input, 0);
@@ -402,14 +420,32 @@ static void spawn_worker(sm_loop *loop, command *order) {
         return;
     }
     owner->open_handles++;  // the process handle
+    uv_os_fd_t input_fd;
+    if (uv_fileno((uv_handle_t *)&owner->input, &input_fd) == 0) {
+        pthread_mutex_lock(&loop->mutex);
+        owner->input_fd = input_fd;
+        pthread_mutex_unlock(&loop->mutex);
+    }
     uv_read_start((uv_stream_t *)&owner->output, allocate, output_read);
     uv_read_start((uv_stream_t *)&owner->errors, allocate, errors_read);
     loop->callbacks.spawned(loop->callbacks.context, order->worker, owner->process.pid);
 }
 
+/// Forgets sends that are written (or never will be) in their worker's count.
+static void uncount(sm_loop *loop, worker *owner, command *const *commands, size_t count) {
+    size_t counted = 0;
+    for (size_t index = 0; index < count; index++) counted += (size_t)commands[index]->counted;
+    if (!owner || counted == 0) return;
+    pthread_mutex_lock(&loop->mutex);
+    owner->unwritten -= counted;
+    pthread_mutex_unlock(&loop->mutex);
+}
+
 static void write_done(uv_write_t *request, int status) {
     (void)status;  // a failed write (the worker died) is reported through its exit
     write_request *batch = (write_request *)request;
+    // libuv calls back every write before it closes the pipe: the worker is still there.
+    uncount(batch->owner->loop, batch->owner, batch->commands, batch->count);
     for (size_t index = 0; index < batch->count; index++) free_command(batch->commands[index]);
     free(batch);
 }
@@ -422,10 +458,12 @@ static command *send_batch(sm_loop *loop, command *first) {
     command *each = first;
     if (!batch) {
         command *next = each->next;
+        uncount(loop, owner, &each, 1);
         free_command(each);
         return next;
     }
     uv_buf_t buffers[MAX_BUFFERS_PER_WRITE];
+    batch->owner = owner;
     batch->count = 0;
     while (each && each->kind == COMMAND_SEND && each->worker == first->worker && batch->count < MAX_BUFFERS_PER_WRITE) {
         buffers[batch->count] = uv_buf_init((char *)each->bytes, (unsigned int)each->length);
@@ -572,12 +610,20 @@ void sm_spawn(sm_loop *loop, uint64_t worker, const char *const *argv, const cha
     enqueue(loop, order);
 }
 
-void sm_send(sm_loop *loop, uint64_t worker, const uint8_t *bytes, size_t length) {
-    command *order = new_command(COMMAND_SEND, worker);
+void sm_send(sm_loop *loop, uint64_t id, const uint8_t *bytes, size_t length) {
+    command *order = new_command(COMMAND_SEND, id);
     order->bytes = malloc(length ? length : 1);
     if (!order->bytes) abort();
     memcpy(order->bytes, bytes, length);
     order->length = length;
+    // Counted until written, so that no direct write (sm_try_write) overtakes it.
+    pthread_mutex_lock(&loop->mutex);
+    worker *owner = find_worker(loop, id);
+    if (owner) {
+        owner->unwritten++;
+        order->counted = 1;
+    }
+    pthread_mutex_unlock(&loop->mutex);
     if (pthread_equal(pthread_self(), loop->thread)) {
         // On the loop thread (an answer just freed a worker and the next invocation goes to
         // it): no need to wake the loop. During a read or a wake, wait for its end to
@@ -592,6 +638,23 @@ void sm_send(sm_loop *loop, uint64_t worker, const uint8_t *bytes, size_t length
         return;
     }
     enqueue(loop, order);
+}
+
+int sm_try_write(sm_loop *loop, uint64_t id, const uint8_t *bytes, size_t length) {
+    // A pipe takes a write of at most PIPE_BUF bytes whole or not at all: never half a line.
+    if (length == 0 || length > PIPE_BUF) return 0;
+    int written = 0;
+    pthread_mutex_lock(&loop->mutex);
+    worker *owner = find_worker(loop, id);
+    if (owner && owner->input_fd >= 0 && owner->unwritten == 0) {
+        ssize_t count;
+        do {
+            count = write(owner->input_fd, bytes, length);
+        } while (count < 0 && errno == EINTR);
+        written = count == (ssize_t)length;
+    }
+    pthread_mutex_unlock(&loop->mutex);
+    return written;
 }
 
 void sm_wake(sm_loop *loop) { uv_async_send(&loop->wake); }

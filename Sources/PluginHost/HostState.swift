@@ -30,9 +30,6 @@ struct Submission {
 
 struct SubmissionQueue {
     var list: [Submission] = []
-    /// Workers whose result lines turned out not to be protocol messages when their callers
-    /// decoded them: the loop thread replaces them.
-    var violations: [(worker: UInt64, description: String)] = []
     /// Functions whose pools had invocations queued when the loop thread last took the
     /// submissions: all their workers are busy, and one of them answering (or the tick) makes
     /// the loop take the submissions again, so submitting for them needs no wake-up.

@@ -45,6 +45,44 @@ extension PluginHost {
         }
     }
 
+    /// On the caller's thread: when one of the function's workers is idle and nothing waits
+    /// before this invocation, hands it to that worker and writes its line from this thread,
+    /// so the loop thread is not woken for it. False when it must go through the submissions
+    /// (no pool yet, no idle worker, others waiting, or the host stopping).
+    func startDirectly(_ submission: Submission, loop: OpaquePointer) -> Bool {
+        // Submissions not yet taken go first, and a function whose invocations were queued at
+        // the loop's last look has no idle worker: no need to try the state lock (hints only:
+        // a submission arriving meanwhile may be overtaken, as it may be by any caller).
+        if submissions.withLock({ !$0.list.isEmpty || $0.busyFunctions.contains(submission.function) }) { return false }
+        var effects = Effects()
+        // Never waits for the loop thread: while it holds the state, it is awake and takes
+        // the submission soon anyway.
+        let started = state.withLockIfAvailable { state -> Bool in
+            if state.cancelledEarly.remove(submission.number) != nil {
+                effects.resume(submission.continuation, .failure(Self.cancelled(submission.context.requestId)))
+                return true
+            }
+            guard !state.stopping, let pool = state.pools[submission.function], pool.queue.isEmpty else { return false }
+            var idle: Worker?
+            for worker in pool.workers where worker.phase == .ready && worker.inFlight.count < worker.concurrency {
+                if worker.inFlight.count < idle?.inFlight.count ?? .max { idle = worker }
+            }
+            guard let worker = idle else { return false }
+            let invocation = Invocation(submission)
+            let now = Self.now()
+            invocation.startedAt = now
+            worker.inFlight.append(invocation)
+            worker.lastActive = now
+            // Under the state lock, so the loop cannot be stopped meanwhile (`shutdown` sets
+            // `stopping` first). A line the pipe cannot take whole now goes through the loop.
+            let written = submission.line.withUnsafeBufferPointer { sm_try_write(loop, worker.id, $0.baseAddress, $0.count) }
+            if written == 0 { send(submission.line, to: worker.id, loop: loop) }
+            return true
+        }
+        effects.perform(logger: logger)
+        return started ?? false
+    }
+
     func startWorker(for pool: Pool, in state: inout HostState, loop: OpaquePointer, effects: inout Effects) {
         guard let plan = pool.plan else { return }
         state.nextWorker += 1

@@ -108,10 +108,11 @@ public final class PluginHost: Sendable {
                     continuation.resume(returning: .outcome(.failure(PluginFailure(error: PluginFailure.Name.cancelled, errorMessage: "The plugin host is not running", requestId: context.requestId))))
                     return
                 }
-                // The caller only queues the work and wakes the loop thread, which owns the
-                // pools: callers never wait for each other or for the loop.
                 let submission = Submission(
                     number: number, function: function, line: submission, context: context, continuation: continuation, onHeartbeat: onHeartbeat)
+                if startDirectly(submission, loop: loop) { return }
+                // Otherwise the caller only queues the work and wakes the loop thread, which
+                // starts workers and queues: callers never wait for each other or for the loop.
                 // Under the queue's lock, so the loop cannot be stopped (and freed) in between.
                 // Waking the loop thread costs more than the rest of a submission; when the
                 // function's workers are all busy, the next answer takes it without one.
@@ -147,11 +148,15 @@ public final class PluginHost: Sendable {
         } catch {
             problem = error.description
         }
-        submissions.withLock { queue in
-            guard !queue.closed, let loop else { return }
-            queue.violations.append((worker, problem))
-            sm_wake(loop)
+        // The worker is replaced at once, before this caller (or another) can hand it more.
+        var effects = Effects()
+        state.withLock { state in
+            // Under the state lock, so the loop cannot be stopped meanwhile (`shutdown` sets
+            // `stopping` first, and a host shutting down replaces no worker).
+            guard !state.stopping, let loop else { return }
+            violated(worker, problem, in: &state, loop: loop, effects: &effects)
         }
+        effects.perform(logger: logger)
         return .failure(PluginFailure(error: PluginFailure.Name.protocolError, errorMessage: "The plugin broke the protocol: \(problem)", requestId: requestId))
     }
 
@@ -161,11 +166,7 @@ public final class PluginHost: Sendable {
     func takeSubmissions() {
         var taken: [Submission] = []
         swap(&taken, &spareSubmissions)
-        let violations = submissions.withLock { queue -> [(worker: UInt64, description: String)] in
-            swap(&queue.list, &taken)
-            defer { queue.violations.removeAll() }
-            return queue.violations
-        }
+        submissions.withLock { queue in swap(&queue.list, &taken) }
         defer {
             taken.removeAll(keepingCapacity: true)
             spareSubmissions = taken
@@ -176,7 +177,6 @@ public final class PluginHost: Sendable {
         swap(&busy, &lastBusyFunctions)
         busy.removeAll(keepingCapacity: true)
         state.withLock { state in
-            for (worker, description) in violations { violated(worker, description, in: &state, loop: loop, effects: &effects) }
             // Each function's queue is dispatched once its submissions are in (most often all
             // are for one function; one interleaved with another is merely dispatched twice).
             var undispatched: Pool?
@@ -219,7 +219,7 @@ public final class PluginHost: Sendable {
             if queue.busyFunctions != busy { queue.busyFunctions = busy }
             // What arrived meanwhile for a function no longer busy skipped its wake-up (once the
             // host is shut down, `shutdown` fails what is left).
-            if !queue.closed, !queue.violations.isEmpty || queue.list.contains(where: { !busy.contains($0.function) }) { sm_wake(loop) }
+            if !queue.closed, queue.list.contains(where: { !busy.contains($0.function) }) { sm_wake(loop) }
         }
     }
 

@@ -178,6 +178,40 @@ import Testing
         #expect(allReaped(pids))
     }
 
+    /// Callers write small invoke lines to a worker with free slots themselves, the loop thread
+    /// writes the rest: a line larger than the pipe holds is still being written while other
+    /// callers find the worker with free slots, and no line may cut into another.
+    @Test func linesWrittenByCallersAndByTheLoopNeverInterleave() async throws {
+        let host = Fixtures.host([Fixtures.misbehaving("parallel", ["concurrency=8"]) { $0.maximumWorkers = 1 }])
+        let large = String(repeating: "x", count: 200_000)
+        func payload(_ number: Int) -> JSONValue {
+            ["do": "echo", "n": .int(Int64(number)), "text": .string(number % 3 == 0 ? large : "small")]
+        }
+        // As many callers as the worker has slots, each invoking one call after another: a
+        // caller coming back finds a free slot (no queue), so small lines go out directly.
+        let outcomes = await withTaskGroup(of: [(Int, JSONValue?)].self) { group in
+            for lane in 0..<8 {
+                group.addTask {
+                    var outcomes: [(Int, JSONValue?)] = []
+                    for step in 0..<12 {
+                        let number = lane * 12 + step
+                        outcomes.append((number, await host.invoke(function: "parallel", payload: payload(number), context: Fixtures.context(number)).value))
+                    }
+                    return outcomes
+                }
+            }
+            return await group.reduce(into: [(Int, JSONValue?)]()) { $0 += $1 }
+        }
+        #expect(outcomes.count == 96)
+        // Numbers only: a failed comparison would print the 200 KB payloads.
+        let wrong = outcomes.filter { $0.1 != payload($0.0) }.map(\.0).sorted()
+        #expect(wrong.isEmpty, "invocations answered wrongly or failed: \(wrong)")
+        let pids = host.workerProcessIDs
+        #expect(pids.count == 1, "no worker was replaced for a garbled line")
+        await host.shutdown()
+        #expect(allReaped(pids))
+    }
+
     @Test func busyPoolQueuesAndNeverExceedsItsWorkers() async throws {
         let host = Fixtures.host([Fixtures.misbehaving("pool") { $0.maximumWorkers = 2 }])
         let results = await withTaskGroup(of: JSONValue?.self) { group in

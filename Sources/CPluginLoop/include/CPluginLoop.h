@@ -3,7 +3,8 @@
 // and reports their exit. Everything else (the protocol, pools, deadlines) is Swift's.
 //
 // Threading: every function here may be called from any thread; it queues a command for the
-// loop thread and wakes it with uv_async_send. Every callback runs on the loop thread.
+// loop thread and wakes it with uv_async_send (sm_try_write alone writes on the caller's
+// thread). Every callback runs on the loop thread.
 #ifndef STATESMAN_PLUGIN_LOOP_H
 #define STATESMAN_PLUGIN_LOOP_H
 
@@ -50,6 +51,12 @@ void sm_spawn(sm_loop *loop, uint64_t worker, const char *const *argv, const cha
 
 /// Writes bytes to the worker's stdin (copied; writes keep their order).
 void sm_send(sm_loop *loop, uint64_t worker, const uint8_t *bytes, size_t length);
+
+/// Writes a line to the worker's stdin at once, from the calling thread, when every earlier
+/// send to it has been written and the pipe takes the whole line now (it must be at most
+/// PIPE_BUF bytes: such a write is never split). Returns 1 when written, 0 when it was not
+/// (use sm_send). Not to be called after sm_loop_stop.
+int sm_try_write(sm_loop *loop, uint64_t worker, const uint8_t *bytes, size_t length);
 
 /// Closes the worker's stdin (it reads end of file after what was already sent).
 void sm_close_stdin(sm_loop *loop, uint64_t worker);
