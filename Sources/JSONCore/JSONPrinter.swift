@@ -157,6 +157,17 @@ extension JSONValue {
     }
 
     public func write<Sink: JSONByteSink>(to sink: inout Sink, style: JSONPrintStyle = .compact) {
+        print(to: &sink, style: style)
+    }
+
+    /// The same for the buffer nearly every caller prints to. A caller in another module
+    /// reaches a generic function's unspecialized body, which writes each byte through the
+    /// protocol's witness table; this entry point runs the body specialized for the buffer.
+    public func write(to buffer: inout JSONByteBuffer, style: JSONPrintStyle = .compact) {
+        print(to: &buffer, style: style)
+    }
+
+    private func print<Sink: JSONByteSink>(to sink: inout Sink, style: JSONPrintStyle) {
         switch self {
         case .null: writeASCII("null", to: &sink)
         case .bool(let b): writeASCII(b ? "true" : "false", to: &sink)
@@ -176,7 +187,7 @@ extension JSONValue {
             for element in elements {
                 if !first { sink.write(UInt8(ascii: ",")) }
                 first = false
-                element.write(to: &sink, style: style)
+                element.print(to: &sink, style: style)
             }
             sink.write(UInt8(ascii: "]"))
         case .object(let object):
@@ -190,7 +201,7 @@ extension JSONValue {
                 first = false
                 writeString(member.key, to: &sink)
                 sink.write(UInt8(ascii: ":"))
-                member.value.write(to: &sink, style: style)
+                member.value.print(to: &sink, style: style)
             }
             sink.write(UInt8(ascii: "}"))
         }

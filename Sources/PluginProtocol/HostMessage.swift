@@ -68,8 +68,9 @@ public enum HostMessage: Sendable, Equatable {
     }
 
     /// Writes the line (newline included) to `sink`. An invocation, the message sent most
-    /// often, is written field by field, without building an object first.
-    public func write<Sink: JSONByteSink>(to sink: inout Sink) {
+    /// often, is written field by field, without building an object first. (A buffer, not any
+    /// `JSONByteSink`: printing to a concrete buffer runs JSONCore's specialized code.)
+    public func write(to sink: inout JSONByteBuffer) {
         guard case .invoke(let id, let payload, let function, let context) = self else {
             JSONValue.object(object).write(to: &sink)
             sink.write(0x0A)
