@@ -99,7 +99,7 @@ public final class PluginHost: Sendable {
         // starts at about the size of the last line, so large payloads do not grow it step by
         // step (a racy estimate is fine).
         var line = JSONByteBuffer(capacity: invokeLineEstimate.load(ordering: .relaxed))
-        HostMessage.invoke(id: String(number), payload: payload, function: identity, context: context).write(to: &line)
+        HostMessage.writeInvoke(id: String(number), payload: payload, function: identity, context: context, to: &line)
         invokeLineEstimate.store(max(256, line.count + line.count / 8), ordering: .relaxed)
         let submission = line.bytes
         let answer = await withTaskCancellationHandler {

@@ -76,6 +76,13 @@ public enum HostMessage: Sendable, Equatable {
             sink.write(0x0A)
             return
         }
+        Self.writeInvoke(id: id, payload: payload, function: function, context: context, to: &sink)
+    }
+
+    /// Writes an invoke line as `write(to:)` does, from borrowed parts: the host calls this
+    /// for every invocation, and building the message first would copy (and retain) every
+    /// string of the function's identity and of the context, strings that all callers share.
+    public static func writeInvoke(id: String, payload: JSONValue, function: borrowing FunctionIdentity, context: borrowing InvocationContext, to sink: inout JSONByteBuffer) {
         func raw(_ text: StaticString) { sink.write(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)) }
         func string(_ text: String) { JSONValue.string(text).write(to: &sink) }
         func integer(_ number: Int) { JSONValue.int(Int64(number)).write(to: &sink) }
