@@ -94,6 +94,9 @@ public final class PluginHost: Sendable {
         guard let identity = identities[function] else {
             return .failure(PluginFailure(error: PluginFailure.Name.notFound, errorMessage: "Function not found: \(function)", requestId: context.requestId))
         }
+        // A caller already cancelled gets its answer now: submitted, it would wait for the
+        // loop's next look when every worker is busy (the submission wakes nobody then).
+        if Task.isCancelled { return .failure(Self.cancelled(context.requestId)) }
         let number = nextInvocation.add(1, ordering: .relaxed).newValue
         // Encoded here, on the caller's thread: the loop thread only moves bytes. The buffer
         // starts at about the size of the last line, so large payloads do not grow it step by

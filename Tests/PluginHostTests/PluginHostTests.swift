@@ -332,6 +332,35 @@ import Testing
         #expect(allReaped(pids))
     }
 
+    /// A caller cancelled before it invokes a busy function is answered at once, not at the
+    /// loop's next look (here the tick is 10 s, and the busy worker answers after 2 s).
+    @Test func callerCancelledBeforeInvokingIsAnsweredAtOnce() async throws {
+        let host = Fixtures.host([Fixtures.misbehaving("busy") { $0.maximumWorkers = 1 }], tickMilliseconds: 10_000)
+        #expect(await host.invoke(function: "busy", payload: ["do": "echo"], context: Fixtures.context(0)).value == ["do": "echo"])
+        let slowFinished = Mutex(false)
+        let slow = Task {
+            let answer = await host.invoke(function: "busy", payload: ["do": "slow", "seconds": 2], context: Fixtures.context(1))
+            slowFinished.withLock { $0 = true }
+            return answer
+        }
+        try await Task.sleep(nanoseconds: 300_000_000)
+        // Queued behind the slow one: the function is busy when the loop looks.
+        let queued = Task { await host.invoke(function: "busy", payload: ["n": 2], context: Fixtures.context(2)) }
+        try await Task.sleep(nanoseconds: 300_000_000)
+        let cancelled = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return await host.invoke(function: "busy", payload: ["n": 3], context: Fixtures.context(3))
+        }
+        let answer = await cancelled.value
+        #expect(answer.failure?.error == "Plugin.Cancelled", "\(answer)")
+        #expect(!slowFinished.withLock { $0 }, "answered without waiting for the busy worker")
+        #expect(await slow.value.value?["pid"] != nil)
+        #expect(await queued.value.value == ["n": 2])
+        let pids = host.workerProcessIDs
+        await host.shutdown()
+        #expect(allReaped(pids))
+    }
+
     @Test func unknownFunctionIsResourceNotFound() async throws {
         let host = Fixtures.host([])
         let failure = try #require(await host.invoke(function: "nope", payload: [:], context: Fixtures.context()).failure)
