@@ -235,40 +235,48 @@ private let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
 
 /// Writes a JSON string literal, escaping as Jackson does.
 func writeString<Sink: JSONByteSink>(_ string: String, to sink: inout Sink) {
-    var string = string
     sink.write(UInt8(ascii: "\""))
-    string.withUTF8 { utf8 in
-        var runStart = 0
-        var i = 0
-        while i < utf8.count {
-            i = JSONParser.skipPlainBytes(utf8, from: i)
-            guard i < utf8.count else { break }
-            let b = utf8[i]
-            if b >= 0x20 && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\") {
-                i += 1
-                continue
-            }
-            if runStart < i { sink.write(UnsafeBufferPointer(rebasing: utf8[runStart..<i])) }
-            sink.write(UInt8(ascii: "\\"))
-            switch b {
-            case UInt8(ascii: "\""): sink.write(UInt8(ascii: "\""))
-            case UInt8(ascii: "\\"): sink.write(UInt8(ascii: "\\"))
-            case 0x0A: sink.write(UInt8(ascii: "n"))
-            case 0x0D: sink.write(UInt8(ascii: "r"))
-            case 0x09: sink.write(UInt8(ascii: "t"))
-            case 0x08: sink.write(UInt8(ascii: "b"))
-            case 0x0C: sink.write(UInt8(ascii: "f"))
-            default:
-                sink.write(UInt8(ascii: "u"))
-                sink.write(UInt8(ascii: "0"))
-                sink.write(UInt8(ascii: "0"))
-                sink.write(hexDigits[Int(b >> 4)])
-                sink.write(hexDigits[Int(b & 0xF)])
-            }
-            i += 1
-            runStart = i
-        }
-        if runStart < utf8.count { sink.write(UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count])) }
+    // A native string lends its bytes as it is: copying it into a `var` for `withUTF8` would
+    // retain (and release) its storage, which other threads may be retaining too.
+    if string.utf8.withContiguousStorageIfAvailable({ writeEscaped($0, to: &sink) }) == nil {
+        var copy = string
+        copy.withUTF8 { writeEscaped($0, to: &sink) }
     }
     sink.write(UInt8(ascii: "\""))
+}
+
+/// A string's UTF-8 bytes as the inside of a JSON string literal.
+@inline(__always)
+private func writeEscaped<Sink: JSONByteSink>(_ utf8: UnsafeBufferPointer<UInt8>, to sink: inout Sink) {
+    var runStart = 0
+    var i = 0
+    while i < utf8.count {
+        i = JSONParser.skipPlainBytes(utf8, from: i)
+        guard i < utf8.count else { break }
+        let b = utf8[i]
+        if b >= 0x20 && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\") {
+            i += 1
+            continue
+        }
+        if runStart < i { sink.write(UnsafeBufferPointer(rebasing: utf8[runStart..<i])) }
+        sink.write(UInt8(ascii: "\\"))
+        switch b {
+        case UInt8(ascii: "\""): sink.write(UInt8(ascii: "\""))
+        case UInt8(ascii: "\\"): sink.write(UInt8(ascii: "\\"))
+        case 0x0A: sink.write(UInt8(ascii: "n"))
+        case 0x0D: sink.write(UInt8(ascii: "r"))
+        case 0x09: sink.write(UInt8(ascii: "t"))
+        case 0x08: sink.write(UInt8(ascii: "b"))
+        case 0x0C: sink.write(UInt8(ascii: "f"))
+        default:
+            sink.write(UInt8(ascii: "u"))
+            sink.write(UInt8(ascii: "0"))
+            sink.write(UInt8(ascii: "0"))
+            sink.write(hexDigits[Int(b >> 4)])
+            sink.write(hexDigits[Int(b & 0xF)])
+        }
+        i += 1
+        runStart = i
+    }
+    if runStart < utf8.count { sink.write(UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count])) }
 }

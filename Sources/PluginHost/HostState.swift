@@ -23,7 +23,9 @@ struct Submission {
     let number: UInt64
     let function: String
     let line: [UInt8]
-    let context: InvocationContext
+    /// Of the context (already in the line), what the host itself reports.
+    let requestId: String
+    let executionArn: String?
     let continuation: AnswerContinuation
     let onHeartbeat: (@Sendable () -> Void)?
 }
@@ -126,8 +128,8 @@ final class Invocation: @unchecked Sendable {
 
     convenience init(_ submission: Submission) {
         self.init(
-            number: submission.number, function: submission.function, requestId: submission.context.requestId,
-            executionArn: submission.context.executionArn, line: submission.line, continuation: submission.continuation,
+            number: submission.number, function: submission.function, requestId: submission.requestId,
+            executionArn: submission.executionArn, line: submission.line, continuation: submission.continuation,
             onHeartbeat: submission.onHeartbeat)
     }
 }

@@ -59,7 +59,7 @@ extension PluginHost {
         // the submission soon anyway.
         let started = state.withLockIfAvailable { state -> Bool in
             if state.cancelledEarly.remove(submission.number) != nil {
-                effects.resume(submission.continuation, .failure(Self.cancelled(submission.context.requestId)))
+                effects.resume(submission.continuation, .failure(Self.cancelled(submission.requestId)))
                 return true
             }
             guard !state.stopping, let pool = state.pools[submission.function], pool.queue.isEmpty else { return false }

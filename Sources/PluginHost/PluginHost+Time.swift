@@ -137,7 +137,7 @@ extension PluginHost {
         }
         for submission in late {
             submission.continuation.resume(
-                returning: .outcome(.failure(PluginFailure(error: PluginFailure.Name.cancelled, errorMessage: "The plugin host is shut down", requestId: submission.context.requestId))))
+                returning: .outcome(.failure(PluginFailure(error: PluginFailure.Name.cancelled, errorMessage: "The plugin host is shut down", requestId: submission.requestId))))
         }
         sm_loop_stop(loop)
         Unmanaged.passUnretained(self).release()

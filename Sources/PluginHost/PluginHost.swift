@@ -28,8 +28,9 @@ public final class PluginHost: Sendable {
     }
 
     let registry: FunctionRegistry
-    /// What each function's invoke messages say about it, by name.
-    let identities: [String: FunctionIdentity]
+    /// What each function's invoke messages say about it, by name; in an object, so that a
+    /// lookup retains that object once rather than each string, which all callers share.
+    let identities: [String: Identity]
     let options: Options
     let logger: Logger
     let state = Mutex(HostState())
@@ -51,9 +52,9 @@ public final class PluginHost: Sendable {
     public init(registry: FunctionRegistry, options: Options = Options(), logger: Logger = Logger(label: "statesman.plugins")) {
         self.registry = registry
         identities = Dictionary(uniqueKeysWithValues: registry.functions.map { name, function in
-            (name, FunctionIdentity(
+            (name, Identity(FunctionIdentity(
                 name: name, arn: "arn:aws:lambda:\(options.region):\(options.account):function:\(name)", memoryLimitInMB: function.memoryMB,
-                timeoutMilliseconds: Int(function.timeoutSeconds * 1000)))
+                timeoutMilliseconds: Int(function.timeoutSeconds * 1000))))
         })
         self.options = options
         self.logger = logger
@@ -79,6 +80,11 @@ public final class PluginHost: Sendable {
         }
     }
 
+    final class Identity: Sendable {
+        let value: FunctionIdentity
+        init(_ value: FunctionIdentity) { self.value = value }
+    }
+
     static func from(_ context: UnsafeMutableRawPointer?) -> PluginHost {
         Unmanaged<PluginHost>.fromOpaque(context!).takeUnretainedValue()
     }
@@ -102,7 +108,7 @@ public final class PluginHost: Sendable {
         // starts at about the size of the last line, so large payloads do not grow it step by
         // step (a racy estimate is fine).
         var line = JSONByteBuffer(capacity: invokeLineEstimate.load(ordering: .relaxed))
-        HostMessage.writeInvoke(id: String(number), payload: payload, function: identity, context: context, to: &line)
+        HostMessage.writeInvoke(id: String(number), payload: payload, function: identity.value, context: context, to: &line)
         invokeLineEstimate.store(max(256, line.count + line.count / 8), ordering: .relaxed)
         let submission = line.bytes
         let answer = await withTaskCancellationHandler {
@@ -112,7 +118,8 @@ public final class PluginHost: Sendable {
                     return
                 }
                 let submission = Submission(
-                    number: number, function: function, line: submission, context: context, continuation: continuation, onHeartbeat: onHeartbeat)
+                    number: number, function: function, line: submission, requestId: context.requestId, executionArn: context.executionArn,
+                    continuation: continuation, onHeartbeat: onHeartbeat)
                 if startDirectly(submission, loop: loop) { return }
                 // Otherwise the caller only queues the work and wakes the loop thread, which
                 // starts workers and queues: callers never wait for each other or for the loop.
@@ -184,7 +191,7 @@ public final class PluginHost: Sendable {
             // are for one function; one interleaved with another is merely dispatched twice).
             var undispatched: Pool?
             for submission in taken {
-                let requestId = submission.context.requestId
+                let requestId = submission.requestId
                 if state.cancelledEarly.remove(submission.number) != nil {
                     effects.resume(submission.continuation, .failure(Self.cancelled(requestId)))
                     continue
@@ -236,7 +243,7 @@ public final class PluginHost: Sendable {
             return queue.list.remove(at: index)
         }
         if let waiting {
-            waiting.continuation.resume(returning: .outcome(.failure(Self.cancelled(waiting.context.requestId))))
+            waiting.continuation.resume(returning: .outcome(.failure(Self.cancelled(waiting.requestId))))
             return
         }
         var effects = Effects()
@@ -268,7 +275,7 @@ public final class PluginHost: Sendable {
     /// The pool of `name`, created on first use; nil when there is no such function.
     func pool(_ name: String, in state: inout HostState, effects: inout Effects) -> Pool? {
         if let pool = state.pools[name] { return pool }
-        guard let function = registry[name], let identity = identities[name] else { return nil }
+        guard let function = registry[name], let identity = identities[name]?.value else { return nil }
         let pool = Pool(function: function, identity: identity)
         do {
             pool.plan = try LaunchPlan(function: function, region: options.region, paths: options.paths, engineEnvironment: options.environment)
