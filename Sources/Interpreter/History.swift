@@ -65,27 +65,27 @@ extension HistoryEvent {
             return
         }
         sink.write(raw: "{\"timestamp\":")
-        JSONValue.string(Timestamps.format(timestamp)).write(to: &sink)
+        sink.write(string: Timestamps.format(timestamp))
         sink.write(raw: ",\"type\":")
-        JSONValue.string(type).write(to: &sink)
+        sink.write(string: type)
         sink.write(raw: ",\"id\":")
         JSONValue.int(Int64(id)).write(to: &sink)
         sink.write(raw: ",\"previousEventId\":")
         JSONValue.int(Int64(previousEventId)).write(to: &sink)
         if let detailsKey {
             sink.write(UInt8(ascii: ","))
-            JSONValue.string(detailsKey).write(to: &sink)
+            sink.write(string: detailsKey)
             sink.write(raw: ":{")
             var first = true
             func key(_ name: String) {
                 if !first { sink.write(UInt8(ascii: ",")) }
                 first = false
-                JSONValue.string(name).write(to: &sink)
+                sink.write(string: name)
                 sink.write(UInt8(ascii: ":"))
             }
             if let stateName {
                 key("name")
-                JSONValue.string(stateName).write(to: &sink)
+                sink.write(string: stateName)
             }
             if let iterationIndex {
                 key("index")
@@ -145,7 +145,7 @@ public struct PayloadTexts {
         let index = entry(value)
         if recent[index].literal == nil {
             var literal = JSONByteBuffer(capacity: recent[index].compact.utf8.count + 16)
-            JSONValue.string(recent[index].compact).write(to: &literal)
+            literal.write(string: recent[index].compact)
             recent[index].literal = literal.bytes
         }
         recent[index].literal!.withUnsafeBufferPointer { sink.write($0) }

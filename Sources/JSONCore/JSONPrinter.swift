@@ -33,6 +33,12 @@ public struct JSONByteBuffer: JSONByteSink {
     public mutating func write(raw text: StaticString) {
         text.withUTF8Buffer { write($0) }
     }
+
+    /// Writes `text` as a JSON string literal, as `JSONValue.string(text)` prints, without
+    /// making that value (which would retain the string's storage).
+    public mutating func write(string text: String) {
+        writeString(text, to: &self)
+    }
 }
 
 /// The heap buffer behind `JSONByteBuffer`.

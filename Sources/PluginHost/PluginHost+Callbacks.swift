@@ -151,7 +151,8 @@ extension PluginHost {
         dispatch(worker.pool, in: &state, loop: loop, effects: &effects)
     }
 
-    /// A protocol violation: the worker is replaced, its running invocations fail.
+    /// A protocol violation: the worker is replaced, its running invocations fail. On the loop
+    /// thread, or on a caller's that found its result line broken (under the state lock either way).
     func violated(_ id: UInt64, _ description: String, in state: inout HostState, loop: OpaquePointer, effects: inout Effects) {
         guard let worker = state.workers[id] else { return }
         let message = "The plugin broke the protocol: \(description)"

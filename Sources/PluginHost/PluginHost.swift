@@ -80,6 +80,7 @@ public final class PluginHost: Sendable {
         }
     }
 
+    /// A function's identity as one object (see `identities`).
     final class Identity: Sendable {
         let value: FunctionIdentity
         init(_ value: FunctionIdentity) { self.value = value }

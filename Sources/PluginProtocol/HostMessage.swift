@@ -84,7 +84,7 @@ public enum HostMessage: Sendable, Equatable {
     /// string of the function's identity and of the context, strings that all callers share.
     public static func writeInvoke(id: String, payload: JSONValue, function: borrowing FunctionIdentity, context: borrowing InvocationContext, to sink: inout JSONByteBuffer) {
         func raw(_ text: StaticString) { sink.write(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)) }
-        func string(_ text: String) { JSONValue.string(text).write(to: &sink) }
+        func string(_ text: String) { sink.write(string: text) }
         func integer(_ number: Int) { JSONValue.int(Int64(number)).write(to: &sink) }
         raw(#"{"type":"invoke","id":"#)
         string(id)

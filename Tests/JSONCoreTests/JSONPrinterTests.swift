@@ -7,6 +7,29 @@ import Testing
         #expect(value.compactString == #"{"s":"q\"b\\n\nt\tc\u0001\u001F/é🙂\#u{7F}","n":null,"t":true}"#)
     }
 
+    /// The three ways to print: through any sink (the generic body), into a buffer (the
+    /// body specialized for it), and a lone string into a buffer; all give the same bytes.
+    @Test func everyWayToPrintGivesTheSameBytes() {
+        struct Bytes: JSONByteSink {
+            var all: [UInt8] = []
+            mutating func write(_ byte: UInt8) { all.append(byte) }
+            mutating func write(_ bytes: UnsafeBufferPointer<UInt8>) { all.append(contentsOf: bytes) }
+        }
+        let strings = ["", "a", "fifteen bytes!!", "sixteen bytes!!!", "q\"b\\n\nt\tc\u{1}\u{1F}/é🙂\u{7F}", String(repeating: "é\"", count: 40)]
+        let value: JSONValue = ["strings": .array(strings.map { .string($0) }), "n": 1.5, "i": -3, "o": ["k": nil, "t": true]]
+        var generic = Bytes()
+        value.write(to: &generic)
+        var buffer = JSONByteBuffer()
+        value.write(to: &buffer)
+        #expect(buffer.bytes == generic.all)
+        #expect(buffer.string == value.compactString)
+        for text in strings {
+            var lone = JSONByteBuffer()
+            lone.write(string: text)
+            #expect(lone.string == JSONValue.string(text).compactString, "\(text)")
+        }
+    }
+
     /// AWS prints doubles with Java's Double.toString.
     @Test(arguments: [
         (1.0, "1.0"), (100.0, "100.0"), (1.5, "1.5"), (-2.25, "-2.25"), (0.1, "0.1"),
