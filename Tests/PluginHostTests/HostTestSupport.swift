@@ -44,6 +44,25 @@ enum Fixtures {
     }
 }
 
+/// A slow invocation that keeps a function's one worker busy for `seconds`, and whether it has
+/// answered yet.
+func startSlowInvocation(_ host: PluginHost, _ function: String, seconds: Double) -> (call: Task<Result<JSONValue, PluginFailure>, Never>, finished: Flag) {
+    let finished = Flag()
+    let call = Task {
+        let answer = await host.invoke(function: function, payload: ["do": "slow", "seconds": .double(seconds)], context: Fixtures.context(1))
+        finished.set()
+        return answer
+    }
+    return (call, finished)
+}
+
+/// A flag any thread may set and read.
+final class Flag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
+}
+
 /// Whether every process in `pids` is gone: exited and reaped (a zombie still answers kill 0).
 func allReaped(_ pids: [Int32]) -> Bool {
     pids.allSatisfy { kill($0, 0) == -1 && errno == ESRCH }

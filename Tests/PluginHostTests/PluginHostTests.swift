@@ -233,12 +233,7 @@ import Testing
     @Test func invocationsQueuedBehindBusyWorkers() async throws {
         let host = Fixtures.host([Fixtures.misbehaving("busy") { $0.maximumWorkers = 1 }])
         #expect(await host.invoke(function: "busy", payload: ["do": "echo"], context: Fixtures.context(0)).value == ["do": "echo"])
-        let slowFinished = Mutex(false)
-        let slow = Task {
-            let answer = await host.invoke(function: "busy", payload: ["do": "slow", "seconds": 3], context: Fixtures.context(1))
-            slowFinished.withLock { $0 = true }
-            return answer
-        }
+        let (slow, slowFinished) = startSlowInvocation(host, "busy", seconds: 3)
         try await Task.sleep(nanoseconds: 500_000_000)
         let queued = (2..<5).map { number in
             Task { await host.invoke(function: "busy", payload: ["n": .int(Int64(number))], context: Fixtures.context(number)) }
@@ -248,7 +243,7 @@ import Testing
         cancelled.cancel()
         let answer = await cancelled.value
         #expect(answer.failure?.error == "Plugin.Cancelled", "\(answer)")
-        #expect(!slowFinished.withLock { $0 }, "a queued invocation answers its cancellation without waiting for the busy worker")
+        #expect(!slowFinished.isSet, "a queued invocation answers its cancellation without waiting for the busy worker")
         #expect(await slow.value.value?["pid"] != nil)
         for (offset, call) in queued.enumerated() {
             #expect(await call.value.value == ["n": .int(Int64(offset + 2))])
@@ -337,12 +332,7 @@ import Testing
     @Test func callerCancelledBeforeInvokingIsAnsweredAtOnce() async throws {
         let host = Fixtures.host([Fixtures.misbehaving("busy") { $0.maximumWorkers = 1 }], tickMilliseconds: 10_000)
         #expect(await host.invoke(function: "busy", payload: ["do": "echo"], context: Fixtures.context(0)).value == ["do": "echo"])
-        let slowFinished = Mutex(false)
-        let slow = Task {
-            let answer = await host.invoke(function: "busy", payload: ["do": "slow", "seconds": 2], context: Fixtures.context(1))
-            slowFinished.withLock { $0 = true }
-            return answer
-        }
+        let (slow, slowFinished) = startSlowInvocation(host, "busy", seconds: 2)
         try await Task.sleep(nanoseconds: 300_000_000)
         // Queued behind the slow one: the function is busy when the loop looks.
         let queued = Task { await host.invoke(function: "busy", payload: ["n": 2], context: Fixtures.context(2)) }
@@ -353,7 +343,7 @@ import Testing
         }
         let answer = await cancelled.value
         #expect(answer.failure?.error == "Plugin.Cancelled", "\(answer)")
-        #expect(!slowFinished.withLock { $0 }, "answered without waiting for the busy worker")
+        #expect(!slowFinished.isSet, "answered without waiting for the busy worker")
         #expect(await slow.value.value?["pid"] != nil)
         #expect(await queued.value.value == ["n": 2])
         let pids = host.workerProcessIDs
