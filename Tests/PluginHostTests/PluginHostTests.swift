@@ -2,7 +2,6 @@ import Foundation
 import JSONCore
 import PluginHost
 import PluginProtocol
-import Synchronization
 import Testing
 
 /// The host against real plugin processes: one fixture behaviour per failure mode. Each test
