@@ -176,7 +176,7 @@ let package = Package(
             ],
             exclude: ["Fixtures"],
             swiftSettings: strict),
-        .testTarget(name: "ExecutionStoreTests", dependencies: ["JSONCore", "ExecutionStore"], swiftSettings: strict),
+        .testTarget(name: "ExecutionStoreTests", dependencies: ["JSONCore", "ExecutionStore", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .testTarget(name: "StatesmanCommandsTests", dependencies: ["JSONCore", "ExecutionStore", "StatesmanCommands", "statesman"], swiftSettings: strict),
     ]
 )

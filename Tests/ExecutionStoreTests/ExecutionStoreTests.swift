@@ -202,6 +202,34 @@ func event(_ id: Int, _ type: String) -> JSONValue {
         #expect(try store.completions(of: "run-1", after: 7, limit: 1) == [again])
     }
 
+    /// A commit of more children than one statement takes: all kept in order, and a child
+    /// that already succeeded is named and refused, in any part of the commit.
+    @Test(arguments: StoreKind.allCases) func aLargeCommitIsKeptWholeOrNotAtAll(kind: StoreKind) throws {
+        let store = try kind.make()
+        try store.insert(execution("parent"))
+        let completions = (0..<300).map { ChildCompletion(index: $0, itemCount: 1, status: $0 % 7 == 3 ? "FAILED" : "SUCCEEDED", results: "[{\"n\":\($0)}]") }
+        try store.commit(mapRun: mapRun, completions: completions, children: [])
+        #expect(try store.completions(of: "run-1", after: -1, limit: 1000) == completions)
+        #expect(try store.completions(of: "run-1", after: 250, limit: 1000) == Array(completions[251...]))
+
+        // Child 200 succeeded: a commit that records it again, after 150 children that may be
+        // recorded again (they failed) or are new, keeps none of them.
+        let retried = completions.filter { $0.status == "FAILED" }.map { ChildCompletion(index: $0.index, itemCount: 1, status: "SUCCEEDED", results: "[]") }
+        let new = (300..<400).map { ChildCompletion(index: $0, itemCount: 1, status: "SUCCEEDED", results: "[]") }
+        let refused = retried + new + [completions[200]]
+        do {
+            try store.commit(mapRun: mapRun, completions: refused, children: [])
+            Issue.record("a child that already succeeded was recorded again")
+        } catch let error as ExecutionStoreError {
+            #expect(error.message == "Child 200 of run-1 already succeeded")
+        }
+        #expect(try store.completions(of: "run-1", after: -1, limit: 1000) == completions)
+
+        try store.commit(mapRun: mapRun, completions: retried + new, children: [])
+        let all = try store.completions(of: "run-1", after: -1, limit: 1000)
+        #expect(all.count == 400 && all.allSatisfy { $0.status == "SUCCEEDED" })
+    }
+
     @Test(arguments: StoreKind.allCases) func onlyAnExecutionThatDidNotSucceedIsRedriven(kind: StoreKind) throws {
         let store = try kind.make()
         var failed = execution("failed")
