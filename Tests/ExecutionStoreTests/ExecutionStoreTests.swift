@@ -212,8 +212,8 @@ func event(_ id: Int, _ type: String) -> JSONValue {
         #expect(try store.completions(of: "run-1", after: -1, limit: 1000) == completions)
         #expect(try store.completions(of: "run-1", after: 250, limit: 1000) == Array(completions[251...]))
 
-        // Child 200 succeeded: a commit that records it again, after 150 children that may be
-        // recorded again (they failed) or are new, keeps none of them.
+        // Child 200 succeeded: a commit that records it again, after 143 children that may be
+        // recorded (43 that failed, 100 new: the first two statements' worth), keeps none of them.
         let retried = completions.filter { $0.status == "FAILED" }.map { ChildCompletion(index: $0.index, itemCount: 1, status: "SUCCEEDED", results: "[]") }
         let new = (300..<400).map { ChildCompletion(index: $0, itemCount: 1, status: "SUCCEEDED", results: "[]") }
         let refused = retried + new + [completions[200]]
