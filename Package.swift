@@ -131,6 +131,7 @@ let package = Package(
             path: "bench/Sources/statesman-bench",
             swiftSettings: strict, linkerSettings: allocator),
 
+        .target(name: "TestSupport", path: "Tests/Support", swiftSettings: strict),
         .testTarget(
             name: "JSONCoreTests",
             dependencies: ["JSONCore", .product(name: "PropertyBased", package: "swift-property-based")],
@@ -163,7 +164,7 @@ let package = Package(
         .testTarget(
             name: "PluginHostTests",
             dependencies: [
-                "JSONCore", "ASLErrors", "ASLModel", "Interpreter", "PluginProtocol", "PluginHost", "Workflow", "statesman-sandbox",
+                "JSONCore", "ASLErrors", "ASLModel", "Interpreter", "PluginProtocol", "PluginHost", "Workflow", "statesman-sandbox", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Fixtures"],
@@ -171,12 +172,16 @@ let package = Package(
         .testTarget(
             name: "MapRunsTests",
             dependencies: [
-                "JSONCore", "ASLErrors", "ASLModel", "Interpreter", "ObjectStore", "MapRuns", "Workflow",
+                "JSONCore", "ASLErrors", "ASLModel", "Interpreter", "ObjectStore", "MapRuns", "Workflow", "TestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             exclude: ["Fixtures"],
             swiftSettings: strict),
-        .testTarget(name: "ExecutionStoreTests", dependencies: ["JSONCore", "ExecutionStore", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
-        .testTarget(name: "StatesmanCommandsTests", dependencies: ["JSONCore", "ExecutionStore", "StatesmanCommands", "statesman"], swiftSettings: strict),
+        .testTarget(
+            name: "ExecutionStoreTests", dependencies: ["JSONCore", "ExecutionStore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
+        .testTarget(
+            name: "StatesmanCommandsTests", dependencies: ["JSONCore", "ExecutionStore", "StatesmanCommands", "statesman", "TestSupport"],
+            swiftSettings: strict),
     ]
 )

@@ -93,7 +93,7 @@ extension PluginHost {
             let root = options.scratchRoot.hasSuffix("/") ? String(options.scratchRoot.dropLast()) : options.scratchRoot
             // Several hosts may share a process: the random part keeps their directories apart.
             let directory = "\(root)/statesman-\(getpid())/\(pool.function.name)-\(id)-\(UUID().uuidString.prefix(8).lowercased())"
-            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            Sandbox.makeScratch(directory)
             scratch = directory
             worker.scratch = directory
             worker.cgroup = Sandbox.pidsCgroup(name: URL(fileURLWithPath: directory).lastPathComponent + "-\(getpid())")

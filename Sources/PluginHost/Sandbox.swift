@@ -57,12 +57,24 @@ enum Sandbox {
         pidsCgroupRoot.map { "\($0)/\(name)" }
     }
 
-    /// Removes a scratch directory or an emptied cgroup.
+    /// Removes a scratch directory or an emptied cgroup. The directory that holds this
+    /// process's scratch directories goes with the last of them (`rmdir` leaves it while
+    /// another worker's is in it).
     static func remove(_ path: String) {
         if path.hasPrefix("/sys/fs/cgroup/") {
             rmdir(path)
         } else {
             try? FileManager.default.removeItem(atPath: path)
+            rmdir((path as NSString).deletingLastPathComponent)
+        }
+    }
+
+    /// Makes a worker's scratch directory and the process's directory above it. That one may
+    /// vanish between the two steps (the last worker of another host in this process was
+    /// removed): then the whole path is made again.
+    static func makeScratch(_ path: String) {
+        for _ in 0..<3 {
+            if (try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)) != nil { return }
         }
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import JSONCore
 import Synchronization
 import Testing
+import TestSupport
 
 /// One suite, both stores: what the SQLite file keeps and what memory keeps must not differ.
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
@@ -14,7 +15,7 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
         switch self {
         case .memory: return InMemoryExecutionStore()
         case .sqlite:
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-store-\(UUID().uuidString)")
+            let directory = TestFiles.path("store")
             return try SQLiteExecutionStore(path: directory.appendingPathComponent("statesman.db").path)
         }
     }
@@ -91,7 +92,7 @@ func event(_ id: Int, _ type: String) -> JSONValue {
     }
 
     @Test func aSQLiteFileKeepsEverythingAcrossOpens() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-reopen-\(UUID().uuidString)/statesman.db").path
+        let path = TestFiles.path("reopen").appendingPathComponent("statesman.db").path
         do {
             let store = try SQLiteExecutionStore(path: path)
             _ = try store.registerStateMachine(arn: machineArn, name: "orders", type: "STANDARD", definition: "{}", at: start)
@@ -107,7 +108,7 @@ func event(_ id: Int, _ type: String) -> JSONValue {
     /// Two `statesman run`s starting at once on a new --state directory both open the store:
     /// its migrations run once, not twice ("duplicate column").
     @Test func storesOpenedAtOnceMigrateOnce() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-race-\(UUID().uuidString)/statesman.db").path
+        let path = TestFiles.path("race").appendingPathComponent("statesman.db").path
         let failures = Mutex<[String]>([])
         DispatchQueue.concurrentPerform(iterations: 6) { _ in
             do {
@@ -122,7 +123,7 @@ func event(_ id: Int, _ type: String) -> JSONValue {
     }
 
     @Test func aFileThatIsNotADatabaseIsAClearError() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-broken-\(UUID().uuidString)")
+        let directory = TestFiles.path("broken")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let path = directory.appendingPathComponent("statesman.db").path
         try Data("this is not sqlite, just some text that is long enough to look like a header".utf8).write(to: URL(fileURLWithPath: path))

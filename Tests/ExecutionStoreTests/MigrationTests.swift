@@ -4,12 +4,13 @@ import JSONCore
 import Testing
 
 @testable import ExecutionStore
+import TestSupport
 
 /// Files written by earlier releases open with what they kept.
 @Suite struct MigrationTests {
     /// Completions were keyed by their Map Run's ARN until 2026-11-27, by a number since.
     @Test func completionsKeyedByArnAreKeptWhenTheFileIsOpened() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-migrate-\(UUID().uuidString)/statesman.db").path
+        let path = TestFiles.path("migrate").appendingPathComponent("statesman.db").path
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         do {
             let earlier = try DatabaseQueue(path: path)

@@ -1,10 +1,11 @@
 import Foundation
 import ObjectStore
 import Testing
+import TestSupport
 
 /// A fresh store in a temporary directory with one bucket.
 func temporaryStore(bucket: String = "data") throws -> LocalDirectoryStore {
-    let root = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-store-\(UUID().uuidString)")
+    let root = TestFiles.path("store")
     try FileManager.default.createDirectory(at: root.appendingPathComponent(bucket), withIntermediateDirectories: true)
     return LocalDirectoryStore(root: root)
 }

@@ -30,10 +30,13 @@ enum Fixtures {
         return configuration
     }
 
-    static func host(_ functions: [FunctionConfiguration], logs: LogStore? = nil, tickMilliseconds: UInt64? = nil) -> PluginHost {
+    static func host(
+        _ functions: [FunctionConfiguration], logs: LogStore? = nil, tickMilliseconds: UInt64? = nil, scratchRoot: String? = nil
+    ) -> PluginHost {
         let logger = logs.map { store in Logger(label: "test.plugins", factory: { _ in CapturingLogHandler(store: store) }) }
         var options = PluginHost.Options(paths: paths)
         if let tickMilliseconds { options.tickMilliseconds = tickMilliseconds }
+        if let scratchRoot { options.scratchRoot = scratchRoot }
         return PluginHost(registry: FunctionRegistry(functions), options: options, logger: logger ?? Logger(label: "test.plugins", factory: { _ in SwiftLogNoOpLogHandler() }))
     }
 

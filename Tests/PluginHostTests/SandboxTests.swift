@@ -2,6 +2,7 @@ import Foundation
 import JSONCore
 import PluginHost
 import Testing
+import TestSupport
 
 /// The sandbox against real attempts to escape it. Each test first shows that the same handler
 /// succeeds without the sandbox (so the check can fail), then that the sandbox stops it.
@@ -40,7 +41,7 @@ import Testing
     }
 
     @Test func noWritesOutsideTheScratchDirectory() async throws {
-        let outside = NSTemporaryDirectory() + "statesman-escape-\(UUID().uuidString)"
+        let outside = TestFiles.path("escape").path
         let (open, boxed) = await Self.both("write_outside", ["path": .string(outside)])
         #expect(open.value == "written")
         try? FileManager.default.removeItem(atPath: outside)
@@ -51,7 +52,8 @@ import Testing
     }
 
     @Test func scratchDirectoryIsPrivateWritableAndRemoved() async throws {
-        let host = Fixtures.host(Self.functions("write_scratch"))
+        let root = try TestFiles.directory("scratch").path
+        let host = Fixtures.host(Self.functions("write_scratch"), scratchRoot: root)
         let value = try #require(await host.invoke(function: "boxed", payload: [:], context: Fixtures.context()).value)
         let directory = try #require(value["cwd"]?.stringValue)
         #expect(value["tmpdir"] == .string(directory))
@@ -59,6 +61,7 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: directory + "/scratch-file.txt"))
         await host.shutdown()
         #expect(!FileManager.default.fileExists(atPath: directory), "the scratch directory goes with its worker")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root) == [], "and the process's directory with the last worker")
     }
 
     @Test func environmentIsReducedToTheAllowList() async throws {
@@ -75,7 +78,7 @@ import Testing
     /// A descriptor the engine leaves open without close-on-exec (here on purpose) reaches an
     /// unconfined worker, never a sandboxed one.
     @Test func noInheritedDescriptors() async throws {
-        let path = NSTemporaryDirectory() + "statesman-leak-\(UUID().uuidString)"
+        let path = TestFiles.path("leak").path
         let descriptor = Glibc.open(path, O_WRONLY | O_CREAT, 0o600)
         #expect(descriptor >= 0)
         defer {

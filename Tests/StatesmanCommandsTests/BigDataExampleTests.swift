@@ -1,13 +1,14 @@
 import Foundation
 import JSONCore
 import Testing
+import TestSupport
 
 /// examples/big-data: the CSV and the JSONL form of the same rows give the same totals, and
 /// they equal the totals added up here, directly from the generated rows.
 @Suite struct BigDataExampleTests {
     @Test func bothFormatsGiveTheTotalsOfTheRows() throws {
         let example = ExampleTests.root.appendingPathComponent("examples/big-data")
-        let store = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-sales-\(UUID().uuidString)")
+        let store = TestFiles.path("sales")
         defer { try? FileManager.default.removeItem(at: store) }
         try ExampleTests.python([example.appendingPathComponent("generate.py").path, "--store", store.path, "--rows", "3000"])
 

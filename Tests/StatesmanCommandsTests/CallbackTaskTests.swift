@@ -1,6 +1,7 @@
 import Foundation
 import JSONCore
 import Testing
+import TestSupport
 
 /// `.waitForTaskToken`: the function gets `$$.Task.Token` and returns at once; the task waits
 /// until `statesman tasks send-success|send-failure` (another process) answers the token.
@@ -9,7 +10,7 @@ import Testing
     let state: String
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-callback-\(UUID().uuidString)")
+        directory = TestFiles.path("callback")
         state = directory.appendingPathComponent("state").path
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         // The function keeps the request (with the token) for the test, as an approval queue would.

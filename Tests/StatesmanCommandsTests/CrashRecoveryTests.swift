@@ -5,6 +5,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
 /// A Standard execution survives SIGKILL: `statesman run` is killed at random moments while a
@@ -19,7 +20,7 @@ import Glibc
         .appendingPathComponent("bench/crash-recovery")
 
     @Test func killedRunsResumeUntilEveryItemIsDoneExactlyOnce() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-crash-\(UUID().uuidString)")
+        let directory = TestFiles.path("crash")
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = directory.appendingPathComponent("store")
         let state = directory.appendingPathComponent("state").path

@@ -1,6 +1,7 @@
 import Foundation
 import JSONCore
 import Testing
+import TestSupport
 
 /// Runs the built `statesman` executable as a process, as users and scripts do.
 struct StatesmanProcess {
@@ -21,7 +22,7 @@ struct StatesmanProcess {
 
     /// Where `statesman run` keeps executions when a test does not say: a directory of this
     /// test process, not the working directory.
-    static let state = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-tests-\(getpid())").path
+    static let state = TestFiles.root.appendingPathComponent("state").path
 
     static func run(_ arguments: [String], stdin: String? = nil) throws -> Result {
         var arguments = arguments
@@ -120,7 +121,7 @@ struct StatesmanProcess {
 
 @Suite struct ValidateCommandTests {
     @Test func printsEveryProblemAndExitsOne() throws {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-validate-\(UUID().uuidString).json")
+        let file = TestFiles.path("validate").appendingPathExtension("json")
         try #"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "C": {"Type": "Succeed"}}}"#.write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
         let result = try StatesmanProcess.run(["validate", file.path])
@@ -129,7 +130,7 @@ struct StatesmanProcess {
     }
 
     @Test func validDefinitionExitsZero() throws {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-valid-\(UUID().uuidString).json")
+        let file = TestFiles.path("valid").appendingPathExtension("json")
         try #"{"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}"#.write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
         let result = try StatesmanProcess.run(["validate", file.path, "--type", "EXPRESS"])
@@ -142,7 +143,7 @@ struct StatesmanProcess {
 
 @Suite struct RunCommandTests {
     static func write(_ text: String) throws -> URL {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-run-\(UUID().uuidString).json")
+        let file = TestFiles.path("run").appendingPathExtension("json")
         try text.write(to: file, atomically: true, encoding: .utf8)
         return file
     }

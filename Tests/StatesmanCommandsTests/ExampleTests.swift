@@ -1,6 +1,7 @@
 import Foundation
 import JSONCore
 import Testing
+import TestSupport
 
 /// The examples run end to end on small data, through the built `statesman` and real plugin
 /// processes, and give exactly their expected results.
@@ -15,7 +16,7 @@ import Testing
 
     @Test func logAnalysisFindsWhatWasPlanted() throws {
         let example = Self.root.appendingPathComponent("examples/log-analysis")
-        let store = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-logs-\(UUID().uuidString)")
+        let store = TestFiles.path("logs")
         defer { try? FileManager.default.removeItem(at: store) }
         try Self.python([example.appendingPathComponent("generate.py").path, "--store", store.path, "--files", "12", "--lines", "400"])
 

@@ -1,12 +1,13 @@
 import Foundation
 import JSONCore
 import Testing
+import TestSupport
 
 /// `statesman run` keeps Standard executions in the execution store; `executions` and
 /// `map-runs` read them back, as tables and as AWS-shaped JSON.
 @Suite struct ExecutionsCommandTests {
     @Test func runsAreRecordedAndReadBack() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-executions-\(UUID().uuidString)")
+        let directory = TestFiles.path("executions")
         defer { try? FileManager.default.removeItem(at: directory) }
         let state = directory.appendingPathComponent("state").path
         let store = directory.appendingPathComponent("store")
@@ -82,7 +83,7 @@ import Testing
 
 @Suite struct StopExecutionTests {
     @Test func stopAbortsARunningExecutionInAnotherProcess() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-stop-\(UUID().uuidString)")
+        let directory = TestFiles.path("stop")
         defer { try? FileManager.default.removeItem(at: directory) }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let state = directory.appendingPathComponent("state").path

@@ -1,6 +1,7 @@
 import Foundation
 import JSONCore
 import Testing
+import TestSupport
 
 /// examples/financial: the screening tolerates the corrupt batch, retries the busy sanctions
 /// service, marks the batches it never answered for as unchecked, and queues each suspicious
@@ -8,7 +9,7 @@ import Testing
 @Suite struct FinancialExampleTests {
     @Test func screeningRetriesToleratesAndQueues() throws {
         let example = ExampleTests.root.appendingPathComponent("examples/financial")
-        let store = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-payments-\(UUID().uuidString)")
+        let store = TestFiles.path("payments")
         defer { try? FileManager.default.removeItem(at: store) }
         try ExampleTests.python([example.appendingPathComponent("generate.py").path, "--store", store.path, "--transactions", "4000"])
 

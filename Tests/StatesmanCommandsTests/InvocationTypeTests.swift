@@ -1,12 +1,13 @@
 import Foundation
 import JSONCore
 import Testing
+import TestSupport
 
 /// `lambda:invoke` with `InvocationType`: `Event` answers 202 at once and runs the function
 /// meanwhile; `DryRun` answers 204 and runs nothing; anything else is refused.
 @Suite struct InvocationTypeTests {
     @Test func eventRunsTheFunctionWithoutWaitingAndDryRunDoesNot() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-invocation-\(UUID().uuidString)")
+        let directory = TestFiles.path("invocation")
         defer { try? FileManager.default.removeItem(at: directory) }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let script = directory.appendingPathComponent("note.sh")
@@ -45,7 +46,7 @@ import Testing
 /// `context.client_context`; a value that is not Base64 JSON is refused as Lambda refuses it.
 @Suite struct ClientContextTests {
     @Test func handlersSeeTheClientContext() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-client-context-\(UUID().uuidString)")
+        let directory = TestFiles.path("client-context")
         defer { try? FileManager.default.removeItem(at: directory) }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try Data(

@@ -2,6 +2,7 @@ import ExecutionStore
 import Foundation
 import JSONCore
 import Testing
+import TestSupport
 
 /// `statesman executions redrive`: a failed Standard execution runs again from the state that
 /// failed, with the same input and ARN, and what succeeded before is not run again. A Python
@@ -13,7 +14,7 @@ import Testing
     let store: URL
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-redrive-\(UUID().uuidString)")
+        directory = TestFiles.path("redrive")
         state = directory.appendingPathComponent("state").path
         store = directory.appendingPathComponent("store")
         try FileManager.default.createDirectory(at: store.appendingPathComponent("results"), withIntermediateDirectories: true)

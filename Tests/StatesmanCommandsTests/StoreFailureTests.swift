@@ -2,12 +2,13 @@ import ExecutionStore
 import Foundation
 import JSONCore
 import Testing
+import TestSupport
 
 /// What the SQLite file refuses, and how it says so: nothing is changed and the message says
 /// what to do.
 @Suite struct StoreFileTests {
     func temporaryPath(_ name: String) throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-\(name)-\(UUID().uuidString)")
+        let directory = TestFiles.path(name)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         return directory.appendingPathComponent("statesman.db").path
     }
@@ -93,7 +94,7 @@ func record(_ name: String) -> ExecutionRecord {
     static let items = 20_000
 
     @Test func aFullDiskStopsTheRunAndResumeFinishesIt() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-full-\(UUID().uuidString)")
+        let directory = TestFiles.path("full")
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = directory.appendingPathComponent("store"), state = directory.appendingPathComponent("state").path
         try FileManager.default.createDirectory(at: store.appendingPathComponent("data"), withIntermediateDirectories: true)
@@ -149,7 +150,7 @@ func record(_ name: String) -> ExecutionRecord {
 /// takes it over once that process is gone.
 @Suite struct ExecutionLockTests {
     @Test func resumeWaitsForTheRunningProcessToBeGone() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("statesman-lock-\(UUID().uuidString)")
+        let directory = TestFiles.path("lock")
         defer { try? FileManager.default.removeItem(at: directory) }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let state = directory.appendingPathComponent("state").path
