@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -76,6 +77,7 @@ struct sm_loop {
     int stopping;
     int handles_closed;
     int deferring;            // inside a read or a wake: the loop thread's sends wait for its end
+    int stalled;              // callers ran on this thread for longer than a tick: skip the next
     command *deferred_head, *deferred_tail;
     char read_buffer[65536];
 };
@@ -237,6 +239,7 @@ static void output_read(uv_stream_t *stream, ssize_t count, const uv_buf_t *buff
     if (loop->callbacks.flush) loop->callbacks.flush(loop->callbacks.context);
     loop->deferring = 0;
     flush_deferred(loop);
+    if (loop->callbacks.settled) loop->callbacks.settled(loop->callbacks.context);
 }
 
 /// Writes the sends the loop thread deferred, one write per worker: each worker's lines keep
@@ -530,6 +533,12 @@ static void drain_commands(uv_async_t *wake) {
 
 static void tick(uv_timer_t *timer) {
     sm_loop *loop = timer->data;
+    // After callers ran long on this thread, answers that came meanwhile are read before the
+    // next deadline check (libuv runs timers before it polls), so none is late for the stall.
+    if (loop->stalled) {
+        loop->stalled = 0;
+        return;
+    }
     uint64_t now = uv_now(&loop->uv);
     // A descendant that inherited the pipes can keep them open after the worker exited;
     // stop waiting for their end after a while.
@@ -658,6 +667,92 @@ int sm_try_write(sm_loop *loop, uint64_t id, const uint8_t *bytes, size_t length
 }
 
 void sm_wake(sm_loop *loop) { uv_async_send(&loop->wake); }
+
+int sm_on_loop_thread(const sm_loop *loop) { return pthread_equal(pthread_self(), loop->thread); }
+
+// MARK: - Callers run by the loop thread
+
+// The Swift runtime's hook for enqueueing a job on the global concurrent executor, and the
+// function that runs a job (both with Swift's calling convention). A job of the global
+// executor runs on the generic executor, whose reference is two zero words.
+typedef void (__attribute__((swiftcall)) *enqueue_original)(void *job);
+typedef void (__attribute__((swiftcall)) *enqueue_hook_t)(void *job, enqueue_original original);
+extern enqueue_hook_t swift_task_enqueueGlobal_hook;
+extern void swift_job_run(void *job, void *executor_identity, uintptr_t executor_implementation) __attribute__((swiftcall));
+
+typedef struct captured_jobs {
+    int on;
+    void **jobs;
+    size_t count, capacity;
+    enqueue_original forward;  // the executor's own enqueue, as the hook was given it
+} captured_jobs;
+
+static __thread captured_jobs captured;
+// A hook installed before ours (by a test library, say) still sees every job we do not keep.
+static enqueue_hook_t earlier_hook;
+
+static void pass_on(void *job, enqueue_original original) {
+    if (earlier_hook) earlier_hook(job, original);
+    else original(job);
+}
+
+static void __attribute__((swiftcall)) enqueue_hook(void *job, enqueue_original original) {
+    if (!captured.on) {
+        pass_on(job, original);
+        return;
+    }
+    if (captured.count == captured.capacity) {
+        size_t capacity = captured.capacity ? captured.capacity * 2 : 16;
+        void **jobs = realloc(captured.jobs, capacity * sizeof(void *));
+        if (!jobs) {
+            pass_on(job, original);
+            return;
+        }
+        captured.jobs = jobs;
+        captured.capacity = capacity;
+    }
+    captured.jobs[captured.count++] = job;
+    captured.forward = original;
+}
+
+static pthread_once_t hook_installed = PTHREAD_ONCE_INIT;
+static void install_hook(void) {
+    earlier_hook = swift_task_enqueueGlobal_hook;
+    swift_task_enqueueGlobal_hook = enqueue_hook;
+}
+
+void sm_capture(int on) {
+    pthread_once(&hook_installed, install_hook);
+    captured.on = on;
+}
+
+static uint64_t monotonic_ns(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
+void sm_run_captured(sm_loop *loop, uint64_t budget_ns) {
+    if (captured.count == 0) {
+        captured.on = 0;
+        return;
+    }
+    captured.on = 1;
+    uint64_t start = monotonic_ns();
+    size_t next = 0;
+    while (next < captured.count) {
+        if (monotonic_ns() - start > budget_ns) {
+            captured.on = 0;
+            while (next < captured.count) pass_on(captured.jobs[next++], captured.forward);
+            break;
+        }
+        // Read again each time: the job may add jobs (and move the array).
+        swift_job_run(captured.jobs[next++], NULL, 0);
+    }
+    captured.count = 0;
+    captured.on = 0;
+    if (monotonic_ns() - start > loop->tick_ms * 1000000u) loop->stalled = 1;
+}
 
 void sm_close_stdin(sm_loop *loop, uint64_t worker) { enqueue(loop, new_command(COMMAND_CLOSE_STDIN, worker)); }
 

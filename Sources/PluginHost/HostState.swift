@@ -136,19 +136,21 @@ final class Invocation: @unchecked Sendable {
 
 /// What to do once the state lock is released.
 struct Effects {
-    var resumptions: [(AnswerContinuation, Answer)] = []
+    /// `nextWork`: the caller's next invocation is all its function's pool waits for (nothing
+    /// is queued), so the loop thread may run the caller itself (see `perform`).
+    var resumptions: [(continuation: AnswerContinuation, answer: Answer, nextWork: Bool)] = []
     var heartbeats: [@Sendable () -> Void] = []
     var logs: [(Logger.Level, String, Logger.Metadata)] = []
     var warnings: [String] = []
     var removals: [String] = []
     var stopped: [CheckedContinuation<Void, Never>] = []
 
-    mutating func resume(_ continuation: AnswerContinuation?, _ result: Result<JSONValue, PluginFailure>) {
-        if let continuation { resumptions.append((continuation, .outcome(result))) }
+    mutating func resume(_ continuation: AnswerContinuation?, _ result: Result<JSONValue, PluginFailure>, nextWork: Bool = false) {
+        if let continuation { resumptions.append((continuation, .outcome(result), nextWork)) }
     }
 
-    mutating func resume(_ continuation: AnswerContinuation?, resultLine: [UInt8], worker: UInt64) {
-        if let continuation { resumptions.append((continuation, .resultLine(resultLine, worker: worker))) }
+    mutating func resume(_ continuation: AnswerContinuation?, resultLine: [UInt8], worker: UInt64, nextWork: Bool) {
+        if let continuation { resumptions.append((continuation, .resultLine(resultLine, worker: worker), nextWork)) }
     }
 
     mutating func removeAll() {
@@ -160,8 +162,19 @@ struct Effects {
         stopped.removeAll(keepingCapacity: true)
     }
 
-    func perform(logger: Logger) {
-        for (continuation, result) in resumptions { continuation.resume(returning: result) }
+    /// `runHere`: on the loop thread after a read, the callers whose next invocation is all
+    /// their function waits for are kept to run on the loop thread (`sm_capture`), once the
+    /// read's writes are made: that saves waking a thread of the executor's for each.
+    func perform(logger: Logger, runHere: Bool = false) {
+        for resumption in resumptions {
+            if runHere, resumption.nextWork {
+                sm_capture(1)
+                resumption.continuation.resume(returning: resumption.answer)
+                sm_capture(0)
+            } else {
+                resumption.continuation.resume(returning: resumption.answer)
+            }
+        }
         for beat in heartbeats { beat() }
         for path in removals { Sandbox.remove(path) }
         for waiter in stopped { waiter.resume() }

@@ -57,8 +57,19 @@ extension PluginHost {
         }
     }
 
+    /// How long the loop thread may run callers after a read before it hands the rest to the
+    /// executor's threads and goes back to reading.
+    static let loopRunBudgetNanoseconds: UInt64 = 100_000
+
+    /// After a read's writes were made: runs the callers `flushReadEffects` kept for this
+    /// thread (see `Effects.perform`).
+    func runCaptured() {
+        guard let loop else { return }
+        sm_run_captured(loop, Self.loopRunBudgetNanoseconds)
+    }
+
     func flushReadEffects() {
-        readEffects.perform(logger: logger)
+        readEffects.perform(logger: logger, runHere: true)
         // Kept with its room: a read's answers need the same again next time.
         readEffects.removeAll()
         takeSubmissions()
@@ -136,19 +147,21 @@ extension PluginHost {
             worker.inFlight[position].startedAt = now
         }
         worker.lastActive = now
+        dispatch(worker.pool, in: &state, loop: loop, effects: &effects)
+        // Nothing queued for the function: the worker waits for a caller's next invocation.
+        let nextWork = worker.pool.queue.isEmpty
         switch reply {
         case .result(let payload):
-            effects.resume(invocation.continuation, .success(payload))
+            effects.resume(invocation.continuation, .success(payload), nextWork: nextWork)
         case .line(let bytes):
-            effects.resume(invocation.continuation, resultLine: bytes, worker: worker.id)
+            effects.resume(invocation.continuation, resultLine: bytes, worker: worker.id, nextWork: nextWork)
         case .error(let error):
             var failure = PluginFailure(
                 error: error.errorType, errorMessage: error.errorMessage, errorType: error.errorType, stackTrace: error.stackTrace,
                 requestId: invocation.requestId)
             if error.errorType.isEmpty { failure.error = PluginFailure.Name.unknown }
-            effects.resume(invocation.continuation, .failure(failure))
+            effects.resume(invocation.continuation, .failure(failure), nextWork: nextWork)
         }
-        dispatch(worker.pool, in: &state, loop: loop, effects: &effects)
     }
 
     /// A protocol violation: the worker is replaced, its running invocations fail. On the loop

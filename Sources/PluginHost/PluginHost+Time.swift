@@ -103,6 +103,12 @@ extension PluginHost {
             return state.stopping
         }
         guard let loop, !alreadyStopping else { return }
+        // A caller the loop thread runs (`sm_run_captured`) goes on elsewhere: this ends by
+        // waiting for the loop thread to end.
+        if sm_on_loop_thread(loop) != 0 {
+            sm_capture(0)
+            await Task.yield()
+        }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             var effects = Effects()
             state.withLock { state in

@@ -72,7 +72,8 @@ public final class PluginHost: Sendable {
             exited: { context, worker, status, signal in PluginHost.from(context).exited(worker: worker, status: status, signal: signal) },
             tick: { context in PluginHost.from(context).tick() },
             flush: { context in PluginHost.from(context).flushReadEffects() },
-            wake: { context in PluginHost.from(context).takeSubmissions() })
+            wake: { context in PluginHost.from(context).takeSubmissions() },
+            settled: { context in PluginHost.from(context).runCaptured() })
         loop = sm_loop_start(callbacks, PluginProtocol.maximumLineBytes, options.tickMilliseconds)
         if loop == nil {
             Unmanaged<PluginHost>.fromOpaque(context).release()

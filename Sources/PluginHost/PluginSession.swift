@@ -38,7 +38,7 @@ public final class PluginSession: Sendable {
             },
             oversize: { context, _ in PluginSession.from(context).push(.oversize) },
             exited: { context, _, status, signal in PluginSession.from(context).push(.exited(status: status, signal: signal)) },
-            tick: { _ in }, flush: nil, wake: nil)
+            tick: { _ in }, flush: nil, wake: nil, settled: nil)
         loop = sm_loop_start(callbacks, 6_291_456, 100)
         guard let loop else {
             Unmanaged<PluginSession>.fromOpaque(context).release()

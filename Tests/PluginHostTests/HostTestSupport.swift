@@ -49,10 +49,14 @@ enum Fixtures {
 
 /// A slow invocation that keeps a function's one worker busy for `seconds`, and whether it has
 /// answered yet.
-func startSlowInvocation(_ host: PluginHost, _ function: String, seconds: Double) -> (call: Task<Result<JSONValue, PluginFailure>, Never>, finished: Flag) {
+func startSlowInvocation(
+    _ host: PluginHost, _ function: String, seconds: Double, until release: String? = nil
+) -> (call: Task<Result<JSONValue, PluginFailure>, Never>, finished: Flag) {
     let finished = Flag()
-    let call = Task {
-        let answer = await host.invoke(function: function, payload: ["do": "slow", "seconds": .double(seconds)], context: Fixtures.context(1))
+    var payload: JSONValue = ["do": "slow", "seconds": .double(seconds)]
+    if let release { payload = ["do": "slow", "seconds": .double(seconds), "until": .string(release)] }
+    let call = Task { [payload] in
+        let answer = await host.invoke(function: function, payload: payload, context: Fixtures.context(1))
         finished.set()
         return answer
     }

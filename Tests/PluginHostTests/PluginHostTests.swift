@@ -2,6 +2,7 @@ import Foundation
 import JSONCore
 import PluginHost
 import PluginProtocol
+import TestSupport
 import Testing
 
 /// The host against real plugin processes: one fixture behaviour per failure mode. Each test
@@ -80,6 +81,32 @@ import Testing
         #expect(failure.error == "Sandbox.Timedout")
         #expect(failure.errorMessage.hasSuffix(" request-7 Task timed out after 0.50 seconds"))
         #expect(await host.invoke(function: "plugin", payload: ["do": "echo"], context: Fixtures.context()).value == ["do": "echo"])
+        let pids = host.workerProcessIDs
+        await host.shutdown()
+        #expect(allReaped(pids))
+    }
+
+    /// A caller resumed by an answer its function was waiting for runs on the loop thread until
+    /// it suspends again. One that keeps the thread past another invocation's deadline does
+    /// not make that invocation late: its answer, which came in time, is read first.
+    @Test func aCallerHoldingTheLoopThreadMakesNoAnswerLate() async throws {
+        let host = Fixtures.host([Fixtures.handler("quick", "echo"), Fixtures.handler("slow", "nap") { $0.timeoutSeconds = 1 }])
+        // Both warm: the timed invocation's second is its own.
+        #expect(await host.invoke(function: "quick", payload: [:], context: Fixtures.context()).value == [:])
+        #expect(await host.invoke(function: "slow", payload: ["seconds": 0], context: Fixtures.context()).value == "rested")
+        let clock = ContinuousClock()
+        let slow = Task {
+            let result = await host.invoke(function: "slow", payload: ["seconds": 0.3], context: Fixtures.context(1))
+            return (result, clock.now)
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(await host.invoke(function: "quick", payload: ["n": 2], context: Fixtures.context(2)).value == ["n": 2])
+        // Past the slow invocation's deadline, without suspending.
+        let stallEnd = clock.now + .milliseconds(1500)
+        usleep(1_500_000)
+        let (result, answeredAt) = await slow.value
+        #expect(result.value == "rested", "\(result)")
+        #expect(answeredAt >= stallEnd, "the answer was read after the stall: this caller held the loop thread")
         let pids = host.workerProcessIDs
         await host.shutdown()
         #expect(allReaped(pids))
@@ -232,7 +259,9 @@ import Testing
     @Test func invocationsQueuedBehindBusyWorkers() async throws {
         let host = Fixtures.host([Fixtures.misbehaving("busy") { $0.maximumWorkers = 1 }])
         #expect(await host.invoke(function: "busy", payload: ["do": "echo"], context: Fixtures.context(0)).value == ["do": "echo"])
-        let (slow, slowFinished) = startSlowInvocation(host, "busy", seconds: 3)
+        // Busy until the test releases it (a while later, under a loaded machine's delays).
+        let release = TestFiles.path("release").path
+        let (slow, slowFinished) = startSlowInvocation(host, "busy", seconds: 30, until: release)
         try await Task.sleep(nanoseconds: 500_000_000)
         let queued = (2..<5).map { number in
             Task { await host.invoke(function: "busy", payload: ["n": .int(Int64(number))], context: Fixtures.context(number)) }
@@ -243,6 +272,7 @@ import Testing
         let answer = await cancelled.value
         #expect(answer.failure?.error == "Plugin.Cancelled", "\(answer)")
         #expect(!slowFinished.isSet, "a queued invocation answers its cancellation without waiting for the busy worker")
+        #expect(FileManager.default.createFile(atPath: release, contents: nil))
         #expect(await slow.value.value?["pid"] != nil)
         for (offset, call) in queued.enumerated() {
             #expect(await call.value.value == ["n": .int(Int64(offset + 2))])
@@ -327,11 +357,13 @@ import Testing
     }
 
     /// A caller cancelled before it invokes a busy function is answered at once, not at the
-    /// loop's next look (here the tick is 10 s, and the busy worker answers after 2 s).
+    /// loop's next look (here the tick is 10 s, and the busy worker answers when the test
+    /// releases it).
     @Test func callerCancelledBeforeInvokingIsAnsweredAtOnce() async throws {
         let host = Fixtures.host([Fixtures.misbehaving("busy") { $0.maximumWorkers = 1 }], tickMilliseconds: 10_000)
         #expect(await host.invoke(function: "busy", payload: ["do": "echo"], context: Fixtures.context(0)).value == ["do": "echo"])
-        let (slow, slowFinished) = startSlowInvocation(host, "busy", seconds: 2)
+        let release = TestFiles.path("release").path
+        let (slow, slowFinished) = startSlowInvocation(host, "busy", seconds: 30, until: release)
         try await Task.sleep(nanoseconds: 300_000_000)
         // Queued behind the slow one: the function is busy when the loop looks.
         let queued = Task { await host.invoke(function: "busy", payload: ["n": 2], context: Fixtures.context(2)) }
@@ -343,6 +375,7 @@ import Testing
         let answer = await cancelled.value
         #expect(answer.failure?.error == "Plugin.Cancelled", "\(answer)")
         #expect(!slowFinished.isSet, "answered without waiting for the busy worker")
+        #expect(FileManager.default.createFile(atPath: release, contents: nil))
         #expect(await slow.value.value?["pid"] != nil)
         #expect(await queued.value.value == ["n": 2])
         let pids = host.workerProcessIDs

@@ -39,6 +39,9 @@ typedef struct sm_callbacks {
     /// The loop was woken (by sm_wake or a command), before queued commands run: the owner
     /// takes the work it queued for the loop thread. May be NULL.
     void (*wake)(void *context);
+    /// After a read's lines were handled and the writes they caused were made: the owner may
+    /// run work of its own on the loop thread now (see sm_run_captured). May be NULL.
+    void (*settled)(void *context);
 } sm_callbacks;
 
 /// Starts the loop thread. `max_line` bounds a stdout line; `tick_ms` is the tick period.
@@ -66,6 +69,22 @@ void sm_kill(sm_loop *loop, uint64_t worker, int signal);
 
 /// Wakes the loop thread, which calls the `wake` callback (many calls may wake it once).
 void sm_wake(sm_loop *loop);
+
+/// Whether the calling thread is the loop's own.
+int sm_on_loop_thread(const sm_loop *loop);
+
+/// Callers run by the loop thread. While capturing is on for the calling thread, a job it
+/// enqueues on Swift's global concurrent executor (a task resumed there, say) is kept instead
+/// of being handed to the executor's threads; sm_run_captured then runs the kept jobs on this
+/// thread. Jobs enqueued by other threads, or on actors and task executors, are not touched.
+void sm_capture(int on);
+
+/// On the loop thread: runs the jobs it kept, in order, and those they enqueue in turn, until
+/// none is left or `budget_ns` nanoseconds have passed; what is left then goes to the global
+/// executor. Capturing is off afterwards. A job cannot be interrupted: when the jobs ran
+/// longer than a tick, the next tick is skipped, so that answers that arrived meanwhile are
+/// read before deadlines are checked.
+void sm_run_captured(sm_loop *loop, uint64_t budget_ns);
 
 /// Stops the loop after killing (SIGKILL) every worker still alive and reaping it; returns
 /// when the loop thread has ended. The loop must not be used afterwards.

@@ -34,6 +34,11 @@ def raise_custom_exception(event, context):
     raise CustomException()
 
 
+def nap(event, context):
+    time.sleep(event.get("seconds", 0.3))
+    return "rested"
+
+
 def hang(event, context):
     time.sleep(3600)
 

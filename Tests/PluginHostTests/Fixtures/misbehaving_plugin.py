@@ -67,7 +67,11 @@ def run(message):
         send({"type": "heartbeat", "id": identifier})
         time.sleep(3600)
     elif action == "slow":
-        time.sleep(payload.get("seconds", 0.3))
+        # For `seconds`, or until the file `until` exists if that comes first.
+        deadline = time.monotonic() + payload.get("seconds", 0.3)
+        release = payload.get("until")
+        while time.monotonic() < deadline and not (release and os.path.exists(release)):
+            time.sleep(min(0.02, max(0, deadline - time.monotonic())))
         send({"type": "result", "id": identifier, "payload": {"pid": os.getpid(), "thread": threading.get_ident()}})
     else:
         send({"type": "result", "id": identifier, "payload": payload, "unknownField": True})
