@@ -405,7 +405,7 @@ public struct JSONParser {
             }
             if b == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<pos])
-                let s = seen < 0x80 ? String(decoding: slice, as: UTF8.self) : try makeString(slice, at: start)
+                let s = seen < 0x80 ? String(utf8Bytes: slice) : try makeString(slice, at: start)
                 pos += 1
                 return s
             }

@@ -173,7 +173,7 @@ protocol CSVFieldSink {
 struct CSVFieldStrings: CSVFieldSink {
     var fields: [String] = []
     mutating func start() { fields.removeAll() }
-    mutating func add(_ text: UnsafeBufferPointer<UInt8>) { fields.append(String(decoding: text, as: UTF8.self)) }
+    mutating func add(_ text: UnsafeBufferPointer<UInt8>) { fields.append(String(utf8Bytes: text)) }
     var isBlank: Bool { fields == [""] }
 }
 
@@ -199,7 +199,7 @@ struct CSVItemBuilder: CSVFieldSink {
     mutating func add(_ text: UnsafeBufferPointer<UInt8>) {
         if fieldCount == 0 { firstFieldEmpty = text.isEmpty }
         if fieldCount < headers.count {
-            members.append(JSONObject.Member(key: headers[fieldCount], value: .string(String(decoding: text, as: UTF8.self))))
+            members.append(JSONObject.Member(key: headers[fieldCount], value: .string(String(utf8Bytes: text))))
         }
         fieldCount += 1
     }

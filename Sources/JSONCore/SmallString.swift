@@ -1,0 +1,66 @@
+extension String {
+    /// The string of the UTF-8 `bytes` (ill-formed sequences repaired, as by
+    /// `String(decoding:as:)`).
+    ///
+    /// Most values in JSON and CSV data are short ASCII: an id, a status, a date. Swift keeps a
+    /// string of up to 15 UTF-8 bytes inside the `String` value itself, and `String(decoding:)`
+    /// spends most of a field's cost getting there (a validation pass, an ASCII pass, then the
+    /// copy). For ASCII of up to 15 bytes this writes that inline form directly — the two words
+    /// of the value: the bytes in order, and in the last byte the flags "immortal, small,
+    /// ASCII" with the count. That form is part of Swift's stable ABI on 64-bit little-endian
+    /// platforms; `SmallStringForm.isAvailable` checks it once against strings the standard
+    /// library made, and everything else goes through `String(decoding:)`.
+    @inlinable
+    public init(utf8Bytes bytes: UnsafeBufferPointer<UInt8>) {
+        if bytes.count <= 15, SmallStringForm.isAvailable, let small = SmallStringForm.ascii(bytes) {
+            self = small
+        } else {
+            self = String(decoding: bytes, as: UTF8.self)
+        }
+    }
+}
+
+/// Swift's inline form of a short string, written directly (see `String(utf8Bytes:)`).
+@usableFromInline
+enum SmallStringForm {
+    /// Whether this platform and runtime lay out small strings as `ascii` writes them.
+    @usableFromInline
+    static let isAvailable: Bool = {
+        #if (arch(x86_64) || arch(arm64)) && _endian(little)
+        guard MemoryLayout<String>.size == 16 else { return false }
+        // Every length, and bytes that differ from one place to the next.
+        for sample in (0...15).map({ String("0123456789abcde~".prefix($0)) }) {
+            let built = Array(sample.utf8).withUnsafeBufferPointer { ascii($0) }
+            guard let built, built == sample, built.utf8.count == sample.utf8.count, built.hashValue == sample.hashValue,
+                built.utf8.elementsEqual(sample.utf8), (built + "!") == sample + "!"
+            else { return false }
+        }
+        return true
+        #else
+        return false
+        #endif
+    }()
+
+    /// The inline form of `bytes` (at most 15), or nil when they are not all ASCII.
+    @inlinable @inline(__always)
+    static func ascii(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        let count = bytes.count
+        var low: UInt64 = 0, high: UInt64 = 0
+        // Two loads that may overlap (the overlapping bytes are the same), not a `memcpy` call.
+        if count >= 8 {
+            let raw = UnsafeRawPointer(bytes.baseAddress!)
+            low = raw.loadUnaligned(as: UInt64.self)
+            if count > 8 { high = raw.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self) >> UInt64((16 - count) * 8) }
+        } else if count >= 4 {
+            let raw = UnsafeRawPointer(bytes.baseAddress!)
+            let first = UInt64(raw.loadUnaligned(as: UInt32.self)), last = UInt64(raw.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self))
+            low = first | last << UInt64((count - 4) * 8)
+        } else if count > 0 {
+            low = UInt64(bytes[0]) | UInt64(bytes[count / 2]) << UInt64(count / 2 * 8) | UInt64(bytes[count - 1]) << UInt64((count - 1) * 8)
+        }
+        guard (low | high) & 0x8080_8080_8080_8080 == 0 else { return nil }
+        // Immortal (0x80), small (0x20) and ASCII (0x40), and the count, in the top byte.
+        high |= (0xE0 | UInt64(count)) << 56
+        return unsafeBitCast((low, high), to: String.self)
+    }
+}
