@@ -53,10 +53,12 @@ func startSlowInvocation(
     _ host: PluginHost, _ function: String, seconds: Double, until release: String? = nil
 ) -> (call: Task<Result<JSONValue, PluginFailure>, Never>, finished: Flag) {
     let finished = Flag()
-    var payload: JSONValue = ["do": "slow", "seconds": .double(seconds)]
-    if let release { payload = ["do": "slow", "seconds": .double(seconds), "until": .string(release)] }
+    var payload = JSONObject()
+    payload["do"] = "slow"
+    payload["seconds"] = .double(seconds)
+    if let release { payload["until"] = .string(release) }
     let call = Task { [payload] in
-        let answer = await host.invoke(function: function, payload: payload, context: Fixtures.context(1))
+        let answer = await host.invoke(function: function, payload: .object(payload), context: Fixtures.context(1))
         finished.set()
         return answer
     }
