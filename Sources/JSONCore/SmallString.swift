@@ -61,6 +61,12 @@ enum SmallStringForm {
         guard (low | high) & 0x8080_8080_8080_8080 == 0 else { return nil }
         // Immortal (0x80), small (0x20) and ASCII (0x40), and the count, in the top byte.
         high |= (0xE0 | UInt64(count)) << 56
-        return unsafeBitCast((low, high), to: String.self)
+        // Written over an empty string (immortal too), so that no retain is made of the result.
+        var string = ""
+        withUnsafeMutableBytes(of: &string) { raw in
+            raw.storeBytes(of: low, as: UInt64.self)
+            raw.storeBytes(of: high, toByteOffset: 8, as: UInt64.self)
+        }
+        return string
     }
 }
