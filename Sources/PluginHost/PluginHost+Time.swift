@@ -103,8 +103,10 @@ extension PluginHost {
             return state.stopping
         }
         guard let loop, !alreadyStopping else { return }
-        // A caller the loop thread runs (`sm_run_captured`) goes on elsewhere: this ends by
-        // waiting for the loop thread to end.
+        // This ends by waiting for the loop thread to end, so it must not run there. A caller
+        // the loop thread runs (`sm_run_captured`) reaches that wait only after the last
+        // worker's exit resumed it elsewhere, as things are; moving off first keeps it so
+        // whatever resumes it.
         if sm_on_loop_thread(loop) != 0 {
             sm_capture(0)
             await Task.yield()

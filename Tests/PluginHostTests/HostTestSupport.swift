@@ -47,8 +47,8 @@ enum Fixtures {
     }
 }
 
-/// A slow invocation that keeps a function's one worker busy for `seconds`, and whether it has
-/// answered yet.
+/// A slow invocation that keeps a function's one worker busy for `seconds`, or until the file
+/// `release` exists if that comes first, and whether it has answered yet.
 func startSlowInvocation(
     _ host: PluginHost, _ function: String, seconds: Double, until release: String? = nil
 ) -> (call: Task<Result<JSONValue, PluginFailure>, Never>, finished: Flag) {
