@@ -96,64 +96,31 @@ extension ExecutionRun {
 
         // Children run on long-lived worker tasks, one child after another, rather than a task
         // each: a task's allocator keeps its memory from one child to the next, where a new
-        // task allocates its frames anew (four of them above glibc's per-thread cache). This
-        // task alone starts children and records their outcomes, in the order they end.
-        let children = ChildDispatch()
-        await withTaskGroup(of: Void.self) { group in
-            var finished = false
-            var inFlight = 0
-            var workers = 0
-            func startNext() -> Bool {
-                guard !finished else { return false }
-                var next: ChildWork?
-                repeat {
-                    do { next = try feed.next() } catch {
-                        run.stop(error)
-                        return false
+        // task allocates its frames anew (four of them above glibc's per-thread cache). The
+        // worker that finishes a child records it and takes the next item itself, so a child
+        // costs no hop to a coordinating task and back.
+        let scheduler = ChildScheduler(
+            run: run, feed: feed, completed: completed, durable: durable, observer: interpreter.observer, state: state, width: width)
+        await withTaskGroup(of: Bool.self) { group in
+            while let first = scheduler.start() {
+                group.addTask { [self] in
+                    var next: ChildWork? = first
+                    var stopped = false
+                    while let work = next {
+                        (next, stopped) = scheduler.finish(await runChild(work, options: childOptions))
                     }
-                    guard let index = next?.index, completed.contains(index) else { break }
-                } while true
-                guard let work = next else {
-                    finished = true
-                    run.knownTotal = feed.itemsRead
-                    return false
+                    return stopped
                 }
-                run.started(work)
-                inFlight += 1
-                if !children.submit(work), workers < width {
-                    workers += 1
-                    group.addTask { [self] in
-                        while let work = await children.next() {
-                            children.deliver(await runChild(work, options: childOptions))
-                        }
-                    }
-                }
-                return true
             }
-            while run.snapshot.executionCounts.running < width, !run.stopped, startNext() {}
-            run.publish()
-            while inFlight > 0 {
-                for outcome in await children.outcomes() {
-                    inFlight -= 1
-                    // Stopping the execution (Ctrl-C, StopExecution) aborts the run.
-                    if Task.isCancelled { run.abort() }
-                    let child = run.record(outcome, state: state)
-                    if let durable {
-                        do throws(ExecutionFailure) { try durable.completed(child, execution: outcome.report, run: run.snapshot) } catch { run.stop(error) }
-                    } else if let report = outcome.report {
-                        interpreter.observer?.childExecutionEnded(report)
-                    }
-                    if run.stopped {
-                        // The workers' children abort; those not yet taken abort as they start.
-                        group.cancelAll()
-                    } else {
-                        while run.snapshot.executionCounts.running < width, !run.stopped, startNext() {}
-                    }
-                }
-                run.publish()
+            scheduler.publish()
+            // A worker ends when the items have all started, or when the run stops: then the
+            // other workers' children abort (those not yet taken are never started).
+            while let stopped = await group.next() {
+                if stopped { group.cancelAll() }
             }
-            children.close()
         }
+        run = scheduler.run
+        completed = scheduler.completed
         if Task.isCancelled { run.abort() }
         // With every item read, the percentage can be judged.
         run.checkTolerance()
@@ -281,99 +248,81 @@ extension ExecutionRun {
     }
 }
 
-/// Hands a Map Run's children to its worker tasks and their outcomes back to the Map Run.
-private final class ChildDispatch: Sendable {
-    private struct Queues {
-        /// Children submitted and not yet taken (from `head`).
-        var work: [ChildWork] = []
-        var head = 0
-        /// Workers waiting for a child.
-        var idle: [UnsafeContinuation<ChildWork?, Never>] = []
-        var outcomes: [ChildOutcome] = []
-        /// The Map Run, waiting for outcomes.
-        var waiting: UnsafeContinuation<[ChildOutcome], Never>?
-        var closed = false
+/// Starts a Map Run's children and records their outcomes, in the order they end, for the
+/// worker tasks that run them: everything here is read and changed under one lock.
+private final class ChildScheduler: @unchecked Sendable {
+    private let lock = Mutex(())
+    private(set) var run: MapRunProgress
+    private(set) var completed: CompletedIndexes
+    private let feed: ItemFeed
+    private let durable: (any MapRunJournal)?
+    private let observer: (any MapRunObserver)?
+    private let state: State
+    /// At most this many children run at once.
+    private let width: Int
+    /// Whether the feed has given its last child.
+    private var fed = false
+
+    init(
+        run: MapRunProgress, feed: ItemFeed, completed: CompletedIndexes, durable: (any MapRunJournal)?, observer: (any MapRunObserver)?, state: State,
+        width: Int
+    ) {
+        self.run = run
+        self.feed = feed
+        self.completed = completed
+        self.durable = durable
+        self.observer = observer
+        self.state = state
+        self.width = width
     }
 
-    private let queues = Mutex(Queues())
+    /// The next child to run, counted as running; nil when `width` children run, every item
+    /// has started, or the run has stopped.
+    func start() -> ChildWork? {
+        lock.withLock { _ in startNext() }
+    }
 
-    /// Gives `work` to an idle worker, or queues it; false when no worker was idle.
-    func submit(_ work: ChildWork) -> Bool {
-        let worker = queues.withLock { queues -> UnsafeContinuation<ChildWork?, Never>? in
-            if let worker = queues.idle.popLast() { return worker }
-            queues.work.append(work)
-            return nil
+    /// Records a finished child; returns the next child for the same worker, and whether the
+    /// run has stopped.
+    func finish(_ outcome: ChildOutcome) -> (next: ChildWork?, stopped: Bool) {
+        lock.withLock { _ in
+            // The workers are cancelled with the execution (Ctrl-C, StopExecution), which
+            // aborts the run, or after it stopped.
+            if Task.isCancelled, !run.stopped { run.abort() }
+            let child = run.record(outcome, state: state)
+            if let durable {
+                do throws(ExecutionFailure) { try durable.completed(child, execution: outcome.report, run: run.snapshot) } catch { run.stop(error) }
+            } else if let report = outcome.report {
+                observer?.childExecutionEnded(report)
+            }
+            let next = startNext()
+            run.publish()
+            return (next, run.stopped)
         }
-        worker?.resume(returning: work)
-        return worker != nil
     }
 
-    /// The next child for a worker; nil once the Map Run has closed the dispatch.
-    func next() async -> ChildWork? {
-        if let taken = queues.withLock({ Self.take(&$0) }) { return taken }
-        return await withUnsafeContinuation { worker in
-            // Looked at again: a child may have been queued since.
-            let taken = queues.withLock { queues -> ChildWork?? in
-                if let taken = Self.take(&queues) { return taken }
-                queues.idle.append(worker)
+    func publish() {
+        lock.withLock { _ in run.publish() }
+    }
+
+    private func startNext() -> ChildWork? {
+        guard !fed, !run.stopped, run.snapshot.executionCounts.running < width else { return nil }
+        while true {
+            let next: ChildWork?
+            do { next = try feed.next() } catch {
+                run.stop(error)
                 return nil
             }
-            if let taken { worker.resume(returning: taken) }
-        }
-    }
-
-    /// The first queued child; `.some(nil)` when there is none and none will come; nil when
-    /// there is none yet.
-    private static func take(_ queues: inout Queues) -> ChildWork?? {
-        guard queues.head < queues.work.count else { return queues.closed ? .some(nil) : nil }
-        let work = queues.work[queues.head]
-        queues.head += 1
-        if queues.head == queues.work.count {
-            queues.work.removeAll(keepingCapacity: true)
-            queues.head = 0
-        }
-        return work
-    }
-
-    func deliver(_ outcome: ChildOutcome) {
-        let waiting = queues.withLock { queues -> (UnsafeContinuation<[ChildOutcome], Never>, [ChildOutcome])? in
-            queues.outcomes.append(outcome)
-            guard let waiting = queues.waiting else { return nil }
-            queues.waiting = nil
-            defer { queues.outcomes = [] }
-            return (waiting, queues.outcomes)
-        }
-        if let (map, outcomes) = waiting { map.resume(returning: outcomes) }
-    }
-
-    /// The outcomes delivered since the last call, waiting for one if there are none.
-    func outcomes() async -> [ChildOutcome] {
-        let ready = queues.withLock { queues -> [ChildOutcome] in
-            defer { queues.outcomes = [] }
-            return queues.outcomes
-        }
-        if !ready.isEmpty { return ready }
-        return await withUnsafeContinuation { map in
-            let ready = queues.withLock { queues -> [ChildOutcome]? in
-                guard queues.outcomes.isEmpty else {
-                    defer { queues.outcomes = [] }
-                    return queues.outcomes
-                }
-                queues.waiting = map
+            guard let work = next else {
+                fed = true
+                run.knownTotal = feed.itemsRead
                 return nil
             }
-            if let ready { map.resume(returning: ready) }
+            // A continued run's completed children are not run again.
+            if completed.contains(work.index) { continue }
+            run.started(work)
+            return work
         }
-    }
-
-    /// No more children: idle workers end, and so will the others once they ask.
-    func close() {
-        let idle = queues.withLock { queues in
-            queues.closed = true
-            defer { queues.idle = [] }
-            return queues.idle
-        }
-        for worker in idle { worker.resume(returning: nil) }
     }
 }
 

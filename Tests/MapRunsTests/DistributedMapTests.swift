@@ -522,6 +522,41 @@ final class RecordingObserver: MapRunObserver, @unchecked Sendable {
         #expect(pending.arrayValue?.count == 46)
         #expect(manifest["ResultFiles"]?["SUCCEEDED"] == [])
     }
+
+    /// The failure that exceeds the tolerance stops the run at once: the children still running
+    /// abort rather than finish their ten-minute waits.
+    @Test(.timeLimit(.minutes(1))) func exceedingToleranceAbortsTheChildrenStillRunning() async throws {
+        let store = try temporaryStore()
+        // The fourth child fails; the three started before it are waiting by then.
+        try put(store, "items.jsonl", ["600", "600", "600", "\"fail\"", "600", "600"].joined(separator: "\n"))
+        let definition: JSONValue = [
+            "StartAt": "Map",
+            "States": [
+                "Map": [
+                    "Type": "Map", "End": true, "MaxConcurrency": 4, "ItemReader": reader("JSONL", key: "items.jsonl"),
+                    "ResultWriter": ["Resource": "arn:aws:states:::s3:putObject", "Parameters": ["Bucket": "data", "Prefix": "tolerance"]],
+                    "ItemProcessor": [
+                        "ProcessorConfig": ["Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"], "StartAt": "Check",
+                        "States": [
+                            "Check": ["Type": "Choice", "Choices": [["Variable": "$", "StringEquals": "fail", "Next": "Bad"]], "Default": "Slow"],
+                            "Bad": ["Type": "Fail", "Error": "Bad", "Cause": "asked to fail"],
+                            "Slow": ["Type": "Wait", "SecondsPath": "$", "End": true],
+                        ],
+                    ],
+                ]
+            ],
+        ]
+        let machine = try validMachine(definition)
+        let outcome = await Interpreter(clock: SystemClock(), mapIO: ObjectStoreMapIO(store: store)).run(machine, input: [:])
+        #expect(outcome.status == .failed)
+        #expect(outcome.error == "States.ExceedToleratedFailureThreshold")
+        let keys = try store.list(ListRequest(bucket: "data", prefix: "tolerance/")).contents.map(\.key)
+        let manifest = try JSONValue(parsing: store.get(bucket: "data", key: try #require(keys.first { $0.hasSuffix("manifest.json") })))
+        let failed = try JSONValue(parsing: store.get(bucket: "data", key: try #require(manifest["ResultFiles"]?["FAILED"]?[0]?["Key"]?.stringValue)))
+        let pending = try JSONValue(parsing: store.get(bucket: "data", key: try #require(manifest["ResultFiles"]?["PENDING"]?[0]?["Key"]?.stringValue)))
+        #expect(failed.arrayValue?.compactMap { $0["Status"]?.stringValue }.sorted() == ["ABORTED", "ABORTED", "ABORTED", "FAILED"])
+        #expect(pending.arrayValue?.compactMap { $0["Input"]?.stringValue } == ["600", "600"])
+    }
 }
 
 /// A Distributed Map in JSONata mode over the object store: `Arguments` of the ItemReader and
