@@ -16,16 +16,18 @@ extension ExecutionRun {
         let kind = scheduleTask(state, task, payload: payload, timeout: timeout, heartbeat: heartbeat)
         let request = taskRequest(state, task, payload: payload, flow: flow, attempt: attempt, timeout: timeout, heartbeat: heartbeat)
         let token = flow.taskToken
-        let operation = taskOperation(token: token, kind: kind)
         do throws(ExecutionFailure) {
             // No TimeoutSeconds and no HeartbeatSeconds: nothing to race (AWS's default timeout
             // is 99,999,999 seconds), and no frame for the race. Stopping the execution still
-            // cancels the invocation.
+            // cancels the invocation. A plain task calls its invoker without the closure.
             let result =
-                if timeout == nil, heartbeat == nil {
-                    try await operation(request)
+                if timeout != nil || heartbeat != nil {
+                    try await invokeWithTimeout(
+                        request, timeout: timeout, heartbeat: heartbeat, heartbeatsFromStart: token == nil, operation: taskOperation(token: token, kind: kind))
+                } else if token == nil {
+                    try await interpreter.invoker.invoke(request)
                 } else {
-                    try await invokeWithTimeout(request, timeout: timeout, heartbeat: heartbeat, heartbeatsFromStart: token == nil, operation: operation)
+                    try await taskOperation(token: token, kind: kind)(request)
                 }
             try taskSucceeded(task, kind: kind, result: result, flow: flow)
             return result

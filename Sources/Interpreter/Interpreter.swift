@@ -3,6 +3,7 @@ import ASLModel
 import Foundation
 import JSONCore
 import PathExpressions
+import Synchronization
 
 /// Names and identity of one execution.
 public struct ExecutionOptions: Sendable {
@@ -70,16 +71,54 @@ public struct ExecutionOutcome: Sendable {
 /// object, recording an AWS-shaped history. Tasks go through the `TaskInvoker` port and time
 /// through the `ExecutionClock` port.
 public struct Interpreter: Sendable {
-    let invoker: any TaskInvoker
-    let clock: any ExecutionClock
+    /// What every execution of this interpreter uses, behind one reference: each Map Run child
+    /// holds that reference, not a copy of every part (a retain each, on objects every thread
+    /// touches).
+    final class Parts: Sendable {
+        let invoker: any TaskInvoker
+        let clock: any ExecutionClock
+        let mapIO: (any DistributedMapIO)?
+        let observer: (any MapRunObserver)?
+        let callbacks: (any TaskCallbacks)?
+        let childrenInFlight: Int
+
+        init(
+            invoker: any TaskInvoker, clock: any ExecutionClock, mapIO: (any DistributedMapIO)?, observer: (any MapRunObserver)?,
+            callbacks: (any TaskCallbacks)?, childrenInFlight: Int
+        ) {
+            self.invoker = invoker
+            self.clock = clock
+            self.mapIO = mapIO
+            self.observer = observer
+            self.callbacks = callbacks
+            self.childrenInFlight = childrenInFlight
+        }
+
+        func with(callbacks: (any TaskCallbacks)?? = nil, childrenInFlight: Int? = nil) -> Parts {
+            Parts(
+                invoker: invoker, clock: clock, mapIO: mapIO, observer: observer, callbacks: callbacks ?? self.callbacks,
+                childrenInFlight: childrenInFlight ?? self.childrenInFlight)
+        }
+    }
+
+    private(set) var parts: Parts
+
+    var invoker: any TaskInvoker { parts.invoker }
+    var clock: any ExecutionClock { parts.clock }
     /// The object store behind Distributed Maps' readers and result writers (nil: none).
-    let mapIO: (any DistributedMapIO)?
+    var mapIO: (any DistributedMapIO)? { parts.mapIO }
     /// Told how Map Runs progress.
-    let observer: (any MapRunObserver)?
+    var observer: (any MapRunObserver)? { parts.observer }
     /// Where `.waitForTaskToken` tasks wait for SendTaskSuccess/Failure (nil: none).
-    public var callbacks: (any TaskCallbacks)?
+    public var callbacks: (any TaskCallbacks)? {
+        get { parts.callbacks }
+        set { parts = parts.with(callbacks: .some(newValue)) }
+    }
     /// At most this many child executions of one Map Run run at once (AWS: 10,000).
-    public var childrenInFlight = 1_000
+    public var childrenInFlight: Int {
+        get { parts.childrenInFlight }
+        set { parts = parts.with(childrenInFlight: newValue) }
+    }
 
     /// AWS's payload limit: 256 KiB of UTF-8.
     public static let payloadLimit = 262_144
@@ -88,10 +127,7 @@ public struct Interpreter: Sendable {
         invoker: any TaskInvoker = NoTaskInvoker(), clock: any ExecutionClock = SystemClock(), mapIO: (any DistributedMapIO)? = nil,
         observer: (any MapRunObserver)? = nil
     ) {
-        self.invoker = invoker
-        self.clock = clock
-        self.mapIO = mapIO
-        self.observer = observer
+        parts = Parts(invoker: invoker, clock: clock, mapIO: mapIO, observer: observer, callbacks: nil, childrenInFlight: 1_000)
     }
 
     /// Runs an execution to its end. With a journal (a Standard execution kept in a store),
@@ -213,7 +249,7 @@ final class ExecutionRun: Sendable {
     let deadline: Date
     /// The parts of the context object that stay the same for the whole execution, built when
     /// a state first reads the context (most of a Map Run's children never do).
-    let baseContext: LazyJSON
+    private let builtContext = Mutex<JSONValue?>(nil)
     /// Commits the top-level states of a durable execution (nil: in memory only).
     let journal: (any ExecutionJournal)?
     /// A redrive's first state: the state that failed, which runs again without its
@@ -239,12 +275,16 @@ final class ExecutionRun: Sendable {
         finishedParts = journal == nil ? nil : FinishedParts()
         self.history = history
         self.options = options
-        let executionArn = options.executionArn
-        self.executionArn = executionArn
+        executionArn = options.executionArn
         self.input = input
         self.startTime = startTime
         self.deadline = deadline
-        baseContext = LazyJSON {
+    }
+
+    /// See `builtContext`.
+    var baseContext: JSONValue {
+        builtContext.withLock { built in
+            if let built { return built }
             var execution = JSONObject()
             execution["Id"] = .string(executionArn)
             execution["Input"] = input
@@ -256,6 +296,7 @@ final class ExecutionRun: Sendable {
             var context = JSONObject()
             context["Execution"] = .object(execution)
             context["StateMachine"] = ["Id": .string(options.stateMachineArn), "Name": .string(options.stateMachineName)]
+            built = .object(context)
             return .object(context)
         }
     }
@@ -314,7 +355,7 @@ final class ExecutionRun: Sendable {
         state["EnteredTime"] = .string(Timestamps.format(entered))
         state["Name"] = .string(stateName)
         if let retryCount { state["RetryCount"] = .int(Int64(retryCount)) }
-        var context = baseContext.value.objectValue ?? JSONObject()
+        var context = baseContext.objectValue ?? JSONObject()
         context["State"] = .object(state)
         if let item = frame.mapItem { context["Map"] = ["Item": item] }
         if let taskToken { context["Task"] = ["Token": .string(taskToken)] }
