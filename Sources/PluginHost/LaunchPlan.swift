@@ -2,9 +2,20 @@ import Foundation
 
 /// Where the host finds what it starts plugins with.
 public struct HostPaths: Sendable {
-    /// The Python interpreter, as an absolute path (a version-manager shim on PATH can cost
-    /// 100 ms per start, so the real interpreter is resolved once).
-    public var python: String?
+    /// The Python interpreter, as an absolute path: the one given, or (after `discover`) the
+    /// one behind `python3` on PATH. A version-manager shim on PATH can cost 100 ms per start,
+    /// so that interpreter is asked for its own path, once per process and only when a Python
+    /// function is first started (asking costs a start, which a run without one need not pay).
+    public var python: String? {
+        get { givenPython ?? (findsPython ? Self.pythonOnPath : nil) }
+        set {
+            givenPython = newValue
+            findsPython = false
+        }
+    }
+    private var givenPython: String?
+    private var findsPython = false
+    private static let pythonOnPath = resolvePython()
     /// The directory holding `python/statesman_runner.py`.
     public var plugins: String?
     /// The `statesman-sandbox` launcher.
@@ -13,7 +24,7 @@ public struct HostPaths: Sendable {
     public var transcripts: String?
 
     public init(python: String? = nil, plugins: String? = nil, sandbox: String? = nil) {
-        self.python = python
+        givenPython = python
         self.plugins = plugins
         self.sandbox = sandbox
     }
@@ -25,7 +36,7 @@ public struct HostPaths: Sendable {
         let environment = ProcessInfo.processInfo.environment
         let executableDirectory = URL(fileURLWithPath: executablePath()).deletingLastPathComponent()
         var paths = HostPaths()
-        paths.python = environment["STATESMAN_PYTHON"] ?? resolvePython()
+        if let given = environment["STATESMAN_PYTHON"] { paths.python = given } else { paths.findsPython = true }
         paths.plugins = environment["STATESMAN_PLUGINS"] ?? searchUpwards(from: executableDirectory, for: "plugins/python/statesman_runner.py").map {
             URL(fileURLWithPath: $0).deletingLastPathComponent().deletingLastPathComponent().path
         }
