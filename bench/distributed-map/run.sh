@@ -20,15 +20,15 @@ python=$(python3 -c 'import sys; print(sys.executable)')
 statesman=.build/release/statesman
 results=$(mktemp)
 
-run_map() {  # SHAPE ITEMS → "shape items seconds rate rss_kb"
-  local shape=$1 items=$2
+run_map() {  # SHAPE ITEMS [REGISTRY [NAME]] → "name items seconds rate rss_kb"
+  local shape=$1 items=$2 registry=${3:-bench/plugins/functions.yaml} name=${4:-$1}
   # A fresh execution store each run: the repository's .statesman would grow run after run.
   rm -rf "$work/store/data/results" "$work/state"
   /usr/bin/time -f "%e %M" -o "$work/time" "$statesman" run "bench/distributed-map/$shape.asl.json" \
-    --functions bench/plugins/functions.yaml --store "$work/store" --state "$work/state" --json > "$work/out.json" 2>/dev/null
+    --functions "$registry" --store "$work/store" --state "$work/state" --json > "$work/out.json" 2>/dev/null
   grep -q '"status":"SUCCEEDED"' "$work/out.json" || { echo "$shape $items failed: $(head -c 300 "$work/out.json")" >&2; return 1; }
   read -r seconds rss < "$work/time"
-  python3 -c "print('statesman-$shape $items %s %.1f $rss' % ($seconds, $items / max($seconds, 1e-9)))" | tee -a "$results" >&2
+  python3 -c "print('statesman-$name $items %s %.1f $rss' % ($seconds, $items / max($seconds, 1e-9)))" | tee -a "$results" >&2
 }
 
 for items in "${sizes[@]}"; do
@@ -44,6 +44,10 @@ fi
 # workers, and one process per item.
 largest=$(printf '%s\n' "${sizes[@]}" | sort -n | tail -1)
 [ "$largest" -le 1000000 ] || largest=1000000
+# One item per child again, with the function's `pipeline: 16` (opt-in; the default is
+# Lambda's one invocation at a time with nothing waiting in the worker's pipe).
+python3 bench/distributed-map/generate.py "$work/store" "$largest"
+run_map per-item "$largest" bench/plugins/functions-pipelined.yaml per-item-pipeline-16
 measure() {  # NAME COMMAND... → "name items seconds rate -"
   local name=$1; shift
   echo "$name $("$@" | tail -1) -" | tee -a "$results" >&2
