@@ -17,6 +17,11 @@ for name, items, seconds, rate, rss in rows:
 print()
 print("Ratios (at %s items):" % largest)
 c_parent = rates.get(("C-parent+minimal-Python,1-in-flight", largest))
+before = rates.get(("C-parent+minimal-Python,1-in-flight,before", largest))
+if c_parent and before:
+    print("- C parent + minimal Python, 1 in flight, before and after Statesman's runs: %.0f and %.0f items/s (the ratios use the mean)"
+          % (before, c_parent))
+    c_parent = (c_parent + before) / 2
 xargs = next((rate for (name, _), rate in rates.items() if name.startswith("process-per-item")), None)
 per_item = rates.get(("statesman-per-item", largest))
 batched = rates.get(("statesman-batched", largest))
