@@ -276,36 +276,44 @@ private final class ChildScheduler: @unchecked Sendable {
         self.width = width
     }
 
+    // The work is done by functions given `run` in-out: a method or computed property called
+    // on the stored property itself would run on a copy of the whole struct (a retain of
+    // each of its references), as the class's other code might change it meanwhile.
+
     /// The next child to run, counted as running; nil when `width` children run, every item
     /// has started, or the run has stopped.
     func start() -> ChildWork? {
-        lock.withLock { _ in startNext() }
+        lock.withLock { _ in startNext(&run) }
     }
 
     /// Records a finished child; returns the next child for the same worker, and whether the
     /// run has stopped.
     func finish(_ outcome: ChildOutcome) -> (next: ChildWork?, stopped: Bool) {
-        lock.withLock { _ in
-            // The workers are cancelled with the execution (Ctrl-C, StopExecution), which
-            // aborts the run, or after it stopped.
-            if Task.isCancelled, !run.stopped { run.abort() }
-            let child = run.record(outcome, state: state)
-            if let durable {
-                do throws(ExecutionFailure) { try durable.completed(child, execution: outcome.report, run: run.snapshot) } catch { run.stop(error) }
-            } else if let report = outcome.report {
-                observer?.childExecutionEnded(report)
-            }
-            let next = startNext()
-            run.publish()
-            return (next, run.stopped)
-        }
+        lock.withLock { _ in finish(outcome, &run) }
     }
 
     func publish() {
-        lock.withLock { _ in run.publish() }
+        lock.withLock { _ in Self.publish(&run) }
     }
 
-    private func startNext() -> ChildWork? {
+    private func finish(_ outcome: ChildOutcome, _ run: inout MapRunProgress) -> (next: ChildWork?, stopped: Bool) {
+        // The workers are cancelled with the execution (Ctrl-C, StopExecution), which aborts
+        // the run, or after it stopped.
+        if Task.isCancelled, !run.stopped { run.abort() }
+        let child = run.record(outcome, state: state)
+        if let durable {
+            do throws(ExecutionFailure) { try durable.completed(child, execution: outcome.report, run: run.snapshot) } catch { run.stop(error) }
+        } else if let report = outcome.report {
+            observer?.childExecutionEnded(report)
+        }
+        let next = startNext(&run)
+        run.publish()
+        return (next, run.stopped)
+    }
+
+    private static func publish(_ run: inout MapRunProgress) { run.publish() }
+
+    private func startNext(_ run: inout MapRunProgress) -> ChildWork? {
         guard !fed, !run.stopped, run.snapshot.executionCounts.running < width else { return nil }
         while true {
             let next: ChildWork?
