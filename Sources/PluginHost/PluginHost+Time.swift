@@ -97,6 +97,10 @@ extension PluginHost {
     /// Stops every worker (each escalating shutdown → end of input → SIGTERM → SIGKILL after its
     /// function's grace), waits until each has exited and been reaped, and stops the loop.
     /// Invocations still waiting fail with `Plugin.Cancelled`.
+    /// Whether the calling code runs on this host's loop thread (a caller it resumed and runs
+    /// itself, `sm_run_captured`).
+    var isOnLoopThread: Bool { loop.map { sm_on_loop_thread($0) != 0 } ?? false }
+
     public func shutdown() async {
         let alreadyStopping: Bool = state.withLock { state in
             defer { state.stopping = true }
@@ -107,7 +111,7 @@ extension PluginHost {
         // the loop thread runs (`sm_run_captured`) reaches that wait only after the last
         // worker's exit resumed it elsewhere, as things are; moving off first keeps it so
         // whatever resumes it.
-        if sm_on_loop_thread(loop) != 0 {
+        if isOnLoopThread {
             sm_capture(0)
             await Task.yield()
         }
