@@ -511,11 +511,9 @@ final class RecordingObserver: MapRunObserver, @unchecked Sendable {
         let outcome = await execution.value
         #expect(outcome.status == .aborted)
         #expect(outcome.events.map(\.type).suffix(2) == ["MapRunAborted", "ExecutionAborted"])
-        let keys = try store.list(ListRequest(bucket: "data", prefix: "stopped/")).contents.map(\.key)
-        let manifestKey = try #require(keys.first { $0.hasSuffix("manifest.json") })
-        let manifest = try JSONValue(parsing: store.get(bucket: "data", key: manifestKey))
-        let failed = try JSONValue(parsing: store.get(bucket: "data", key: try #require(manifest["ResultFiles"]?["FAILED"]?[0]?["Key"]?.stringValue)))
-        let pending = try JSONValue(parsing: store.get(bucket: "data", key: try #require(manifest["ResultFiles"]?["PENDING"]?[0]?["Key"]?.stringValue)))
+        let manifest = try Self.manifest(in: store, prefix: "stopped/")
+        let failed = try Self.firstFile("FAILED", of: manifest, in: store)
+        let pending = try Self.firstFile("PENDING", of: manifest, in: store)
         #expect(failed.arrayValue?.count == 4)
         #expect(failed[0]?["Status"] == "ABORTED")
         #expect(failed[0]?["Error"] == nil)
@@ -550,12 +548,22 @@ final class RecordingObserver: MapRunObserver, @unchecked Sendable {
         let outcome = await Interpreter(clock: SystemClock(), mapIO: ObjectStoreMapIO(store: store)).run(machine, input: [:])
         #expect(outcome.status == .failed)
         #expect(outcome.error == "States.ExceedToleratedFailureThreshold")
-        let keys = try store.list(ListRequest(bucket: "data", prefix: "tolerance/")).contents.map(\.key)
-        let manifest = try JSONValue(parsing: store.get(bucket: "data", key: try #require(keys.first { $0.hasSuffix("manifest.json") })))
-        let failed = try JSONValue(parsing: store.get(bucket: "data", key: try #require(manifest["ResultFiles"]?["FAILED"]?[0]?["Key"]?.stringValue)))
-        let pending = try JSONValue(parsing: store.get(bucket: "data", key: try #require(manifest["ResultFiles"]?["PENDING"]?[0]?["Key"]?.stringValue)))
+        let manifest = try Self.manifest(in: store, prefix: "tolerance/")
+        let failed = try Self.firstFile("FAILED", of: manifest, in: store)
+        let pending = try Self.firstFile("PENDING", of: manifest, in: store)
         #expect(failed.arrayValue?.compactMap { $0["Status"]?.stringValue }.sorted() == ["ABORTED", "ABORTED", "ABORTED", "FAILED"])
         #expect(pending.arrayValue?.compactMap { $0["Input"]?.stringValue } == ["600", "600"])
+    }
+
+    /// The manifest a ResultWriter wrote under `prefix`.
+    static func manifest(in store: LocalDirectoryStore, prefix: String) throws -> JSONValue {
+        let keys = try store.list(ListRequest(bucket: "data", prefix: prefix)).contents.map(\.key)
+        return try JSONValue(parsing: store.get(bucket: "data", key: try #require(keys.first { $0.hasSuffix("manifest.json") })))
+    }
+
+    /// The first result file of `status` the manifest lists, parsed.
+    static func firstFile(_ status: String, of manifest: JSONValue, in store: LocalDirectoryStore) throws -> JSONValue {
+        try JSONValue(parsing: store.get(bucket: "data", key: try #require(manifest["ResultFiles"]?[status]?[0]?["Key"]?.stringValue)))
     }
 }
 
