@@ -8,7 +8,9 @@ import PropertyBased
 import Testing
 
 /// Runs a one-state machine whose `Map` state is `map` (the processor is added when absent).
-func runMap(_ map: JSONValue, input: JSONValue = [:], store: LocalDirectoryStore, fileLimit: Int64 = 5_000_000_000) async throws -> ExecutionOutcome {
+func runMap(
+    _ map: JSONValue, input: JSONValue = [:], store: LocalDirectoryStore, fileLimit: Int64 = 5_000_000_000, clock: any ExecutionClock = ManualClock()
+) async throws -> ExecutionOutcome {
     var state = map.objectValue!
     state["Type"] = "Map"
     state["End"] = true
@@ -18,7 +20,7 @@ func runMap(_ map: JSONValue, input: JSONValue = [:], store: LocalDirectoryStore
         ]
     }
     let machine = try validMachine(["StartAt": "Map", "States": ["Map": .object(state)]])
-    let interpreter = Interpreter(clock: ManualClock(), mapIO: ObjectStoreMapIO(store: store, resultFileLimit: fileLimit))
+    let interpreter = Interpreter(clock: clock, mapIO: ObjectStoreMapIO(store: store, resultFileLimit: fileLimit))
     return await interpreter.run(machine, input: input, options: ExecutionOptions(name: "run", stateMachineName: "Machine"))
 }
 
@@ -527,25 +529,19 @@ final class RecordingObserver: MapRunObserver, @unchecked Sendable {
         let store = try temporaryStore()
         // The fourth child fails; the three started before it are waiting by then.
         try put(store, "items.jsonl", ["600", "600", "600", "\"fail\"", "600", "600"].joined(separator: "\n"))
-        let definition: JSONValue = [
-            "StartAt": "Map",
-            "States": [
-                "Map": [
-                    "Type": "Map", "End": true, "MaxConcurrency": 4, "ItemReader": reader("JSONL", key: "items.jsonl"),
-                    "ResultWriter": ["Resource": "arn:aws:states:::s3:putObject", "Parameters": ["Bucket": "data", "Prefix": "tolerance"]],
-                    "ItemProcessor": [
-                        "ProcessorConfig": ["Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"], "StartAt": "Check",
-                        "States": [
-                            "Check": ["Type": "Choice", "Choices": [["Variable": "$", "StringEquals": "fail", "Next": "Bad"]], "Default": "Slow"],
-                            "Bad": ["Type": "Fail", "Error": "Bad", "Cause": "asked to fail"],
-                            "Slow": ["Type": "Wait", "SecondsPath": "$", "End": true],
-                        ],
+        let outcome = try await runMap(
+            [
+                "MaxConcurrency": 4, "ItemReader": reader("JSONL", key: "items.jsonl"),
+                "ResultWriter": ["Resource": "arn:aws:states:::s3:putObject", "Parameters": ["Bucket": "data", "Prefix": "tolerance"]],
+                "ItemProcessor": [
+                    "ProcessorConfig": ["Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"], "StartAt": "Check",
+                    "States": [
+                        "Check": ["Type": "Choice", "Choices": [["Variable": "$", "StringEquals": "fail", "Next": "Bad"]], "Default": "Slow"],
+                        "Bad": ["Type": "Fail", "Error": "Bad", "Cause": "asked to fail"],
+                        "Slow": ["Type": "Wait", "SecondsPath": "$", "End": true],
                     ],
-                ]
-            ],
-        ]
-        let machine = try validMachine(definition)
-        let outcome = await Interpreter(clock: SystemClock(), mapIO: ObjectStoreMapIO(store: store)).run(machine, input: [:])
+                ],
+            ], store: store, clock: SystemClock())
         #expect(outcome.status == .failed)
         #expect(outcome.error == "States.ExceedToleratedFailureThreshold")
         let manifest = try Self.manifest(in: store, prefix: "tolerance/")
