@@ -94,13 +94,13 @@ extension PluginHost {
         effects.perform(logger: logger)
     }
 
-    /// Stops every worker (each escalating shutdown → end of input → SIGTERM → SIGKILL after its
-    /// function's grace), waits until each has exited and been reaped, and stops the loop.
-    /// Invocations still waiting fail with `Plugin.Cancelled`.
     /// Whether the calling code runs on this host's loop thread (a caller it resumed and runs
     /// itself, `sm_run_captured`).
     var isOnLoopThread: Bool { loop.map { sm_on_loop_thread($0) != 0 } ?? false }
 
+    /// Stops every worker (each escalating shutdown → end of input → SIGTERM → SIGKILL after its
+    /// function's grace), waits until each has exited and been reaped, and stops the loop.
+    /// Invocations still waiting fail with `Plugin.Cancelled`.
     public func shutdown() async {
         let alreadyStopping: Bool = state.withLock { state in
             defer { state.stopping = true }
