@@ -183,6 +183,10 @@ public final class PluginHost: Sendable {
             taken.removeAll(keepingCapacity: true)
             spareSubmissions = taken
         }
+        // Nothing submitted, and no function busy at the last look (so callers wake the loop
+        // for every submission): nothing to dispatch, and nothing to tell the callers. The
+        // usual case after a read with one invocation in flight per worker.
+        if taken.isEmpty, lastBusyFunctions.isEmpty { return }
         guard let loop else { return }
         var effects = Effects()
         var busy: [String] = []
