@@ -35,6 +35,10 @@ measure "Statesman-host+C-echo,1-in-flight" "$bench" plugins --items "$items" --
 measure "Statesman-host+C-echo,16-pipelined" "$bench" plugins --items $((items * 3)) --workers 2 --pipeline 16 -- "$build/echo_worker"
 measure "Statesman-host+Lambda-runner,1-in-flight" "$bench" plugins --items "$items" --workers 2 --pipeline 0 --python trivial.handler --code "$PWD/bench/plugins"
 measure "Statesman-host+Lambda-runner,16-pipelined" "$bench" plugins --items "$items" --workers 2 --pipeline 16 --python trivial.handler --code "$PWD/bench/plugins"
+# The one-in-flight baselines again, after Statesman's runs: this machine's speed drifts, and
+# the ratios take the mean of the two.
+measure "C-parent+minimal-Python,1-in-flight,after" "$build/pipe_parent" "$items" 2 1 "$python" "${minimal[@]}"
+measure "C-parent+Lambda-runner,1-in-flight,after" "$build/pipe_parent" "$items" 2 1 "$python" "${runner[@]}"
 # End to end: statesman run, a Distributed Map of 100 inline Maps of 1,000 Task states each.
 python3 -c "import json; print(json.dumps({'outer': list(range(100))}))" > "$build/input.json"
 start=$(date +%s.%N)
