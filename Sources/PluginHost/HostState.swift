@@ -136,21 +136,30 @@ final class Invocation: @unchecked Sendable {
 
 /// What to do once the state lock is released.
 struct Effects {
-    /// `nextWork`: the caller's next invocation is all its function's pool waits for (nothing
-    /// is queued), so the loop thread may run the caller itself (see `perform`).
-    var resumptions: [(continuation: AnswerContinuation, answer: Answer, nextWork: Bool)] = []
+    /// How soon an answered caller is needed.
+    enum Urgency {
+        /// Its next invocation is all its function's pool waits for (nothing is queued): the
+        /// loop thread may run the caller itself (see `perform`).
+        case next
+        case normal
+        /// Its function has a deep queue, so no worker waits for this caller: it may wait for
+        /// a few others, to be resumed with them (see `PluginHost.flushReadEffects`).
+        case deferrable
+    }
+
+    var resumptions: [(continuation: AnswerContinuation, answer: Answer, urgency: Urgency)] = []
     var heartbeats: [@Sendable () -> Void] = []
     var logs: [(Logger.Level, String, Logger.Metadata)] = []
     var warnings: [String] = []
     var removals: [String] = []
     var stopped: [CheckedContinuation<Void, Never>] = []
 
-    mutating func resume(_ continuation: AnswerContinuation?, _ result: Result<JSONValue, PluginFailure>, nextWork: Bool = false) {
-        if let continuation { resumptions.append((continuation, .outcome(result), nextWork)) }
+    mutating func resume(_ continuation: AnswerContinuation?, _ result: Result<JSONValue, PluginFailure>, urgency: Urgency = .normal) {
+        if let continuation { resumptions.append((continuation, .outcome(result), urgency)) }
     }
 
-    mutating func resume(_ continuation: AnswerContinuation?, resultLine: [UInt8], worker: UInt64, nextWork: Bool) {
-        if let continuation { resumptions.append((continuation, .resultLine(resultLine, worker: worker), nextWork)) }
+    mutating func resume(_ continuation: AnswerContinuation?, resultLine: [UInt8], worker: UInt64, urgency: Urgency) {
+        if let continuation { resumptions.append((continuation, .resultLine(resultLine, worker: worker), urgency)) }
     }
 
     mutating func removeAll() {
@@ -167,7 +176,7 @@ struct Effects {
     /// read's writes are made: that saves waking a thread of the executor's for each.
     func perform(logger: Logger, runHere: Bool = false) {
         for resumption in resumptions {
-            if runHere, resumption.nextWork {
+            if runHere, resumption.urgency == .next {
                 sm_capture(1)
                 resumption.continuation.resume(returning: resumption.answer)
                 sm_capture(0)

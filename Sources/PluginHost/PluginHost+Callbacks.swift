@@ -68,11 +68,36 @@ extension PluginHost {
         sm_run_captured(loop, Self.loopRunBudgetNanoseconds)
     }
 
+    /// Callers whose function had at least this many invocations queued when they were
+    /// answered are resumed `deferredBatch` at a time: each resumption may wake a thread of
+    /// the executor's, and a few resumed together wake one.
+    static let deferringQueue = 16
+    static let deferredBatch = 8
+
     func flushReadEffects() {
+        // The deferrable callers wait for others; any caller needed sooner, or the tick (see
+        // `tick`), takes them all.
+        if readEffects.resumptions.contains(where: { $0.urgency == .deferrable }) {
+            for resumption in readEffects.resumptions where resumption.urgency == .deferrable {
+                deferredResumptions.append((resumption.continuation, resumption.answer))
+            }
+            readEffects.resumptions.removeAll { $0.urgency == .deferrable }
+        }
+        if deferredResumptions.count >= Self.deferredBatch || (!deferredResumptions.isEmpty && !readEffects.resumptions.isEmpty) {
+            resumeDeferred()
+        }
         readEffects.perform(logger: logger, runHere: true)
         // Kept with its room: a read's answers need the same again next time.
         readEffects.removeAll()
         takeSubmissions()
+    }
+
+    /// Resumes the callers `flushReadEffects` kept waiting (on the loop thread).
+    func resumeDeferred() {
+        guard !deferredResumptions.isEmpty else { return }
+        swap(&deferredResumptions, &resumingDeferred)
+        for resumption in resumingDeferred { resumption.continuation.resume(returning: resumption.answer) }
+        resumingDeferred.removeAll(keepingCapacity: true)
     }
 
     func handle(_ message: PluginMessage, from id: UInt64, in state: inout HostState, loop: OpaquePointer, effects: inout Effects) {
@@ -149,18 +174,20 @@ extension PluginHost {
         worker.lastActive = now
         dispatch(worker.pool, in: &state, loop: loop, effects: &effects)
         // Nothing queued for the function: the worker waits for a caller's next invocation.
-        let nextWork = worker.pool.queue.isEmpty
+        // Many queued: no worker will wait for this caller for a while.
+        let queued = worker.pool.queue.count
+        let urgency: Effects.Urgency = queued == 0 ? .next : queued >= Self.deferringQueue ? .deferrable : .normal
         switch reply {
         case .result(let payload):
-            effects.resume(invocation.continuation, .success(payload), nextWork: nextWork)
+            effects.resume(invocation.continuation, .success(payload), urgency: urgency)
         case .line(let bytes):
-            effects.resume(invocation.continuation, resultLine: bytes, worker: worker.id, nextWork: nextWork)
+            effects.resume(invocation.continuation, resultLine: bytes, worker: worker.id, urgency: urgency)
         case .error(let error):
             var failure = PluginFailure(
                 error: error.errorType, errorMessage: error.errorMessage, errorType: error.errorType, stackTrace: error.stackTrace,
                 requestId: invocation.requestId)
             if error.errorType.isEmpty { failure.error = PluginFailure.Name.unknown }
-            effects.resume(invocation.continuation, .failure(failure), nextWork: nextWork)
+            effects.resume(invocation.continuation, .failure(failure), urgency: urgency)
         }
     }
 

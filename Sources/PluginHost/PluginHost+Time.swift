@@ -10,6 +10,8 @@ extension PluginHost {
     // MARK: - Time: deadlines, hello timeouts, idle workers, teardown
 
     func tick() {
+        // Callers kept waiting for others wait one tick at most.
+        resumeDeferred()
         var effects = Effects()
         state.withLock { state in
             guard let loop else { return }

@@ -261,6 +261,24 @@ import Testing
         #expect(allReaped(pids))
     }
 
+    /// With a deep queue, answered callers are resumed a few at a time (each resumption may
+    /// wake a thread): every caller of a burst still gets its own answer, and none is left
+    /// waiting.
+    @Test(.timeLimit(.minutes(1))) func aDeepQueueAnswersEveryCaller() async throws {
+        let host = Fixtures.host([Fixtures.handler("deep", "echo") { $0.maximumWorkers = 1 }])
+        let answers = await withTaskGroup(of: (Int, JSONValue?).self) { group in
+            for number in 0..<200 {
+                group.addTask { (number, await host.invoke(function: "deep", payload: ["n": .int(Int64(number))], context: Fixtures.context(number)).value) }
+            }
+            return await group.reduce(into: [Int: JSONValue]()) { $0[$1.0] = $1.1 }
+        }
+        #expect(answers.count == 200)
+        #expect((0..<200).filter { answers[$0] != ["n": .int(Int64($0))] } == [])
+        let pids = host.workerProcessIDs
+        await host.shutdown()
+        #expect(allReaped(pids))
+    }
+
     /// Invocations made while every worker is busy wait in the pool's queue: they run in
     /// turn, one cancelled there answers at once, and one still there when the host shuts
     /// down fails.
