@@ -77,12 +77,10 @@ extension PluginHost {
     func flushReadEffects() {
         // The deferrable callers wait for others; any caller needed sooner, or the tick (see
         // `tick`), takes them all.
-        if readEffects.resumptions.contains(where: { $0.urgency == .deferrable }) {
-            for resumption in readEffects.resumptions where resumption.urgency == .deferrable {
-                deferredResumptions.append((resumption.continuation, resumption.answer))
-            }
-            readEffects.resumptions.removeAll { $0.urgency == .deferrable }
+        for resumption in readEffects.resumptions where resumption.urgency == .deferrable {
+            deferredResumptions.append((resumption.continuation, resumption.answer))
         }
+        readEffects.resumptions.removeAll { $0.urgency == .deferrable }
         if deferredResumptions.count >= Self.deferredBatch || (!deferredResumptions.isEmpty && !readEffects.resumptions.isEmpty) {
             resumeDeferred()
         }
