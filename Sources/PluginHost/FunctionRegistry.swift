@@ -32,9 +32,9 @@ public struct FunctionConfiguration: Sendable, Equatable {
     public var minimumWarm: Int
     /// An idle worker above `minimumWarm` is stopped after this many seconds.
     public var idleSeconds: Double
-    /// Invocations queued into a busy worker's pipe beyond those it runs at once (0: Lambda's
-    /// model, one at a time; more hides the round trip).
-    public var pipelineDepth: Int
+    /// Invocations queued into a busy worker's pipe beyond those it runs at once. The worker
+    /// still runs them one at a time, as Lambda does; the queue hides the round trip.
+    public var pipelining: Pipelining
     /// How long a new worker has to say hello.
     public var startSeconds: Double
     /// Each teardown step (shutdown, end of input, SIGTERM) waits this long before the next.
@@ -46,7 +46,7 @@ public struct FunctionConfiguration: Sendable, Equatable {
         name: String, runtime: Runtime = .command, handler: String? = nil, command: [String] = [], codeDirectory: String = ".",
         environment: [String: String] = [:], timeoutSeconds: Double = 3, memoryMB: Int = 128,
         maximumWorkers: Int = ProcessInfo.processInfo.activeProcessorCount, minimumWarm: Int = 0, idleSeconds: Double = 300,
-        pipelineDepth: Int = 0, startSeconds: Double = 10, shutdownGraceSeconds: Double = 2, sandbox: SandboxPolicy? = nil
+        pipelining: Pipelining = .automatic, startSeconds: Double = 10, shutdownGraceSeconds: Double = 2, sandbox: SandboxPolicy? = nil
     ) {
         self.name = name
         self.runtime = runtime
@@ -59,11 +59,25 @@ public struct FunctionConfiguration: Sendable, Equatable {
         self.maximumWorkers = maximumWorkers
         self.minimumWarm = minimumWarm
         self.idleSeconds = idleSeconds
-        self.pipelineDepth = pipelineDepth
+        self.pipelining = pipelining
         self.startSeconds = startSeconds
         self.shutdownGraceSeconds = shutdownGraceSeconds
         self.sandbox = sandbox
     }
+}
+
+/// How many invocations may wait in a busy worker's pipe.
+public enum Pipelining: Sendable, Equatable {
+    /// Up to `automaticLimit` while the function's recent invocations are short: as many as
+    /// run in about `automaticBudgetMilliseconds` together, none for invocations that take
+    /// that long. A queued invocation cannot move to a worker that frees up sooner, so a slow
+    /// function gets Lambda's dispatch to the first free worker.
+    case automatic
+    /// Exactly this many (0: none, each worker waits for the engine between invocations).
+    case depth(Int)
+
+    public static let automaticLimit = 16
+    public static let automaticBudgetMilliseconds = 1.0
 }
 
 /// What an untrusted plugin may do.
@@ -171,13 +185,14 @@ private struct SettingsReader {
         RegistryError(path: path, location: field.isEmpty ? location : "\(location).\(field)", message: message)
     }
 
-    func number(_ field: String, in fields: [String: Any], range: ClosedRange<Double>) throws(RegistryError) -> Double? {
+    /// `alternative`: a word the field also takes, named in the message for anything else.
+    func number(_ field: String, in fields: [String: Any], range: ClosedRange<Double>, or alternative: String? = nil) throws(RegistryError) -> Double? {
         guard let raw = fields[field] else { return nil }
         let value: Double
         switch raw {
         case let integer as Int: value = Double(integer)
         case let double as Double: value = double
-        default: throw problem(field, "must be a number")
+        default: throw problem(field, alternative.map { "must be a number or \($0)" } ?? "must be a number")
         }
         guard range.contains(value) else {
             throw problem(field, "must be from \(range.lowerBound.formatted()) to \(range.upperBound.formatted())")
@@ -236,7 +251,11 @@ private struct SettingsReader {
         if let value = try number("concurrency", in: fields, range: 1...1_024) { function.maximumWorkers = Int(value) }
         if let value = try number("minWarm", in: fields, range: 0...1_024) { function.minimumWarm = Int(value) }
         if let value = try number("idleTimeout", in: fields, range: 0...86_400) { function.idleSeconds = value }
-        if let value = try number("pipeline", in: fields, range: 0...1_024) { function.pipelineDepth = Int(value) }
+        if fields["pipeline"] as? String == "auto" {
+            function.pipelining = .automatic
+        } else if let value = try number("pipeline", in: fields, range: 0...1_024, or: "auto") {
+            function.pipelining = .depth(Int(value))
+        }
         if let value = try number("startTimeout", in: fields, range: 0.1...600) { function.startSeconds = value }
         if let value = try number("shutdownGrace", in: fields, range: 0...600) { function.shutdownGraceSeconds = value }
         guard function.minimumWarm <= function.maximumWorkers else {

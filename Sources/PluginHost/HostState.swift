@@ -60,10 +60,38 @@ final class Pool: @unchecked Sendable {
     var workers: [Worker] = []
     var queue = Deque<Invocation>()
     var startFailures = 0
+    /// The mean run time of recent invocations, in milliseconds, and how many were measured
+    /// (for automatic pipelining).
+    private(set) var meanRunMilliseconds = 0.0
+    private(set) var runsMeasured = 0
 
     init(function: FunctionConfiguration, identity: FunctionIdentity) {
         self.function = function
         self.identity = identity
+    }
+
+    /// Counts an invocation that ran from `start` to `end` (monotonic milliseconds). The clock's
+    /// step is a millisecond, but a run begins anywhere within one, so the whole-millisecond
+    /// readings of many short runs average out to their true length.
+    func recordRun(from start: UInt64, to end: UInt64) {
+        let weight = runsMeasured < Self.runsBeforePipelining ? 1 / Double(runsMeasured + 1) : 1.0 / 16
+        meanRunMilliseconds += (Double(end &- start) - meanRunMilliseconds) * weight
+        runsMeasured += 1
+    }
+
+    /// Invocations automatic pipelining does not queue before measuring this many.
+    static let runsBeforePipelining = 16
+
+    /// How many invocations may wait in a busy worker's pipe now.
+    var pipelineDepth: Int {
+        switch function.pipelining {
+        case .depth(let depth):
+            return depth
+        case .automatic:
+            guard runsMeasured >= Self.runsBeforePipelining else { return 0 }
+            let fitting = Pipelining.automaticBudgetMilliseconds / max(meanRunMilliseconds, 0.001)
+            return fitting >= Double(Pipelining.automaticLimit) ? Pipelining.automaticLimit : Int(fitting)
+        }
     }
 }
 

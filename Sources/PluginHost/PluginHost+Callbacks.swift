@@ -165,6 +165,7 @@ extension PluginHost {
     func finish(at index: Int, on worker: Worker, with reply: Reply, in state: inout HostState, loop: OpaquePointer, effects: inout Effects) {
         let invocation = worker.inFlight.remove(at: index)
         let now = Self.now()
+        if let started = invocation.startedAt { worker.pool.recordRun(from: started, to: now) }
         let running = min(worker.concurrency, worker.inFlight.count)
         for position in 0..<running where worker.inFlight[position].startedAt == nil {
             worker.inFlight[position].startedAt = now

@@ -16,7 +16,7 @@ extension PluginHost {
     }
 
     func dispatch(_ pool: Pool, in state: inout HostState, loop: OpaquePointer, effects: inout Effects) {
-        let depth = pool.function.pipelineDepth
+        let depth = pool.pipelineDepth
         while !pool.queue.isEmpty {
             // A worker with a free slot first; else one whose pipe may hold more (pipelining).
             var free: (worker: Worker, count: Int)?

@@ -160,4 +160,7 @@ extension PluginHost {
     /// The workers alive now, with their process ids (for tests and `plugins check`).
     public var workerProcessIDs: [Int32] { state.withLock { $0.workers.values.map(\.pid).filter { $0 > 0 } } }
 
+    /// How many invocations may wait in a busy worker's pipe of `function` now (0 before its first invocation).
+    public func pipelineDepth(of function: String) -> Int { state.withLock { $0.pools[function]?.pipelineDepth ?? 0 } }
+
 }

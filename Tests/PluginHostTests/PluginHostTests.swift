@@ -317,7 +317,7 @@ import Testing
     }
 
     @Test func pipelinedInvocationsAllAnswerInOneWorker() async throws {
-        let host = Fixtures.host([Fixtures.misbehaving("piped") { $0.maximumWorkers = 1; $0.pipelineDepth = 16 }])
+        let host = Fixtures.host([Fixtures.misbehaving("piped") { $0.maximumWorkers = 1; $0.pipelining = .depth(16) }])
         let results = await withTaskGroup(of: (Int, JSONValue?).self) { group in
             for number in 0..<200 {
                 group.addTask { (number, await host.invoke(function: "piped", payload: ["n": .int(Int64(number))], context: Fixtures.context(number)).value) }
@@ -326,6 +326,56 @@ import Testing
         }
         #expect((0..<200).allSatisfy { results[$0] == ["n": .int(Int64($0))] })
         #expect(host.workerProcessIDs.count == 1)
+        let pids = host.workerProcessIDs
+        await host.shutdown()
+        #expect(allReaped(pids))
+    }
+
+    /// Invocations of `function` from `callers` concurrent callers, each answering whether
+    /// another invocation already waited in its worker's pipe.
+    func waiting(in host: PluginHost, _ function: String, callers: Int, seconds: Double = 0) async -> [Bool?] {
+        await withTaskGroup(of: Bool?.self) { group in
+            for number in 0..<callers {
+                group.addTask {
+                    let payload: JSONValue = ["do": "report-waiting", "seconds": .double(seconds)]
+                    guard case .object(let answer)? = await host.invoke(function: function, payload: payload, context: Fixtures.context(number)).value,
+                        case .bool(let waiting)? = answer["waiting"]
+                    else { return nil }
+                    return waiting
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+    }
+
+    /// By default a function's short invocations queue in its busy workers' pipes (each still
+    /// runs alone), and a slow function's wait for a free worker; with `pipeline: 0` nothing
+    /// waits in a pipe.
+    @Test func shortInvocationsArePipelinedAutomaticallyAndSlowOnesAreNot() async throws {
+        let host = Fixtures.host([
+            Fixtures.misbehaving("fast") { $0.maximumWorkers = 1 },
+            Fixtures.misbehaving("slow"),
+            Fixtures.misbehaving("unpiped") { $0.maximumWorkers = 1; $0.pipelining = .depth(0) },
+        ])
+        // The first 16 runs are measured before anything is queued in a pipe.
+        let first = await waiting(in: host, "fast", callers: 16)
+        #expect(first.count == 16 && first.allSatisfy { $0 == false })
+        // How many wait depends on how short the runs look to the host, which a busy machine
+        // (this suite runs in parallel) lengthens: up to ten rounds for some to wait.
+        var waited = 0
+        for _ in 0..<10 where waited == 0 {
+            let fast = await waiting(in: host, "fast", callers: 200)
+            #expect(fast.allSatisfy { $0 != nil })
+            waited = fast.filter { $0 == true }.count
+        }
+        #expect(waited > 0, "concurrent invocations of a short function wait in the pipe")
+
+        let slow = await waiting(in: host, "slow", callers: 40, seconds: 0.02)
+        #expect(slow.count == 40 && slow.allSatisfy { $0 == false })
+        #expect(host.pipelineDepth(of: "slow") == 0)
+
+        let unpiped = await waiting(in: host, "unpiped", callers: 200)
+        #expect(unpiped.count == 200 && unpiped.allSatisfy { $0 == false })
         let pids = host.workerProcessIDs
         await host.shutdown()
         #expect(allReaped(pids))

@@ -14,8 +14,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 series = {}
 for line in open(sys.argv[1]):
     name, items, seconds, rate, rss = line.split()
-    # (The pipelined row is measured at one size only: a point, not a curve.)
-    if name.startswith("statesman-") and rss != "-" and not name.endswith("pipeline-16"):
+    # (The `pipeline: 0` row is measured at one size only: a point, not a curve.)
+    if name.startswith("statesman-") and rss != "-" and not name.endswith("pipeline-0"):
         series.setdefault(name[len("statesman-"):], []).append((int(items), float(rate), int(rss) / 1024))
 figure, (speed, memory) = plt.subplots(1, 2, figsize=(11, 4.2))
 for shape, points in sorted(series.items()):

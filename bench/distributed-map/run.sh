@@ -51,10 +51,10 @@ if [ "$full" = yes ]; then
   python3 bench/distributed-map/generate.py "$work/store" 10000000
   run_map batched 10000000
 fi
-# One item per child again, with the function's `pipeline: 16` (opt-in; the default is
-# Lambda's one invocation at a time with nothing waiting in the worker's pipe).
+# One item per child again, with the function's `pipeline: 0`: nothing waits in a busy
+# worker's pipe (the default queues up to 16 there while the invocations are short).
 python3 bench/distributed-map/generate.py "$work/store" "$largest"
-run_map per-item "$largest" bench/plugins/functions-pipelined.yaml per-item-pipeline-16
+run_map per-item "$largest" bench/plugins/functions-unpipelined.yaml per-item-pipeline-0
 runner=(plugins/python/statesman_runner.py --handler trivial.handler --code "$PWD/bench/plugins")
 measure "C-parent+Lambda-runner,1-in-flight" "$work/pipe_parent" "$largest" 2 1 "$python" "${runner[@]}"
 measure "C-parent+minimal-Python,1-in-flight" "$work/pipe_parent" "$largest" 2 1 "$python" bench/baselines/python_worker.py

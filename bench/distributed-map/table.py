@@ -27,9 +27,10 @@ per_item = rates.get(("statesman-per-item", largest))
 batched = rates.get(("statesman-batched", largest))
 if per_item and c_parent:
     print("- one item per child / C parent + minimal Python, 1 in flight (goal >= 0.6): %.2fx" % (per_item / c_parent))
-pipelined = rates.get(("statesman-per-item-pipeline-16", largest))
-if pipelined and c_parent:
-    print("- one item per child with the function's pipeline: 16 / the same baseline: %.2fx" % (pipelined / c_parent))
+unpipelined = rates.get(("statesman-per-item-pipeline-0", largest))
+if unpipelined and c_parent:
+    print("- one item per child with the function's pipeline: 0 (each worker waits for the engine"
+          " between invocations) / the same baseline: %.2fx" % (unpipelined / c_parent))
 if per_item and xargs:
     print("- one item per child / process per item: %.0fx" % (per_item / xargs))
 if batched:

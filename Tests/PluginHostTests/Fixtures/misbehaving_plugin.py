@@ -2,9 +2,10 @@
 """A raw protocol plugin for the host's tests. How it starts comes from its arguments
 (no-hello, ignore-term, concurrency=N, bad-version); what it does with each invocation from the
 payload's "do": echo, crash, hang, garbage, broken-result,
-result-with-second-id, oversize, midline, wrong-id, heartbeat-stall, slow."""
+result-with-second-id, oversize, midline, wrong-id, heartbeat-stall, slow, report-waiting."""
 import json
 import os
+import select
 import signal
 import sys
 import threading
@@ -66,6 +67,11 @@ def run(message):
     elif action == "heartbeat-stall":
         send({"type": "heartbeat", "id": identifier})
         time.sleep(3600)
+    elif action == "report-waiting":
+        # Whether another invocation already waited in the pipe when this one was read, after
+        # `seconds` of work.
+        time.sleep(payload.get("seconds", 0))
+        send({"type": "result", "id": identifier, "payload": {"waiting": message["waiting"]}})
     elif action == "slow":
         # For `seconds`, or until the file `until` exists if that comes first.
         deadline = time.monotonic() + payload.get("seconds", 0.3)
@@ -77,8 +83,22 @@ def run(message):
         send({"type": "result", "id": identifier, "payload": payload, "unknownField": True})
 
 
-for line in sys.stdin.buffer:
+def lines():
+    """stdin's lines, each with whether a further one was already waiting behind it."""
+    pending = b""
+    while True:
+        chunk = os.read(0, 65536)
+        if not chunk:
+            return
+        pending += chunk
+        while b"\n" in pending:
+            line, pending = pending.split(b"\n", 1)
+            yield line, b"\n" in pending or bool(select.select([0], [], [], 0)[0])
+
+
+for line, waiting in lines():
     message = json.loads(line)
+    message["waiting"] = waiting
     kind = message.get("type")
     if kind == "invoke":
         if concurrency > 1:

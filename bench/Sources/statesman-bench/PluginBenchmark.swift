@@ -11,7 +11,8 @@ import PluginProtocol
 struct PluginBenchmark {
     var items: Int
     var workers: Int
-    var pipeline: Int
+    /// nil: the host's automatic pipelining.
+    var pipeline: Int?
     var command: [String]
     var runtime: FunctionConfiguration.Runtime
     var handler: String?
@@ -21,7 +22,7 @@ struct PluginBenchmark {
     func run() async {
         var function = FunctionConfiguration(
             name: "bench", runtime: runtime, handler: handler, command: command, codeDirectory: directory, timeoutSeconds: 60,
-            maximumWorkers: workers, minimumWarm: workers, pipelineDepth: pipeline)
+            maximumWorkers: workers, minimumWarm: workers, pipelining: pipeline.map(Pipelining.depth) ?? .automatic)
         function.idleSeconds = 3600
         let host = PluginHost(registry: FunctionRegistry([function]), logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))
         // Warm every worker first: the clock starts with the pool ready, as in the baselines.
@@ -34,7 +35,7 @@ struct PluginBenchmark {
             await host.shutdown()
             exit(1)
         }
-        let lanes = callers ?? workers * (1 + pipeline) * 2
+        let lanes = callers ?? workers * (1 + (pipeline ?? Pipelining.automaticLimit)) * 2
         let counter = Counter()
         let start = Date()
         await withTaskGroup(of: Int.self) { group in

@@ -4,7 +4,7 @@
 //   statesman-bench readers --store DIR --key KEY --format JSONL|CSV [--repeat N]
 //   statesman-bench interpreter [--data DIR] [--repeat N]
 //   statesman-bench jsonata --workload FILE [--count N] [--seconds S]
-//   statesman-bench plugins --items N --workers N --pipeline N (--python MODULE.FUNCTION --code DIR | -- COMMAND...)
+//   statesman-bench plugins --items N --workers N --pipeline N|auto (--python MODULE.FUNCTION --code DIR | -- COMMAND...)
 import Foundation
 import JSONCore
 
@@ -17,7 +17,7 @@ case "plugins":
     let command = arguments.firstIndex(of: "--").map { Array(arguments[($0 + 1)...]) } ?? []
     await PluginBenchmark(
         items: option("--items").flatMap(Int.init) ?? 100_000, workers: option("--workers").flatMap(Int.init) ?? 2,
-        pipeline: option("--pipeline").flatMap(Int.init) ?? 0, command: command, runtime: option("--python") == nil ? .command : .python,
+        pipeline: option("--pipeline") == "auto" ? nil : option("--pipeline").flatMap(Int.init) ?? 0, command: command, runtime: option("--python") == nil ? .command : .python,
         handler: option("--python"), directory: option("--code") ?? FileManager.default.currentDirectoryPath,
         callers: option("--callers").flatMap(Int.init)
     ).run()
