@@ -117,8 +117,11 @@ extension PluginHost {
     func abandon(_ id: UInt64, failing failure: (Invocation) -> PluginFailure, in state: inout HostState, loop: OpaquePointer, effects: inout Effects) {
         guard let worker = state.workers[id] else { return }
         var requeue: [Invocation] = []
+        let now = Self.now()
         for (index, invocation) in worker.inFlight.enumerated() {
             if index < worker.concurrency || invocation.startedAt != nil {
+                // A run that timed out or crashed counts too: nothing should queue behind the next.
+                if let started = invocation.startedAt { worker.pool.recordRun(from: started, to: now) }
                 effects.resume(invocation.continuation, .failure(failure(invocation)))
             } else {
                 invocation.startedAt = nil

@@ -381,6 +381,22 @@ import Testing
         #expect(allReaped(pids))
     }
 
+    /// A run that ends in the function's timeout counts as a long one: nothing more is queued
+    /// in the pipes of a function whose invocations may hang.
+    @Test func aTimedOutRunStopsAutomaticPipelining() async throws {
+        let host = Fixtures.host([Fixtures.misbehaving("mixed") { $0.maximumWorkers = 1; $0.timeoutSeconds = 0.5 }])
+        for _ in 0..<10 where host.pipelineDepth(of: "mixed") == 0 {
+            _ = await waiting(in: host, "mixed", callers: 50)
+        }
+        #expect(host.pipelineDepth(of: "mixed") > 0)
+        let failure = try #require(await host.invoke(function: "mixed", payload: ["do": "hang"], context: Fixtures.context(1)).failure)
+        #expect(failure.error == "Sandbox.Timedout")
+        #expect(host.pipelineDepth(of: "mixed") == 0)
+        let pids = host.workerProcessIDs
+        await host.shutdown()
+        #expect(allReaped(pids))
+    }
+
     /// Submissions for a function whose workers are all busy do not wake the loop thread:
     /// the next answer takes them. With the tick (the backstop) ten minutes away, a
     /// submission left without its wake-up would hang this test; none may, for two
