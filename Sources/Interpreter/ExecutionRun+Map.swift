@@ -1,5 +1,6 @@
 import ASLErrors
 import ASLModel
+import Synchronization
 import JSONCore
 import PathExpressions
 import PayloadTemplates
@@ -127,41 +128,79 @@ extension ExecutionRun {
             finishedParts?.finished(index, output, visit: parts!.visit)
         }
         let pending = results.indices.filter { results[$0] == nil }
-        return await withTaskGroup(of: (Int, Result<JSONValue, ExecutionFailure>).self) { group in
-            var position = 0
-            var stop = false
-            func start(_ index: Int) {
+        // `width` tasks each run one iteration after another, taking the next index as they
+        // finish one: no task made, and no task woken to hand out work, per iteration.
+        let schedule = IterationSchedule(pending: pending, results: results)
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<min(width, pending.count) {
                 group.addTask { [self] in
-                    history.record("MapIterationStarted", at: clock.now(), detailsKey: "mapIterationStartedEventDetails", stateName: state.name, iterationIndex: index)
-                    do throws(ExecutionFailure) {
-                        let output = try await runScope(map.processor, input: inputs[index], frame: Frame(variables: VariableScope(parent: frame.variables)))
-                        history.record("MapIterationSucceeded", at: clock.now(), detailsKey: "mapIterationSucceededEventDetails", stateName: state.name, iterationIndex: index)
-                        return (index, .success(output))
-                    } catch {
-                        history.record("MapIterationFailed", at: clock.now(), detailsKey: "mapIterationFailedEventDetails", stateName: state.name, iterationIndex: index)
-                        return (index, .failure(error))
+                    var next = schedule.start()
+                    while let index = next {
+                        let result = await runIteration(index, state, map, input: inputs[index], frame: frame)
+                        if case .success(let output) = result, let parts { finishedParts?.finished(index, output, visit: parts.visit) }
+                        next = schedule.finish(index, result)
                     }
                 }
             }
-            while position < min(width, pending.count) {
-                start(pending[position])
-                position += 1
-            }
-            for await (index, result) in group {
-                results[index] = result
-                switch result {
-                case .success(let output): parts.map { finishedParts?.finished(index, output, visit: $0.visit) }
-                case .failure: stop = true
-                }
-                if !stop, position < pending.count {
-                    start(pending[position])
-                    position += 1
-                }
-            }
-            return results.enumerated().map { index, result in
-                result ?? .failure(ExecutionFailure(.runtime, cause: "Iteration \(index) did not run"))
-            }
         }
+        return schedule.results.enumerated().map { index, result in
+            result ?? .failure(ExecutionFailure(.runtime, cause: "Iteration \(index) did not run"))
+        }
+    }
+
+    private func runIteration(_ index: Int, _ state: State, _ map: MapState, input: JSONValue, frame: Frame) async -> Result<JSONValue, ExecutionFailure> {
+        history.record("MapIterationStarted", at: clock.now(), detailsKey: "mapIterationStartedEventDetails", stateName: state.name, iterationIndex: index)
+        do throws(ExecutionFailure) {
+            let output = try await runScope(map.processor, input: input, frame: Frame(variables: VariableScope(parent: frame.variables)))
+            history.record("MapIterationSucceeded", at: clock.now(), detailsKey: "mapIterationSucceededEventDetails", stateName: state.name, iterationIndex: index)
+            return .success(output)
+        } catch {
+            history.record("MapIterationFailed", at: clock.now(), detailsKey: "mapIterationFailedEventDetails", stateName: state.name, iterationIndex: index)
+            return .failure(error)
+        }
+    }
+}
+
+/// Hands an inline Map's iterations to the tasks that run them, in order, and keeps their
+/// results; after a failure it hands out no more (the running ones finish).
+private final class IterationSchedule: Sendable {
+    private struct Progress {
+        var position = 0
+        var stopped = false
+        var results: [Result<JSONValue, ExecutionFailure>?]
+    }
+
+    private let pending: [Int]
+    private let progress: Mutex<Progress>
+
+    init(pending: [Int], results: [Result<JSONValue, ExecutionFailure>?]) {
+        self.pending = pending
+        progress = Mutex(Progress(results: results))
+    }
+
+    /// The first iteration for a task to run.
+    func start() -> Int? {
+        progress.withLock { next(&$0) }
+    }
+
+    /// Records an iteration's result; returns the next for the same task.
+    func finish(_ index: Int, _ result: Result<JSONValue, ExecutionFailure>) -> Int? {
+        progress.withLock { progress in
+            progress.results[index] = result
+            if case .failure = result { progress.stopped = true }
+            return next(&progress)
+        }
+    }
+
+    private func next(_ progress: inout Progress) -> Int? {
+        guard !progress.stopped, progress.position < pending.count else { return nil }
+        defer { progress.position += 1 }
+        return pending[progress.position]
+    }
+
+    /// Once every task has ended.
+    var results: [Result<JSONValue, ExecutionFailure>?] {
+        progress.withLock { $0.results }
     }
 }
 

@@ -159,6 +159,31 @@ let lambda = "arn:aws:lambda:us-east-1:111111111111:function:work"
         #expect(output["out"] == [["v": "a", "i": 0], ["v": "b", "i": 1], ["v": "c", "i": 2]])
     }
 
+    /// Iterations run a few at a time, each task taking the next item as it finishes one;
+    /// after a failure no further iteration starts, and the ones running finish.
+    @Test func mapIterationsRunInOrderAndStopAfterAFailure() async throws {
+        func map(_ limit: Int) throws -> StateMachineDefinition {
+            try machine("""
+                {"StartAt": "Each", "States": {
+                  "Each": {"Type": "Map", "ItemsPath": "$.xs", "MaxConcurrency": \(limit), "End": true,
+                    "ItemProcessor": {"StartAt": "Check", "States": {
+                      "Check": {"Type": "Choice", "Choices": [{"Variable": "$", "StringEquals": "bad", "Next": "Broke"}], "Default": "Keep"},
+                      "Keep": {"Type": "Pass", "End": true},
+                      "Broke": {"Type": "Fail", "Error": "Bad", "Cause": "bad item"}}}}}}
+                """)
+        }
+        let items = (0..<100).map { JSONValue.string("item \($0)") }
+        let whole = await Interpreter(clock: ManualClock()).run(try map(3), input: ["xs": .array(items)])
+        #expect(whole.output == .array(items))
+        #expect(whole.events.filter { $0.type == "MapIterationStarted" }.count == 100)
+        #expect(whole.events.filter { $0.type == "MapIterationSucceeded" }.count == 100)
+
+        let broken = await Interpreter(clock: ManualClock()).run(try map(1), input: ["xs": ["a", "bad", "c", "d"]])
+        #expect(broken.error == "Bad")
+        let iterations = broken.events.filter { $0.type.hasPrefix("MapIteration") }.map(\.type)
+        #expect(iterations == ["MapIterationStarted", "MapIterationSucceeded", "MapIterationStarted", "MapIterationFailed"])
+    }
+
     @Test func variablesAreReadAsOfStateEntry() async throws {
         let definition = try machine("""
             {"StartAt": "Set", "States": {
