@@ -63,14 +63,24 @@ extension PluginHost {
                 return true
             }
             guard !state.stopping, let pool = state.pools[submission.function], pool.queue.isEmpty else { return false }
+            // A free slot first; else room in a worker's pipe, once no further worker may
+            // start (the loop thread starts one otherwise).
             var idle: Worker?
-            for worker in pool.workers where worker.phase == .ready && worker.inFlight.count < worker.concurrency {
-                if worker.inFlight.count < idle?.inFlight.count ?? .max { idle = worker }
+            var piped: Worker?
+            let depth = pool.pipelineDepth
+            for worker in pool.workers where worker.phase == .ready {
+                let count = worker.inFlight.count
+                if count < worker.concurrency {
+                    if count < idle?.inFlight.count ?? .max { idle = worker }
+                } else if count < worker.concurrency + depth, count < piped?.inFlight.count ?? .max {
+                    piped = worker
+                }
             }
+            if idle == nil, pool.workers.count >= pool.function.maximumWorkers { idle = piped }
             guard let worker = idle else { return false }
             let invocation = Invocation(submission)
             let now = Self.now()
-            invocation.startedAt = now
+            if worker.inFlight.count < worker.concurrency { invocation.startedAt = now }
             worker.inFlight.append(invocation)
             worker.lastActive = now
             // Under the state lock, so the loop cannot be stopped meanwhile (`shutdown` sets

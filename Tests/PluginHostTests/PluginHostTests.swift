@@ -369,6 +369,22 @@ import Testing
             waited = fast.filter { $0 == true }.count
         }
         #expect(waited > 0, "concurrent invocations of a short function wait in the pipe")
+        // A few callers, each invoking again as soon as it is answered: the pipe is filled from
+        // their threads (no queue builds up), and each still gets its own answer.
+        let answered = await withTaskGroup(of: Int.self) { group in
+            for lane in 0..<6 {
+                group.addTask {
+                    var correct = 0
+                    for round in 0..<100 {
+                        let payload: JSONValue = ["lane": .int(Int64(lane)), "round": .int(Int64(round))]
+                        if await host.invoke(function: "fast", payload: payload, context: Fixtures.context(lane * 1000 + round)).value == payload { correct += 1 }
+                    }
+                    return correct
+                }
+            }
+            return await group.reduce(0, +)
+        }
+        #expect(answered == 600)
 
         let slow = await waiting(in: host, "slow", callers: 40, seconds: 0.02)
         #expect(slow.count == 40 && slow.allSatisfy { $0 == false })
