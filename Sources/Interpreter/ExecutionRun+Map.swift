@@ -1,9 +1,9 @@
 import ASLErrors
 import ASLModel
-import Synchronization
 import JSONCore
 import PathExpressions
 import PayloadTemplates
+import Synchronization
 
 extension ExecutionRun {
     static let inlineConcurrency = 40
