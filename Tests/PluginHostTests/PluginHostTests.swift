@@ -369,8 +369,8 @@ import Testing
             waited = fast.filter { $0 == true }.count
         }
         #expect(waited > 0, "concurrent invocations of a short function wait in the pipe")
-        // A few callers, each invoking again as soon as it is answered: the pipe is filled from
-        // their threads (no queue builds up), and each still gets its own answer.
+        // A few callers, each invoking again as soon as it is answered: with no queue building
+        // up, they write into the pipe from their own threads; each still gets its own answer.
         let answered = await withTaskGroup(of: Int.self) { group in
             for lane in 0..<6 {
                 group.addTask {
