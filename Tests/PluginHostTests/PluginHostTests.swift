@@ -397,6 +397,42 @@ import Testing
         #expect(allReaped(pids))
     }
 
+    /// Invocations cancelled while they wait in a worker's pipe are answered at once with
+    /// `Plugin.Cancelled`; the worker still runs them (the host drops their answers) and
+    /// goes on serving the others.
+    @Test(.timeLimit(.minutes(1))) func invocationsCancelledInAPipeLeaveTheWorkerServing() async throws {
+        let host = Fixtures.host([Fixtures.misbehaving("piped") { $0.maximumWorkers = 1; $0.pipelining = .depth(16) }])
+        #expect(await host.invoke(function: "piped", payload: ["warm": true], context: Fixtures.context(0)).value == ["warm": true])
+        let pid = host.workerProcessIDs
+        let payload: JSONValue = ["do": "report-waiting", "seconds": 0.01]
+        let calls = (0..<60).map { number in
+            Task { (await host.invoke(function: "piped", payload: payload, context: Fixtures.context(number)), ContinuousClock.now) }
+        }
+        // A tenth of a second in, about ten have run, 16 wait in the pipe and the rest in the queue.
+        try await Task.sleep(nanoseconds: 100_000_000)
+        for call in calls.enumerated() where call.offset % 2 == 1 { call.element.cancel() }
+        var cancelled: [ContinuousClock.Instant] = []
+        var answered: [ContinuousClock.Instant] = []
+        for (number, call) in calls.enumerated() {
+            let (outcome, instant) = await call.value
+            if let failure = outcome.failure {
+                #expect(number % 2 == 1 && failure.error == "Plugin.Cancelled", "\(number): \(failure)")
+                cancelled.append(instant)
+            } else {
+                #expect(outcome.value?["waiting"] != nil)
+                answered.append(instant)
+            }
+        }
+        // At most about ten ran in the first tenth of a second (each takes 10 ms, one at a time).
+        #expect(cancelled.count >= 24, "the cancelled ones not yet run, in the pipe or the queue, are all answered so")
+        // Each cancelled caller had its answer before the worker got through the pipe.
+        #expect(cancelled.max()! < answered.max()!)
+        #expect(await host.invoke(function: "piped", payload: ["after": true], context: Fixtures.context(1)).value == ["after": true])
+        #expect(host.workerProcessIDs == pid)
+        await host.shutdown()
+        #expect(allReaped(pid))
+    }
+
     /// A run that ends in the function's timeout counts as a long one: nothing more is queued
     /// in the pipes of a function whose invocations may hang.
     @Test func aTimedOutRunStopsAutomaticPipelining() async throws {
