@@ -69,8 +69,9 @@ def main():
     run = [arguments.statesman, "run", os.path.join(HERE, "crash.asl.json"), "--functions", os.path.join(HERE, "functions.yaml"),
            "--store", store, "--state", state, "--name", "soak", "--json"]
     resume = [arguments.statesman, "resume", "soak", "--state", state, "--json"]
-    # The first kill soon after the start; the others at random points of the committed progress.
-    thresholds = sorted(random.randint(arguments.items // 50, arguments.items * 19 // 20) for _ in range(arguments.kills - 1))
+    # The first kill soon after the start; the others at random points of the committed progress
+    # (up to 90% of it: a resume near the end may finish before its kill, a few batches later).
+    thresholds = sorted(random.randint(arguments.items // 50, arguments.items * 9 // 10) for _ in range(arguments.kills - 1))
     kills, attempt, started = 0, 0, time.time()
     finished = None
     while finished is None:
@@ -83,7 +84,10 @@ def main():
         elif attempt <= len(thresholds):
             while process.poll() is None:
                 if committed_items(database) >= thresholds[attempt - 1]:
-                    time.sleep(random.uniform(0, 0.15))
+                    # A little later, at a point the poll does not decide. (Up to 150 ms, as it
+                    # was, let resumes finish first once the workers were pipelined: 16 kills
+                    # of 20 asked.)
+                    time.sleep(random.uniform(0, 0.02))
                     killed = process.poll() is None
                     break
                 time.sleep(0.02)
