@@ -57,9 +57,8 @@ extension HistoryEvent {
     /// passes the same input and output along from event to event.
     func write(to sink: inout JSONByteBuffer, texts: inout PayloadTexts) {
         // Details that would replace a rendered field keep `json`'s ordering rules.
-        let rendered: Set<String> = ["name", "index"]
         if let members = details?.objectValue?.members, members.contains(where: { member in
-            rendered.contains(member.key) || payloads.contains { member.key == $0.key || member.key == $0.key + "Details" }
+            member.key == "name" || member.key == "index" || payloads.contains { member.key == $0.key || member.key == $0.key + "Details" }
         }) {
             json.write(to: &sink)
             return
@@ -118,9 +117,10 @@ extension HistoryEvent {
     public static func jsonText(_ events: some Collection<HistoryEvent>, texts: inout PayloadTexts) -> String {
         var buffer = JSONByteBuffer(capacity: 512 * max(1, events.count))
         buffer.write(UInt8(ascii: "["))
-        for (index, event) in events.enumerated() {
-            if index > 0 { buffer.write(UInt8(ascii: ",")) }
-            event.write(to: &buffer, texts: &texts)
+        // By index: each event is written where it lies, not copied out first.
+        for index in events.indices {
+            if index != events.startIndex { buffer.write(UInt8(ascii: ",")) }
+            events[index].write(to: &buffer, texts: &texts)
         }
         buffer.write(UInt8(ascii: "]"))
         return buffer.string
