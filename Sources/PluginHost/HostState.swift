@@ -82,6 +82,27 @@ final class Pool: @unchecked Sendable {
     /// Invocations automatic pipelining does not queue before measuring this many.
     static let runsBeforePipelining = 16
 
+    /// Where an invocation could go now: the ready worker with a free slot and the fewest in
+    /// flight, else (`piped`) the one whose pipe may hold one more, fewest first; and how many
+    /// workers are still starting.
+    func slots() -> (free: Worker?, piped: Worker?, starting: Int) {
+        let depth = pipelineDepth
+        var free: Worker?
+        var piped: Worker?
+        var starting = 0
+        for worker in workers {
+            if worker.phase == .starting { starting += 1 }
+            guard worker.phase == .ready else { continue }
+            let count = worker.inFlight.count
+            if count < worker.concurrency {
+                if count < free?.inFlight.count ?? .max { free = worker }
+            } else if count < worker.concurrency + depth, count < piped?.inFlight.count ?? .max {
+                piped = worker
+            }
+        }
+        return (free, piped, starting)
+    }
+
     /// How many invocations may wait in a busy worker's pipe now.
     var pipelineDepth: Int {
         switch function.pipelining {

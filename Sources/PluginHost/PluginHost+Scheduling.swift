@@ -16,26 +16,13 @@ extension PluginHost {
     }
 
     func dispatch(_ pool: Pool, in state: inout HostState, loop: OpaquePointer, effects: inout Effects) {
-        let depth = pool.pipelineDepth
         while !pool.queue.isEmpty {
             // A worker with a free slot first; else one whose pipe may hold more (pipelining).
-            var free: (worker: Worker, count: Int)?
-            var piped: (worker: Worker, count: Int)?
-            var starting = 0
-            for worker in pool.workers {
-                if worker.phase == .starting { starting += 1 }
-                guard worker.phase == .ready else { continue }
-                let count = worker.inFlight.count
-                if count < worker.concurrency {
-                    if count < free?.count ?? .max { free = (worker, count) }
-                } else if count < worker.concurrency + depth, count < piped?.count ?? .max {
-                    piped = (worker, count)
-                }
-            }
+            let (free, piped, starting) = pool.slots()
             if free == nil, pool.workers.count < pool.function.maximumWorkers, starting < pool.queue.count {
                 startWorker(for: pool, in: &state, loop: loop, effects: &effects)
             }
-            guard let worker = (free ?? piped)?.worker else { break }
+            guard let worker = free ?? piped else { break }
             let invocation = pool.queue.removeFirst()
             let now = Self.now()
             if worker.inFlight.count < worker.concurrency { invocation.startedAt = now }
@@ -65,19 +52,8 @@ extension PluginHost {
             guard !state.stopping, let pool = state.pools[submission.function], pool.queue.isEmpty else { return false }
             // A free slot first; else room in a worker's pipe, once no further worker may
             // start (the loop thread starts one otherwise).
-            var idle: Worker?
-            var piped: Worker?
-            let depth = pool.pipelineDepth
-            for worker in pool.workers where worker.phase == .ready {
-                let count = worker.inFlight.count
-                if count < worker.concurrency {
-                    if count < idle?.inFlight.count ?? .max { idle = worker }
-                } else if count < worker.concurrency + depth, count < piped?.inFlight.count ?? .max {
-                    piped = worker
-                }
-            }
-            if idle == nil, pool.workers.count >= pool.function.maximumWorkers { idle = piped }
-            guard let worker = idle else { return false }
+            let (free, piped, _) = pool.slots()
+            guard let worker = free ?? (pool.workers.count >= pool.function.maximumWorkers ? piped : nil) else { return false }
             let invocation = Invocation(submission)
             let now = Self.now()
             if worker.inFlight.count < worker.concurrency { invocation.startedAt = now }
