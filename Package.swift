@@ -79,7 +79,7 @@ let package = Package(
         // L3: the execution store (SQLite through GRDB; the only target that touches SQLite).
         .target(
             name: "ExecutionStore",
-            dependencies: ["JSONCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["JSONCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
             swiftSettings: strict),
 
         // L3: Distributed Map runs over the object store (zlib, zstd, lz4, brotli: Debian packages, via pkg-config).

@@ -170,6 +170,7 @@ public struct ExecutionRecord: Sendable, Equatable {
 
     /// Why RedriveExecution would refuse it (nil: it can be redriven).
     public var notRedrivableReason: String? {
+        if mapRunArn != nil { return "A Map Run's child execution is redriven with its parent" }
         switch status {
         case "FAILED", "TIMED_OUT", "ABORTED": return nil
         default: return "Execution is \(status) and cannot be redriven"

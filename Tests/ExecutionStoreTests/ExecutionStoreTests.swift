@@ -165,6 +165,10 @@ func event(_ id: Int, _ type: String) -> JSONValue {
         first.mapRunArn = "run-1"
         var second = execution("child-2", status: "FAILED", at: 2, machine: machineArn + "/Map")
         second.mapRunArn = "run-1"
+        second.error = ""
+        second.cause = "The function's cause"
+        second.launch = nil
+        second.stopDate = start.addingTimeInterval(3)
         try store.commit(
             mapRun: mapRun, completions: [],
             children: [
@@ -175,6 +179,34 @@ func event(_ id: Int, _ type: String) -> JSONValue {
         #expect(try store.executions(stateMachineArn: nil, status: nil).map(\.name) == ["parent"])
         #expect(try store.history(of: first.arn).map { $0["type"] } == ["ExecutionStarted", "ExecutionSucceeded"])
         #expect(try store.execution(second.arn)?.mapRunArn == "run-1")
+        // Kept as given: an empty error is not lost, nor taken for a missing one.
+        #expect(try store.execution(second.arn) == second)
+
+        // A child is stopped and redriven with its parent only.
+        #expect(throws: ExecutionStoreError("The execution \(first.arn) is SUCCEEDED, not RUNNING")) {
+            try store.requestStop(of: first.arn, error: nil, cause: nil, at: start)
+        }
+        #expect(throws: ServiceError("ExecutionNotRedrivable", "A Map Run's child execution is redriven with its parent")) {
+            try store.redrive(second.arn, at: start)
+        }
+    }
+
+    /// Children with the same Map Run committed in several batches, in many statements each.
+    @Test(arguments: StoreKind.allCases) func manyChildrenAreKeptInOrder(kind: StoreKind) throws {
+        let store = try kind.make()
+        try store.insert(execution("parent"))
+        let children = (0..<150).map { index in
+            var child = execution(String(format: "child-%03d", index), status: "SUCCEEDED", at: Double(index), machine: machineArn + "/Map")
+            child.mapRunArn = "run-1"
+            child.launch = nil
+            child.output = #"{"n":\#(index)}"#
+            return (record: child, history: JSONValue.array([event(1, "ExecutionStarted"), event(2, "ExecutionSucceeded")]).compactString)
+        }
+        try store.commit(mapRun: mapRun, completions: [], children: Array(children[..<100]))
+        try store.commit(mapRun: mapRun, completions: [], children: Array(children[100...]))
+        #expect(try store.children(of: "run-1") == children.reversed().map(\.record))
+        #expect(try store.history(of: children[77].record.arn).count == 2)
+        #expect(try store.children(of: "run-2").isEmpty)
     }
 
     @Test(arguments: StoreKind.allCases) func completionsAreKeptOnceAndReadPageByPage(kind: StoreKind) throws {
