@@ -64,7 +64,7 @@ extension HistoryEvent {
             return
         }
         sink.write(raw: "{\"timestamp\":")
-        sink.write(string: Timestamps.format(timestamp))
+        Timestamps.write(timestamp, to: &sink)
         sink.write(raw: ",\"type\":")
         sink.write(string: type)
         sink.write(raw: ",\"id\":")
@@ -93,9 +93,10 @@ extension HistoryEvent {
             for (name, value) in payloads {
                 key(name)
                 texts.write(value, to: &sink)
-                if name == "input" || name == "output" {
-                    key(name + "Details")
-                    sink.write(raw: "{\"truncated\":false}")
+                if name == "input" {
+                    sink.write(raw: ",\"inputDetails\":{\"truncated\":false}")
+                } else if name == "output" {
+                    sink.write(raw: ",\"outputDetails\":{\"truncated\":false}")
                 }
             }
             for member in details?.objectValue?.members ?? [] {
@@ -108,18 +109,20 @@ extension HistoryEvent {
     }
 
     /// A history's compact JSON array.
-    public static func jsonText(_ events: some Collection<HistoryEvent>) -> String {
+    public static func jsonText(_ events: [HistoryEvent]) -> String {
         var texts = PayloadTexts()
         return jsonText(events, texts: &texts)
     }
 
-    /// A history's compact JSON array, with payload texts shared with the caller's.
-    public static func jsonText(_ events: some Collection<HistoryEvent>, texts: inout PayloadTexts) -> String {
-        var buffer = JSONByteBuffer(capacity: 512 * max(1, events.count))
+    /// A history's compact JSON array, with payload texts shared with the caller's. (An
+    /// array, not any collection: a generic function called from another module runs
+    /// unspecialised, copying each event through its value witnesses.)
+    public static func jsonText(_ events: [HistoryEvent], texts: inout PayloadTexts) -> String {
+        var buffer = JSONByteBuffer(capacity: 256 * max(1, events.count))
         buffer.write(UInt8(ascii: "["))
         // By index: each event is written where it lies, not copied out first.
         for index in events.indices {
-            if index != events.startIndex { buffer.write(UInt8(ascii: ",")) }
+            if index != 0 { buffer.write(UInt8(ascii: ",")) }
             events[index].write(to: &buffer, texts: &texts)
         }
         buffer.write(UInt8(ascii: "]"))
@@ -131,7 +134,14 @@ extension HistoryEvent {
 /// event, and into its record): each printed once, found again by identical printing (not by
 /// JSON equality: `1` and `1.0` are equal but print differently). Keeps the few most recent.
 public struct PayloadTexts {
-    private var recent: [(value: JSONValue, compact: String, literal: [UInt8]?)] = []
+    private struct Entry {
+        var value: JSONValue
+        var compact: String
+        /// `compact` as a JSON string literal, once asked for.
+        var literal: [UInt8]?
+    }
+
+    private var recent: [Entry] = []
 
     public init() {}
 
@@ -154,7 +164,7 @@ public struct PayloadTexts {
     private mutating func entry(_ value: JSONValue) -> Int {
         if let index = recent.firstIndex(where: { $0.value.printsIdentically(to: value) }) { return index }
         if recent.count == 4 { recent.removeFirst() }
-        recent.append((value, value.compactString, nil))
+        recent.append(Entry(value: value, compact: value.compactString))
         return recent.count - 1
     }
 }
@@ -218,27 +228,73 @@ enum Timestamps {
     /// `2026-11-26T01:17:00.123Z`. Written by hand: creating a date formatter per event cost
     /// more than running the state.
     static func format(_ date: Date) -> String {
-        let totalMilliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        var days = totalMilliseconds >= 0 ? totalMilliseconds / 86_400_000 : (totalMilliseconds - 86_399_999) / 86_400_000
-        let millisecondOfDay = totalMilliseconds - days * 86_400_000
-        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-        days += 719_468
-        let era = (days >= 0 ? days : days - 146_096) / 146_097
-        let dayOfEra = days - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        let hour = millisecondOfDay / 3_600_000, minute = millisecondOfDay / 60_000 % 60
-        let second = millisecondOfDay / 1000 % 60, millisecond = millisecondOfDay % 1000
-        guard (0...9999).contains(year) else {
-            // Outside four digits (no execution runs then).
-            return String(format: "%lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ", year, month, day, hour, minute, second, millisecond)
-        }
+        guard let digits = Digits(date) else { return outOfRange(date) }
         // Each Map child formats several of these: written straight into the string's bytes.
-        return String(unsafeUninitializedCapacity: 24) { buffer in
+        return String(unsafeUninitializedCapacity: Digits.count) { digits.copy(to: $0) }
+    }
+
+    /// Writes `date` as a JSON string literal (what `format` gives, in quotes), without making
+    /// the string: a Standard child's history has a timestamp in every event.
+    static func write(_ date: Date, to sink: inout JSONByteBuffer) {
+        guard let digits = Digits(date) else {
+            sink.write(string: outOfRange(date))
+            return
+        }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Digits.count + 2) { buffer in
+            buffer[0] = UInt8(ascii: "\"")
+            let written = digits.copy(to: UnsafeMutableBufferPointer(rebasing: buffer[1...]))
+            buffer[written + 1] = UInt8(ascii: "\"")
+            sink.write(UnsafeBufferPointer(rebasing: buffer[..<(written + 2)]))
+        }
+    }
+
+    /// A year outside four digits (no execution runs then).
+    private static func outOfRange(_ date: Date) -> String {
+        let parts = Parts(date)
+        return String(
+            format: "%lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ", parts.year, parts.month, parts.day, parts.hour, parts.minute, parts.second,
+            parts.millisecond)
+    }
+
+    /// A date's civil fields, in UTC.
+    private struct Parts {
+        var year, month, day, hour, minute, second, millisecond: Int64
+
+        init(_ date: Date) {
+            let totalMilliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+            var days = totalMilliseconds >= 0 ? totalMilliseconds / 86_400_000 : (totalMilliseconds - 86_399_999) / 86_400_000
+            let millisecondOfDay = totalMilliseconds - days * 86_400_000
+            // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+            days += 719_468
+            let era = (days >= 0 ? days : days - 146_096) / 146_097
+            let dayOfEra = days - era * 146_097
+            let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+            let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+            let monthIndex = (5 * dayOfYear + 2) / 153
+            let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+            let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+            year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+            self.month = month
+            self.day = day
+            hour = millisecondOfDay / 3_600_000
+            minute = millisecondOfDay / 60_000 % 60
+            second = millisecondOfDay / 1000 % 60
+            millisecond = millisecondOfDay % 1000
+        }
+    }
+
+    /// A date with a four-digit year, to be copied out as text.
+    private struct Digits {
+        static let count = 24
+        let parts: Parts
+
+        init?(_ date: Date) {
+            parts = Parts(date)
+            guard (0...9999).contains(parts.year) else { return nil }
+        }
+
+        /// Writes the `count` bytes of the text into `buffer`; returns `count`.
+        func copy(to buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
             var position = 0
             func put(_ value: Int64, digits: Int, then separator: UInt8) {
                 var value = value
@@ -249,13 +305,13 @@ enum Timestamps {
                 buffer[position + digits] = separator
                 position += digits + 1
             }
-            put(year, digits: 4, then: UInt8(ascii: "-"))
-            put(month, digits: 2, then: UInt8(ascii: "-"))
-            put(day, digits: 2, then: UInt8(ascii: "T"))
-            put(hour, digits: 2, then: UInt8(ascii: ":"))
-            put(minute, digits: 2, then: UInt8(ascii: ":"))
-            put(second, digits: 2, then: UInt8(ascii: "."))
-            put(millisecond, digits: 3, then: UInt8(ascii: "Z"))
+            put(parts.year, digits: 4, then: UInt8(ascii: "-"))
+            put(parts.month, digits: 2, then: UInt8(ascii: "-"))
+            put(parts.day, digits: 2, then: UInt8(ascii: "T"))
+            put(parts.hour, digits: 2, then: UInt8(ascii: ":"))
+            put(parts.minute, digits: 2, then: UInt8(ascii: ":"))
+            put(parts.second, digits: 2, then: UInt8(ascii: "."))
+            put(parts.millisecond, digits: 3, then: UInt8(ascii: "Z"))
             return position
         }
     }
