@@ -58,28 +58,30 @@ extension HistoryEvent {
     func write(to sink: inout JSONByteBuffer, texts: inout PayloadTexts) {
         // Details that would replace a rendered field keep `json`'s ordering rules.
         if let members = details?.objectValue?.members, members.contains(where: { member in
-            member.key == "name" || member.key == "index" || payloads.contains { member.key == $0.key || member.key == $0.key + "Details" }
+            member.key == "name" || member.key == "index" || member.key == "inputDetails" || member.key == "outputDetails"
+                || payloads.contains { member.key == $0.key }
         }) {
             json.write(to: &sink)
             return
         }
+        // The event's type, its details' key and its payloads' names are the engine's own.
         sink.write(raw: "{\"timestamp\":")
         Timestamps.write(timestamp, to: &sink)
         sink.write(raw: ",\"type\":")
-        sink.write(string: type)
+        sink.write(name: type)
         sink.write(raw: ",\"id\":")
-        JSONValue.int(Int64(id)).write(to: &sink)
+        sink.write(integer: Int64(id))
         sink.write(raw: ",\"previousEventId\":")
-        JSONValue.int(Int64(previousEventId)).write(to: &sink)
+        sink.write(integer: Int64(previousEventId))
         if let detailsKey {
             sink.write(UInt8(ascii: ","))
-            sink.write(string: detailsKey)
+            sink.write(name: detailsKey)
             sink.write(raw: ":{")
             var first = true
             func key(_ name: String) {
                 if !first { sink.write(UInt8(ascii: ",")) }
                 first = false
-                sink.write(string: name)
+                sink.write(name: name)
                 sink.write(UInt8(ascii: ":"))
             }
             if let stateName {
@@ -100,7 +102,10 @@ extension HistoryEvent {
                 }
             }
             for member in details?.objectValue?.members ?? [] {
-                key(member.key)
+                if !first { sink.write(UInt8(ascii: ",")) }
+                first = false
+                sink.write(string: member.key)
+                sink.write(UInt8(ascii: ":"))
                 member.value.write(to: &sink)
             }
             sink.write(UInt8(ascii: "}"))
@@ -189,6 +194,8 @@ public final class History: Sendable {
     public init(continuingAfter earlier: Int = 0, keepingEvents: Bool = true) {
         self.earlier = earlier
         keepsEvents = keepingEvents
+        // A one-Task child records seven events: room for them at once, not grown four times.
+        if keepingEvents { events.withLock { $0.reserveCapacity(8) } }
     }
 
     /// Appends an event and returns its id. `previous` is the id of the event this one

@@ -39,6 +39,24 @@ public struct JSONByteBuffer: JSONByteSink {
     public mutating func write(string text: String) {
         writeString(text, to: &self)
     }
+
+    /// Writes `text` in quotes byte for byte: for names the program makes (event types, field
+    /// names), which have nothing to escape. Anything that came from input goes through
+    /// `write(string:)`.
+    public mutating func write(name text: String) {
+        assert(!text.utf8.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }, "\(text) needs escaping")
+        write(UInt8(ascii: "\""))
+        if text.utf8.withContiguousStorageIfAvailable({ write($0) }) == nil {
+            var copy = text
+            copy.withUTF8 { write($0) }
+        }
+        write(UInt8(ascii: "\""))
+    }
+
+    /// Writes an integer as `JSONValue.int(value)` prints.
+    public mutating func write(integer value: Int64) {
+        writeInteger(value, to: &self)
+    }
 }
 
 /// The heap buffer behind `JSONByteBuffer`.

@@ -83,17 +83,20 @@ public final class StoreJournal: ExecutionJournal {
     }
 }
 
-/// One Map Run's durable side (see `StoreJournal`). Batches are committed on a writer thread
-/// of their own, so the run keeps starting children meanwhile; at most two batches wait for
-/// it (then the run waits), and `flush` returns once everything is committed.
+/// One Map Run's durable side (see `StoreJournal`). Batches are printed (records and
+/// histories as JSON text) on a printer thread and committed on a writer thread, so the run
+/// keeps starting children meanwhile and one batch is printed while the one before commits;
+/// at most three batches are on their way (then the run waits), and `flush` returns once
+/// everything is committed.
 final class StoreMapRunJournal: MapRunJournal {
     private let parent: StoreJournal
     private let stateEnteredEventId: Int
     let continued: (mapRunArn: String, startDate: Date, redriveCount: Int)?
     private var pending: [(child: CompletedChild, execution: ChildExecutionReport?)] = []
     private var lastCommit = ContinuousClock.now
-    private let writer = DispatchQueue(label: "statesman.map-run-journal")
-    private let queued = DispatchSemaphore(value: 2)
+    private let printer = DispatchQueue(label: "statesman.map-run-journal.printer")
+    private let writer = DispatchQueue(label: "statesman.map-run-journal.writer")
+    private let queued = DispatchSemaphore(value: 3)
     /// The first commit that failed.
     private let failure = FirstFailure()
     /// Commit after this many children, or this long after the last commit.
@@ -131,38 +134,56 @@ final class StoreMapRunJournal: MapRunJournal {
 
     func flush(run: MapRunSnapshot) throws(ExecutionFailure) {
         submit(run)
+        printer.sync {}
         writer.sync {}
         if let failed = failure.value { throw failed }
     }
 
-    /// Hands the children finished so far, with the run's counts, to the writer thread.
+    /// Hands the children finished so far, with the run's counts, to the printer thread, which
+    /// prints their rows and hands them on to the writer thread: while one batch commits, the
+    /// next is printed.
     private func submit(_ run: MapRunSnapshot) {
         let batch = pending
         pending.removeAll(keepingCapacity: true)
         lastCommit = .now
         queued.wait()
         let store = parent.store, version = parent.version, mapRun = MapRunRecord(run, stateEnteredEventId: stateEnteredEventId)
-        writer.async { [failure, queued] in
-            defer { queued.signal() }
-            guard failure.value == nil else { return }
-            var completions: [ChildCompletion] = []
-            var children: [(record: ExecutionRecord, history: String)] = []
-            completions.reserveCapacity(batch.count)
-            for (child, execution) in batch {
-                // One child's input and output recur in its record, its history and its
-                // results: each is printed once.
-                var texts = PayloadTexts()
-                let results = child.printedResults ?? "[" + child.results.map { texts.compact($0) }.joined(separator: ",") + "]"
-                completions.append(ChildCompletion(index: child.index, itemCount: child.itemCount, status: child.status.rawValue, results: results))
-                if let execution {
-                    let record = ExecutionRecord(execution, version: version, texts: &texts)
-                    children.append((record, HistoryEvent.jsonText(execution.outcome.events, texts: &texts)))
+        printer.async { [writer, failure, queued] in
+            guard failure.value == nil else {
+                queued.signal()
+                return
+            }
+            let rows = Self.rows(of: batch, version: version)
+            writer.async {
+                defer { queued.signal() }
+                guard failure.value == nil else { return }
+                do { try store.commit(mapRun: mapRun, completions: rows.completions, children: rows.children) } catch {
+                    failure.record(StoreJournal.failure(error))
                 }
             }
-            do { try store.commit(mapRun: mapRun, completions: completions, children: children) } catch {
-                failure.record(StoreJournal.failure(error))
+        }
+    }
+
+    /// The rows of a batch of finished children: their completion records and, for Standard
+    /// children, their execution records and histories.
+    private static func rows(
+        of batch: [(child: CompletedChild, execution: ChildExecutionReport?)], version: Int
+    ) -> (completions: [ChildCompletion], children: [(record: ExecutionRecord, history: String)]) {
+        var completions: [ChildCompletion] = []
+        var children: [(record: ExecutionRecord, history: String)] = []
+        completions.reserveCapacity(batch.count)
+        for (child, execution) in batch {
+            // One child's input and output recur in its record, its history and its
+            // results: each is printed once.
+            var texts = PayloadTexts()
+            let results = child.printedResults ?? "[" + child.results.map { texts.compact($0) }.joined(separator: ",") + "]"
+            completions.append(ChildCompletion(index: child.index, itemCount: child.itemCount, status: child.status.rawValue, results: results))
+            if let execution {
+                let record = ExecutionRecord(execution, version: version, texts: &texts)
+                children.append((record, HistoryEvent.jsonText(execution.outcome.events, texts: &texts)))
             }
         }
+        return (completions, children)
     }
 }
 
