@@ -71,6 +71,11 @@ public enum JSONNumberFormat {
 
     /// Writes `value` as `javaString` would, straight into `sink` when it is a short decimal.
     static func write<Sink: JSONByteSink>(_ value: Double, to sink: inout Sink) {
+        if value == 0 {
+            // Zero is common in data and outside the plain range: "0.0", or "-0.0" as Java prints it.
+            value.sign == .minus ? writeASCII("-0.0", to: &sink) : writeASCII("0.0", to: &sink)
+            return
+        }
         guard let (digits, scale) = shortDecimal(value) else {
             var text = javaString(value)
             text.withUTF8 { sink.write($0) }

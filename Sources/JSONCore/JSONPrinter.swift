@@ -233,7 +233,7 @@ extension JSONValue {
 }
 
 @inline(__always)
-private func writeASCII<Sink: JSONByteSink>(_ text: StaticString, to sink: inout Sink) {
+func writeASCII<Sink: JSONByteSink>(_ text: StaticString, to sink: inout Sink) {
     sink.write(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
 }
 
