@@ -62,7 +62,9 @@ public enum JSONNumberFormat {
         for scale in 0...15 {
             let scaled = magnitude * power
             guard scaled < 0x1p50 else { return nil }
-            let rounded = scaled.rounded()
+            // The nearest integer, in two additions rather than a call to `round` (exact below
+            // 2⁵¹; which way a tie goes does not matter, as a tie never reads back to `d`).
+            let rounded = (scaled + 0x1p52) - 0x1p52
             if rounded / power == magnitude { return (UInt64(rounded), scale) }
             power *= 10
         }

@@ -2,6 +2,29 @@
 public protocol JSONByteSink {
     mutating func write(_ byte: UInt8)
     mutating func write(_ bytes: UnsafeBufferPointer<UInt8>)
+    /// Writes `count` (at most 15) ASCII bytes that need no escaping, in quotes: the bytes
+    /// in order from the low word to the high one (little-endian words, as a string's inline
+    /// form holds them).
+    mutating func writeQuoted(low: UInt64, high: UInt64, count: Int)
+}
+
+extension JSONByteSink {
+    public mutating func writeQuoted(low: UInt64, high: UInt64, count: Int) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 18) { buffer in
+            quote(low: low, high: high, count: count, at: UnsafeMutableRawPointer(buffer.baseAddress!))
+            write(UnsafeBufferPointer(rebasing: buffer[0..<(count + 2)]))
+        }
+    }
+}
+
+/// Stores a quote, the `count` bytes of `low` and `high`, and a quote at `target`, which has
+/// room for 18 bytes (the two words are stored whole).
+@inline(__always)
+private func quote(low: UInt64, high: UInt64, count: Int, at target: UnsafeMutableRawPointer) {
+    target.storeBytes(of: UInt8(ascii: "\""), as: UInt8.self)
+    target.storeBytes(of: low.littleEndian, toByteOffset: 1, as: UInt64.self)
+    target.storeBytes(of: high.littleEndian, toByteOffset: 9, as: UInt64.self)
+    target.storeBytes(of: UInt8(ascii: "\""), toByteOffset: count + 1, as: UInt8.self)
 }
 
 /// Collects printed bytes in a growable buffer (no per-byte bounds and uniqueness checks, as
@@ -13,6 +36,9 @@ public struct JSONByteBuffer: JSONByteSink {
 
     @inline(__always) public mutating func write(_ byte: UInt8) { storage.append(byte) }
     @inline(__always) public mutating func write(_ bytes: UnsafeBufferPointer<UInt8>) { storage.append(bytes) }
+    @inline(__always) public mutating func writeQuoted(low: UInt64, high: UInt64, count: Int) {
+        storage.appendQuoted(low: low, high: high, count: count)
+    }
 
     /// The bytes written so far.
     public var bytes: [UInt8] { storage.array }
@@ -84,6 +110,12 @@ final class ByteStorage {
         count += bytes.count
     }
 
+    @inline(__always) func appendQuoted(low: UInt64, high: UInt64, count length: Int) {
+        if count + 18 > capacity { grow(to: count + 18) }
+        quote(low: low, high: high, count: length, at: UnsafeMutableRawPointer(base + count))
+        count += length + 2
+    }
+
     private func grow(to needed: Int) {
         var newCapacity = capacity * 2
         while newCapacity < needed { newCapacity *= 2 }
@@ -108,6 +140,7 @@ public struct JSONByteCounter: JSONByteSink {
     public init() {}
     @inline(__always) public mutating func write(_ byte: UInt8) { count += 1 }
     @inline(__always) public mutating func write(_ bytes: UnsafeBufferPointer<UInt8>) { count += bytes.count }
+    @inline(__always) public mutating func writeQuoted(low: UInt64, high: UInt64, count length: Int) { count += length + 2 }
 }
 
 /// The two printed forms of JSON.
@@ -259,6 +292,14 @@ private let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
 
 /// Writes a JSON string literal, escaping as Jackson does.
 func writeString<Sink: JSONByteSink>(_ string: String, to sink: inout Sink) {
+    // Most strings in data are short ASCII with nothing to escape (keys, ids, names): written
+    // from the string's inline form in one piece.
+    #if (arch(x86_64) || arch(arm64)) && _endian(little)
+    if let words = SmallStringForm.asciiWords(string), SmallStringForm.isReadable, !needsEscaping(words) {
+        sink.writeQuoted(low: words.low, high: words.high, count: words.count)
+        return
+    }
+    #endif
     sink.write(UInt8(ascii: "\""))
     // A native string lends its bytes as it is: copying it into a `var` for `withUTF8` would
     // retain (and release) its storage, which other threads may be retaining too.
@@ -267,6 +308,22 @@ func writeString<Sink: JSONByteSink>(_ string: String, to sink: inout Sink) {
         copy.withUTF8 { writeEscaped($0, to: &sink) }
     }
     sink.write(UInt8(ascii: "\""))
+}
+
+/// Whether the first `count` bytes of an inline ASCII string (`SmallStringForm.asciiWords`)
+/// hold a quote, a backslash or a control character. Exact: the "has a zero byte" test can
+/// only mark bytes above a byte that really matches, and the bytes past `count` lie above the
+/// string's own.
+@inline(__always)
+private func needsEscaping(_ words: (low: UInt64, high: UInt64, count: Int)) -> Bool {
+    let ones: UInt64 = 0x0101_0101_0101_0101, highBits: UInt64 = 0x8080_8080_8080_8080
+    func special(_ x: UInt64) -> UInt64 {
+        let quote = x ^ 0x2222_2222_2222_2222, backslash = x ^ 0x5C5C_5C5C_5C5C_5C5C
+        return (((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((x &- 0x2020_2020_2020_2020) & ~x)) & highBits
+    }
+    let lowMask: UInt64 = words.count >= 8 ? ~0 : (1 << UInt64(8 * words.count)) &- 1
+    let highMask: UInt64 = words.count <= 8 ? 0 : (1 << UInt64(8 * (words.count - 8))) &- 1
+    return special(words.low) & lowMask | special(words.high) & highMask != 0
 }
 
 /// A string's UTF-8 bytes as the inside of a JSON string literal.

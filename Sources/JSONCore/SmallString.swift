@@ -69,4 +69,39 @@ enum SmallStringForm {
         }
         return string
     }
+
+    /// Whether the strings the standard library makes in the inline ASCII form carry exactly the
+    /// flags and count `ascii` writes, so that `asciiWords` can read them.
+    @usableFromInline
+    static let isReadable: Bool = {
+        guard isAvailable else { return false }
+        // Made at run time, by decoding and by appending, not taken from literals.
+        for count in 0...15 {
+            let bytes = Array("abcdefghijklmnop".utf8.prefix(count))
+            let decoded = bytes.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
+            var appended = ""
+            for byte in bytes { appended.append(Character(Unicode.Scalar(byte))) }
+            for sample in [decoded, appended] {
+                guard let words = asciiWords(sample), words.count == count else { return false }
+                var read = [UInt8]()
+                withUnsafeBytes(of: words.low) { read += $0 }
+                withUnsafeBytes(of: words.high) { read += $0.prefix(7) }
+                guard Array(read.prefix(count)) == bytes else { return false }
+            }
+        }
+        return asciiWords("é") == nil
+    }()
+
+    /// The two words of `string`'s inline form when it is ASCII of at most 15 bytes (the bytes
+    /// in order from the low word; the last byte, the flags, cleared), with the count; nil for
+    /// any other string. Only meaningful when `isReadable`.
+    @inline(__always)
+    static func asciiWords(_ string: String) -> (low: UInt64, high: UInt64, count: Int)? {
+        guard MemoryLayout<String>.size == 16 else { return nil }
+        // A bit cast: no retain, whatever the string is.
+        let (low, high) = unsafeBitCast(string, to: (UInt64, UInt64).self)
+        let top = high >> 56
+        guard top & 0xF0 == 0xE0 else { return nil }
+        return (UInt64(littleEndian: low), UInt64(littleEndian: high) & 0x00FF_FFFF_FFFF_FFFF, Int(top & 0x0F))
+    }
 }

@@ -36,4 +36,54 @@ import Testing
         #expect(Set([made, "user3552"]).count == 1)
         #expect(made.count == 8 && made.uppercased() == "USER3552")
     }
+
+    /// The printer writes short ASCII strings from their inline form in one piece when nothing
+    /// in them needs escaping: every length, with each character that needs escaping at every
+    /// place (and next to the end of each word), prints as Jackson escapes it.
+    @Test func shortStringsPrintAsJacksonEscapesThem() {
+        #expect(SmallStringForm.isReadable, "64-bit little-endian platforms read the inline form")
+        func jackson(_ text: String) -> String {
+            var out = "\""
+            for byte in text.utf8 {
+                switch byte {
+                case UInt8(ascii: "\""): out += "\\\""
+                case UInt8(ascii: "\\"): out += "\\\\"
+                case 0x0A: out += "\\n"
+                case 0x0D: out += "\\r"
+                case 0x09: out += "\\t"
+                case 0x08: out += "\\b"
+                case 0x0C: out += "\\f"
+                case 0..<0x20: out += "\\u00" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+                default: out += String(UnicodeScalar(byte))
+                }
+            }
+            return out + "\""
+        }
+        var texts: [String] = []
+        for length in 0...17 {
+            let plain = String("abcdefghijklmnopq".prefix(length))
+            texts.append(plain)
+            for special in ["\"", "\\", "\n", "\u{1}", "\u{1F}", " ", "~", "\u{7F}"] where length > 0 {
+                for place in 0..<length {
+                    var characters = Array(plain)
+                    characters[place] = Character(special)
+                    texts.append(String(characters))
+                }
+            }
+        }
+        for text in texts {
+            var buffer = JSONByteBuffer()
+            buffer.write(string: text)
+            #expect(buffer.string == jackson(text), "\(Array(text.utf8))")
+            var counter = JSONByteCounter()
+            JSONValue.string(text).write(to: &counter, style: .compact)
+            #expect(counter.count == jackson(text).utf8.count)
+        }
+        // Not ASCII, or not inline: the general path.
+        #expect(SmallStringForm.asciiWords("é") == nil && SmallStringForm.asciiWords(String(repeating: "a", count: 16)) == nil)
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }
