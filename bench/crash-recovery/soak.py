@@ -127,7 +127,8 @@ def main():
     counts = json.loads(description)["itemCounts"]
     if counts["succeeded"] != arguments.items or counts["total"] != arguments.items or counts["resultsWritten"] != arguments.items:
         problems.append("Map Run counts disagree: %s" % counts)
-    children = connection.execute("SELECT count(*), count(DISTINCT name) FROM execution WHERE map_run_arn = ?", (arn,)).fetchone()
+    children = connection.execute(
+        "SELECT count(*), count(DISTINCT name) FROM child_execution JOIN map_run_number ON number = map_run WHERE map_run_number.arn = ?", (arn,)).fetchone()
     if children[0] != arguments.items // 50 or children[1] != children[0]:
         problems.append("%d child executions (%d names), expected %d" % (children[0], children[1], arguments.items // 50))
     events = [json.loads(text) for (text,) in connection.execute("SELECT event FROM history_event WHERE execution_arn = ? ORDER BY id", (EXECUTION,))]
