@@ -441,6 +441,16 @@ public struct JSONParser {
     @inline(__always)
     static func needsCare(_ b: UInt8) -> Bool { b < 0x20 || b == 0x22 || b == 0x5C }
 
+    /// The high bit of each byte of `x` that is `"`, `\` or a control character (the "has zero
+    /// byte" test, for ASCII bytes; a borrow only runs upwards from a byte that matches, so the
+    /// lowest flag is exact).
+    @inline(__always)
+    static func specialBytes(_ x: UInt64) -> UInt64 {
+        let quote = x ^ 0x2222_2222_2222_2222
+        let backslash = x ^ 0x5C5C_5C5C_5C5C_5C5C
+        return (((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((x &- 0x2020_2020_2020_2020) & ~x)) & highBits
+    }
+
     /// The index of the first `"`, `\` or control character from `start`, found eight bytes
     /// at a time (SWAR: the "has zero byte" test); in the last few bytes of the buffer, an
     /// index at or before it. The skipped bytes are OR-ed into `seen` (its high bit tells
@@ -454,9 +464,7 @@ public struct JSONParser {
             // Little-endian, so that the lowest flagged bit is the first such byte: a test's
             // borrow only runs upwards from a byte that matches, so the lowest flag is exact.
             let x = UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
-            let quote = x ^ 0x2222_2222_2222_2222
-            let backslash = x ^ 0x5C5C_5C5C_5C5C_5C5C
-            let special = (((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((x &- 0x2020_2020_2020_2020) & ~x)) & highBits
+            let special = specialBytes(x)
             if special != 0 {
                 let plain = special.trailingZeroBitCount / 8
                 all |= x & ((1 << UInt64(8 * plain)) &- 1)

@@ -316,14 +316,9 @@ func writeString<Sink: JSONByteSink>(_ string: String, to sink: inout Sink) {
 /// string's own.
 @inline(__always)
 private func needsEscaping(_ words: (low: UInt64, high: UInt64, count: Int)) -> Bool {
-    let ones: UInt64 = 0x0101_0101_0101_0101, highBits: UInt64 = 0x8080_8080_8080_8080
-    func special(_ x: UInt64) -> UInt64 {
-        let quote = x ^ 0x2222_2222_2222_2222, backslash = x ^ 0x5C5C_5C5C_5C5C_5C5C
-        return (((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((x &- 0x2020_2020_2020_2020) & ~x)) & highBits
-    }
     let lowMask: UInt64 = words.count >= 8 ? ~0 : (1 << UInt64(8 * words.count)) &- 1
     let highMask: UInt64 = words.count <= 8 ? 0 : (1 << UInt64(8 * (words.count - 8))) &- 1
-    return special(words.low) & lowMask | special(words.high) & highMask != 0
+    return JSONParser.specialBytes(words.low) & lowMask | JSONParser.specialBytes(words.high) & highMask != 0
 }
 
 /// A string's UTF-8 bytes as the inside of a JSON string literal.
