@@ -570,7 +570,29 @@ import Testing
         let host = Fixtures.host([Fixtures.handler("set", "not_serialisable"), Fixtures.handler("bytes", "return_bytes_str")])
         let failure = try #require(await host.invoke(function: "set", payload: [:], context: Fixtures.context()).failure)
         #expect(failure.error == "Runtime.MarshalError")
+        #expect(failure.errorMessage == "Unable to marshal response: Object of type set is not JSON serializable")
         #expect(await host.invoke(function: "bytes", payload: [:], context: Fixtures.context()).value == "HelloWorld!")
+        // Each failure leaves the worker able to marshal the next result: fresh containers
+        // are not taken for ones the failed result left half-encoded.
+        let causes: [(kind: JSONValue, message: String)] = [
+            ("nested set", "Unable to marshal response: Object of type set is not JSON serializable"),
+            ("circular", "Unable to marshal response: Circular reference detected"),
+            ("nan", "Unable to marshal response: Out of range float values are not JSON compliant"),
+        ]
+        for (kind, message) in causes {
+            let failure = try #require(await host.invoke(function: "set", payload: ["kind": kind], context: Fixtures.context()).failure)
+            #expect(failure.error == "Runtime.MarshalError")
+            #expect(failure.errorMessage.hasPrefix(message), "\(failure.errorMessage)")
+            for number in 0..<20 {
+                let fine = await host.invoke(function: "set", payload: ["kind": "fine", "n": .int(Int64(number))], context: Fixtures.context())
+                #expect(fine.value == ["items": [["n": .int(Int64(number))]]])
+            }
+        }
+        let kept = await host.invoke(function: "set", payload: ["kind": "kept"], context: Fixtures.context())
+        #expect(kept.value == 0, "a result that could not be marshalled is not kept alive")
+        let pids = host.workerProcessIDs
+        #expect(pids.count == 2, "a result that cannot be marshalled does not cost the worker")
         await host.shutdown()
+        #expect(allReaped(pids))
     }
 }

@@ -126,7 +126,51 @@ class LambdaContext:
 
 # One encoder and decoder for the whole run: json.dumps/loads would build them per call.
 encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
-decode_json = json.JSONDecoder().decode
+_decoder = json.JSONDecoder()
+decode_json = _decoder.decode
+scan_json = _decoder.scan_once
+
+
+def make_value_encoder():
+    """`encode_json` for the results' payloads, without its per-call cost: JSONEncoder.encode
+    builds CPython's C encoder anew for every value; this one is built once. (The same
+    output; where there is no C encoder, `encode_json` itself.)"""
+    make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if make_encoder is None:
+        return encode_json
+    markers = {}  # the circular-reference check's, emptied after a failed encoding
+
+    def unserializable(value):
+        raise TypeError("Object of type %s is not JSON serializable" % type(value).__name__)
+
+    encoder = make_encoder(markers, unserializable, json.encoder.encode_basestring, None, ":", ",", False, False, False)
+
+    def encode(value):
+        try:
+            return "".join(encoder(value, 0))
+        except BaseException:
+            markers.clear()
+            raise
+
+    return encode
+
+
+encode_value = make_value_encoder()
+encode_basestring = json.encoder.encode_basestring
+
+
+def read_message(line):
+    """The JSON value of one protocol line (bytes, newline included); ValueError when it is
+    not one. Parsed by the decoder's scanner, the common case, or else by the decoder itself,
+    which allows surrounding whitespace and says what is wrong."""
+    text = line.decode("utf-8")
+    try:
+        value, end = scan_json(text, 0)
+    except StopIteration:
+        return decode_json(text)
+    if end == len(text) or not text[end:].strip(" \t\n\r"):  # JSON's whitespace only
+        return value
+    return decode_json(text)
 
 
 class Runner:
@@ -141,10 +185,11 @@ class Runner:
     def write_line(self, text):
         data = (text + "\n").encode("utf-8")
         with self.lock:
-            view = memoryview(data)
-            while view:
-                written = os.write(self.out_fd, view)
-                view = view[written:]
+            written = os.write(self.out_fd, data)
+            if written < len(data):  # a pipe takes a long line in parts
+                view = memoryview(data)[written:]
+                while view:
+                    view = view[os.write(self.out_fd, view) :]
 
     def error(self, invocation_id, error_type, message, stack=None):
         self.write({"type": "error", "id": invocation_id, "errorType": error_type, "errorMessage": message, "stackTrace": stack or []})
@@ -158,11 +203,12 @@ class Runner:
                     value = decode_json(text)
                 except ValueError:
                     value = text
-            payload = encode_json(value)
+            payload = encode_value(value)
         except (TypeError, ValueError, UnicodeDecodeError) as problem:
             self.error(invocation_id, "Runtime.MarshalError", "Unable to marshal response: " + str(problem))
             return
-        self.write_line('{"type":"result","id":' + encode_json(invocation_id) + ',"payload":' + payload + "}")
+        quoted_id = encode_basestring(invocation_id) if type(invocation_id) is str else encode_json(invocation_id)
+        self.write_line('{"type":"result","id":' + quoted_id + ',"payload":' + payload + "}")
 
 
 def handler_frames(trace):
@@ -256,7 +302,7 @@ def main(arguments):
 
     for line in sys.stdin.buffer:
         try:
-            message = decode_json(line.decode("utf-8"))
+            message = read_message(line)
         except ValueError:
             sys.stderr.write("statesman_runner.py: ignoring a line that is not JSON\n")
             continue

@@ -2,6 +2,7 @@
 import os
 import sys
 import time
+import weakref
 
 
 class CustomException(Exception):
@@ -71,8 +72,32 @@ def large_output_string(event, context):
     return "a" * 263168
 
 
+class Tracked(dict):
+    """A dict a weak reference can follow."""
+
+
+unmarshalled = []
+
+
 def not_serialisable(event, context):
-    return {1, 2, 3}
+    """A result JSON cannot hold, chosen by the event's `kind`; `fine`: a fresh nested value;
+    `kept`: how many of the `nested set` results are still alive."""
+    kind = event.get("kind", "set")
+    if kind == "set":
+        return {1, 2, 3}
+    if kind == "nested set":
+        result = Tracked(items=[{"ok": 1}, {1, 2, 3}])
+        unmarshalled.append(weakref.ref(result))
+        return result
+    if kind == "kept":
+        return sum(1 for reference in unmarshalled if reference() is not None)
+    if kind == "circular":
+        loop = {"items": []}
+        loop["items"].append(loop)
+        return loop
+    if kind == "nan":
+        return [float("nan")]
+    return {"items": [{"n": event.get("n")}]}
 
 
 def echo_function(event, context):
