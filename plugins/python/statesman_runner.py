@@ -54,8 +54,9 @@ class LambdaContext:
     """The context object Lambda passes to a Python handler, plus two Statesman extras:
     `send_heartbeat()` and `statesman` (execution, state, attempt, task token).
 
-    Built once per invocation, so it only keeps the invoke's context fields and reads them
-    when the handler asks (most handlers never do)."""
+    Built once per invocation, so it only keeps the invoke's context fields (parsed when the
+    handler first asks, see `DeferredContext`) and reads them when the handler asks (most
+    handlers never do)."""
 
     __slots__ = ("_runner", "_id", "_fields", "_started")
 
@@ -67,13 +68,22 @@ class LambdaContext:
         self._fields = fields
         self._started = started
 
+    @property
+    def _context(self):
+        fields = self._fields
+        if type(fields) is DeferredContext:
+            fields = self._fields = fields.parse()
+        elif type(fields) is not dict:
+            fields = self._fields = {}
+        return fields
+
     def _field(self, name, default):
-        value = self._fields.get(name)
+        value = self._context.get(name)
         return self._runner.function.get(name, default) if value is None else value
 
     @property
     def aws_request_id(self):
-        return self._fields.get("requestId", "")
+        return self._context.get("requestId", "")
 
     @property
     def function_name(self):
@@ -81,7 +91,7 @@ class LambdaContext:
 
     @property
     def function_version(self):
-        return self._fields.get("functionVersion", "$LATEST")
+        return self._context.get("functionVersion", "$LATEST")
 
     @property
     def invoked_function_arn(self):
@@ -102,12 +112,12 @@ class LambdaContext:
 
     @property
     def client_context(self):
-        fields = self._fields.get("clientContext")
+        fields = self._context.get("clientContext")
         return ClientContext(fields) if isinstance(fields, dict) else None
 
     @property
     def statesman(self):
-        fields = self._fields
+        fields = self._context
         return {
             "execution": fields.get("execution"),
             "state": fields.get("state"),
@@ -159,11 +169,64 @@ encode_value = make_value_encoder()
 encode_basestring = json.encoder.encode_basestring
 
 
+INVOKE_PREFIX = '{"type":"invoke","id":'
+
+
+class DeferredContext:
+    """An invoke's context, parsed when the handler first asks for it: most handlers never
+    do, and the context is most of an invoke line. It is the rest of a line in the layout
+    Statesman's host writes, from the context's opening brace."""
+
+    __slots__ = ("text", "start")
+
+    def __init__(self, text, start):
+        self.text = text
+        self.start = start
+
+    def parse(self):
+        text = self.text
+        try:
+            fields, end = scan_json(text, self.start)
+        except (StopIteration, ValueError):
+            fields, end = None, len(text)
+        if text[end:].strip(" \t\n\r") != "}":
+            # Members after the context, or a broken line: the whole line decides.
+            try:
+                message = decode_json(text)
+                fields = message.get("context") if isinstance(message, dict) else None
+            except ValueError as problem:
+                sys.stderr.write("statesman_runner.py: the invoke line is not JSON (%s); its context is left empty\n" % problem)
+                fields = None
+        return fields if isinstance(fields, dict) else {}
+
+
+def read_invoke(text):
+    """An invoke line in the layout Statesman's host writes (type, id, payload, then the
+    context last) as a message whose context is deferred; None for any other line."""
+    if not (text.endswith("}}\n") or text.rstrip(" \t\n\r").endswith("}}")):
+        return None
+    try:
+        invocation_id, end = scan_json(text, len(INVOKE_PREFIX))
+        if not text.startswith(',"payload":', end):
+            return None
+        payload, end = scan_json(text, end + 11)
+    except StopIteration:
+        return None
+    if not text.startswith(',"context":{', end):
+        return None
+    return {"type": "invoke", "id": invocation_id, "payload": payload, "context": DeferredContext(text, end + 11)}
+
+
 def read_message(line):
     """The JSON value of one protocol line (bytes, newline included); ValueError when it is
     not one. Parsed by the decoder's scanner, the common case, or else by the decoder itself,
-    which allows surrounding whitespace and says what is wrong."""
+    which allows surrounding whitespace and says what is wrong. An invoke line as the host
+    writes it keeps its context unparsed until the handler asks (see `DeferredContext`)."""
     text = line.decode("utf-8")
+    if text.startswith(INVOKE_PREFIX):
+        message = read_invoke(text)
+        if message is not None:
+            return message
     try:
         value, end = scan_json(text, 0)
     except StopIteration:
@@ -313,7 +376,7 @@ def main(arguments):
             if import_problem:
                 runner.error(invocation_id, import_problem[0], import_problem[1])
                 continue
-            context = LambdaContext(runner, invocation_id, message.get("context") or {}, started)
+            context = LambdaContext(runner, invocation_id, message.get("context"), started)
             try:
                 value = handler(message.get("payload"), context)
             except ShellError as problem:

@@ -157,3 +157,7 @@ def fork_many(event, context):
 def allocate(event, context):
     block = bytearray(event["megabytes"] * 1024 * 1024)
     return len(block)
+
+
+def context_fields(event, context):
+    return {"request": context.aws_request_id, "function": context.function_name, "state": context.statesman["state"]}

@@ -1,0 +1,72 @@
+import Foundation
+import JSONCore
+import PluginHost
+import Testing
+
+/// The Python runner read directly, with invoke lines the host does not write: the runner
+/// parses the context of the host's own layout only when the handler asks, and any other
+/// layout must give the handler the same context.
+@Suite struct PythonRunnerTests {
+    /// The runner's answers to `lines` (after its hello), each as JSON, and what it logged.
+    /// Files, not pipes, carry them: a pipe's end inherited by a process another test starts
+    /// meanwhile would keep the runner from seeing the end of its input.
+    func answers(to lines: [String], handler: String) throws -> (answers: [JSONValue], log: String) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("runner-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let input = directory.appendingPathComponent("in"), output = directory.appendingPathComponent("out")
+        let errors = directory.appendingPathComponent("err")
+        try Data(lines.map { $0 + "\n" }.joined().utf8).write(to: input)
+        try Data().write(to: output)
+        try Data().write(to: errors)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Fixtures.paths.python ?? "/usr/bin/python3")
+        process.arguments = [(Fixtures.paths.plugins ?? "") + "/python/statesman_runner.py", "--handler", handler, "--code", Fixtures.directory]
+        process.standardInput = try FileHandle(forReadingFrom: input)
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        process.standardError = try FileHandle(forWritingTo: errors)
+        try process.run()
+        process.waitUntilExit()
+        let written = try String(contentsOf: output, encoding: .utf8)
+        let log = try String(contentsOf: errors, encoding: .utf8)
+        let answers = try written.split(separator: "\n").dropFirst().map { try JSONValue(parsing: String($0)) }
+        return (answers, log)
+    }
+
+    @Test func everyLayoutOfAnInvokeGivesTheSameContext() throws {
+        let context = #"{"requestId":"r","functionName":"f","state":{"name":"S"}}"#
+        let lines = [
+            // The host's layout: the context is parsed when the handler asks.
+            #"{"type":"invoke","id":"1","payload":{},"context":\#(context)}"#,
+            #"{"type":"invoke","id":"2","payload":{"a":[1,{"b":null}]},"context":\#(context)}  "#,
+            // Others: members after the context, another order, spaces, a repeated context.
+            #"{"type":"invoke","id":"3","payload":{},"context":\#(context),"extra":{"context":1}}"#,
+            #"{"context":\#(context),"id":"4","payload":{},"type":"invoke"}"#,
+            #" { "type" : "invoke", "id" : "5", "payload" : {}, "context" : \#(context) } "#,
+            #"{"type":"invoke","id":"6","payload":{},"context":{"requestId":"old"},"context":\#(context)}"#,
+        ]
+        let (answers, log) = try answers(to: lines, handler: "handlers.context_fields")
+        #expect(answers.count == lines.count, "\(log)")
+        for (index, answer) in answers.enumerated() {
+            #expect(answer["type"] == "result" && answer["id"] == .string(String(index + 1)))
+            #expect(answer["payload"] == ["request": "r", "function": "f", "state": ["name": "S"]], "line \(index + 1)")
+        }
+        #expect(log.isEmpty, "\(log)")
+    }
+
+    @Test func aBrokenPayloadIsNotAnInvocationABrokenContextIsEmpty() throws {
+        let lines = [
+            #"{"type":"invoke","id":"1","payload":{"a":},"context":{"requestId":"r"}}"#,
+            // The context is read when the handler asks: it finds it empty, and the runner
+            // says why on stderr (the engine's log).
+            #"{"type":"invoke","id":"2","payload":{},"context":{"requestId":"r",}}"#,
+            #"{"type":"invoke","id":"3","payload":{},"context":{"requestId":"r"}x}}"#,
+            #"{"type":"invoke","id":"4","payload":{},"context":{"requestId":"r"}}"#,
+        ]
+        let (answers, log) = try answers(to: lines, handler: "handlers.context_fields")
+        #expect(answers.map { $0["id"] } == ["2", "3", "4"], "\(answers)")
+        #expect(answers.map { $0["payload"]?["request"] } == ["", "", "r"], "\(answers)")
+        #expect(log.components(separatedBy: "ignoring a line that is not JSON").count == 2, "\(log)")
+        #expect(log.components(separatedBy: "the invoke line is not JSON").count == 3, "\(log)")
+    }
+}
