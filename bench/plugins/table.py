@@ -29,7 +29,13 @@ print("Ratios:")
 for line in averaged:
     print(line)
 print("- Statesman host / C parent, Lambda runner, 1 in flight: " + ratio("Statesman-host+Lambda-runner,1-in-flight", "C-parent+Lambda-runner,1-in-flight"))
-print("- Statesman host / C parent, minimal Python, 1 in flight (goal ≥ 0.8): " + ratio("Statesman-host+Lambda-runner,1-in-flight", "C-parent+minimal-Python,1-in-flight"))
+print("- Statesman host / C parent, minimal Python, 1 in flight: " + ratio("Statesman-host+Lambda-runner,1-in-flight", "C-parent+minimal-Python,1-in-flight"))
+# The goal's ceiling is the C parent with the faster of the two Python workers (the Lambda
+# runner has been the faster since its hot path was reworked).
+ceilings = [name for name in ("C-parent+minimal-Python,1-in-flight", "C-parent+Lambda-runner,1-in-flight") if name in rate]
+if ceilings:
+    ceiling = max(ceilings, key=rate.get)
+    print("- Statesman host / the faster of the two, 1 in flight (goal ≥ 0.8): " + ratio("Statesman-host+Lambda-runner,1-in-flight", ceiling))
 print("- Statesman host, Lambda runner, 16 pipelined (goal ≥ 150,000/s): %.0f/s" % rate.get("Statesman-host+Lambda-runner,16-pipelined", 0))
 print("- Statesman host / C parent, C echo, 16 pipelined: " + ratio("Statesman-host+C-echo,16-pipelined", "C-parent+C-echo,16-pipelined"))
 if "Statesman-host+C-echo,16-pipelined" in rate:
