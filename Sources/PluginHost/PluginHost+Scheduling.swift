@@ -16,6 +16,10 @@ extension PluginHost {
     }
 
     func dispatch(_ pool: Pool, in state: inout HostState, loop: OpaquePointer, effects: inout Effects) {
+        // Without pipelining, a worker waiting for its next line gets it now rather than after
+        // the rest of the read's work (when the loop coalesces its writes). With pipelining,
+        // coalescing wins: a worker written to twice is woken twice.
+        let writeAtOnce = pool.pipelineDepth == 0
         while !pool.queue.isEmpty {
             // A worker with a free slot first; else one whose pipe may hold more (pipelining).
             let (free, piped, starting) = pool.slots()
@@ -26,7 +30,9 @@ extension PluginHost {
             let invocation = pool.queue.removeFirst()
             let now = Self.now()
             if worker.inFlight.count < worker.concurrency { invocation.startedAt = now }
-            send(invocation.line, to: worker.id, loop: loop)
+            if !(writeAtOnce && worker.inFlight.isEmpty && tryWrite(invocation.line, to: worker.id, loop: loop)) {
+                send(invocation.line, to: worker.id, loop: loop)
+            }
             worker.inFlight.append(invocation)
             worker.lastActive = now
         }
@@ -61,8 +67,7 @@ extension PluginHost {
             worker.lastActive = now
             // Under the state lock, so the loop cannot be stopped meanwhile (`shutdown` sets
             // `stopping` first). A line the pipe cannot take whole now goes through the loop.
-            let written = submission.line.withUnsafeBufferPointer { sm_try_write(loop, worker.id, $0.baseAddress, $0.count) }
-            if written == 0 { send(submission.line, to: worker.id, loop: loop) }
+            if !tryWrite(submission.line, to: worker.id, loop: loop) { send(submission.line, to: worker.id, loop: loop) }
             return true
         }
         effects.perform(logger: logger)
@@ -96,6 +101,12 @@ extension PluginHost {
 
     func send(_ line: [UInt8], to worker: UInt64, loop: OpaquePointer) {
         line.withUnsafeBufferPointer { sm_send(loop, worker, $0.baseAddress, $0.count) }
+    }
+
+    /// Writes `line` to the worker's pipe from this thread when the pipe takes it whole now
+    /// and nothing sent before waits; false otherwise (then `send` it).
+    func tryWrite(_ line: [UInt8], to worker: UInt64, loop: OpaquePointer) -> Bool {
+        line.withUnsafeBufferPointer { sm_try_write(loop, worker, $0.baseAddress, $0.count) } != 0
     }
 
     /// Ends a worker's running invocations with `failure`, puts the ones it had not started
