@@ -54,8 +54,8 @@ class LambdaContext:
     """The context object Lambda passes to a Python handler, plus two Statesman extras:
     `send_heartbeat()` and `statesman` (execution, state, attempt, task token).
 
-    Built once per invocation, so it only keeps the invoke's context fields (parsed when the
-    handler first asks, see `DeferredContext`) and reads them when the handler asks (most
+    Built once per invocation, so it keeps the invoke's context as it came (most often still
+    unparsed, see `DeferredContext`) and reads fields only when the handler asks (most
     handlers never do)."""
 
     __slots__ = ("_runner", "_id", "_fields", "_started")
@@ -151,7 +151,7 @@ def make_value_encoder():
     markers = {}  # the circular-reference check's, emptied after a failed encoding
 
     def unserializable(value):
-        raise TypeError("Object of type %s is not JSON serializable" % type(value).__name__)
+        raise TypeError("Object of type %s is not JSON serializable" % value.__class__.__name__)
 
     encoder = make_encoder(markers, unserializable, json.encoder.encode_basestring, None, ":", ",", False, False, False)
 
