@@ -578,6 +578,7 @@ import Testing
             ("nested set", "Unable to marshal response: Object of type set is not JSON serializable"),
             ("circular", "Unable to marshal response: Circular reference detected"),
             ("nan", "Unable to marshal response: Out of range float values are not JSON compliant"),
+            ("deep", "Unable to marshal response: maximum recursion depth exceeded"),
         ]
         for (kind, message) in causes {
             let failure = try #require(await host.invoke(function: "set", payload: ["kind": kind], context: Fixtures.context()).failure)

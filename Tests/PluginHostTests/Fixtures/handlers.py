@@ -97,6 +97,11 @@ def not_serialisable(event, context):
         return loop
     if kind == "nan":
         return [float("nan")]
+    if kind == "deep":
+        deep = []
+        for _ in range(5000):
+            deep = [deep]
+        return deep
     return {"items": [{"n": event.get("n")}]}
 
 
