@@ -566,6 +566,27 @@ import Testing
         #expect(allReaped(warm))
     }
 
+    @Test func eventTooDeepForPythonIsUnmarshalError() async throws {
+        // The engine takes documents 1,000 levels deep; Python 3.11's decoder stops short of
+        // that (a Python that decodes it must echo it whole).
+        var deep: JSONValue = []
+        for _ in 0..<(JSONParser.maximumDepth - 2) { deep = [deep] }
+        let host = Fixtures.host([Fixtures.handler("echo", "echo")])
+        switch await host.invoke(function: "echo", payload: deep, context: Fixtures.context()) {
+        case .failure(let failure):
+            #expect(failure.error == "Runtime.UnmarshalError")
+            #expect(failure.errorMessage.hasPrefix("Unable to unmarshal input: maximum recursion depth exceeded"), "\(failure.errorMessage)")
+        case .success(let value):
+            #expect(value == deep)
+        }
+        let pids = host.workerProcessIDs
+        #expect(pids.count == 1)
+        #expect(await host.invoke(function: "echo", payload: ["n": 1], context: Fixtures.context()).value == ["n": 1])
+        #expect(host.workerProcessIDs == pids, "the worker serves on")
+        await host.shutdown()
+        #expect(allReaped(pids))
+    }
+
     @Test func unserialisableResultIsMarshalError() async throws {
         let host = Fixtures.host([Fixtures.handler("set", "not_serialisable"), Fixtures.handler("bytes", "return_bytes_str")])
         let failure = try #require(await host.invoke(function: "set", payload: [:], context: Fixtures.context()).failure)

@@ -187,17 +187,22 @@ class DeferredContext:
         text = self.text
         try:
             fields, end = scan_json(text, self.start)
-        except (StopIteration, ValueError):
+        except (StopIteration, ValueError, RecursionError):
             fields, end = None, len(text)
         if text[end:].strip(" \t\n\r") != "}":
             # Members after the context, or a broken line: the whole line decides.
             try:
                 message = decode_json(text)
                 fields = message.get("context") if isinstance(message, dict) else None
-            except ValueError as problem:
-                sys.stderr.write("statesman_runner.py: the invoke line is not JSON (%s); its context is left empty\n" % problem)
+            except (ValueError, RecursionError) as problem:
+                sys.stderr.write("statesman_runner.py: the invoke line cannot be decoded (%s); its context is left empty\n" % problem)
                 fields = None
         return fields if isinstance(fields, dict) else {}
+
+
+# Marks an invoke whose payload is nested too deeply for Python to decode (a JSON key is
+# always a string, so no message has this key).
+UNREADABLE = object()
 
 
 def read_invoke(text):
@@ -209,7 +214,10 @@ def read_invoke(text):
         invocation_id, end = scan_json(text, len(INVOKE_PREFIX))
         if not text.startswith(',"payload":', end):
             return None
-        payload, end = scan_json(text, end + 11)
+        try:
+            payload, end = scan_json(text, end + 11)
+        except RecursionError as problem:
+            return {"type": "invoke", "id": invocation_id, UNREADABLE: str(problem)}
     except StopIteration:
         return None
     if not text.startswith(',"context":{', end):
@@ -371,12 +379,18 @@ def main(arguments):
         except ValueError:
             sys.stderr.write("statesman_runner.py: ignoring a line that is not JSON\n")
             continue
+        except RecursionError as problem:
+            sys.stderr.write("statesman_runner.py: ignoring a line nested too deeply to decode (%s)\n" % problem)
+            continue
         kind = message.get("type") if isinstance(message, dict) else None
         if kind == "invoke":
             invocation_id = message.get("id")
             started = time.monotonic()
             if import_problem:
                 runner.error(invocation_id, import_problem[0], import_problem[1])
+                continue
+            if UNREADABLE in message:  # as Lambda's runtime reports an event it cannot decode
+                runner.error(invocation_id, "Runtime.UnmarshalError", "Unable to unmarshal input: " + message[UNREADABLE])
                 continue
             context = LambdaContext(runner, invocation_id, message.get("context"), started)
             try:
