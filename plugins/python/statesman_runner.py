@@ -153,8 +153,6 @@ def make_value_encoder():
     def unserializable(value):
         raise TypeError("Object of type %s is not JSON serializable" % value.__class__.__name__)
 
-    encoder = make_encoder(markers, unserializable, json.encoder.encode_basestring, None, ":", ",", False, False, False)
-
     def encode(value):
         try:
             return "".join(encoder(value, 0))
@@ -162,7 +160,16 @@ def make_value_encoder():
             markers.clear()
             raise
 
-    return encode
+    # The C encoder's arguments are CPython's internals: a Python whose encoder takes other
+    # arguments, or writes otherwise, gets `encode_json`.
+    probe = {"text": "é\n\"", "numbers": [1, -2.5, 1e300], "flags": [True, False, None], "nested": {"": []}}
+    try:
+        encoder = make_encoder(markers, unserializable, json.encoder.encode_basestring, None, ":", ",", False, False, False)
+        if encode(probe) == encode_json(probe):
+            return encode
+    except Exception:
+        pass
+    return encode_json
 
 
 encode_value = make_value_encoder()
