@@ -153,6 +153,13 @@ def make_value_encoder():
     def unserializable(value):
         raise TypeError("Object of type %s is not JSON serializable" % value.__class__.__name__)
 
+    # The C encoder's arguments are CPython's internals: a Python whose encoder takes other
+    # arguments, or writes otherwise (see the probe below), gets `encode_json`.
+    try:
+        encoder = make_encoder(markers, unserializable, json.encoder.encode_basestring, None, ":", ",", False, False, False)
+    except Exception:
+        return encode_json
+
     def encode(value):
         try:
             return "".join(encoder(value, 0))
@@ -160,23 +167,21 @@ def make_value_encoder():
             markers.clear()
             raise
 
-    # The C encoder's arguments are CPython's internals: a Python whose encoder takes other
-    # arguments, or writes otherwise, gets `encode_json`.
     probe = {"text": "é\n\"", "numbers": [1, -2.5, 1e300], "flags": [True, False, None], "nested": {"": []}}
     try:
-        encoder = make_encoder(markers, unserializable, json.encoder.encode_basestring, None, ":", ",", False, False, False)
-        if encode(probe) == encode_json(probe):
-            return encode
+        return encode if encode(probe) == encode_json(probe) else encode_json
     except Exception:
-        pass
-    return encode_json
+        return encode_json
 
 
 encode_value = make_value_encoder()
 encode_basestring = json.encoder.encode_basestring
 
 
+# The host's invoke layout: these three, then the context, last.
 INVOKE_PREFIX = '{"type":"invoke","id":'
+PAYLOAD_KEY = ',"payload":'
+CONTEXT_KEY = ',"context":'
 
 
 class DeferredContext:
@@ -219,17 +224,17 @@ def read_invoke(text):
         return None
     try:
         invocation_id, end = scan_json(text, len(INVOKE_PREFIX))
-        if not text.startswith(',"payload":', end):
+        if not text.startswith(PAYLOAD_KEY, end):
             return None
         try:
-            payload, end = scan_json(text, end + 11)
+            payload, end = scan_json(text, end + len(PAYLOAD_KEY))
         except RecursionError as problem:
             return {"type": "invoke", "id": invocation_id, UNREADABLE: str(problem)}
     except StopIteration:
         return None
-    if not text.startswith(',"context":{', end):
+    if not text.startswith(CONTEXT_KEY + "{", end):
         return None
-    return {"type": "invoke", "id": invocation_id, "payload": payload, "context": DeferredContext(text, end + 11)}
+    return {"type": "invoke", "id": invocation_id, "payload": payload, "context": DeferredContext(text, end + len(CONTEXT_KEY))}
 
 
 def read_message(line):
