@@ -287,9 +287,9 @@ class Runner:
                 except ValueError:
                     value = text
             payload = encode_value(value)
-        except (TypeError, ValueError, UnicodeDecodeError, RecursionError) as problem:
-            # A result nested too deeply to encode is one Lambda cannot marshal either; the
-            # worker stays up.
+        except Exception as problem:
+            # As Lambda's runtime: whatever stops the encoding (a type JSON cannot hold, a
+            # result nested too deeply) is a marshal error, and the worker stays up.
             self.error(invocation_id, "Runtime.MarshalError", "Unable to marshal response: " + str(problem))
             return
         quoted_id = encode_basestring(invocation_id) if type(invocation_id) is str else encode_json(invocation_id)
