@@ -1,6 +1,7 @@
 import Foundation
 import JSONCore
 import PluginHost
+import TestSupport
 import Testing
 
 /// The Python runner read directly, with invoke lines the host does not write: the runner
@@ -8,29 +9,12 @@ import Testing
 /// layout must give the handler the same context.
 @Suite struct PythonRunnerTests {
     /// The runner's answers to `lines` (after its hello), each as JSON, and what it logged.
-    /// Files, not pipes, carry them: a pipe's end inherited by a process another test starts
-    /// meanwhile would keep the runner from seeing the end of its input.
     func answers(to lines: [String], handler: String) throws -> (answers: [JSONValue], log: String) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("runner-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let input = directory.appendingPathComponent("in"), output = directory.appendingPathComponent("out")
-        let errors = directory.appendingPathComponent("err")
-        try Data(lines.map { $0 + "\n" }.joined().utf8).write(to: input)
-        try Data().write(to: output)
-        try Data().write(to: errors)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Fixtures.paths.python ?? "/usr/bin/python3")
-        process.arguments = [(Fixtures.paths.plugins ?? "") + "/python/statesman_runner.py", "--handler", handler, "--code", Fixtures.directory]
-        process.standardInput = try FileHandle(forReadingFrom: input)
-        process.standardOutput = try FileHandle(forWritingTo: output)
-        process.standardError = try FileHandle(forWritingTo: errors)
-        try process.run()
-        process.waitUntilExit()
-        let written = try String(contentsOf: output, encoding: .utf8)
-        let log = try String(contentsOf: errors, encoding: .utf8)
-        let answers = try written.split(separator: "\n").dropFirst().map { try JSONValue(parsing: String($0)) }
-        return (answers, log)
+        let runner = [(Fixtures.paths.plugins ?? "") + "/python/statesman_runner.py", "--handler", handler, "--code", Fixtures.directory]
+        let (python, arguments) = Fixtures.paths.python.map { ($0, runner) } ?? ("/usr/bin/env", ["python3"] + runner)
+        let finished = try ChildProcess.run(python, arguments, stdin: Data(lines.map { $0 + "\n" }.joined().utf8))
+        let answers = try String(decoding: finished.stdout, as: UTF8.self).split(separator: "\n").dropFirst().map { try JSONValue(parsing: String($0)) }
+        return (answers, String(decoding: finished.stderr, as: UTF8.self))
     }
 
     @Test func everyLayoutOfAnInvokeGivesTheSameContext() throws {

@@ -139,6 +139,7 @@ encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_
 _decoder = json.JSONDecoder()
 decode_json = _decoder.decode
 scan_json = _decoder.scan_once
+encode_basestring = json.encoder.encode_basestring
 
 
 def make_value_encoder():
@@ -156,7 +157,7 @@ def make_value_encoder():
     # The C encoder's arguments are CPython's internals: a Python whose encoder takes other
     # arguments, or writes otherwise (see the probe below), gets `encode_json`.
     try:
-        encoder = make_encoder(markers, unserializable, json.encoder.encode_basestring, None, ":", ",", False, False, False)
+        encoder = make_encoder(markers, unserializable, encode_basestring, None, ":", ",", False, False, False)
     except Exception:
         return encode_json
 
@@ -175,7 +176,6 @@ def make_value_encoder():
 
 
 encode_value = make_value_encoder()
-encode_basestring = json.encoder.encode_basestring
 
 
 # The host's invoke layout: these three, then the context, last.

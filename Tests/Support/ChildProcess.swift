@@ -10,18 +10,18 @@ import Glibc
 /// Foundation's `Process` learns of exits through a SIGCHLD handler, and the plugin host's
 /// libuv loop, which other tests in this same test process run, installs its own: whichever
 /// comes second leaves the other waiting forever. Waiting on the pid needs no signal.
-final class ChildProcess: @unchecked Sendable {
-    let pid: pid_t
+public final class ChildProcess: @unchecked Sendable {
+    public let pid: pid_t
     private let output: FileHandle
     private let errors: FileHandle
 
-    struct Finished {
-        var status: Int32
-        var stdout: Data
-        var stderr: Data
+    public struct Finished {
+        public var status: Int32
+        public var stdout: Data
+        public var stderr: Data
     }
 
-    init(_ executable: String, _ arguments: [String], stdin: Data? = nil) throws {
+    public init(_ executable: String, _ arguments: [String], stdin: Data? = nil) throws {
         var stdinPipe: [Int32] = [0, 0], stdoutPipe: [Int32] = [0, 0], stderrPipe: [Int32] = [0, 0]
         guard pipe(&stdinPipe) == 0, pipe(&stdoutPipe) == 0, pipe(&stderrPipe) == 0 else { throw POSIXError(.EMFILE) }
         // Close-on-exec, so children other tests spawn meanwhile do not inherit these ends (and
@@ -56,7 +56,7 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// Reads everything the child writes, then waits for its exit.
-    func wait() -> Finished {
+    public func wait() -> Finished {
         // stderr is read on another thread, so a child filling one pipe never blocks.
         let stderrData = Mutex(Data())
         let done = DispatchSemaphore(value: 0)
@@ -75,7 +75,7 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// Runs a program to its end.
-    static func run(_ executable: String, _ arguments: [String], stdin: Data? = nil) throws -> Finished {
+    public static func run(_ executable: String, _ arguments: [String], stdin: Data? = nil) throws -> Finished {
         try ChildProcess(executable, arguments, stdin: stdin).wait()
     }
 }
