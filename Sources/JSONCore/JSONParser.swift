@@ -53,9 +53,12 @@ public final class JSONDocumentParser {
     /// largest document parsed, and keep that room).
     public var scratchCapacity: Int { elements.capacity + members.capacity }
 
-    /// Parses one JSON text, as `JSONParser.parse` does.
-    public func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> JSONValue {
+    /// Parses one JSON text, as `JSONParser.parse` does. `maximumDepth` below the default
+    /// parses a value found inside a document as deep as the document allows (a value inside
+    /// one object may nest one level less).
+    public func parse(_ bytes: UnsafeBufferPointer<UInt8>, maximumDepth: Int = JSONParser.maximumDepth) throws(JSONParseError) -> JSONValue {
         var parser = JSONParser(bytes, reusing: self)
+        parser.depthLimit = min(maximumDepth, JSONParser.maximumDepth)
         do {
             return try parser.parseDocument()
         } catch {
@@ -73,6 +76,8 @@ public final class JSONDocumentParser {
 public struct JSONParser {
     /// Jackson's default maximum nesting depth (StreamReadConstraints, 1000).
     public static let maximumDepth = 1000
+    /// The depth this parse allows (`maximumDepth` unless a caller asks for less).
+    fileprivate var depthLimit = maximumDepth
 
     private let bytes: UnsafeBufferPointer<UInt8>
     private var pos = 0
@@ -175,7 +180,7 @@ public struct JSONParser {
             guard pos < bytes.count else { throw fail("unexpected end of text, expected a value") }
             switch bytes[pos] {
             case UInt8(ascii: "{"):
-                guard frames.count < Self.maximumDepth else { throw fail("nesting depth exceeds \(Self.maximumDepth)") }
+                guard frames.count < depthLimit else { throw fail("nesting depth exceeds \(depthLimit)") }
                 pos += 1
                 skipWhitespace()
                 if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") {
@@ -189,7 +194,7 @@ public struct JSONParser {
                     continue
                 }
             case UInt8(ascii: "["):
-                guard frames.count < Self.maximumDepth else { throw fail("nesting depth exceeds \(Self.maximumDepth)") }
+                guard frames.count < depthLimit else { throw fail("nesting depth exceeds \(depthLimit)") }
                 pos += 1
                 skipWhitespace()
                 if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") {

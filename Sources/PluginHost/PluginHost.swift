@@ -155,6 +155,8 @@ public final class PluginHost: Sendable {
     /// Decodes a `result` line the loop thread matched to invocation `number` by its prefix
     /// alone. A line that is not that message after all is the worker's protocol violation.
     func decodeResult(_ bytes: [UInt8], of number: UInt64, from worker: UInt64, requestId: String) -> Result<JSONValue, PluginFailure> {
+        // Most often the line is that message exactly, as the bundled runners write it.
+        if let (found, payload) = bytes.withUnsafeBufferPointer(PluginMessage.decodeResult), found == number { return .success(payload) }
         let problem: String
         do {
             let message = try bytes.withUnsafeBufferPointer { line throws(PluginProtocolViolation) in try PluginMessage.decode(line) }

@@ -68,6 +68,26 @@ extension PluginMessage {
     /// write results — found without parsing the line; nil for any other line. Whether the
     /// line is a valid message is for `decode` to say.
     public static func resultNumber(inPrefixOf line: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        resultPrefix(of: line)?.number
+    }
+
+    /// The result of a line that is exactly `{"type":"result","id":"N","payload":V}` (as
+    /// `resultNumber(inPrefixOf:)` finds N), V one JSON value: V is parsed alone, without the
+    /// object around it. Nil for any other line, `decode`'s to read (and to say what is wrong).
+    /// What this returns is what `decode` makes of the same line.
+    public static func decodeResult(_ line: UnsafeBufferPointer<UInt8>) -> (number: UInt64, payload: JSONValue)? {
+        guard let (number, payloadStart) = resultPrefix(of: line) else { return nil }
+        // Between the prefix and the closing brace: one value, or (when more members follow,
+        // say) not a JSON text at all. Inside the message's object, it may nest one level less.
+        let payloadBytes = UnsafeBufferPointer(rebasing: line[payloadStart..<(line.count - 1)])
+        let parser = parsers.withLock { $0.popLast() } ?? LineParser()
+        defer { keep(parser) }
+        guard let payload = try? parser.document.parse(payloadBytes, maximumDepth: JSONParser.maximumDepth - 1) else { return nil }
+        return (number, payload)
+    }
+
+    /// N and where V starts, for `resultNumber(inPrefixOf:)` and `decodeResult`.
+    private static func resultPrefix(of line: UnsafeBufferPointer<UInt8>) -> (number: UInt64, payloadStart: Int)? {
         let head: StaticString = #"{"type":"result","id":""#
         let tail: StaticString = #"","payload":"#
         let headCount = head.utf8CodeUnitCount, tailCount = tail.utf8CodeUnitCount
@@ -84,7 +104,7 @@ extension PluginMessage {
         guard digits > 0, !(digits > 1 && line[headCount] == UInt8(ascii: "0")), line.count - position > tailCount,
             memcmp(line.baseAddress! + position, tail.utf8Start, tailCount) == 0
         else { return nil }
-        return number
+        return (number, position + tailCount)
     }
 
     /// Decodes one line (without its newline). Unknown fields are ignored; a missing or
@@ -97,9 +117,13 @@ extension PluginMessage {
         } catch {
             throw PluginProtocolViolation("the line is not JSON (\(error.message) at column \(error.column))")
         }
-        // Kept unless a large line grew its scratch space.
-        if parser.document.scratchCapacity <= 4_096 { parsers.withLock { if $0.count < 8 { $0.append(parser) } } }
+        keep(parser)
         return try decode(value)
+    }
+
+    /// Returns a parser to the pool, unless a large line grew its scratch space.
+    private static func keep(_ parser: LineParser) {
+        if parser.document.scratchCapacity <= 4_096 { parsers.withLock { if $0.count < 8 { $0.append(parser) } } }
     }
 
     /// Parsers for lines, reused: lines are small and repeat their keys, so a document

@@ -76,6 +76,48 @@ import Testing
     func otherLinesAreLeftToTheDecoder(line: String) {
         #expect(number(line) == nil)
     }
+
+    func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+    /// Whatever the payload-only parse accepts, the full decoder reads the same way.
+    @Test(arguments: [
+        #"{"type":"result","id":"42","payload":{"a":[1,2.50,"x\u00e9"],"b":null}}"#,
+        #"{"type":"result","id":"7","payload": {"a":1} }"#,
+        #"{"type":"result","id":"0","payload":null}"#,
+        #"{"type":"result","id":"3","payload":"text"}"#,
+    ])
+    func theExactFormIsReadAsTheDecoderReadsIt(line: String) throws {
+        let fast = try #require(bytes(line).withUnsafeBufferPointer(PluginMessage.decodeResult))
+        let full = try bytes(line).withUnsafeBufferPointer { line throws(PluginProtocolViolation) in try PluginMessage.decode(line) }
+        #expect(PluginMessage.result(id: String(fast.number), payload: fast.payload) == full)
+    }
+
+    /// A line with the runners' prefix but more after the payload, or none, or a broken one,
+    /// is the full decoder's: it keeps the last of a repeated key and names what is wrong.
+    @Test(arguments: [
+        #"{"type":"result","id":"42","payload":1,"extra":true}"#,
+        #"{"type":"result","id":"42","payload":1,"payload":2}"#,
+        #"{"type":"result","id":"42","payload":1,"type":"log"}"#,
+        #"{"type":"result","id":"42","payload":}"#,
+        #"{"type":"result","id":"42","payload":{"a":}}"#,
+        #"{"type":"result","id":"42","payload":[1}"#,
+    ])
+    func anythingMoreIsTheDecodersToRead(line: String) {
+        #expect(number(line) == 42)
+        #expect(bytes(line).withUnsafeBufferPointer(PluginMessage.decodeResult) == nil)
+    }
+
+    /// The payload may nest as deep as the whole line allows, and no deeper.
+    @Test func aPayloadNestsOneLevelLessThanTheLine() throws {
+        func line(depth: Int) -> [UInt8] {
+            bytes(#"{"type":"result","id":"1","payload":"# + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "}")
+        }
+        let deepest = JSONParser.maximumDepth - 1
+        #expect(line(depth: deepest).withUnsafeBufferPointer(PluginMessage.decodeResult) != nil)
+        #expect((try? line(depth: deepest).withUnsafeBufferPointer { line throws(PluginProtocolViolation) in try PluginMessage.decode(line) }) != nil)
+        #expect(line(depth: deepest + 1).withUnsafeBufferPointer(PluginMessage.decodeResult) == nil)
+        #expect((try? line(depth: deepest + 1).withUnsafeBufferPointer { line throws(PluginProtocolViolation) in try PluginMessage.decode(line) }) == nil)
+    }
 }
 
 @Suite struct HostMessageTests {
