@@ -2,7 +2,13 @@
 """Prints the plugin benchmark's table from lines "name items seconds rate"."""
 import sys
 
-rows = [line.split() for line in sys.stdin if line.strip()]
+lines = [line.split() for line in sys.stdin if line.strip()]
+# "roundN:name" lines are the paired rounds (see run.sh): summarised below, not in the table.
+rows = [row for row in lines if not row[0].startswith("round")]
+rounds = {}
+for name, _, _, r in (row for row in lines if row[0].startswith("round")):
+    number, _, configuration = name.partition(":")
+    rounds.setdefault(number, {})[configuration] = float(r)
 rate = {name: float(r) for name, _, _, r in rows}
 print("Plugin benchmark: trivial invocations through 2 workers (items/s; µs per item = 1e6 / rate)")
 print()
@@ -43,3 +49,29 @@ if "Statesman-host+C-echo,16-pipelined" in rate:
 print("- statesman run (Map of Maps) / process per item: " + ratio("statesman-run,Map-of-Maps,2-workers", "process-per-item,xargs-P2"))
 # statesman run uses the registry's default, automatic pipelining (16 deep for this function).
 print("- statesman run / Statesman host alone, 16 pipelined: " + ratio("statesman-run,Map-of-Maps,2-workers", "Statesman-host+Lambda-runner,16-pipelined"))
+
+
+def median(values):
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def summary(values, form):
+    return "median %s (%s to %s)" % (form % median(values), form % min(values), form % max(values))
+
+
+if rounds:
+    ceilings = ("C-parent+minimal-Python,1-in-flight", "C-parent+Lambda-runner,1-in-flight")
+    one = [r["Statesman-host+Lambda-runner,1-in-flight"] / max(r[c] for c in ceilings)
+           for r in rounds.values() if "Statesman-host+Lambda-runner,1-in-flight" in r and all(c in r for c in ceilings)]
+    piped = [r["Statesman-host+Lambda-runner,16-pipelined"] for r in rounds.values() if "Statesman-host+Lambda-runner,16-pipelined" in r]
+    echo = [1e6 / r["Statesman-host+C-echo,16-pipelined"] for r in rounds.values() if "Statesman-host+C-echo,16-pipelined" in r]
+    print()
+    print("Paired rounds (%d; each runs the ceilings and Statesman back to back):" % len(rounds))
+    if one:
+        print("- Statesman host / the faster C parent, Lambda runner, 1 in flight (goal ≥ 0.8): " + summary(one, "%.2f×"))
+    if piped:
+        print("- Statesman host, Lambda runner, 16 pipelined (goal ≥ 150,000/s): " + summary(piped, "%.0f/s"))
+    if echo:
+        print("- Host overhead with the C echo plugin, pipelined (goal < 5 µs): " + summary(echo, "%.1f µs"))
