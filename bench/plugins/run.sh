@@ -47,6 +47,7 @@ for round in $(seq "$rounds"); do
   measure "round$round:C-parent+minimal-Python,1-in-flight" "$build/pipe_parent" "$items" 2 1 "$python" "${minimal[@]}"
   measure "round$round:C-parent+Lambda-runner,1-in-flight" "$build/pipe_parent" "$items" 2 1 "$python" "${runner[@]}"
   measure "round$round:Statesman-host+Lambda-runner,1-in-flight" "$bench" plugins --items "$items" --workers 2 --pipeline 0 --python trivial.handler --code "$PWD/bench/plugins"
+  measure "round$round:C-parent+Lambda-runner,16-pipelined" "$build/pipe_parent" "$items" 2 16 "$python" "${runner[@]}"
   measure "round$round:Statesman-host+Lambda-runner,16-pipelined" "$bench" plugins --items "$items" --workers 2 --pipeline 16 --python trivial.handler --code "$PWD/bench/plugins"
   measure "round$round:Statesman-host+C-echo,16-pipelined" "$bench" plugins --items $((items * 3)) --workers 2 --pipeline 16 -- "$build/echo_worker"
 done

@@ -66,6 +66,9 @@ if rounds:
     one = [r["Statesman-host+Lambda-runner,1-in-flight"] / max(r[c] for c in ceilings)
            for r in rounds.values() if "Statesman-host+Lambda-runner,1-in-flight" in r and all(c in r for c in ceilings)]
     piped = [r["Statesman-host+Lambda-runner,16-pipelined"] for r in rounds.values() if "Statesman-host+Lambda-runner,16-pipelined" in r]
+    # What the same workers take pipelined from the C parent: the machine's own limit for the goal.
+    piped_ceiling = [r["Statesman-host+Lambda-runner,16-pipelined"] / r["C-parent+Lambda-runner,16-pipelined"]
+                     for r in rounds.values() if "Statesman-host+Lambda-runner,16-pipelined" in r and "C-parent+Lambda-runner,16-pipelined" in r]
     echo = [1e6 / r["Statesman-host+C-echo,16-pipelined"] for r in rounds.values() if "Statesman-host+C-echo,16-pipelined" in r]
     print()
     print("Paired rounds (%d; each runs the ceilings and Statesman back to back):" % len(rounds))
@@ -73,5 +76,7 @@ if rounds:
         print("- Statesman host / the faster C parent, Lambda runner, 1 in flight (goal ≥ 0.8): " + summary(one, "%.2f×"))
     if piped:
         print("- Statesman host, Lambda runner, 16 pipelined (goal ≥ 150,000/s): " + summary(piped, "%.0f/s"))
+    if piped_ceiling:
+        print("- Statesman host / C parent, Lambda runner, 16 pipelined: " + summary(piped_ceiling, "%.2f×"))
     if echo:
         print("- Host overhead with the C echo plugin, pipelined (goal < 5 µs): " + summary(echo, "%.1f µs"))
