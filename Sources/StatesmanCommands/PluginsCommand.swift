@@ -32,6 +32,8 @@ struct PluginsCommand: AsyncParsableCommand {
         var command: [String]
 
         func run() async throws {
+            // The command line is taken as it is, options and all: help first is for this command.
+            if command.first == "--help" || command.first == "-h" { throw CleanExit.helpRequest(self) }
             var command = self.command
             if command.first == "--" { command.removeFirst() }
             guard let program = command.first else { throw ValidationError("give the plugin's command line, e.g. -- ./my-plugin") }

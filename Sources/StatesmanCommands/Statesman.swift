@@ -56,6 +56,9 @@ public struct Statesman: ParsableCommand {
             if let code = error as? ExitCode {
                 terminate(code.rawValue)
             }
+            // `help`, `--help` (parsed into ArgumentParser's help command) and a command group
+            // run without a subcommand end by throwing their help: printed on standard output.
+            if exitCode(for: error) == .success { exit(withError: error) }
             // Input errors found while running exit 2 (ArgumentParser would use 64).
             writeStandardError("Error: " + message(for: error))
             terminate(2)
