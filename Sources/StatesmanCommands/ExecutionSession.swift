@@ -124,18 +124,26 @@ struct ExecutionSession {
     let machine: StateMachineDefinition
     let options: ExecutionOptions
     let launch: Launch
+    /// The launch's function registry, read with `loadRegistry` before anything is recorded.
+    let registry: FunctionRegistry?
     let durable: DurableExecution?
+
+    /// The registry `launch` names, if any; a usage error when it cannot be read or is not
+    /// valid. Read before an execution is recorded (or redriven), so that a mistake in it
+    /// leaves nothing behind in the execution store.
+    static func loadRegistry(_ launch: Launch) throws -> FunctionRegistry? {
+        guard let functions = launch.functions else { return nil }
+        do {
+            return try FunctionRegistry.load(path: functions)
+        } catch {
+            throw ValidationError("the function registry is not valid: \(error)")
+        }
+    }
 
     func run(input: JSONValue, from point: ResumePoint?) async throws -> ExecutionOutcome {
         var host: PluginHost?
         var invoker: any TaskInvoker = NoTaskInvoker()
-        if let functions = launch.functions {
-            let registry: FunctionRegistry
-            do {
-                registry = try FunctionRegistry.load(path: functions)
-            } catch {
-                throw ValidationError("the function registry is not valid: \(error)")
-            }
+        if let registry {
             var hostOptions = PluginHost.Options()
             // Functions reach the object store's files the way a Lambda function reaches S3
             // through boto3: examples/log-analysis reads its results through it.

@@ -90,6 +90,7 @@ struct ContinueOptions: ParsableArguments {
         guard (1...10_000).contains(launch.maxChildren) else { throw ValidationError("--max-children must be between 1 and 10000") }
         var options = ExecutionOptions(name: record.name, stateMachineName: machineRecord.name, type: type)
         guard options.executionArn == record.arn else { throw ValidationError("the execution \(record.arn) was not started by statesman run") }
+        let registry = try ExecutionSession.loadRegistry(launch)
         if redrive {
             do { record = try executions.redrive(record.arn, at: Date()) } catch let refused as ServiceError {
                 throw ValidationError("\(refused)")
@@ -125,7 +126,7 @@ struct ContinueOptions: ParsableArguments {
             store: executions, record: record, journal: StoreJournal(store: executions, executionArn: record.arn, version: record.version, committedEvents: committed),
             lock: lock)
         let started = Date()
-        let session = ExecutionSession(machine: machine, options: options, launch: launch, durable: durable)
+        let session = ExecutionSession(machine: machine, options: options, launch: launch, registry: registry, durable: durable)
         let outcome = try await session.run(input: input, from: point)
         session.report(outcome, json: json, history: history, duration: Date().timeIntervalSince(started))
         if outcome.status != .succeeded { throw ExitCode(1) }

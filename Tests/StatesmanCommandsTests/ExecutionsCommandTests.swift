@@ -79,6 +79,36 @@ import TestSupport
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("no execution nope"))
     }
+
+    /// A function registry with a mistake is a usage error found before anything is recorded:
+    /// no execution left RUNNING by `run`, none marked redriven by `redrive`.
+    @Test func aBrokenRegistryRecordsNothing() throws {
+        let directory = TestFiles.path("broken-registry")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let state = directory.appendingPathComponent("state").path
+        let machine = directory.appendingPathComponent("fails.asl.json")
+        try Data(#"{"StartAt": "Stop", "States": {"Stop": {"Type": "Fail", "Error": "Broken", "Cause": "on purpose"}}}"#.utf8).write(to: machine)
+        let registry = directory.appendingPathComponent("functions.yaml")
+        try Data("functions:\n  f:\n    runtime: python\n    handler: app.handler\n".utf8).write(to: registry)
+        let failed = try StatesmanProcess.run(["run", machine.path, "--functions", registry.path, "--state", state, "--name", "first"])
+        #expect(failed.status == 1, "\(failed.stderr)")
+
+        try Data("functions:\n  f:\n    runtime: python3.99\n    handler: app.handler\n".utf8).write(to: registry)
+        let run = try StatesmanProcess.run(["run", machine.path, "--functions", registry.path, "--state", state, "--name", "second"])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("functions.f.runtime: must be python, shell or command"))
+        #expect(!run.stderr.contains("execution: arn:"))
+        let redrive = try StatesmanProcess.run(["executions", "redrive", "first", "--state", state])
+        #expect(redrive.status == 2)
+        #expect(redrive.stderr.contains("functions.f.runtime"))
+
+        let listed = try #require(try StatesmanProcess.run(["executions", "list", "--state", state, "--json"]).json?["executions"]?.arrayValue)
+        #expect(listed.map { $0["name"] } == ["first"])
+        #expect(listed.map { $0["status"] } == ["FAILED"])
+        let history = try #require(try StatesmanProcess.run(["executions", "history", "first", "--state", state, "--json"]).json?["events"]?.arrayValue)
+        #expect(!history.contains { $0["type"] == "ExecutionRedriven" })
+    }
 }
 
 @Suite struct StopExecutionTests {
