@@ -69,8 +69,9 @@ import TestSupport
             ])
     }
 
-    /// The token the function was given, once it has been.
-    func token() throws -> String {
+    /// The token the function was given, once it has been. A run that ends before that fails
+    /// the test with what it said.
+    func token(of running: ChildProcess) throws -> String {
         let file = directory.appendingPathComponent("request.json")
         let patience = Date().addingTimeInterval(60)
         while Date() < patience {
@@ -78,8 +79,15 @@ import TestSupport
                 #expect(request["order"] == 7)
                 return try #require(request["token"]?.stringValue)
             }
+            if !running.isRunning {
+                let finished = running.wait()
+                let said = String(decoding: finished.stderr, as: UTF8.self) + String(decoding: finished.stdout, as: UTF8.self)
+                Issue.record("statesman run ended with status \(finished.status) before its function had the token: \(said)")
+                throw POSIXError(.ECHILD)
+            }
             Thread.sleep(forTimeInterval: 0.05)
         }
+        Issue.record("statesman run did not give its function the token within 60 seconds")
         throw POSIXError(.ETIMEDOUT)
     }
 
@@ -90,7 +98,7 @@ import TestSupport
     @Test func sendTaskSuccessGivesTheTaskItsOutput() throws {
         defer { try? FileManager.default.removeItem(at: directory) }
         let running = try start("approve")
-        let token = try token()
+        let token = try token(of: running)
         #expect(token.count >= 64)
         let heartbeat = try tasks(["send-heartbeat", token])
         #expect(heartbeat.status == 0, "\(heartbeat.stderr)")
@@ -113,7 +121,7 @@ import TestSupport
     @Test func sendTaskFailureIsCaughtByItsErrorName() throws {
         defer { try? FileManager.default.removeItem(at: directory) }
         let running = try start("decline", catching: true)
-        #expect(try tasks(["send-failure", try token(), "--error", "Rejected", "--cause", "over budget"]).status == 0)
+        #expect(try tasks(["send-failure", try token(of: running), "--error", "Rejected", "--cause", "over budget"]).status == 0)
         let finished = running.wait()
         #expect(finished.status == 0)
         #expect(try JSONValue(parsing: finished.stdout)["output"] == ["order": 7, "rejection": ["Error": "Rejected", "Cause": "over budget"]])
@@ -125,7 +133,7 @@ import TestSupport
         // Six seconds of work against a five-second heartbeat: counted from the start, it would
         // time out; counted from the answer, the test has five seconds to answer the token.
         let running = try start("slow", heartbeat: 5, function: "slow-submit")
-        #expect(try tasks(["send-success", try token(), "--output", #"{"late": false}"#]).status == 0)
+        #expect(try tasks(["send-success", try token(of: running), "--output", #"{"late": false}"#]).status == 0)
         let finished = running.wait()
         #expect(finished.status == 0, "\(String(decoding: finished.stdout, as: UTF8.self))")
     }
@@ -142,7 +150,7 @@ import TestSupport
     @Test func noHeartbeatInTimeIsAHeartbeatTimeout() throws {
         defer { try? FileManager.default.removeItem(at: directory) }
         let running = try start("silent", heartbeat: 1)
-        let token = try token()
+        let token = try token(of: running)
         let finished = running.wait()
         #expect(finished.status == 1)
         #expect(try JSONValue(parsing: finished.stdout)["error"] == "States.Timeout")

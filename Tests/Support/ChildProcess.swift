@@ -55,6 +55,12 @@ public final class ChildProcess: @unchecked Sendable {
         errors = FileHandle(fileDescriptor: stderrPipe[0], closeOnDealloc: true)
     }
 
+    /// Whether the child has not exited yet (it is not reaped: `wait` still gives its status).
+    public var isRunning: Bool {
+        var info = siginfo_t()
+        return waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info._sifields._kill.si_pid == 0
+    }
+
     /// Reads everything the child writes, then waits for its exit.
     public func wait() -> Finished {
         // stderr is read on another thread, so a child filling one pipe never blocks.
