@@ -24,7 +24,20 @@ public final class SQLiteExecutionStore: ExecutionStore {
     /// newer Statesman are refused, with the reason, and left as they are.
     public init(path: String, busyTimeout: TimeInterval = 10) throws {
         self.path = path
-        try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        // The nearest part of the path that exists must be a directory.
+        var existing = directory
+        var isDirectory: ObjCBool = false
+        while !FileManager.default.fileExists(atPath: existing.path, isDirectory: &isDirectory), existing.path != "/" {
+            existing.deleteLastPathComponent()
+        }
+        if !isDirectory.boolValue { throw ExecutionStoreError("\(existing.path) is a file, not a directory") }
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            // Foundation's own description, not its dump of the error's domain and user info.
+            throw ExecutionStoreError("cannot create the directory \(directory.path): \(error.localizedDescription)")
+        }
         var configuration = Configuration()
         configuration.busyMode = .timeout(busyTimeout)
         do {

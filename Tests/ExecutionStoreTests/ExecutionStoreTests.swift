@@ -134,6 +134,18 @@ func event(_ id: Int, _ type: String) -> JSONValue {
             #expect(error.message.contains(path))
         }
     }
+
+    /// A state directory given where a file is (or under one) is named, not dumped as an NSError.
+    @Test func aFileInTheWayOfTheDirectoryIsNamed() throws {
+        let directory = try TestFiles.directory("in-the-way")
+        let file = directory.appendingPathComponent("state")
+        try Data("a file".utf8).write(to: file)
+        for path in ["state/statesman.db", "state/deeper/statesman.db"] {
+            #expect(throws: ExecutionStoreError("\(file.path) is a file, not a directory")) {
+                _ = try SQLiteExecutionStore(path: directory.appendingPathComponent(path).path)
+            }
+        }
+    }
 }
 
 @Suite struct StopRequestTests {
