@@ -9,8 +9,8 @@ import Testing
 /// layout must give the handler the same context.
 @Suite struct PythonRunnerTests {
     /// The runner's answers to `lines` (after its hello), each as JSON, and what it logged.
-    func answers(to lines: [String], handler: String) throws -> (answers: [JSONValue], log: String) {
-        let runner = [(Fixtures.paths.plugins ?? "") + "/python/statesman_runner.py", "--handler", handler, "--code", Fixtures.directory]
+    func answers(to lines: [String], handler: String, code: String = Fixtures.directory) throws -> (answers: [JSONValue], log: String) {
+        let runner = [(Fixtures.paths.plugins ?? "") + "/python/statesman_runner.py", "--handler", handler, "--code", code]
         let (python, arguments) = Fixtures.paths.python.map { ($0, runner) } ?? ("/usr/bin/env", ["python3"] + runner)
         let finished = try ChildProcess.run(python, arguments, stdin: Data(lines.map { $0 + "\n" }.joined().utf8))
         let answers = try String(decoding: finished.stdout, as: UTF8.self).split(separator: "\n").dropFirst().map { try JSONValue(parsing: String($0)) }
@@ -55,5 +55,39 @@ import Testing
         #expect(log.components(separatedBy: "ignoring a line that is not JSON").count == 2, "\(log)")
         #expect(log.components(separatedBy: "ignoring a line nested too deeply to decode").count == 2, "\(log)")
         #expect(log.components(separatedBy: "the invoke line cannot be decoded").count == 3, "\(log)")
+    }
+
+    /// A handler that cannot be loaded fails every invocation with the error type and message
+    /// of Lambda's Python runtime, and the worker serves on.
+    @Test(arguments: [
+        ("fine.missing", "Runtime.HandlerNotFound", "Handler 'missing' missing on module 'fine'"),
+        ("nomodule.handler", "Runtime.ImportModuleError", "Unable to import module 'nomodule': No module named 'nomodule'"),
+        ("broken.handler", "Runtime.UserCodeSyntaxError", "Syntax error in module 'broken': expected ':' (broken.py, line 1)"),
+        ("nodot", "Runtime.MalformedHandlerName", "Bad handler 'nodot': not enough values to unpack (expected 2, got 1)"),
+        ("sys.handler", "Runtime.BuiltInModuleConflict", "Cannot use built-in module sys as a handler module"),
+        ("raising.handler", "RuntimeError", "no configuration"),
+    ])
+    func aHandlerThatCannotBeLoadedFailsAsInLambda(handler: String, errorType: String, message: String) throws {
+        let code = try TestFiles.directory("handler-code")
+        try Data("def handler(event, context):\n    return event\n".utf8).write(to: code.appendingPathComponent("fine.py"))
+        try Data("def handler(event, context)\n    return event\n".utf8).write(to: code.appendingPathComponent("broken.py"))
+        try Data("raise RuntimeError('no configuration')\n".utf8).write(to: code.appendingPathComponent("raising.py"))
+        let lines = (1...2).map { #"{"type":"invoke","id":"\#($0)","payload":{},"context":{"requestId":"r"}}"# }
+        let (answers, log) = try answers(to: lines, handler: handler, code: code.path)
+        #expect(answers.map { $0["id"] } == ["1", "2"], "\(log)")
+        for answer in answers {
+            #expect(answer["type"] == "error")
+            #expect(answer["errorType"] == .string(errorType))
+            #expect(answer["errorMessage"] == .string(message))
+        }
+        let trace = answers.first?["stackTrace"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        switch errorType {
+        case "Runtime.UserCodeSyntaxError":
+            #expect(trace == ["  File \"\(code.path)/broken.py\" Line 1\n    def handler(event, context)\n"])
+        case "RuntimeError":
+            #expect(trace.last?.hasPrefix("  File \"\(code.path)/raising.py\", line 1, in <module>") == true, "\(trace)")
+        default:
+            #expect(trace.isEmpty)
+        }
     }
 }

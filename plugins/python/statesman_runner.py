@@ -303,13 +303,36 @@ def handler_frames(trace):
     return traceback.format_list([frame for frame in frames if os.path.abspath(frame.filename) != here])
 
 
-def load_handler(spec, code):
-    module_name, _, function_name = spec.rpartition(".")
-    module = importlib.import_module(module_name.replace("/", "."))
-    function = getattr(module, function_name, None)
-    if function is None:
-        raise AttributeError("Handler '%s' missing on module '%s'" % (function_name, module_name))
-    return function
+class HandlerFault(Exception):
+    """Why the handler cannot be loaded, named as Lambda's Python runtime names it."""
+
+    def __init__(self, error_type, message, trace=None):
+        super().__init__(message)
+        self.error_type = error_type
+        self.trace = trace or []
+
+
+def load_handler(spec):
+    """The function `spec` (module.function) names. A handler Lambda could not load raises
+    `HandlerFault` with Lambda's error type and message; whatever else the module raises as it
+    is imported goes up as it is (Lambda reports it under its own name)."""
+    try:
+        module_name, function_name = spec.rsplit(".", 1)
+    except ValueError as problem:
+        raise HandlerFault("Runtime.MalformedHandlerName", "Bad handler '%s': %s" % (spec, problem))
+    try:
+        if module_name.split(".")[0] in sys.builtin_module_names:
+            raise HandlerFault("Runtime.BuiltInModuleConflict", "Cannot use built-in module %s as a handler module" % module_name)
+        module = importlib.import_module(module_name.replace("/", "."))
+    except ImportError as problem:
+        raise HandlerFault("Runtime.ImportModuleError", "Unable to import module '%s': %s" % (module_name, problem))
+    except SyntaxError as problem:
+        trace = ['  File "%s" Line %s\n    %s' % (problem.filename, problem.lineno, problem.text)]
+        raise HandlerFault("Runtime.UserCodeSyntaxError", "Syntax error in module '%s': %s" % (module_name, problem), trace)
+    try:
+        return getattr(module, function_name)
+    except AttributeError:
+        raise HandlerFault("Runtime.HandlerNotFound", "Handler '%s' missing on module '%s'" % (function_name, module_name))
 
 
 def run_shell(script, event, context):
@@ -375,13 +398,14 @@ def main(arguments):
     if code not in sys.path:
         sys.path.insert(0, code)
     handler = None
-    import_problem = None
+    import_problem = None  # Lambda reports it on every invocation
     if handler_spec:
         try:
-            handler = load_handler(handler_spec, code)
-        except Exception as problem:  # Lambda reports this on every invocation
-            kind = "Runtime.HandlerNotFound" if isinstance(problem, AttributeError) else "Runtime.ImportModuleError"
-            import_problem = (kind, "Unable to import module '%s': %s" % (handler_spec.rpartition(".")[0], problem))
+            handler = load_handler(handler_spec)
+        except HandlerFault as fault:
+            import_problem = (fault.error_type, str(fault), fault.trace)
+        except Exception as problem:  # raised by the module's own code as it was imported
+            import_problem = (type(problem).__name__, str(problem), handler_frames(problem.__traceback__))
     else:
         handler = lambda event, context: run_shell(shell_script, event, context)
 
@@ -399,7 +423,7 @@ def main(arguments):
             invocation_id = message.get("id")
             started = time.monotonic()
             if import_problem:
-                runner.error(invocation_id, import_problem[0], import_problem[1])
+                runner.error(invocation_id, *import_problem)
                 continue
             if UNREADABLE in message:  # as Lambda's runtime reports an event it cannot decode
                 runner.error(invocation_id, "Runtime.UnmarshalError", "Unable to unmarshal input: " + message[UNREADABLE])
