@@ -10,11 +10,32 @@ import Testing
 @Suite struct PythonRunnerTests {
     /// The runner's answers to `lines` (after its hello), each as JSON, and what it logged.
     func answers(to lines: [String], handler: String, code: String = Fixtures.directory) throws -> (answers: [JSONValue], log: String) {
+        let (answers, log) = try answerLines(to: lines, handler: handler, code: code)
+        return (try answers.map { try JSONValue(parsing: $0) }, log)
+    }
+
+    /// The runner's answers as it wrote them.
+    func answerLines(to lines: [String], handler: String, code: String = Fixtures.directory) throws -> (answers: [String], log: String) {
         let runner = [(Fixtures.paths.plugins ?? "") + "/python/statesman_runner.py", "--handler", handler, "--code", code]
         let (python, arguments) = Fixtures.paths.python.map { ($0, runner) } ?? ("/usr/bin/env", ["python3"] + runner)
         let finished = try ChildProcess.run(python, arguments, stdin: Data(lines.map { $0 + "\n" }.joined().utf8))
-        let answers = try String(decoding: finished.stdout, as: UTF8.self).split(separator: "\n").dropFirst().map { try JSONValue(parsing: String($0)) }
+        let answers = String(decoding: finished.stdout, as: UTF8.self).split(separator: "\n").dropFirst().map(String.init)
         return (answers, String(decoding: finished.stderr, as: UTF8.self))
+    }
+
+    /// As Lambda's runtime does, a Decimal (what boto3 gives for DynamoDB numbers) is written as
+    /// the number it holds, digit for digit; a NaN or infinite one cannot be JSON.
+    @Test func decimalsAreWrittenAsTheirNumbers() throws {
+        let lines = [#"{}"#, #"{"kind":"nan"}"#, #"{"kind":"infinite"}"#, #"{}"#].enumerated().map { index, payload in
+            #"{"type":"invoke","id":"\#(index + 1)","payload":\#(payload),"context":{"requestId":"r"}}"#
+        }
+        let (answers, log) = try answerLines(to: lines, handler: "handlers.decimals")
+        let numbers = #"{"type":"result","id":"1","payload":{"price":1.10,"big":12345678901234567890.5,"small":1E-7,"items":[2,[-0,"\u0000statesman-decimal-0"]]}}"#
+        let refused = #""errorType":"Runtime.MarshalError","errorMessage":"Unable to marshal response: Out of range float values are not JSON compliant""#
+        #expect(answers.count == 4, "\(log)")
+        #expect(answers.first == numbers)
+        #expect(answers.dropFirst().prefix(2).allSatisfy { $0.contains(refused) }, "\(answers)")
+        #expect(answers.last == numbers.replacingOccurrences(of: #""id":"1""#, with: #""id":"4""#))
     }
 
     @Test func everyLayoutOfAnInvokeGivesTheSameContext() throws {

@@ -15,9 +15,11 @@ on stdout is the result (JSON, or else a string), and a non-zero exit is an erro
 Only the standard library is used.
 """
 
+import decimal
 import importlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -134,8 +136,19 @@ class LambdaContext:
         self._runner.write({"type": "heartbeat", "id": self._id})
 
 
+class DecimalFound(Exception):
+    """A result holds a `decimal.Decimal`: `encode_decimals` writes it."""
+
+
+def unserializable(value):
+    """The encoders' `default`: JSONEncoder's refusal, except for a Decimal."""
+    if isinstance(value, decimal.Decimal):
+        raise DecimalFound()
+    raise TypeError("Object of type %s is not JSON serializable" % value.__class__.__name__)
+
+
 # One encoder and decoder for the whole run: json.dumps/loads would build them per call.
-encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=unserializable).encode
 _decoder = json.JSONDecoder()
 decode_json = _decoder.decode
 scan_json = _decoder.scan_once
@@ -150,10 +163,6 @@ def make_value_encoder():
     if make_encoder is None:
         return encode_json
     markers = {}  # the circular-reference check's, emptied after a failed encoding
-
-    def unserializable(value):
-        raise TypeError("Object of type %s is not JSON serializable" % value.__class__.__name__)
-
     # The C encoder's arguments are CPython's internals: a Python whose encoder takes other
     # arguments, or writes otherwise (see the probe below), gets `encode_json`.
     try:
@@ -176,6 +185,31 @@ def make_value_encoder():
 
 
 encode_value = make_value_encoder()
+
+
+def encode_decimals(value):
+    """`encode_value` for a result that holds Decimals (boto3 reads DynamoDB's numbers as
+    them): each is written as the number it holds, digit for digit, as Lambda's runtime writes
+    it. A NaN or infinite one is refused, as a float's is. Each is stood in for by a string
+    no result holds (a per-call random token), which is then replaced by its number."""
+    token = "\x00statesman-decimal-%s-" % os.urandom(8).hex()
+    numbers = []
+
+    def stand_in(item):
+        if isinstance(item, decimal.Decimal):
+            if not item.is_finite():
+                raise ValueError("Out of range float values are not JSON compliant")
+            numbers.append(str(item))
+            return token + str(len(numbers) - 1)
+        if isinstance(item, dict):
+            return {key: stand_in(member) for key, member in item.items()}
+        if isinstance(item, (list, tuple)):
+            return [stand_in(member) for member in item]
+        return item
+
+    text = encode_value(stand_in(value))
+    quoted = re.escape(encode_basestring(token)[:-1]) + r'(\d+)"'
+    return re.sub(quoted, lambda found: numbers[int(found.group(1))], text)
 
 
 # The host's invoke layout: these three, then the context, last.
@@ -286,7 +320,10 @@ class Runner:
                     value = decode_json(text)
                 except ValueError:
                     value = text
-            payload = encode_value(value)
+            try:
+                payload = encode_value(value)
+            except DecimalFound:
+                payload = encode_decimals(value)
         except Exception as problem:
             # As Lambda's runtime: whatever stops the encoding (a type JSON cannot hold, a
             # result nested too deeply) is a marshal error, and the worker stays up.

@@ -1,4 +1,5 @@
 """Lambda-style handlers for the host's tests, run by plugins/python/statesman_runner.py."""
+import decimal
 import os
 import sys
 import time
@@ -103,6 +104,18 @@ def not_serialisable(event, context):
             deep = [deep]
         return deep
     return {"items": [{"n": event.get("n")}]}
+
+
+def decimals(event, context):
+    """Numbers as boto3 reads them from DynamoDB; `kind` picks a NaN or an infinite one."""
+    kind = event.get("kind")
+    if kind == "nan":
+        return {"x": decimal.Decimal("NaN")}
+    if kind == "infinite":
+        return [decimal.Decimal("-Infinity")]
+    number = decimal.Decimal
+    return {"price": number("1.10"), "big": number("12345678901234567890.5"), "small": number("1E-7"),
+            "items": [number("2"), (number("-0"), "\u0000statesman-decimal-0")]}
 
 
 def echo_function(event, context):
