@@ -23,6 +23,17 @@ import Testing
         return (answers, String(decoding: finished.stderr, as: UTF8.self))
     }
 
+    /// What else a handler may read of Lambda's context object is there, typed as Lambda has it.
+    @Test func theRestOfTheContextIsLambdas() throws {
+        let line = #"{"type":"invoke","id":"1","payload":{},"context":{"requestId":"r","functionName":"f","memoryLimitInMB":256}}"#
+        let (answers, log) = try answers(to: [line], handler: "handlers.context_extras")
+        #expect(
+            answers.first?["payload"]
+                == ["identity": [nil, nil], "tenant": nil, "w3c": [:], "client": nil, "memory": "256", "version": "$LATEST", "group": "/aws/lambda/f"],
+            "\(log)")
+        #expect(log.contains("logged through the context"))
+    }
+
     /// As Lambda's runtime does, a Decimal (what boto3 gives for DynamoDB numbers) is written as
     /// the number it holds, digit for digit; a NaN or infinite one cannot be JSON.
     @Test func decimalsAreWrittenAsTheirNumbers() throws {

@@ -52,6 +52,17 @@ class ClientContext:
         self.env = fields.get("env")
 
 
+class CognitoIdentity:
+    """`context.identity`, as Lambda's Python runtime gives it to a function not invoked
+    through the mobile SDK: both fields None."""
+
+    __slots__ = ("cognito_identity_id", "cognito_identity_pool_id")
+
+    def __init__(self):
+        self.cognito_identity_id = None
+        self.cognito_identity_pool_id = None
+
+
 class LambdaContext:
     """The context object Lambda passes to a Python handler, plus two Statesman extras:
     `send_heartbeat()` and `statesman` (execution, state, attempt, task token).
@@ -62,7 +73,7 @@ class LambdaContext:
 
     __slots__ = ("_runner", "_id", "_fields", "_started")
 
-    identity = None
+    tenant_id = None
 
     def __init__(self, runner, invocation_id, fields, started):
         self._runner = runner
@@ -126,6 +137,19 @@ class LambdaContext:
             "attempt": fields.get("attempt", 0),
             "taskToken": fields.get("taskToken"),
         }
+
+    @property
+    def identity(self):
+        return CognitoIdentity()
+
+    def w3c(self):
+        """The W3C trace context the caller passed (none: Step Functions passes none)."""
+        return {}
+
+    def log(self, message):
+        """Writes to the function's log, as `context.log` does in Lambda."""
+        sys.stderr.write(str(message))
+        sys.stderr.flush()
 
     def get_remaining_time_in_millis(self):
         deadline = self._started + self._field("timeoutMs", 3000) / 1000.0

@@ -177,5 +177,14 @@ def allocate(event, context):
     return len(block)
 
 
+def context_extras(event, context):
+    """The rest of Lambda's context object, as a function might touch it."""
+    context.log("logged through the context\n")
+    identity = context.identity
+    return {"identity": [identity.cognito_identity_id, identity.cognito_identity_pool_id], "tenant": context.tenant_id,
+            "w3c": context.w3c(), "client": context.client_context, "memory": context.memory_limit_in_mb,
+            "version": context.function_version, "group": context.log_group_name}
+
+
 def context_fields(event, context):
     return {"request": context.aws_request_id, "function": context.function_name, "state": context.statesman["state"]}
