@@ -34,6 +34,20 @@ import Testing
         #expect(log.contains("logged through the context"))
     }
 
+    /// The root logger writes to the function's log in Lambda's format, with the request id.
+    @Test func loggingIsLambdas() throws {
+        let line = #"{"type":"invoke","id":"1","payload":{},"context":{"requestId":"req-7"}}"#
+        let (answers, log) = try answers(to: [line], handler: "handlers.logs")
+        #expect(answers.first?["type"] == "result")
+        let lines = log.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        #expect(lines.map { $0.count } == [4, 4], "\(log)")
+        #expect(lines.map { $0.first } == ["[WARNING]", "[INFO]"])
+        #expect(lines.map { $0.count == 4 ? $0[2] : "" } == ["req-7", "req-7"])
+        #expect(lines.map(\.last) == ["before the level is set", "counted 3 words"])
+        // 2026-11-27T15:59:07.198Z
+        #expect(lines.allSatisfy { $0.count == 4 && $0[1].count == 24 && $0[1].hasSuffix("Z") && $0[1].dropFirst(10).hasPrefix("T") }, "\(log)")
+    }
+
     /// As Lambda's runtime does, a Decimal (what boto3 gives for DynamoDB numbers) is written as
     /// the number it holds, digit for digit; a NaN or infinite one cannot be JSON.
     @Test func decimalsAreWrittenAsTheirNumbers() throws {

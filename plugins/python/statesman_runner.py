@@ -18,6 +18,7 @@ Only the standard library is used.
 import decimal
 import importlib
 import json
+import logging
 import os
 import re
 import signal
@@ -314,6 +315,28 @@ def read_message(line):
     return decode_json(text)
 
 
+class RequestIds(logging.Filter):
+    """Gives each log record the request id of the invocation running (`context`)."""
+
+    context = None
+
+    def filter(self, record):
+        record.aws_request_id = self.context.aws_request_id if self.context is not None else ""
+        return True
+
+
+def log_as_lambda(request_ids):
+    """The root logger writes to the function's log (stderr) in the format of Lambda's Python
+    runtime, `[LEVEL]<tab>time<tab>request id<tab>message`, at the level the handler sets
+    (WARNING until it does, as in Lambda)."""
+    formatter = logging.Formatter("[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s", "%Y-%m-%dT%H:%M:%S")
+    formatter.converter = time.gmtime
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    handler.addFilter(request_ids)
+    logging.getLogger().addHandler(handler)
+
+
 class Runner:
     def __init__(self, out_fd):
         self.out_fd = out_fd
@@ -453,6 +476,8 @@ def main(arguments):
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     runner = Runner(out_fd)
+    request_ids = RequestIds()
+    log_as_lambda(request_ids)
     name = handler_spec or os.path.basename(shell_script)
     runner.write({"type": "hello", "protocol": PROTOCOL_VERSIONS, "name": "python:" + name, "concurrency": 1})
 
@@ -489,7 +514,7 @@ def main(arguments):
             if UNREADABLE in message:  # as Lambda's runtime reports an event it cannot decode
                 runner.error(invocation_id, "Runtime.UnmarshalError", "Unable to unmarshal input: " + message[UNREADABLE])
                 continue
-            context = LambdaContext(runner, invocation_id, message.get("context"), started)
+            context = request_ids.context = LambdaContext(runner, invocation_id, message.get("context"), started)
             try:
                 value = handler(message.get("payload"), context)
             except ShellError as problem:

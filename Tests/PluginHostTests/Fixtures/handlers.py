@@ -186,5 +186,16 @@ def context_extras(event, context):
             "version": context.function_version, "group": context.log_group_name}
 
 
+def logs(event, context):
+    """Logs as Lambda functions do, through the root logger."""
+    import logging
+
+    logging.warning("before the level is set")
+    logging.info("not shown: the root logger starts at WARNING")
+    logging.getLogger().setLevel(logging.INFO)
+    logging.getLogger("app").info("counted %d words", 3)
+    return None
+
+
 def context_fields(event, context):
     return {"request": context.aws_request_id, "function": context.function_name, "state": context.statesman["state"]}
