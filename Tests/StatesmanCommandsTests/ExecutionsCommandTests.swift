@@ -83,9 +83,8 @@ import TestSupport
     /// A function registry with a mistake is a usage error found before anything is recorded:
     /// no execution left RUNNING by `run`, none marked redriven by `redrive`.
     @Test func aBrokenRegistryRecordsNothing() throws {
-        let directory = TestFiles.path("broken-registry")
+        let directory = try TestFiles.directory("broken-registry")
         defer { try? FileManager.default.removeItem(at: directory) }
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let state = directory.appendingPathComponent("state").path
         let machine = directory.appendingPathComponent("fails.asl.json")
         try Data(#"{"StartAt": "Stop", "States": {"Stop": {"Type": "Fail", "Error": "Broken", "Cause": "on purpose"}}}"#.utf8).write(to: machine)
