@@ -196,6 +196,9 @@ struct LaunchPlan: Sendable {
         variables["AWS_REGION"] = region
         variables["AWS_DEFAULT_REGION"] = region
         variables["LAMBDA_TASK_ROOT"] = function.codeDirectory
+        variables["AWS_LAMBDA_LOG_GROUP_NAME"] = "/aws/lambda/" + function.name
+        // Lambda's clock is UTC: a function that formats local times does so as there.
+        variables["TZ"] = ":UTC"
         if let handler = function.handler { variables["_HANDLER"] = handler }
         // What the engine tells every function (STATESMAN_STORE: the object store's directory),
         // then the function's own.

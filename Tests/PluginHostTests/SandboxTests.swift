@@ -75,6 +75,22 @@ import TestSupport
         #expect(own.value == "yes", "the function's own environment is always passed")
     }
 
+    /// Every worker, sandboxed or not, gets Lambda's reserved variables; its own override them.
+    @Test func lambdasVariablesAreSet() async throws {
+        let (open, boxed) = await Self.both("lambda_variables", [:])
+        for (name, result) in [("open", open), ("boxed", boxed)] {
+            #expect(
+                result.value
+                    == [
+                        "AWS_LAMBDA_FUNCTION_NAME": .string(name), "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+                        "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1", "LAMBDA_TASK_ROOT": .string(Fixtures.directory),
+                        "AWS_LAMBDA_LOG_GROUP_NAME": .string("/aws/lambda/" + name), "TZ": ":UTC", "_HANDLER": "handlers.lambda_variables",
+                    ], "\(result)")
+        }
+        let (_, own) = await Self.both("lambda_variables", [:]) { $0.environment = ["TZ": "Europe/Paris"] }
+        #expect(own.value?["TZ"] == "Europe/Paris")
+    }
+
     /// A descriptor the engine leaves open without close-on-exec (here on purpose) reaches an
     /// unconfined worker, never a sandboxed one.
     @Test func noInheritedDescriptors() async throws {

@@ -158,6 +158,12 @@ def read_variable(event, context):
     return os.environ.get(event["name"])
 
 
+def lambda_variables(event, context):
+    names = ["AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_REGION",
+             "AWS_DEFAULT_REGION", "LAMBDA_TASK_ROOT", "AWS_LAMBDA_LOG_GROUP_NAME", "TZ", "_HANDLER"]
+    return {name: os.environ.get(name) for name in names}
+
+
 def fork_many(event, context):
     import subprocess
 
