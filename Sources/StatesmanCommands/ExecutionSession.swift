@@ -142,6 +142,7 @@ struct ExecutionSession {
 
     func run(input: JSONValue, from point: ResumePoint?) async throws -> ExecutionOutcome {
         var host: PluginHost?
+        var lambda: LambdaTaskInvoker?
         var invoker: any TaskInvoker = NoTaskInvoker()
         if let registry {
             var hostOptions = PluginHost.Options()
@@ -150,7 +151,8 @@ struct ExecutionSession {
             hostOptions.environment["STATESMAN_STORE"] = launch.store
             let plugins = PluginHost(registry: registry, options: hostOptions)
             host = plugins
-            invoker = LambdaTaskInvoker(host: plugins, registry: registry, region: options.region, account: options.account)
+            lambda = LambdaTaskInvoker(host: plugins, registry: registry, region: options.region, account: options.account)
+            invoker = lambda!
         }
         let objects = LocalDirectoryStore(root: URL(fileURLWithPath: launch.store))
         invoker = S3TaskInvoker(store: objects, next: invoker)
@@ -190,6 +192,11 @@ struct ExecutionSession {
         interrupts.cancel()
         drawing.cancel()
         await drawing.value
+        if let lambda, lambda.eventsRunning > 0 {
+            let count = lambda.eventsRunning
+            writeStandardError("statesman: waiting for \(count) asynchronous Lambda invocation\(count == 1 ? "" : "s") (InvocationType Event) to end")
+            await lambda.waitForEvents()
+        }
         await host?.shutdown()
         if let durable {
             if outcome.error == journalFailed.rawValue {

@@ -18,6 +18,8 @@ public struct LambdaTaskInvoker: TaskInvoker {
     let account: String
     /// Function names and ARNs already parsed (a Map runs the same Task state many times).
     let references = ReferenceCache()
+    /// `InvocationType: Event` invocations still running.
+    let events = AsynchronousInvocations()
 
     public init(host: PluginHost, registry: FunctionRegistry, region: String = "us-east-1", account: String = "123456789012") {
         self.host = host
@@ -28,6 +30,14 @@ public struct LambdaTaskInvoker: TaskInvoker {
 
     /// The error names of resources this invoker cannot run.
     public static let unsupportedResource = ErrorName("Statesman.UnsupportedResource")
+
+    /// How many `InvocationType: Event` invocations are still running.
+    public var eventsRunning: Int { events.count }
+
+    /// Returns once every `InvocationType: Event` invocation started so far has ended (each by
+    /// its function's timeout at the latest): Lambda runs them whatever the workflow does
+    /// next, so a run that ends first waits for them before its plugin host stops.
+    public func waitForEvents() async { await events.waitForAll() }
 
     public func invoke(_ request: TaskRequest) async throws(ExecutionFailure) -> JSONValue {
         // Prepared and finished out of line: this function's async frame, allocated for every
@@ -76,8 +86,8 @@ public struct LambdaTaskInvoker: TaskInvoker {
         case .event:
             // Lambda queues the event and answers 202 at once; the function runs meanwhile
             // (its failures reach only the log, as an asynchronous invocation's do).
-            let host = self.host, name = call.function.name, payload = call.payload
-            Task.detached { _ = await host.invoke(function: name, payload: payload, context: context, onHeartbeat: nil) }
+            let host = self.host, name = call.function.name, payload = call.payload, context = context
+            events.start { _ = await host.invoke(function: name, payload: payload, context: context, onHeartbeat: nil) }
             return .answered(Self.envelope(nil, requestId: requestId, statusCode: 202))
         }
     }
@@ -162,6 +172,30 @@ public struct LambdaTaskInvoker: TaskInvoker {
 
     static func randomHex(_ count: Int) -> String {
         String((0..<count).map { _ in "0123456789abcdef".randomElement()! })
+    }
+}
+
+/// Work started in the background and not waited for by its starter, kept until it ends so
+/// that it can be waited for at the end (`LambdaTaskInvoker.waitForEvents`).
+final class AsynchronousInvocations: Sendable {
+    private let running = Mutex<(next: UInt64, tasks: [UInt64: Task<Void, Never>])>((0, [:]))
+
+    func start(_ work: @escaping @Sendable () async -> Void) {
+        running.withLock { running in
+            let number = running.next
+            running.next += 1
+            // Inserted under the lock the task's own removal takes: never removed before it is in.
+            running.tasks[number] = Task.detached { [self] in
+                await work()
+                _ = self.running.withLock { $0.tasks.removeValue(forKey: number) }
+            }
+        }
+    }
+
+    var count: Int { running.withLock { $0.tasks.count } }
+
+    func waitForAll() async {
+        while let task = running.withLock({ $0.tasks.values.first }) { await task.value }
     }
 }
 
