@@ -192,8 +192,7 @@ struct ExecutionSession {
         interrupts.cancel()
         drawing.cancel()
         await drawing.value
-        if let lambda, lambda.eventsRunning > 0 {
-            let count = lambda.eventsRunning
+        if let lambda, case let count = lambda.eventsRunning, count > 0 {
             writeStandardError("statesman: waiting for \(count) asynchronous Lambda invocation\(count == 1 ? "" : "s") (InvocationType Event) to end")
             await lambda.waitForEvents()
         }
