@@ -162,7 +162,8 @@ struct LaunchPlan: Sendable {
             self.arguments = arguments
         case .command:
             var arguments = function.command
-            let program = arguments[0]
+            // The registry refuses an empty command; a configuration built in code may not.
+            guard let program = arguments.first, !program.isEmpty else { throw cannot("its command is empty") }
             if program.contains("/") {
                 if !program.hasPrefix("/") { arguments[0] = "\(function.codeDirectory)/\(program)" }
             } else if let found = HostPaths.findOnPath(program) {

@@ -157,6 +157,15 @@ import Testing
         await host.shutdown()
     }
 
+    @Test func emptyCommandFailsToStartInsteadOfCrashing() async throws {
+        // The registry refuses it; a configuration built in code reaches the host as it is.
+        let host = Fixtures.host([FunctionConfiguration(name: "nothing", command: [])])
+        let failure = try #require(await host.invoke(function: "nothing", payload: [:], context: Fixtures.context()).failure)
+        #expect(failure.error == "Plugin.StartFailed")
+        #expect(failure.errorMessage.contains("its command is empty"))
+        await host.shutdown()
+    }
+
     @Test(arguments: [
         ("garbage", "the line is not JSON"),
         // Shaped like the runners' result lines, which the loop thread passes on undecoded.
