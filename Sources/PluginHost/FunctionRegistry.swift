@@ -207,6 +207,14 @@ private struct SettingsReader {
     }
 
     mutating func function(named name: String, directory: String) throws(RegistryError) -> FunctionConfiguration {
+        // Lambda's own rule: a name it cannot take could never be invoked by its ARN.
+        let allowed = name.utf8.allSatisfy { byte in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+        }
+        guard allowed, (1...64).contains(name.utf8.count) else {
+            throw problem("", "is not a function name Lambda takes: 1 to 64 letters, digits, hyphens and underscores")
+        }
         guard isMapping else { throw problem("", "must be a mapping of settings") }
         for key in fields.keys.sorted() where !Self.known.contains(key) {
             throw problem(key, "unknown field (known: \(Self.known.sorted().joined(separator: ", ")))")
@@ -214,6 +222,11 @@ private struct SettingsReader {
         var function = FunctionConfiguration(name: name, codeDirectory: directory)
         if let given = try text("directory") {
             function.codeDirectory = given.hasPrefix("/") ? given : URL(fileURLWithPath: directory).appendingPathComponent(given).standardizedFileURL.path
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: function.codeDirectory, isDirectory: &isDirectory) else {
+                throw problem("directory", "\(function.codeDirectory) does not exist")
+            }
+            guard isDirectory.boolValue else { throw problem("directory", "\(function.codeDirectory) is not a directory") }
         }
         function.handler = try text("handler")
         if let raw = fields["command"] {
@@ -243,8 +256,7 @@ private struct SettingsReader {
             guard !function.command.isEmpty else { throw problem("command", "is required for the command runtime") }
         }
         if let environment = fields["environment"] {
-            guard let map = environment as? [String: Any] else { throw problem("environment", "must be a mapping of names to strings") }
-            function.environment = map.mapValues { "\($0)" }
+            function.environment = try variables(environment)
         }
         if let value = try number("timeout", in: fields, range: 0.001...900) { function.timeoutSeconds = value }
         if let value = try number("memory", in: fields, range: 16...10_240) { function.memoryMB = Int(value) }
@@ -281,6 +293,48 @@ private struct SettingsReader {
             throw problem("sandbox", "cannot be turned off for a function marked untrusted")
         }
         return function
+    }
+
+    /// The variables Lambda's runtime sets itself: Lambda refuses them in a function's
+    /// configuration, and so does the registry. (Lambda also reserves the execution role's
+    /// keys, `AWS_ACCESS_KEY_ID` and the like; a function here has no role, so the registry may
+    /// give it keys for a local endpoint.)
+    static let runtimeVariables: Set<String> = [
+        "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+    ]
+
+    /// Lambda's limit on a function's variables, names and values together.
+    static let environmentBytes = 4_096
+
+    /// `environment`: names as Lambda takes them (a letter, then letters, digits and
+    /// underscores), values strings; integers and booleans are taken as written.
+    func variables(_ raw: Any) throws(RegistryError) -> [String: String] {
+        guard let map = raw as? [String: Any] else { throw problem("environment", "must be a mapping of variable names to strings") }
+        var variables: [String: String] = [:]
+        for (name, value) in map.sorted(by: { $0.key < $1.key }) {
+            let field = "environment.\(name)"
+            guard !Self.runtimeVariables.contains(name) else {
+                throw problem(field, "is set by Lambda's runtime and cannot be set in a function's configuration")
+            }
+            func isLetter(_ byte: UInt8) -> Bool { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20) }
+            let rest = name.utf8.dropFirst().allSatisfy { isLetter($0) || $0 == UInt8(ascii: "_") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+            guard let first = name.utf8.first, isLetter(first), name.utf8.count >= 2, rest else {
+                throw problem(field, "is not a name Lambda takes: a letter, then at least one more letter, digit or underscore")
+            }
+            switch value {
+            case let text as String: variables[name] = text
+            case let flag as Bool: variables[name] = flag ? "true" : "false"
+            case let integer as Int: variables[name] = String(integer)
+            default: throw problem(field, "must be a string (quote a value such as 1.50 or null to keep it as written)")
+            }
+        }
+        let size = variables.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
+        guard size <= Self.environmentBytes else {
+            throw problem("environment", "holds \(size) bytes of names and values; Lambda takes at most 4 KB (4,096)")
+        }
+        return variables
     }
 
     func sandbox(_ settings: [String: Any]) throws(RegistryError) -> SandboxPolicy {

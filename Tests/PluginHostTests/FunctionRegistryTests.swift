@@ -27,6 +27,53 @@ struct FunctionRegistryTests {
         #expect(problem("    pipeline: 2000\n")?.contains("functions.fn.pipeline: must be from 0 to 1,024") == true)
     }
 
+    @Test func environmentIsStringsUnderNamesLambdaTakes() throws {
+        let variables = try function("    environment: {TABLE: orders, RETRIES: 3, VERBOSE: true, PRICE: \"1.50\"}\n")?.environment
+        #expect(variables == ["TABLE": "orders", "RETRIES": "3", "VERBOSE": "true", "PRICE": "1.50"])
+        // A value that would not read back as written, or that is no string at all.
+        for value in ["1.50", "null", "[a, b]", "{x: 1}"] {
+            #expect(problem("    environment: {PRICE: \(value)}\n")?.contains("functions.fn.environment.PRICE: must be a string") == true)
+        }
+        for name in ["A", "1ST", "MY-VAR", "\"A B\""] {
+            #expect(problem("    environment: {\(name): x}\n")?.contains("is not a name Lambda takes") == true, "\(name)")
+        }
+        #expect(problem("    environment: {AWS_REGION: eu-west-1}\n")?.contains("functions.fn.environment.AWS_REGION: is set by Lambda's runtime") == true)
+        #expect(problem("    environment: {_HANDLER: other.handler}\n")?.contains("is set by Lambda's runtime") == true)
+        // Keys for a local endpoint are the function's own to give (no execution role here).
+        #expect(try function("    environment: {AWS_ACCESS_KEY_ID: test}\n")?.environment == ["AWS_ACCESS_KEY_ID": "test"])
+        let big = String(repeating: "x", count: 4_094)
+        #expect(try function("    environment: {BIG: \(big.dropLast(3))}\n") != nil)
+        #expect(problem("    environment: {BIG: \(big)}\n")?.contains("holds 4097 bytes of names and values; Lambda takes at most 4 KB") == true)
+        #expect(problem("    environment: [A, B]\n")?.contains("functions.fn.environment: must be a mapping") == true)
+    }
+
+    @Test func functionNamesAndDirectoriesAreCheckedWhereTheyAreGiven() throws {
+        #expect(try FunctionRegistry.parse("functions:\n  Order_Check-2:\n    handler: m.h\n", directory: "/")["Order_Check-2"] != nil)
+        for name in ["\"my fn\"", "\"fn:prod\"", "\"\(String(repeating: "f", count: 65))\""] {
+            #expect(throws: RegistryError.self) { try FunctionRegistry.parse("functions:\n  \(name):\n    handler: m.h\n", directory: "/") }
+        }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("registry-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch.appendingPathComponent("code"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        FileManager.default.createFile(atPath: scratch.appendingPathComponent("code/m.py").path, contents: Data())
+        func read(_ directory: String) throws(RegistryError) -> FunctionConfiguration? {
+            try FunctionRegistry.parse("functions:\n  fn:\n    handler: m.h\n    directory: \(directory)\n", directory: scratch.path)["fn"]
+        }
+        #expect(try read("code")?.codeDirectory == scratch.appendingPathComponent("code").path)
+        do {
+            _ = try read("missing")
+            Issue.record("a missing directory was taken")
+        } catch {
+            #expect(error.description == "<registry>: functions.fn.directory: \(scratch.path)/missing does not exist")
+        }
+        do {
+            _ = try read("code/m.py")
+            Issue.record("a file was taken as the directory")
+        } catch {
+            #expect(error.description.hasSuffix("functions.fn.directory: \(scratch.path)/code/m.py is not a directory"))
+        }
+    }
+
     func pool(_ pipelining: Pipelining) -> Pool {
         let identity = FunctionIdentity(name: "fn", arn: "arn:aws:lambda:us-east-1:123456789012:function:fn", memoryLimitInMB: 128, timeoutMilliseconds: 3000)
         return Pool(function: FunctionConfiguration(name: "fn", pipelining: pipelining), identity: identity)
