@@ -48,6 +48,7 @@ typedef struct worker {
     int64_t status;
     int signal;
     uint64_t exited_at;
+    int pid;                  // also the id of the worker's process group (it leads its own)
     // Under the loop's mutex, for sm_try_write on other threads: stdin's descriptor while it
     // is open (else -1), and the sends queued or being written to it.
     int input_fd;
@@ -204,8 +205,18 @@ static void close_errors(worker *owner) {
     uv_close((uv_handle_t *)&owner->errors, handle_closed);
 }
 
+/// Signals the worker's process group: the worker leads its own, so what it started (a shell
+/// function's script, and whatever that left running in the background) goes with it.
+static void signal_group(worker *owner, int signal) {
+    if (owner->pid > 0 && kill(-owner->pid, signal) == 0) return;
+    if (!owner->exited) uv_process_kill(&owner->process, signal);
+}
+
 static void process_exited(uv_process_t *process, int64_t status, int signal) {
     worker *owner = process->data;
+    // What the worker left behind in its group ends with it, as a Lambda execution
+    // environment's processes end with the environment (and the pipes they hold close).
+    if (owner->pid > 0) kill(-owner->pid, SIGKILL);
     owner->exited = 1;
     owner->status = status;
     owner->signal = signal;
@@ -395,6 +406,9 @@ static void spawn_worker(sm_loop *loop, command *order) {
     options.cwd = order->cwd;
     options.stdio_count = 3;
     options.stdio = stdio;
+    // Its own session and process group, so that stopping the worker stops all it started,
+    // and a terminal's Ctrl-C reaches the engine (which stops its workers) but not them.
+    options.flags = UV_PROCESS_DETACHED;
 
     int spawned = 0;
     if (failure == 0) {
@@ -423,6 +437,7 @@ static void spawn_worker(sm_loop *loop, command *order) {
         return;
     }
     owner->open_handles++;  // the process handle
+    owner->pid = owner->process.pid;
     uv_os_fd_t input_fd;
     if (uv_fileno((uv_handle_t *)&owner->input, &input_fd) == 0) {
         pthread_mutex_lock(&loop->mutex);
@@ -483,7 +498,7 @@ static void stop_all(sm_loop *loop) {
     loop->stopping = 1;
     for (size_t bucket = 0; bucket < BUCKETS; bucket++) {
         for (worker *each = loop->buckets[bucket]; each; each = each->next) {
-            if (!each->exited) uv_process_kill(&each->process, SIGKILL);
+            if (!each->exited) signal_group(each, SIGKILL);
             close_input(each);
         }
     }
@@ -518,7 +533,7 @@ static void drain_commands(uv_async_t *wake) {
             if ((owner = find_worker(loop, each->worker))) close_input(owner);
             break;
         case COMMAND_KILL:
-            if ((owner = find_worker(loop, each->worker)) && !owner->exited) uv_process_kill(&owner->process, each->signal);
+            if ((owner = find_worker(loop, each->worker)) && !owner->exited) signal_group(owner, each->signal);
             break;
         case COMMAND_STOP:
             stop_all(loop);

@@ -77,6 +77,19 @@ func allReaped(_ pids: [Int32]) -> Bool {
     pids.allSatisfy { kill($0, 0) == -1 && errno == ESRCH }
 }
 
+/// Whether a process that is not the test's child has ended (gone, or a zombie its new parent
+/// has not reaped yet), waiting up to `seconds` for it.
+func ended(_ pid: Int32, within seconds: Double = 5) async -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while true {
+        let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        // The state follows the parenthesised command name.
+        if stat == nil || stat.map({ $0[$0.index(after: $0.lastIndex(of: ")")!)...].dropFirst().hasPrefix("Z") }) == true { return true }
+        if Date() >= deadline { return false }
+        try? await Task.sleep(nanoseconds: 20_000_000)
+    }
+}
+
 extension Result where Success == JSONValue, Failure == PluginFailure {
     var failure: PluginFailure? { if case .failure(let failure) = self { failure } else { nil } }
     var value: JSONValue? { if case .success(let value) = self { value } else { nil } }

@@ -550,6 +550,33 @@ import Testing
         #expect(allReaped(pids))
     }
 
+    @Test func whatAShellFunctionLeftRunningEndsWithItsWorker() async throws {
+        let host = Fixtures.host([
+            FunctionConfiguration(
+                name: "background", runtime: .shell, handler: "shell_background.sh", codeDirectory: Fixtures.directory, timeoutSeconds: 1,
+                shutdownGraceSeconds: 0.3)
+        ])
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("background-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        func leftBehind(_ name: String) throws -> Int32 {
+            try #require(Int32(String(contentsOfFile: scratch.appendingPathComponent(name).path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        }
+        // A script that runs past its timeout: the worker is killed, and with it its group.
+        let timedOut = try #require(await host.invoke(function: "background", payload: .string("\(scratch.path)/first hang"), context: Fixtures.context()).failure)
+        #expect(timedOut.error == "Sandbox.Timedout")
+        let first = try leftBehind("first")
+        #expect(await ended(first), "the background process of a timed-out script is still running")
+        // A script that answered: what it left runs while its worker lives, and ends with it.
+        #expect(await host.invoke(function: "background", payload: .string("\(scratch.path)/second answer"), context: Fixtures.context()).value == "started")
+        let second = try leftBehind("second")
+        #expect(!(await ended(second, within: 0)))
+        let pids = host.workerProcessIDs
+        await host.shutdown()
+        #expect(allReaped(pids))
+        #expect(await ended(second), "the background process outlived the host")
+    }
+
     @Test func unknownFunctionIsResourceNotFound() async throws {
         let host = Fixtures.host([])
         let failure = try #require(await host.invoke(function: "nope", payload: [:], context: Fixtures.context()).failure)
