@@ -37,16 +37,20 @@ public struct TranscriptCheck: Sendable {
         var pending: [(line: Int, message: JSONValue)] = []
         var concurrency = 1
         var stdinClosed = false
+        var log = RecentLog()
 
         // Reads plugin messages until every pending expectation is met.
         func settle() async -> Bool {
             while !pending.isEmpty {
                 guard let event = await session.next(timeout: timeout) else {
-                    problems.append("\(name):\(pending[0].line): no answer within \(timeout.formatted()) s (expected \(pending[0].message.compactString))")
+                    problems.append("\(name):\(pending[0].line): \(Self.silence(expecting: pending[0].message, timeout: timeout))" + log.suffix)
                     return false
                 }
                 switch event {
-                case .spawned, .log: continue
+                case .spawned: continue
+                case .log(let line):
+                    log.append(line)
+                    continue
                 case .spawnFailed(let reason):
                     problems.append("\(name): the plugin could not be started: \(reason)")
                     return false
@@ -54,7 +58,7 @@ public struct TranscriptCheck: Sendable {
                     problems.append("\(name):\(pending[0].line): the plugin wrote a line longer than \(PluginProtocol.maximumLineBytes) bytes")
                     return false
                 case .exited(let status, let signal):
-                    problems.append("\(name):\(pending[0].line): the plugin ended (\(signal != 0 ? "signal \(signal)" : "exit status \(status)")) while \(pending[0].message.compactString) was expected")
+                    problems.append("\(name):\(pending[0].line): the plugin ended (\(signal != 0 ? "signal \(signal)" : "exit status \(status)")) while \(pending[0].message.compactString) was expected" + log.suffix)
                     return false
                 case .line(let bytes):
                     let message: PluginMessage
@@ -108,6 +112,55 @@ public struct TranscriptCheck: Sendable {
         }
         _ = await settle()
         return problems
+    }
+
+    /// Starts the plugin and waits for its hello, the first step of every transcript: nil when
+    /// it said one this host understands, else what went wrong (then no transcript can pass).
+    public func handshake(command: [String]) async -> String? {
+        let session = PluginSession(arguments: command)
+        defer { session.stop() }
+        var log = RecentLog()
+        let hello: JSONValue = ["type": "hello", "protocol": [1], "name": "NAME", "concurrency": 1]
+        while true {
+            guard let event = await session.next(timeout: timeout) else { return Self.silence(expecting: hello, timeout: timeout) + log.suffix }
+            switch event {
+            case .spawned: continue
+            case .log(let line): log.append(line)
+            case .spawnFailed(let reason): return "the plugin could not be started: \(reason)"
+            case .oversize: return "the plugin's first line is longer than \(PluginProtocol.maximumLineBytes) bytes; it must be its hello message"
+            case .exited(let status, let signal):
+                return "the plugin ended (\(signal != 0 ? "signal \(signal)" : "exit status \(status)")) before its hello message" + log.suffix
+            case .line(let bytes):
+                let text = String(decoding: bytes.prefix(300), as: UTF8.self)
+                guard case .hello(let message)? = try? bytes.withUnsafeBufferPointer({ buffer throws(PluginProtocolViolation) in try PluginMessage.decode(buffer) }) else {
+                    return "the plugin's first line must be its hello message (protocol §2), like \(hello.compactString); it wrote \(text)"
+                }
+                guard message.protocolVersions.contains(where: PluginProtocol.versions.contains) else {
+                    return "the plugin speaks protocol versions \(message.protocolVersions); this host speaks \(PluginProtocol.versions)"
+                }
+                return nil
+            }
+        }
+    }
+
+    /// What nothing from the plugin within the timeout means, for the message it owed.
+    static func silence(expecting message: JSONValue, timeout: Double) -> String {
+        if message["type"]?.stringValue == "hello" {
+            return "no hello within \(timeout.formatted()) s: a plugin's first line must be its hello message (protocol §2), like \(message.compactString)"
+        }
+        return "no answer within \(timeout.formatted()) s (expected \(message.compactString))"
+    }
+
+    /// The plugin's last few stderr lines, shown when it ends or falls silent.
+    struct RecentLog {
+        private var lines: [String] = []
+
+        mutating func append(_ line: String) {
+            if lines.count == 5 { lines.removeFirst() }
+            lines.append(line)
+        }
+
+        var suffix: String { lines.isEmpty ? "" : "; its last log lines: " + lines.joined(separator: " | ") }
     }
 
     private func awaitExit(_ session: PluginSession, name: String, line: Int, stdinClosed: Bool) async -> String? {

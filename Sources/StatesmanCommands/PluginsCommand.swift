@@ -52,6 +52,14 @@ struct PluginsCommand: AsyncParsableCommand {
             let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".jsonl") }.sorted()
             guard !files.isEmpty else { throw ValidationError("no transcripts (*.jsonl) in \(directory)") }
             let check = TranscriptCheck(timeout: timeout, exact: exact)
+            // Every transcript begins with the handshake: a plugin that fails it would fail
+            // them all the same way (each after the timeout), so it is said once.
+            if let problem = await check.handshake(command: command) {
+                print("FAIL  handshake")
+                print("      \(problem)")
+                print("0 of \(files.count) transcripts passed (none was run: each begins with the handshake)")
+                throw ExitCode(1)
+            }
             var failed = 0
             for file in files {
                 let problems = await check.run(transcript: "\(directory)/\(file)", command: command)

@@ -45,7 +45,25 @@ import Testing
         let transcript = try #require(Self.transcripts.first { $0.hasSuffix("01-handshake.jsonl") })
         let problems = await TranscriptCheck(timeout: 1).run(
             transcript: transcript, command: [Fixtures.paths.python ?? "python3", "\(Fixtures.directory)/misbehaving_plugin.py", "no-hello"])
-        #expect(problems.count == 1 && problems[0].hasPrefix("01-handshake.jsonl:2: no answer within 1 s"), "\(problems)")
+        #expect(problems.count == 1 && problems[0].hasPrefix("01-handshake.jsonl:2: no hello within 1 s: a plugin's first line must be its hello message"), "\(problems)")
+    }
+
+    /// `plugins check` tries the handshake first: one clear message instead of every
+    /// transcript failing the same way, with what the plugin wrote to stderr when it ended.
+    @Test func theHandshakeIsCheckedFirstWithThePluginsLastLogLines() async throws {
+        let python = Fixtures.paths.python ?? "python3"
+        let check = TranscriptCheck(timeout: 1)
+        #expect(await check.handshake(command: [python, Self.runner, "--handler", "echo.handler", "--code", (Fixtures.paths.plugins ?? "") + "/examples/echo"]) == nil)
+        let silent = try #require(await check.handshake(command: [python, "\(Fixtures.directory)/misbehaving_plugin.py", "no-hello"]))
+        #expect(silent.hasPrefix("no hello within 1 s"))
+        let future = try #require(await check.handshake(command: [python, "\(Fixtures.directory)/misbehaving_plugin.py", "bad-version"]))
+        #expect(future == "the plugin speaks protocol versions [99]; this host speaks [1]")
+        let chatty = try #require(await check.handshake(command: [python, "-c", "print('starting up')"]))
+        #expect(chatty.hasPrefix("the plugin's first line must be its hello message") && chatty.hasSuffix("it wrote starting up"), "\(chatty)")
+        let broken = try #require(await check.handshake(command: [python, "-c", "import sys; print('loading', file=sys.stderr); import no_such_module"]))
+        #expect(broken.hasPrefix("the plugin ended (exit status 1) before its hello message; its last log lines: "), "\(broken)")
+        #expect(broken.hasSuffix("ModuleNotFoundError: No module named 'no_such_module'"), "\(broken)")
+        #expect(broken.contains("loading | Traceback"), "\(broken)")
     }
 }
 
