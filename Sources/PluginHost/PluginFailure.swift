@@ -33,5 +33,11 @@ public struct PluginFailure: Error, Sendable, Equatable {
         public static let notFound = "Lambda.ResourceNotFoundException"
         /// The invocation's caller went away, or the host was shut down.
         public static let cancelled = "Plugin.Cancelled"
+        /// A result over Lambda's 6,291,556-byte response limit (the runners report it).
+        public static let responseTooLarge = "Function.ResponseSizeTooLarge"
     }
+
+    /// Errors Lambda's service reports itself rather than the function's runtime: their error
+    /// objects carry no request id.
+    static let fromTheService: Set<String> = [Name.responseTooLarge]
 }

@@ -182,9 +182,12 @@ extension PluginHost {
         case .line(let bytes):
             effects.resume(invocation.continuation, resultLine: bytes, worker: worker.id, urgency: urgency)
         case .error(let error):
+            // An error Lambda's service would report has its error object's shape: no stack
+            // trace, no request id.
+            let fromTheService = PluginFailure.fromTheService.contains(error.errorType)
             var failure = PluginFailure(
-                error: error.errorType, errorMessage: error.errorMessage, errorType: error.errorType, stackTrace: error.stackTrace,
-                requestId: invocation.requestId)
+                error: error.errorType, errorMessage: error.errorMessage, errorType: error.errorType,
+                stackTrace: fromTheService ? nil : error.stackTrace, requestId: fromTheService ? "" : invocation.requestId)
             if error.errorType.isEmpty { failure.error = PluginFailure.Name.unknown }
             effects.resume(invocation.continuation, .failure(failure), urgency: urgency)
         }

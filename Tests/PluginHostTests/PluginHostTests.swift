@@ -635,6 +635,26 @@ import Testing
         #expect(allReaped(pids))
     }
 
+    /// Past Lambda's 6,291,556-byte response limit the answer is Lambda's own error object
+    /// (no stack trace, no request id), and the worker stays up.
+    @Test func aResultPastLambdasResponseLimitIsFunctionResponseSizeTooLarge() async throws {
+        let host = Fixtures.host([Fixtures.handler("sized", "sized_string")])
+        for payload: JSONValue in [["length": 6_291_555], ["length": 3_145_778, "wide": true]] {
+            // JSON text of 6,291,557 and 6,291,558 bytes.
+            let failure = try #require(await host.invoke(function: "sized", payload: payload, context: Fixtures.context()).failure)
+            #expect(failure.error == "Function.ResponseSizeTooLarge")
+            #expect(failure.errorMessage == "Response payload size exceeded maximum allowed payload size (6291556 bytes).")
+            #expect(failure.stackTrace == nil && failure.requestId.isEmpty)
+        }
+        // Just under the protocol's line limit, envelope included: an ordinary result.
+        let fits = await host.invoke(function: "sized", payload: ["length": 6_291_300], context: Fixtures.context()).value
+        #expect(fits?.stringValue?.utf8.count == 6_291_300)
+        let pids = host.workerProcessIDs
+        #expect(pids.count == 1)
+        await host.shutdown()
+        #expect(allReaped(pids))
+    }
+
     @Test func unserialisableResultIsMarshalError() async throws {
         let host = Fixtures.host([Fixtures.handler("set", "not_serialisable"), Fixtures.handler("bytes", "return_bytes_str")])
         let failure = try #require(await host.invoke(function: "set", payload: [:], context: Fixtures.context()).failure)

@@ -29,6 +29,9 @@ import time
 import traceback
 
 PROTOCOL_VERSIONS = [1]
+# Lambda's limit on a synchronous response, and what Lambda answers past it.
+RESPONSE_LIMIT_BYTES = 6291556
+RESPONSE_TOO_LARGE = "Response payload size exceeded maximum allowed payload size (%d bytes)." % RESPONSE_LIMIT_BYTES
 
 
 class Client:
@@ -342,6 +345,8 @@ class Runner:
         self.out_fd = out_fd
         self.lock = threading.Lock()
         self.function = {}
+        # The host's line limit (its welcome says it); a result line must fit in it.
+        self.max_line = 6291456
 
     def write(self, message):
         self.write_line(json.dumps(message, separators=(",", ":"), ensure_ascii=False))
@@ -377,7 +382,16 @@ class Runner:
             self.error(invocation_id, "Runtime.MarshalError", "Unable to marshal response: " + str(problem))
             return
         quoted_id = encode_basestring(invocation_id) if type(invocation_id) is str else encode_json(invocation_id)
-        self.write_line('{"type":"result","id":' + quoted_id + ',"payload":' + payload + "}")
+        line = '{"type":"result","id":' + quoted_id + ',"payload":' + payload + "}"
+        # A character takes at most four bytes: only a long result needs counting. Past Lambda's
+        # limit, or past the host's line limit (a few bytes lower with the envelope), the
+        # answer is Lambda's own, without stack trace (its service gives it, not the runtime).
+        if len(line) * 4 >= min(RESPONSE_LIMIT_BYTES, self.max_line):
+            size = len(payload.encode("utf-8"))
+            if size > RESPONSE_LIMIT_BYTES or size + len(line) - len(payload) + 1 > self.max_line:
+                self.write({"type": "error", "id": invocation_id, "errorType": "Function.ResponseSizeTooLarge", "errorMessage": RESPONSE_TOO_LARGE})
+                return
+        self.write_line(line)
 
 
 def handler_frames(trace):
@@ -531,6 +545,8 @@ def main(arguments):
             runner.result(invocation_id, value)
         elif kind == "welcome":
             runner.function = message.get("function") or {}
+            if type(message.get("maxLineBytes")) is int:
+                runner.max_line = message["maxLineBytes"]
         elif kind == "shutdown":
             return 0
         # "cancel": invocations run one at a time, so there is nothing to stop; unknown types

@@ -73,6 +73,11 @@ def large_output_string(event, context):
     return "a" * 263168
 
 
+def sized_string(event, context):
+    """A string of event["length"] characters ("é" ones, two bytes each, when event["wide"])."""
+    return ("é" if event.get("wide") else "a") * event["length"]
+
+
 class Tracked(dict):
     """A dict a weak reference can follow."""
 
