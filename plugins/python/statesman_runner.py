@@ -480,8 +480,13 @@ def main(arguments):
         sys.stderr.write("statesman_runner.py: give --handler or --shell\n")
         return 2
 
-    # Ctrl-C on a terminal reaches the whole process group: the engine decides when this
-    # worker stops (shutdown, end of input, SIGTERM), so it ignores the interrupt.
+    # A process group of its own, which the host signals as a whole: a shell function's script
+    # and what it leaves running stop with this worker. (Ctrl-C on a terminal then reaches
+    # the engine, which stops its workers, and not the worker; it ignores it anyway.)
+    try:
+        os.setpgid(0, 0)
+    except OSError:
+        pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     # stdout belongs to the protocol: keep a private copy of it, and send fd 1 (print, child
