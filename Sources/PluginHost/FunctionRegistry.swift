@@ -208,10 +208,7 @@ private struct SettingsReader {
 
     mutating func function(named name: String, directory: String) throws(RegistryError) -> FunctionConfiguration {
         // Lambda's own rule: a name it cannot take could never be invoked by its ARN.
-        let allowed = name.utf8.allSatisfy { byte in
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
-        }
+        let allowed = name.utf8.allSatisfy { $0.isASCIILetter || $0.isASCIIDigit || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
         guard allowed, (1...64).contains(name.utf8.count) else {
             throw problem("", "is not a function name Lambda takes: 1 to 64 letters, digits, hyphens and underscores")
         }
@@ -318,9 +315,8 @@ private struct SettingsReader {
             guard !Self.runtimeVariables.contains(name) else {
                 throw problem(field, "is set by Lambda's runtime and cannot be set in a function's configuration")
             }
-            func isLetter(_ byte: UInt8) -> Bool { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20) }
-            let rest = name.utf8.dropFirst().allSatisfy { isLetter($0) || $0 == UInt8(ascii: "_") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
-            guard let first = name.utf8.first, isLetter(first), name.utf8.count >= 2, rest else {
+            let rest = name.utf8.dropFirst().allSatisfy { $0.isASCIILetter || $0.isASCIIDigit || $0 == UInt8(ascii: "_") }
+            guard let first = name.utf8.first, first.isASCIILetter, name.utf8.count >= 2, rest else {
                 throw problem(field, "is not a name Lambda takes: a letter, then at least one more letter, digit or underscore")
             }
             switch value {
@@ -362,4 +358,9 @@ private struct SettingsReader {
         }
         return policy
     }
+}
+
+extension UInt8 {
+    fileprivate var isASCIILetter: Bool { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(self | 0x20) }
+    fileprivate var isASCIIDigit: Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self) }
 }

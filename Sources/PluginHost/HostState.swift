@@ -135,7 +135,7 @@ final class Worker: @unchecked Sendable {
     /// 1 shutdown sent, 2 stdin closed, 3 SIGTERM, 4 SIGKILL.
     var teardownStep = 0
     var teardownAt: UInt64 = 0
-    var recentLog: [String] = []
+    var recentLog = RecentLog()
     var startProblem: String?
     var scratch: String?
     var cgroup: String?
@@ -239,4 +239,21 @@ struct Effects {
         for (level, message, metadata) in logs { logger.log(level: level, "\(message)", metadata: metadata) }
         for warning in warnings { logger.warning("\(warning)") }
     }
+}
+
+/// A plugin's last few stderr lines, told with a failure that may be its own (a start that
+/// failed, a plugin that ended or fell silent).
+struct RecentLog: Sendable {
+    private var lines: [String] = []
+    let capacity: Int
+
+    init(capacity: Int = 8) { self.capacity = capacity }
+
+    mutating func append(_ line: String) {
+        if lines.count == capacity { lines.removeFirst() }
+        lines.append(line)
+    }
+
+    /// "; its last log lines: A | B", or nothing when it wrote none.
+    var suffix: String { lines.isEmpty ? "" : "; its last log lines: " + lines.joined(separator: " | ") }
 }

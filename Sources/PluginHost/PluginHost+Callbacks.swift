@@ -224,7 +224,6 @@ extension PluginHost {
         let metadata: Logger.Metadata? = state.withLock { state in
             guard let worker = state.workers[id] else { return nil }
             worker.recentLog.append(text)
-            if worker.recentLog.count > 8 { worker.recentLog.removeFirst() }
             return self.metadata(for: worker)
         }
         logger.info("\(text)", metadata: metadata)
@@ -246,10 +245,9 @@ extension PluginHost {
             let ending = signal != 0 ? "signal \(signal)" : "exit status \(status)"
             if worker.phase == .starting || worker.startProblem != nil {
                 let reason = worker.startProblem ?? "the plugin ended (\(ending)) before saying hello"
-                let log = worker.recentLog.isEmpty ? "" : "; its last log lines: " + worker.recentLog.joined(separator: " | ")
                 state.workers[id] = nil
                 removeFromPool(worker, in: &state)
-                startFailed(worker, message: reason + log, in: &state, loop: loop, effects: &effects)
+                startFailed(worker, message: reason + worker.recentLog.suffix, in: &state, loop: loop, effects: &effects)
             } else {
                 if !worker.inFlight.isEmpty {
                     abandon(id, failing: { invocation in

@@ -151,18 +151,6 @@ public struct TranscriptCheck: Sendable {
         return "no answer within \(timeout.formatted()) s (expected \(message.compactString))"
     }
 
-    /// The plugin's last few stderr lines, shown when it ends or falls silent.
-    struct RecentLog {
-        private var lines: [String] = []
-
-        mutating func append(_ line: String) {
-            if lines.count == 5 { lines.removeFirst() }
-            lines.append(line)
-        }
-
-        var suffix: String { lines.isEmpty ? "" : "; its last log lines: " + lines.joined(separator: " | ") }
-    }
-
     private func awaitExit(_ session: PluginSession, name: String, line: Int, stdinClosed: Bool) async -> String? {
         while let event = await session.next(timeout: timeout) {
             switch event {
