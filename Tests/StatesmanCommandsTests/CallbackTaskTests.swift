@@ -37,7 +37,7 @@ import TestSupport
         try Data(
             """
             functions:
-              submit: {runtime: shell, handler: submit.sh, directory: .}
+              submit: {runtime: shell, handler: submit.sh, directory: ., timeout: 30}
               slow-submit: {runtime: shell, handler: slow.sh, directory: ., timeout: 30}
               self-answer:
                 runtime: shell

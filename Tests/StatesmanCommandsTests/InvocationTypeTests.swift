@@ -15,7 +15,8 @@ import TestSupport
         // It takes a second, longer than the rest of the workflow.
         try Data("#!/bin/sh\nevent=$(cat)\nsleep 1\necho \"$event\" >> \"$(dirname \"$0\")/calls.log\"\necho '{\"noted\": true}'\n".utf8).write(to: script)
         chmod(script.path, 0o755)
-        try Data("functions:\n  note:\n    runtime: shell\n    handler: note.sh\n    directory: .\n".utf8).write(to: directory.appendingPathComponent("functions.yaml"))
+        // A timeout well past its second: a loaded machine must not end it (with its script).
+        try Data("functions:\n  note:\n    runtime: shell\n    handler: note.sh\n    directory: .\n    timeout: 30\n".utf8).write(to: directory.appendingPathComponent("functions.yaml"))
         let machine = directory.appendingPathComponent("types.asl.json")
         try Data(
             #"""
@@ -39,7 +40,8 @@ import TestSupport
         #expect(last["dry"]?["StatusCode"] == 204 && last["dry"]?["Payload"] == "")
         // The Event call ran (the run waited for it to end), the DryRun call did not.
         #expect(run.stderr.contains("statesman: waiting for 1 asynchronous Lambda invocation (InvocationType Event) to end"), "\(run.stderr)")
-        let calls = try String(contentsOf: directory.appendingPathComponent("calls.log"), encoding: .utf8).split(separator: "\n")
+        let log = try? String(contentsOf: directory.appendingPathComponent("calls.log"), encoding: .utf8)
+        let calls = try #require(log, "the Event call left no calls.log; the run said: \(run.stderr)").split(separator: "\n")
         #expect(calls.map { try? JSONValue(parsing: String($0)) } == [["kind": "event"]])
     }
 }
