@@ -210,7 +210,7 @@ static void close_errors(worker *owner) {
 /// that left running in the background) goes with it; else the worker alone. The worker is
 /// not spawned in a session of its own (which would lead its group from the start): the
 /// scheduler gives each session's processes a share of the CPU together (autogroups), and
-/// workers apart from the engine took 12% off pipelined throughput.
+/// workers apart from the engine took 3% and 11% off pipelined throughput (bench/RESULTS.md).
 static void signal_group(worker *owner, int signal) {
     if (owner->pid > 0 && kill(-owner->pid, signal) == 0) return;
     if (!owner->exited) uv_process_kill(&owner->process, signal);
