@@ -352,6 +352,23 @@ import Testing
         #expect(allReaped(pids))
     }
 
+    /// A handler that reads standard input reads nothing, as in Lambda, and takes none of the
+    /// invoke lines waiting in its worker's pipe.
+    @Test func aHandlerReadingStandardInputReadsNothing() async throws {
+        let host = Fixtures.host([Fixtures.handler("reader", "read_stdin") { $0.maximumWorkers = 1; $0.pipelining = .depth(16) }])
+        let results = await withTaskGroup(of: (Int, JSONValue?).self) { group in
+            for number in 0..<20 {
+                group.addTask { (number, await host.invoke(function: "reader", payload: ["n": .int(Int64(number))], context: Fixtures.context(number)).value) }
+            }
+            return await group.reduce(into: [Int: JSONValue?]()) { $0[$1.0] = $1.1 }
+        }
+        #expect((0..<20).allSatisfy { results[$0] == ["n": .int(Int64($0)), "read": "", "child": ""] }, "\(results)")
+        let pids = host.workerProcessIDs
+        #expect(pids.count == 1)
+        await host.shutdown()
+        #expect(allReaped(pids))
+    }
+
     /// Invocations of `function` from `callers` concurrent callers, each answering whether
     /// another invocation already waited in its worker's pipe.
     func waiting(in host: PluginHost, _ function: String, callers: Int, seconds: Double = 0) async -> [Bool?] {

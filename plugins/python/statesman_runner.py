@@ -489,11 +489,17 @@ def main(arguments):
         pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
-    # stdout belongs to the protocol: keep a private copy of it, and send fd 1 (print, child
-    # processes) to stderr.
+    # stdin and stdout belong to the protocol: keep private copies of them, send fd 1 (print,
+    # child processes) to stderr, and give fd 0 /dev/null, as Lambda gives a function (code
+    # that reads stdin reads nothing, instead of the next invocations).
+    in_fd = os.dup(0)
     out_fd = os.dup(1)
     os.dup2(2, 1)
     sys.stdout = sys.stderr
+    nothing = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(nothing, 0)
+    os.close(nothing)
+    protocol_in = os.fdopen(in_fd, "rb")
     runner = Runner(out_fd)
     request_ids = RequestIds()
     log_as_lambda(request_ids)
@@ -514,7 +520,7 @@ def main(arguments):
     else:
         handler = lambda event, context: run_shell(shell_script, event, context)
 
-    for line in sys.stdin.buffer:
+    for line in protocol_in:
         try:
             message = read_message(line)
         except ValueError:

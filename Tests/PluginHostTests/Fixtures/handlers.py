@@ -73,6 +73,14 @@ def large_output_string(event, context):
     return "a" * 263168
 
 
+def read_stdin(event, context):
+    """Reads standard input itself and through a child process, as careless code might."""
+    import subprocess
+
+    child = subprocess.run(["cat"], stdout=subprocess.PIPE, timeout=5).stdout.decode()
+    return {"n": event["n"], "read": sys.stdin.read(), "child": child}
+
+
 def sized_string(event, context):
     """A string of event["length"] characters ("é" ones, two bytes each, when event["wide"])."""
     return ("é" if event.get("wide") else "a") * event["length"]
