@@ -120,6 +120,11 @@ public struct FunctionRegistry: Sendable {
 
     /// Reads a registry file; relative code paths resolve against its directory.
     public static func load(path: String) throws(RegistryError) -> FunctionRegistry {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw RegistryError(path: path, location: "", message: "no such file")
+        }
+        guard !isDirectory.boolValue else { throw RegistryError(path: path, location: "", message: "a directory, not a registry file") }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw RegistryError(path: path, location: "", message: "cannot read the file")
         }

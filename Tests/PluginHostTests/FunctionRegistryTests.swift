@@ -74,6 +74,19 @@ struct FunctionRegistryTests {
         }
     }
 
+    @Test func aRegistryPathThatIsNoFileSaysWhat() {
+        func problem(_ path: String) -> String? {
+            do {
+                _ = try FunctionRegistry.load(path: path)
+                return nil
+            } catch {
+                return error.description
+            }
+        }
+        #expect(problem("/no/such/functions.yaml") == "/no/such/functions.yaml: no such file")
+        #expect(problem(FileManager.default.temporaryDirectory.path) == "\(FileManager.default.temporaryDirectory.path): a directory, not a registry file")
+    }
+
     func pool(_ pipelining: Pipelining) -> Pool {
         let identity = FunctionIdentity(name: "fn", arn: "arn:aws:lambda:us-east-1:123456789012:function:fn", memoryLimitInMB: 128, timeoutMilliseconds: 3000)
         return Pool(function: FunctionConfiguration(name: "fn", pipelining: pipelining), identity: identity)
