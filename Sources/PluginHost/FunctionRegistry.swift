@@ -120,16 +120,22 @@ public struct FunctionRegistry: Sendable {
 
     /// Reads a registry file; relative code paths resolve against its directory.
     public static func load(path: String) throws(RegistryError) -> FunctionRegistry {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw RegistryError(path: path, location: "", message: "no such file")
+        switch isDirectory(path) {
+        case nil: throw RegistryError(path: path, location: "", message: "no such file")
+        case true?: throw RegistryError(path: path, location: "", message: "a directory, not a registry file")
+        case false?: break
         }
-        guard !isDirectory.boolValue else { throw RegistryError(path: path, location: "", message: "a directory, not a registry file") }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw RegistryError(path: path, location: "", message: "cannot read the file")
         }
         let directory = URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent().path
         return try parse(String(decoding: data, as: UTF8.self), path: path, directory: directory)
+    }
+
+    /// Whether `path` is a directory; nil when nothing is there.
+    static func isDirectory(_ path: String) -> Bool? {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) ? isDirectory.boolValue : nil
     }
 
     public static func parse(_ text: String, path: String = "<registry>", directory: String) throws(RegistryError) -> FunctionRegistry {
@@ -224,11 +230,11 @@ private struct SettingsReader {
         var function = FunctionConfiguration(name: name, codeDirectory: directory)
         if let given = try text("directory") {
             function.codeDirectory = given.hasPrefix("/") ? given : URL(fileURLWithPath: directory).appendingPathComponent(given).standardizedFileURL.path
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: function.codeDirectory, isDirectory: &isDirectory) else {
-                throw problem("directory", "\(function.codeDirectory) does not exist")
+            switch FunctionRegistry.isDirectory(function.codeDirectory) {
+            case nil: throw problem("directory", "\(function.codeDirectory) does not exist")
+            case false?: throw problem("directory", "\(function.codeDirectory) is not a directory")
+            case true?: break
             }
-            guard isDirectory.boolValue else { throw problem("directory", "\(function.codeDirectory) is not a directory") }
         }
         function.handler = try text("handler")
         if let raw = fields["command"] {
