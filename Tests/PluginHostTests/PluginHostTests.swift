@@ -567,6 +567,32 @@ import Testing
         #expect(allReaped(pids))
     }
 
+    /// A script the system cannot start is named with the reason, not Python's misleading
+    /// "No such file or directory" for a file that is there.
+    @Test func aShellScriptThatCannotStartSaysWhy() async throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("scripts-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let scripts = [
+            ("crlf.sh", "#!/bin/sh\r\necho '{}'\r\n", "its first line ends in a carriage return (Windows line endings), so its interpreter is '/bin/sh\\r'"),
+            ("nowhere.sh", "#!/no/such/interpreter\necho '{}'\n", "its interpreter /no/such/interpreter does not exist"),
+        ]
+        for (name, text, _) in scripts {
+            let path = scratch.appendingPathComponent(name).path
+            FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+            chmod(path, 0o755)
+        }
+        let host = Fixtures.host(scripts.map { name, _, _ in
+            FunctionConfiguration(name: String(name.dropLast(3)), runtime: .shell, handler: name, codeDirectory: scratch.path, shutdownGraceSeconds: 0.3)
+        })
+        for (name, _, reason) in scripts {
+            let failure = try #require(await host.invoke(function: String(name.dropLast(3)), payload: [:], context: Fixtures.context()).failure)
+            #expect(failure.error == "Runtime.InvalidEntrypoint")
+            #expect(failure.errorMessage == "Cannot run \(scratch.path)/\(name): \(reason)")
+        }
+        await host.shutdown()
+    }
+
     @Test func whatAShellFunctionLeftRunningEndsWithItsWorker() async throws {
         let host = Fixtures.host([
             FunctionConfiguration(

@@ -16,6 +16,7 @@ Only the standard library is used.
 """
 
 import decimal
+import errno
 import importlib
 import json
 import logging
@@ -438,9 +439,14 @@ def run_shell(script, event, context):
     environment["STATESMAN_REQUEST_ID"] = context.aws_request_id
     environment["STATESMAN_REMAINING_MS"] = str(context.get_remaining_time_in_millis())
     environment["STATESMAN_ATTEMPT"] = str(context.statesman["attempt"])
-    completed = subprocess.run(
-        [script], input=json.dumps(event, separators=(",", ":")).encode("utf-8"), stdout=subprocess.PIPE, stderr=None, env=environment
-    )
+    try:
+        completed = subprocess.run(
+            [script], input=json.dumps(event, separators=(",", ":")).encode("utf-8"), stdout=subprocess.PIPE, stderr=None, env=environment
+        )
+    except OSError as problem:
+        # As Lambda names an entrypoint it cannot run; the reason said plainly (the system's
+        # own, "No such file or directory" for a script that is there, misleads).
+        raise ShellError("Runtime.InvalidEntrypoint", "Cannot run %s: %s" % (script, why_not_runnable(script, problem)))
     text = completed.stdout.decode("utf-8", errors="replace").strip()
     try:
         value = json.loads(text) if text else None
@@ -451,6 +457,28 @@ def run_shell(script, event, context):
             raise ShellError(value["errorType"], str(value.get("errorMessage", "")))
         raise ShellError("Shell.ExitError", "%s exited with status %d" % (os.path.basename(script), completed.returncode))
     return value
+
+
+def why_not_runnable(script, problem):
+    """What stopped `script` from starting, in words a script's author can act on."""
+    if not os.path.exists(script):
+        return "it does not exist"
+    if not os.access(script, os.X_OK):
+        return "it is not executable (chmod +x)"
+    try:
+        with open(script, "rb") as file:
+            first = file.readline(4096)
+    except OSError:
+        first = b""
+    if first.startswith(b"#!"):
+        interpreter = first[2:].strip(b" \t\n").split(b" ")[0]
+        if interpreter.endswith(b"\r"):
+            return "its first line ends in a carriage return (Windows line endings), so its interpreter is %r" % interpreter.decode("utf-8", "replace")
+        if not os.path.exists(interpreter):
+            return "its interpreter %s does not exist" % interpreter.decode("utf-8", "replace")
+    elif problem.errno == errno.ENOEXEC:
+        return "it is neither a binary nor a script starting with #!"
+    return problem.strerror or str(problem)
 
 
 class ShellError(Exception):
