@@ -257,3 +257,8 @@ struct RecentLog: Sendable {
     /// "; its last log lines: A | B", or nothing when it wrote none.
     var suffix: String { lines.isEmpty ? "" : "; its last log lines: " + lines.joined(separator: " | ") }
 }
+
+/// How a process ended, as the host's messages say it: "exit status N" or "signal N".
+func ending(status: Int64, signal: Int32) -> String {
+    signal != 0 ? "signal \(signal)" : "exit status \(status)"
+}

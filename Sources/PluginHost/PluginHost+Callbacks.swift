@@ -242,9 +242,9 @@ extension PluginHost {
         var effects = Effects()
         state.withLock { state in
             guard let loop, let worker = state.workers[id] else { return }
-            let ending = signal != 0 ? "signal \(signal)" : "exit status \(status)"
+            let ended = ending(status: status, signal: signal)
             if worker.phase == .starting || worker.startProblem != nil {
-                let reason = worker.startProblem ?? "the plugin ended (\(ending)) before saying hello"
+                let reason = worker.startProblem ?? "the plugin ended (\(ended)) before saying hello"
                 state.workers[id] = nil
                 removeFromPool(worker, in: &state)
                 startFailed(worker, message: reason + worker.recentLog.suffix, in: &state, loop: loop, effects: &effects)
@@ -252,7 +252,7 @@ extension PluginHost {
                 if !worker.inFlight.isEmpty {
                     abandon(id, failing: { invocation in
                         PluginFailure(
-                            error: PluginFailure.Name.unknown, errorMessage: "RequestId: \(invocation.requestId) Error: Runtime exited with error: \(ending)",
+                            error: PluginFailure.Name.unknown, errorMessage: "RequestId: \(invocation.requestId) Error: Runtime exited with error: \(ended)",
                             errorType: "Runtime.ExitError", requestId: invocation.requestId)
                     }, in: &state, loop: loop, effects: &effects)
                 }

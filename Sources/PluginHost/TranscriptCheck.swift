@@ -58,7 +58,7 @@ public struct TranscriptCheck: Sendable {
                     problems.append("\(name):\(pending[0].line): the plugin wrote a line longer than \(PluginProtocol.maximumLineBytes) bytes")
                     return false
                 case .exited(let status, let signal):
-                    problems.append("\(name):\(pending[0].line): the plugin ended (\(signal != 0 ? "signal \(signal)" : "exit status \(status)")) while \(pending[0].message.compactString) was expected" + log.suffix)
+                    problems.append("\(name):\(pending[0].line): the plugin ended (\(ending(status: status, signal: signal))) while \(pending[0].message.compactString) was expected" + log.suffix)
                     return false
                 case .line(let bytes):
                     let message: PluginMessage
@@ -129,7 +129,7 @@ public struct TranscriptCheck: Sendable {
             case .spawnFailed(let reason): return "the plugin could not be started: \(reason)"
             case .oversize: return "the plugin's first line is longer than \(PluginProtocol.maximumLineBytes) bytes; it must be its hello message"
             case .exited(let status, let signal):
-                return "the plugin ended (\(signal != 0 ? "signal \(signal)" : "exit status \(status)")) before its hello message" + log.suffix
+                return "the plugin ended (\(ending(status: status, signal: signal))) before its hello message" + log.suffix
             case .line(let bytes):
                 let text = String(decoding: bytes.prefix(300), as: UTF8.self)
                 guard case .hello(let message)? = try? bytes.withUnsafeBufferPointer({ buffer throws(PluginProtocolViolation) in try PluginMessage.decode(buffer) }) else {
