@@ -196,19 +196,34 @@ private struct SettingsReader {
         RegistryError(path: path, location: field.isEmpty ? location : "\(location).\(field)", message: message)
     }
 
-    /// `alternative`: a word the field also takes, named in the message for anything else.
-    func number(_ field: String, in fields: [String: Any], range: ClosedRange<Double>, or alternative: String? = nil) throws(RegistryError) -> Double? {
+    /// `alternative`: a word the field also takes, named in the message for anything else;
+    /// `under`: where `fields` sit in the function's mapping (`sandbox.`), for the message.
+    func number(
+        _ field: String, in fields: [String: Any], range: ClosedRange<Double>, or alternative: String? = nil, under prefix: String = ""
+    ) throws(RegistryError) -> Double? {
         guard let raw = fields[field] else { return nil }
         let value: Double
         switch raw {
         case let integer as Int: value = Double(integer)
         case let double as Double: value = double
-        default: throw problem(field, alternative.map { "must be a number or \($0)" } ?? "must be a number")
+        default: throw problem(prefix + field, alternative.map { "must be a number or \($0)" } ?? "must be a number")
         }
         guard range.contains(value) else {
-            throw problem(field, "must be from \(range.lowerBound.formatted()) to \(range.upperBound.formatted())")
+            throw problem(prefix + field, "must be from \(range.lowerBound.formatted()) to \(range.upperBound.formatted())")
         }
         return value
+    }
+
+    /// A count or a size in whole units (`128.5` MB is refused, not cut to 128).
+    func whole(
+        _ field: String, in fields: [String: Any], range: ClosedRange<Int>, or alternative: String? = nil, under prefix: String = ""
+    ) throws(RegistryError) -> Int? {
+        let bounds = Double(range.lowerBound)...Double(range.upperBound)
+        guard let value = try number(field, in: fields, range: bounds, or: alternative, under: prefix) else { return nil }
+        guard value.rounded() == value else {
+            throw problem(prefix + field, "must be a whole number from \(range.lowerBound.formatted()) to \(range.upperBound.formatted())")
+        }
+        return Int(value)
     }
 
     func text(_ field: String) throws(RegistryError) -> String? {
@@ -267,14 +282,15 @@ private struct SettingsReader {
             function.environment = try variables(environment)
         }
         if let value = try number("timeout", in: fields, range: 0.001...900) { function.timeoutSeconds = value }
-        if let value = try number("memory", in: fields, range: 16...10_240) { function.memoryMB = Int(value) }
-        if let value = try number("concurrency", in: fields, range: 1...1_024) { function.maximumWorkers = Int(value) }
-        if let value = try number("minWarm", in: fields, range: 0...1_024) { function.minimumWarm = Int(value) }
+        // Lambda's range, in whole megabytes.
+        if let value = try whole("memory", in: fields, range: 128...10_240) { function.memoryMB = value }
+        if let value = try whole("concurrency", in: fields, range: 1...1_024) { function.maximumWorkers = value }
+        if let value = try whole("minWarm", in: fields, range: 0...1_024) { function.minimumWarm = value }
         if let value = try number("idleTimeout", in: fields, range: 0...86_400) { function.idleSeconds = value }
         if fields["pipeline"] as? String == "auto" {
             function.pipelining = .automatic
-        } else if let value = try number("pipeline", in: fields, range: 0...1_024, or: "auto") {
-            function.pipelining = .depth(Int(value))
+        } else if let value = try whole("pipeline", in: fields, range: 0...1_024, or: "auto") {
+            function.pipelining = .depth(value)
         }
         if let value = try number("startTimeout", in: fields, range: 0.1...600) { function.startSeconds = value }
         if let value = try number("shutdownGrace", in: fields, range: 0...600) { function.shutdownGraceSeconds = value }
@@ -354,8 +370,8 @@ private struct SettingsReader {
             guard let value = raw as? Bool else { throw problem("sandbox.\(key)", "must be true or false") }
             return value
         }
-        func limit(_ key: String, _ range: ClosedRange<Double>) throws(RegistryError) -> Int? {
-            try number(key, in: settings, range: range).map { Int($0) }
+        func limit(_ key: String, _ range: ClosedRange<Int>) throws(RegistryError) -> Int? {
+            try whole(key, in: settings, range: range, under: "sandbox.")
         }
         if let value = try flag("network") { policy.network = value }
         if let value = try flag("readOnly") { policy.readOnlyFileSystem = value }

@@ -27,6 +27,20 @@ struct FunctionRegistryTests {
         #expect(problem("    pipeline: 2000\n")?.contains("functions.fn.pipeline: must be from 0 to 1,024") == true)
     }
 
+    @Test func countsAndSizesAreWholeNumbersInLambdasRanges() throws {
+        #expect(try function("    memory: 1024\n    concurrency: 4.0\n")?.memoryMB == 1024)
+        #expect(try function("    concurrency: 4.0\n")?.maximumWorkers == 4)
+        #expect(problem("    memory: 128.5\n")?.contains("functions.fn.memory: must be a whole number from 128 to 10,240") == true)
+        #expect(problem("    memory: 64\n")?.contains("functions.fn.memory: must be from 128 to 10,240") == true)
+        #expect(problem("    concurrency: 1.5\n")?.contains("functions.fn.concurrency: must be a whole number") == true)
+        #expect(problem("    pipeline: 2.5\n")?.contains("functions.fn.pipeline: must be a whole number") == true)
+        // A sandbox setting is named where it is, under `sandbox`.
+        #expect(problem("    sandbox: {processes: 0.5}\n")?.contains("functions.fn.sandbox.processes: must be from 1 to") == true)
+        #expect(problem("    sandbox: {openFiles: 64.5}\n")?.contains("functions.fn.sandbox.openFiles: must be a whole number") == true)
+        // Seconds may have fractions (Lambda's timeout is whole seconds; see docs/compatibility.md).
+        #expect(try function("    timeout: 0.5\n")?.timeoutSeconds == 0.5)
+    }
+
     @Test func environmentIsStringsUnderNamesLambdaTakes() throws {
         let variables = try function("    environment: {TABLE: orders, RETRIES: 3, VERBOSE: true, PRICE: \"1.50\"}\n")?.environment
         #expect(variables == ["TABLE": "orders", "RETRIES": "3", "VERBOSE": "true", "PRICE": "1.50"])
