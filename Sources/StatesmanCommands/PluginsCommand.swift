@@ -1,11 +1,65 @@
 import ArgumentParser
 import Foundation
+import JSONCore
 import PluginHost
+import Workflow
 
 /// `statesman plugins`: tools for plugin authors.
 struct PluginsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "plugins", abstract: "Tools for plugin authors.", subcommands: [CheckCommand.self])
+        commandName: "plugins", abstract: "Tools for plugin authors.", subcommands: [InvokeCommand.self, CheckCommand.self])
+
+    /// `statesman plugins invoke FUNCTION`: one invocation, as `aws lambda invoke` makes it.
+    struct InvokeCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "invoke",
+            abstract: "Invoke one function of a registry once, outside any workflow, and print its answer.",
+            discussion: """
+                Starts the function's worker as a workflow would and sends it one event. Prints the \
+                function's value as JSON; when it fails, prints Lambda's error object (what \
+                `aws lambda invoke` writes) and the ASL error name a Task would see on standard \
+                error. The function's log goes to standard error. Exit status 0 when the function \
+                returned, 1 when it failed, 2 for usage errors. Example:
+                  statesman plugins invoke detector --functions functions.yaml --payload '{"line": "hi"}'
+                """)
+
+        @Argument(help: "The function: its name, name:qualifier or a Lambda function ARN.")
+        var function: String
+
+        @Option(help: "The function registry (YAML or JSON).")
+        var functions: String
+
+        @Option(help: "The event: JSON text, or @FILE (@- for standard input).")
+        var payload: String = "{}"
+
+        @Option(help: "The object store's directory, given to the function as STATESMAN_STORE.")
+        var store: String = ".statesman/store"
+
+        func run() async throws {
+            let event = try JSONArgument.read(payload, option: "--payload")
+            // Lambda's limit on a synchronous invocation's request.
+            guard event.encodedByteCount <= Self.requestLimit else {
+                throw ValidationError("--payload is \(event.encodedByteCount) bytes, more than the \(Self.requestLimit) bytes (6 MB) Lambda accepts")
+            }
+            let launch = Launch(functions: functions, store: store, waitScale: 1, maxChildren: 1)
+            guard let registry = try ExecutionSession.loadRegistry(launch) else { return }
+            var options = PluginHost.Options()
+            options.environment["STATESMAN_STORE"] = launch.store
+            let host = PluginHost(registry: registry, options: options)
+            let outcome = await LambdaTaskInvoker(host: host, registry: registry).invoke(function: function, payload: event)
+            await host.shutdown()
+            switch outcome {
+            case .success(let value):
+                print(value.compactString)
+            case .failure(let failure):
+                print(LambdaTaskInvoker.errorObject(failure))
+                writeStandardError("error: \(failure.error)")
+                throw ExitCode(1)
+            }
+        }
+
+        static let requestLimit = 6_291_456
+    }
 
     /// `statesman plugins check COMMAND...`: replays the protocol transcripts against a plugin.
     struct CheckCommand: AsyncParsableCommand {

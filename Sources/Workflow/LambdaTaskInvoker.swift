@@ -68,10 +68,7 @@ public struct LambdaTaskInvoker: TaskInvoker {
     func prepare(_ request: TaskRequest) throws(ExecutionFailure) -> Prepared {
         let call = try LambdaCall(request, region: region, account: account, references: references)
         guard registry[call.function.name] != nil else {
-            throw ExecutionFailure(
-                ErrorName(PluginFailure.Name.notFound),
-                cause: "Function not found: \(call.function.unqualifiedArn):\(call.function.qualifier ?? "$LATEST") (Service: AWSLambda; Status Code: 404; "
-                    + "Error Code: ResourceNotFoundException; Request ID: \(RandomUUID.string()); Proxy: null)")
+            throw ExecutionFailure(ErrorName(PluginFailure.Name.notFound), cause: Self.notFound(call.function))
         }
         let requestId = RandomUUID.string()
         var context = Self.invocationContext(request, requestId: requestId, arn: call.function.invokedArn)
@@ -91,6 +88,32 @@ public struct LambdaTaskInvoker: TaskInvoker {
             return .answered(Self.envelope(nil, requestId: requestId, statusCode: 202))
         }
     }
+
+    /// AWS's cause for a function the registry does not have.
+    static func notFound(_ function: FunctionReference) -> String {
+        "Function not found: \(function.unqualifiedArn):\(function.qualifier ?? "$LATEST") (Service: AWSLambda; Status Code: 404; "
+            + "Error Code: ResourceNotFoundException; Request ID: \(RandomUUID.string()); Proxy: null)"
+    }
+
+    /// One synchronous invocation outside any workflow (`statesman plugins invoke`), as
+    /// `aws lambda invoke` makes it: `reference` is a name, `name:qualifier` or a Lambda ARN,
+    /// resolved as a Task's `FunctionName` is. A failure's `errorObject` is what Lambda answers.
+    public func invoke(function reference: String, payload: JSONValue) async -> Result<JSONValue, PluginFailure> {
+        guard let function = FunctionReference(reference, region: region, account: account) else {
+            return .failure(PluginFailure(
+                error: "Lambda.InvalidParameterValueException", errorMessage: "The function name \(reference) is not a Lambda function name or ARN",
+                requestId: ""))
+        }
+        guard registry[function.name] != nil else {
+            return .failure(PluginFailure(error: PluginFailure.Name.notFound, errorMessage: Self.notFound(function), requestId: ""))
+        }
+        let context = InvocationContext(requestId: RandomUUID.string(), invokedFunctionArn: function.invokedArn)
+        return await host.invoke(function: function.name, payload: payload, context: context)
+    }
+
+    /// Lambda's error object for a failed invocation, as its response payload holds it (the
+    /// Python runtime's spacing).
+    public static func errorObject(_ failure: PluginFailure) -> String { cause(failure, pythonSpacing: true) }
 
     /// The Task's result: the function's value (in `lambda:invoke`'s envelope), or its error.
     @inline(never)
