@@ -577,11 +577,7 @@ import Testing
             ("crlf.sh", "#!/bin/sh\r\necho '{}'\r\n", "its first line ends in a carriage return (Windows line endings), so its interpreter is '/bin/sh\\r'"),
             ("nowhere.sh", "#!/no/such/interpreter\necho '{}'\n", "its interpreter /no/such/interpreter does not exist"),
         ]
-        for (name, text, _) in scripts {
-            let path = scratch.appendingPathComponent(name).path
-            FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
-            chmod(path, 0o755)
-        }
+        for (name, text, _) in scripts { try TestFiles.writeScript(text, to: scratch.appendingPathComponent(name)) }
         let host = Fixtures.host(scripts.map { name, _, _ in
             FunctionConfiguration(name: String(name.dropLast(3)), runtime: .shell, handler: name, codeDirectory: scratch.path, shutdownGraceSeconds: 0.3)
         })
@@ -590,6 +586,34 @@ import Testing
             #expect(failure.error == "Runtime.InvalidEntrypoint")
             #expect(failure.errorMessage == "Cannot run \(scratch.path)/\(name): \(reason)")
         }
+        await host.shutdown()
+    }
+
+    /// A script that some process still holds open for writing (as a process forked while the
+    /// script was being written does, for a moment) fails to start with "Text file busy": it
+    /// is run once it is let go, not failed at once.
+    @Test func aScriptStillOpenForWritingRunsOnceItIsLetGo() async throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("busy-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let path = scratch.appendingPathComponent("busy.sh").path
+        try TestFiles.writeScript("#!/bin/sh\necho '{\"ran\": true}'\n", to: URL(fileURLWithPath: path))
+        let host = Fixtures.host([
+            FunctionConfiguration(name: "busy", runtime: .shell, handler: "busy.sh", codeDirectory: scratch.path, shutdownGraceSeconds: 0.3)
+        ])
+        // The worker is started first, so that the script is started while it is held.
+        host.warm("busy")
+        let patience = Date().addingTimeInterval(20)
+        while host.workerProcessIDs.isEmpty, Date() < patience { try await Task.sleep(for: .milliseconds(20)) }
+        let writer = open(path, O_WRONLY)
+        try #require(writer >= 0)
+        let letGo = Task {
+            try await Task.sleep(for: .milliseconds(300))
+            close(writer)
+        }
+        let value = try await host.invoke(function: "busy", payload: [:], context: Fixtures.context()).get()
+        #expect(value == ["ran": true])
+        try await letGo.value
         await host.shutdown()
     }
 

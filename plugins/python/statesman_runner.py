@@ -439,14 +439,23 @@ def run_shell(script, event, context):
     environment["STATESMAN_REQUEST_ID"] = context.aws_request_id
     environment["STATESMAN_REMAINING_MS"] = str(context.get_remaining_time_in_millis())
     environment["STATESMAN_ATTEMPT"] = str(context.statesman["attempt"])
-    try:
-        completed = subprocess.run(
-            [script], input=json.dumps(event, separators=(",", ":")).encode("utf-8"), stdout=subprocess.PIPE, stderr=None, env=environment
-        )
-    except OSError as problem:
-        # As Lambda names an entrypoint it cannot run; the reason said plainly (the system's
-        # own, "No such file or directory" for a script that is there, misleads).
-        raise ShellError("Runtime.InvalidEntrypoint", "Cannot run %s: %s" % (script, why_not_runnable(script, problem)))
+    event_text = json.dumps(event, separators=(",", ":")).encode("utf-8")
+    pause = 0.005
+    while True:
+        try:
+            completed = subprocess.run([script], input=event_text, stdout=subprocess.PIPE, stderr=None, env=environment)
+            break
+        except OSError as problem:
+            # "Text file busy": a process still holds the script open for writing; most often
+            # one that was forked while the script was being written, which lets it go as it
+            # starts its own program. Tried again for a little over a second.
+            if problem.errno == errno.ETXTBSY and pause < 0.7:
+                time.sleep(pause)
+                pause *= 2
+                continue
+            # As Lambda names an entrypoint it cannot run; the reason said plainly (the system's
+            # own, "No such file or directory" for a script that is there, misleads).
+            raise ShellError("Runtime.InvalidEntrypoint", "Cannot run %s: %s" % (script, why_not_runnable(script, problem)))
     text = completed.stdout.decode("utf-8", errors="replace").strip()
     try:
         value = json.loads(text) if text else None
@@ -478,6 +487,8 @@ def why_not_runnable(script, problem):
             return "its interpreter %s does not exist" % interpreter.decode("utf-8", "replace")
     elif problem.errno == errno.ENOEXEC:
         return "it is neither a binary nor a script starting with #!"
+    if problem.errno == errno.ETXTBSY:
+        return "another process still holds it open for writing (Text file busy)"
     return problem.strerror or str(problem)
 
 
