@@ -15,25 +15,21 @@ import TestSupport
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         // The function keeps the request (with the token) for the test, as an approval queue would.
         let script = directory.appendingPathComponent("submit.sh")
-        try Data("#!/bin/sh\ncat > \"$(dirname \"$0\")/request.json\"\necho '{\"queued\": true}'\n".utf8).write(to: script)
-        chmod(script.path, 0o755)
+        try TestFiles.writeScript("#!/bin/sh\ncat > \"$(dirname \"$0\")/request.json\"\necho '{\"queued\": true}'\n", to: script)
         // The same, after six seconds of work.
         let slow = directory.appendingPathComponent("slow.sh")
-        try Data("#!/bin/sh\nsleep 6\nexec \"$(dirname \"$0\")/submit.sh\"\n".utf8).write(to: slow)
-        chmod(slow.path, 0o755)
+        try TestFiles.writeScript("#!/bin/sh\nsleep 6\nexec \"$(dirname \"$0\")/submit.sh\"\n", to: slow)
         // A function that answers its own token before it returns (as one that sends it to a
         // fast consumer may see happen).
         let answering = directory.appendingPathComponent("answer.sh")
-        try Data(
+        try TestFiles.writeScript(
             """
             #!/bin/sh
             token=$(sed -n 's/.*"token": *"\\([^"]*\\)".*/\\1/p')
             "$STATESMAN" tasks send-success "$token" --output '{"answeredBy": "the function"}' --state "$STATE" >&2 || exit 1
             echo '{"queued": true}'
 
-            """.utf8
-        ).write(to: answering)
-        chmod(answering.path, 0o755)
+            """, to: answering)
         try Data(
             """
             functions:

@@ -13,8 +13,7 @@ import TestSupport
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let script = directory.appendingPathComponent("note.sh")
         // It takes a second, longer than the rest of the workflow.
-        try Data("#!/bin/sh\nevent=$(cat)\nsleep 1\necho \"$event\" >> \"$(dirname \"$0\")/calls.log\"\necho '{\"noted\": true}'\n".utf8).write(to: script)
-        chmod(script.path, 0o755)
+        try TestFiles.writeScript("#!/bin/sh\nevent=$(cat)\nsleep 1\necho \"$event\" >> \"$(dirname \"$0\")/calls.log\"\necho '{\"noted\": true}'\n", to: script)
         // A timeout well past its second: a loaded machine must not end it (with its script).
         try Data("functions:\n  note:\n    runtime: shell\n    handler: note.sh\n    directory: .\n    timeout: 30\n".utf8).write(to: directory.appendingPathComponent("functions.yaml"))
         let machine = directory.appendingPathComponent("types.asl.json")

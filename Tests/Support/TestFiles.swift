@@ -18,6 +18,25 @@ public enum TestFiles {
         root.appendingPathComponent("\(name)-\(UUID().uuidString)")
     }
 
+    /// Writes an executable script. Its descriptor is closed on exec: written with Foundation
+    /// (which leaves it open across exec), a process another test started meanwhile would hold
+    /// the script open for writing as long as it ran, and the script could not be started
+    /// ("Text file busy") until that process ended.
+    public static func writeScript(_ text: String, to url: URL) throws {
+        let descriptor = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+        guard descriptor >= 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path]) }
+        defer { close(descriptor) }
+        let bytes = Array(text.utf8)
+        var written = 0
+        while written < bytes.count {
+            let count = bytes[written...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            guard count > 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path]) }
+            written += count
+        }
+        // The mode `open` gave a new file is narrowed by the umask; an existing file keeps its own.
+        guard fchmod(descriptor, 0o755) == 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: url.path]) }
+    }
+
     /// A new, empty directory under the root.
     public static func directory(_ name: String) throws -> URL {
         let url = path(name)
