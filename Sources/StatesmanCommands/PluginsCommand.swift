@@ -42,7 +42,7 @@ struct PluginsCommand: AsyncParsableCommand {
                 throw ValidationError("--payload is \(event.encodedByteCount) bytes, more than the \(Self.requestLimit) bytes (6 MB) Lambda accepts")
             }
             let launch = Launch(functions: functions, store: store, waitScale: 1, maxChildren: 1)
-            guard let registry = try ExecutionSession.loadRegistry(launch) else { return }
+            guard let registry = try ExecutionSession.loadRegistry(launch) else { throw ValidationError("give the function registry: --functions FILE") }
             var options = PluginHost.Options()
             options.environment["STATESMAN_STORE"] = launch.store
             let host = PluginHost(registry: registry, options: options)

@@ -100,9 +100,7 @@ public struct LambdaTaskInvoker: TaskInvoker {
     /// resolved as a Task's `FunctionName` is. A failure's `errorObject` is what Lambda answers.
     public func invoke(function reference: String, payload: JSONValue) async -> Result<JSONValue, PluginFailure> {
         guard let function = FunctionReference(reference, region: region, account: account) else {
-            return .failure(PluginFailure(
-                error: "Lambda.InvalidParameterValueException", errorMessage: "The function name \(reference) is not a Lambda function name or ARN",
-                requestId: ""))
+            return .failure(PluginFailure(error: LambdaCall.invalidParameter, errorMessage: LambdaCall.notAFunctionName(reference), requestId: ""))
         }
         guard registry[function.name] != nil else {
             return .failure(PluginFailure(error: PluginFailure.Name.notFound, errorMessage: Self.notFound(function), requestId: ""))
@@ -287,6 +285,12 @@ struct LambdaCall {
     /// `ClientContext`, decoded: what the function sees as `context.client_context`.
     var clientContext: JSONObject?
 
+    /// The error Lambda's API answers a parameter it does not take with.
+    static let invalidParameter = "Lambda.InvalidParameterValueException"
+
+    /// The cause for a `FunctionName` that names no function in any form Lambda takes.
+    static func notAFunctionName(_ text: String) -> String { "The function name \(text) is not a Lambda function name or ARN" }
+
     /// Lambda's limit on `ClientContext` (its Base64 text).
     static let clientContextLimit = 3583
 
@@ -314,14 +318,13 @@ struct LambdaCall {
             throw ExecutionFailure(.runtime, cause: "The Parameters of a lambda:invoke task need the string field FunctionName")
         }
         guard var function = parse(name) else {
-            throw ExecutionFailure(
-                ErrorName("Lambda.InvalidParameterValueException"), cause: "The function name \(name) is not a Lambda function name or ARN")
+            throw ExecutionFailure(ErrorName(Self.invalidParameter), cause: Self.notAFunctionName(name))
         }
         if case .string(let qualifier)? = request.payload["Qualifier"] { function.qualifier = qualifier }
         if let value = request.payload["InvocationType"] {
             guard let text = value.stringValue, let type = InvocationType(rawValue: text) else {
                 throw ExecutionFailure(
-                    ErrorName("Lambda.InvalidParameterValueException"),
+                    ErrorName(Self.invalidParameter),
                     cause: "InvocationType must be RequestResponse, Event or DryRun, not \(value.stringValue ?? value.compactString)")
             }
             invocationType = type
@@ -343,11 +346,11 @@ struct LambdaCall {
     /// `ClientContext`: Base64 text of a JSON object, at most 3,583 bytes.
     static func clientContext(_ value: JSONValue) throws(ExecutionFailure) -> JSONObject {
         let invalid = ExecutionFailure(
-            ErrorName("Lambda.InvalidParameterValueException"), cause: "Client context must be a valid Base64-encoded JSON object.")
+            ErrorName(Self.invalidParameter), cause: "Client context must be a valid Base64-encoded JSON object.")
         guard case .string(let text) = value else { throw invalid }
         guard text.utf8.count <= clientContextLimit else {
             throw ExecutionFailure(
-                ErrorName("Lambda.InvalidParameterValueException"),
+                ErrorName(Self.invalidParameter),
                 cause: "Client context is \(text.utf8.count) bytes, more than the limit of \(clientContextLimit) bytes.")
         }
         guard let data = Data(base64Encoded: text), case .object(let object)? = try? JSONValue(parsing: Array(data)) else { throw invalid }

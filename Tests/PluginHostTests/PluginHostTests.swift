@@ -605,7 +605,8 @@ import Testing
         host.warm("busy")
         let patience = Date().addingTimeInterval(20)
         while host.workerProcessIDs.isEmpty, Date() < patience { try await Task.sleep(for: .milliseconds(20)) }
-        let writer = open(path, O_WRONLY)
+        // Close-on-exec, so that what other tests start meanwhile does not hold it as well.
+        let writer = open(path, O_WRONLY | O_CLOEXEC)
         try #require(writer >= 0)
         let letGo = Task {
             try await Task.sleep(for: .milliseconds(300))
