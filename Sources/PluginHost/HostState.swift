@@ -262,3 +262,23 @@ struct RecentLog: Sendable {
 func ending(status: Int64, signal: Int32) -> String {
     signal != 0 ? "signal \(signal)" : "exit status \(status)"
 }
+
+/// How Lambda words a runtime that ended during an invocation (`Runtime.ExitError`): "Runtime
+/// exited without providing a reason" after a clean exit, else "Runtime exited with error: "
+/// and the ending as Lambda's Go supervisor writes it ("exit status 3", "signal: killed").
+func lambdaExitReason(status: Int64, signal: Int32) -> String {
+    if signal == 0 && status == 0 { return "Runtime exited without providing a reason" }
+    return "Runtime exited with error: " + (signal == 0 ? "exit status \(status)" : "signal: \(signalName(signal))")
+}
+
+/// A signal's description as Go's runtime spells it: the C library's, with a lowercase first
+/// letter unless the first word is an abbreviation ("killed", "segmentation fault", "CPU time
+/// limit exceeded"); "signal N" for one without a description.
+func signalName(_ signal: Int32) -> String {
+    guard (1...31).contains(signal), let text = strsignal(signal).map({ String(cString: $0) }), !text.hasPrefix("Unknown signal") else {
+        return "signal \(signal)"
+    }
+    let letters = Array(text)
+    guard letters.count > 1, letters[1].isLowercase else { return text }
+    return letters[0].lowercased() + String(letters[1...])
+}

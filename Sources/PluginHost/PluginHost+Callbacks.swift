@@ -250,9 +250,10 @@ extension PluginHost {
                 startFailed(worker, message: reason + worker.recentLog.suffix, in: &state, loop: loop, effects: &effects)
             } else {
                 if !worker.inFlight.isEmpty {
+                    let reason = lambdaExitReason(status: status, signal: signal)
                     abandon(id, failing: { invocation in
                         PluginFailure(
-                            error: PluginFailure.Name.unknown, errorMessage: "RequestId: \(invocation.requestId) Error: Runtime exited with error: \(ended)",
+                            error: PluginFailure.Name.unknown, errorMessage: "RequestId: \(invocation.requestId) Error: \(reason)",
                             errorType: "Runtime.ExitError", requestId: invocation.requestId)
                     }, in: &state, loop: loop, effects: &effects)
                 }

@@ -64,11 +64,39 @@ import Testing
         #expect(allReaped(crashedPids + pids))
     }
 
+    /// A worker killed by a signal (here SIGKILL, as the kernel's out-of-memory killer sends)
+    /// is reported in the words of Lambda's supervisor: "signal: killed".
+    @Test func aWorkerKilledBySignalIsNamedAsLambdaNamesIt() async throws {
+        let host = Fixtures.host([Fixtures.misbehaving("plugin")])
+        let failure = try #require(await host.invoke(function: "plugin", payload: ["do": "killed"], context: Fixtures.context(5)).failure)
+        #expect(failure.error == "Lambda.Unknown")
+        #expect(failure.errorType == "Runtime.ExitError")
+        #expect(failure.errorMessage == "RequestId: request-5 Error: Runtime exited with error: signal: killed")
+        #expect(await host.invoke(function: "plugin", payload: ["do": "echo"], context: Fixtures.context()).value == ["do": "echo"])
+        let pids = host.workerProcessIDs
+        await host.shutdown()
+        #expect(allReaped(pids))
+    }
+
+    @Test func signalsAreSpelledAsGoSpellsThem() {
+        #expect(signalName(SIGKILL) == "killed")
+        #expect(signalName(SIGSEGV) == "segmentation fault")
+        #expect(signalName(SIGABRT) == "aborted")
+        #expect(signalName(SIGINT) == "interrupt")
+        #expect(signalName(SIGXCPU) == "CPU time limit exceeded")
+        #expect(signalName(SIGIO) == "I/O possible")
+        #expect(signalName(64) == "signal 64")
+        #expect(lambdaExitReason(status: 0, signal: 0) == "Runtime exited without providing a reason")
+        #expect(lambdaExitReason(status: 2, signal: 0) == "Runtime exited with error: exit status 2")
+        #expect(lambdaExitReason(status: 0, signal: SIGTERM) == "Runtime exited with error: signal: terminated")
+    }
+
     @Test func exitMidLineIsLambdaUnknown() async throws {
         let host = Fixtures.host([Fixtures.misbehaving("plugin")])
         let failure = try #require(await host.invoke(function: "plugin", payload: ["do": "midline"], context: Fixtures.context(4)).failure)
         #expect(failure.error == "Lambda.Unknown")
-        #expect(failure.errorMessage.hasSuffix("Runtime exited with error: exit status 0"))
+        // Exit status 0: as Lambda words it.
+        #expect(failure.errorMessage == "RequestId: request-4 Error: Runtime exited without providing a reason")
         #expect(await host.invoke(function: "plugin", payload: ["do": "echo"], context: Fixtures.context()).value == ["do": "echo"])
         let pids = host.workerProcessIDs
         await host.shutdown()

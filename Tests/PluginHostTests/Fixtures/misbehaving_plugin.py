@@ -39,6 +39,9 @@ def run(message):
     action = payload.get("do", "echo")
     if action == "crash":
         os._exit(3)
+    elif action == "killed":
+        # As the kernel's out-of-memory killer ends a process.
+        os.kill(os.getpid(), signal.SIGKILL)
     elif action == "hang":
         time.sleep(3600)
     elif action == "garbage":
