@@ -24,7 +24,7 @@ extension PluginHost {
                 switch worker.phase {
                 case .starting:
                     if now - worker.startedAt > UInt64(function.startSeconds * 1000) {
-                        state.workers[id]!.startProblem = "no hello within \(function.startSeconds.formatted()) seconds"
+                        state.workers[id]!.startProblem = "no hello within \(function.startSeconds.formatted()) second\(function.startSeconds == 1 ? "" : "s")"
                         state.workers[id]!.phase = .stopping
                         state.workers[id]!.teardownStep = 4
                         sm_kill(loop, id, SIGKILL)
