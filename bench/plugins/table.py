@@ -65,6 +65,10 @@ if rounds:
     ceilings = ("C-parent+minimal-Python,1-in-flight", "C-parent+Lambda-runner,1-in-flight")
     one = [r["Statesman-host+Lambda-runner,1-in-flight"] / max(r[c] for c in ceilings)
            for r in rounds.values() if "Statesman-host+Lambda-runner,1-in-flight" in r and all(c in r for c in ceilings)]
+    # The issue's own form of it: the invocations through `statesman run` (a Map of Maps, whose
+    # interpreter is the host's caller), one in flight per worker.
+    through_run = [r["statesman-run,Map-of-Maps,1-in-flight"] / max(r[c] for c in ceilings)
+                   for r in rounds.values() if "statesman-run,Map-of-Maps,1-in-flight" in r and all(c in r for c in ceilings)]
     piped = [r["Statesman-host+Lambda-runner,16-pipelined"] for r in rounds.values() if "Statesman-host+Lambda-runner,16-pipelined" in r]
     # What the same workers take pipelined from the C parent: the machine's own limit for the goal.
     piped_ceiling = [r["Statesman-host+Lambda-runner,16-pipelined"] / r["C-parent+Lambda-runner,16-pipelined"]
@@ -74,6 +78,8 @@ if rounds:
     print("Paired rounds (%d; each runs the ceilings and Statesman back to back):" % len(rounds))
     if one:
         print("- Statesman host / the faster C parent, Lambda runner, 1 in flight (goal ≥ 0.8): " + summary(one, "%.2f×"))
+    if through_run:
+        print("- statesman run, Map of Maps, 1 in flight (pipeline: 0) / the faster C parent (goal ≥ 0.8): " + summary(through_run, "%.2f×"))
     if piped:
         print("- Statesman host, Lambda runner, 16 pipelined (goal ≥ 150,000/s): " + summary(piped, "%.0f/s"))
     if piped_ceiling:
