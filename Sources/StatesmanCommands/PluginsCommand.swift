@@ -17,10 +17,10 @@ struct PluginsCommand: AsyncParsableCommand {
             discussion: """
                 Starts the function's worker as a workflow would and sends it one event. Prints the \
                 function's value as JSON; when it fails, prints Lambda's error object (what \
-                `aws lambda invoke` writes) and the ASL error name a Task would see on standard \
-                error. The function's log goes to standard error. Exit status 0 when the function \
+                `aws lambda invoke` writes) and, on standard error, the ASL error name a Task would \
+                see. The function's log goes to standard error. Exit status 0 when the function \
                 returned, 1 when it failed, 2 for usage errors. Example:
-                  statesman plugins invoke detector --functions functions.yaml --payload '{"line": "hi"}'
+                  statesman plugins invoke detector --functions fns.yaml --payload '{"n": 1}'
                 """)
 
         @Argument(help: "The function: its name, name:qualifier or a Lambda function ARN.")
