@@ -64,20 +64,6 @@ import Testing
         #expect(allReaped(crashedPids + pids))
     }
 
-    /// A worker killed by a signal (here SIGKILL, as the kernel's out-of-memory killer sends)
-    /// is reported in the words of Lambda's supervisor: "signal: killed".
-    @Test func aWorkerKilledBySignalIsNamedAsLambdaNamesIt() async throws {
-        let host = Fixtures.host([Fixtures.misbehaving("plugin")])
-        let failure = try #require(await host.invoke(function: "plugin", payload: ["do": "killed"], context: Fixtures.context(5)).failure)
-        #expect(failure.error == "Lambda.Unknown")
-        #expect(failure.errorType == "Runtime.ExitError")
-        #expect(failure.errorMessage == "RequestId: request-5 Error: Runtime exited with error: signal: killed")
-        #expect(await host.invoke(function: "plugin", payload: ["do": "echo"], context: Fixtures.context()).value == ["do": "echo"])
-        let pids = host.workerProcessIDs
-        await host.shutdown()
-        #expect(allReaped(pids))
-    }
-
     @Test func signalsAreSpelledAsGoSpellsThem() {
         #expect(signalName(SIGKILL) == "killed")
         #expect(signalName(SIGSEGV) == "segmentation fault")
@@ -91,12 +77,19 @@ import Testing
         #expect(lambdaExitReason(status: 0, signal: SIGTERM) == "Runtime exited with error: signal: terminated")
     }
 
-    @Test func exitMidLineIsLambdaUnknown() async throws {
+    /// A worker that dies during an invocation is reported in the words of Lambda's
+    /// supervisor: after exit status 0 (here mid-line), and after a signal (SIGKILL, as the
+    /// kernel's out-of-memory killer sends it) by the signal's name.
+    @Test(arguments: [
+        ("midline", "Runtime exited without providing a reason"),
+        ("killed", "Runtime exited with error: signal: killed"),
+    ])
+    func aWorkerThatDiesMidInvocationIsLambdaUnknown(action: String, reason: String) async throws {
         let host = Fixtures.host([Fixtures.misbehaving("plugin")])
-        let failure = try #require(await host.invoke(function: "plugin", payload: ["do": "midline"], context: Fixtures.context(4)).failure)
+        let failure = try #require(await host.invoke(function: "plugin", payload: ["do": .string(action)], context: Fixtures.context(4)).failure)
         #expect(failure.error == "Lambda.Unknown")
-        // Exit status 0: as Lambda words it.
-        #expect(failure.errorMessage == "RequestId: request-4 Error: Runtime exited without providing a reason")
+        #expect(failure.errorType == "Runtime.ExitError")
+        #expect(failure.errorMessage == "RequestId: request-4 Error: \(reason)")
         #expect(await host.invoke(function: "plugin", payload: ["do": "echo"], context: Fixtures.context()).value == ["do": "echo"])
         let pids = host.workerProcessIDs
         await host.shutdown()
