@@ -116,6 +116,10 @@ public struct FunctionRegistry: Sendable {
 
     public subscript(name: String) -> FunctionConfiguration? { functions[name] }
 
+    /// Whether there is a function of that name (without copying its configuration: this is
+    /// asked for every Lambda Task a Map runs).
+    public func contains(_ name: String) -> Bool { functions.index(forKey: name) != nil }
+
     public mutating func add(_ function: FunctionConfiguration) { functions[function.name] = function }
 
     /// Reads a registry file; relative code paths resolve against its directory.

@@ -67,7 +67,7 @@ public struct LambdaTaskInvoker: TaskInvoker {
     @inline(never)
     func prepare(_ request: TaskRequest) throws(ExecutionFailure) -> Prepared {
         let call = try LambdaCall(request, region: region, account: account, references: references)
-        guard registry[call.function.name] != nil else {
+        guard registry.contains(call.function.name) else {
             throw ExecutionFailure(ErrorName(PluginFailure.Name.notFound), cause: Self.notFound(call.function))
         }
         let requestId = RandomUUID.string()
@@ -102,7 +102,7 @@ public struct LambdaTaskInvoker: TaskInvoker {
         guard let function = FunctionReference(reference, region: region, account: account) else {
             return .failure(PluginFailure(error: LambdaCall.invalidParameter, errorMessage: LambdaCall.notAFunctionName(reference), requestId: ""))
         }
-        guard registry[function.name] != nil else {
+        guard registry.contains(function.name) else {
             return .failure(PluginFailure(error: PluginFailure.Name.notFound, errorMessage: Self.notFound(function), requestId: ""))
         }
         let context = InvocationContext(requestId: RandomUUID.string(), invokedFunctionArn: function.invokedArn)
