@@ -17,21 +17,10 @@ enum Answer: Sendable {
 
 typealias AnswerContinuation = UnsafeContinuation<Answer, Never>
 
-/// An invocation on its way from a caller to the loop thread, its invoke line already encoded
-/// by the caller.
-struct Submission {
-    let number: UInt64
-    let function: String
-    let line: [UInt8]
-    /// Of the context (already in the line), what the host itself reports.
-    let requestId: String
-    let executionArn: String?
-    let continuation: AnswerContinuation
-    let onHeartbeat: (@Sendable () -> Void)?
-}
-
+/// Invocations on their way from callers to the loop thread, their invoke lines already
+/// encoded by the callers.
 struct SubmissionQueue {
-    var list: [Submission] = []
+    var list: [Invocation] = []
     /// Functions whose pools had invocations queued when the loop thread last took the
     /// submissions: all their workers are busy, and one of them answering (or the tick) makes
     /// the loop take the submissions again, so submitting for them needs no wake-up.
@@ -148,8 +137,10 @@ final class Worker: @unchecked Sendable {
     }
 }
 
-/// A reference, so moving it between the queue and a worker's list costs one retain.
-/// @unchecked: only read and changed under the host's state lock.
+/// A reference, so moving it from a caller to the queue and a worker's list costs one retain
+/// each time.
+/// @unchecked: its caller makes it and hands it over (under the submissions' lock, or the state
+/// lock); from then on it is only read and changed under the host's state lock.
 final class Invocation: @unchecked Sendable {
     let number: UInt64
     let function: String
@@ -173,13 +164,6 @@ final class Invocation: @unchecked Sendable {
         self.line = line
         self.continuation = continuation
         self.onHeartbeat = onHeartbeat
-    }
-
-    convenience init(_ submission: Submission) {
-        self.init(
-            number: submission.number, function: submission.function, requestId: submission.requestId,
-            executionArn: submission.executionArn, line: submission.line, continuation: submission.continuation,
-            onHeartbeat: submission.onHeartbeat)
     }
 }
 

@@ -42,32 +42,31 @@ extension PluginHost {
     /// before this invocation, hands it to that worker and writes its line from this thread,
     /// so the loop thread is not woken for it. False when it must go through the submissions
     /// (no pool yet, no idle worker, others waiting, or the host stopping).
-    func startDirectly(_ submission: Submission, loop: OpaquePointer) -> Bool {
+    func startDirectly(_ invocation: Invocation, loop: OpaquePointer) -> Bool {
         // Submissions not yet taken go first, and a function whose invocations were queued at
         // the loop's last look has no idle worker: no need to try the state lock (hints only:
         // a submission arriving meanwhile may be overtaken, as it may be by any caller).
-        if submissions.withLock({ !$0.list.isEmpty || $0.busyFunctions.contains(submission.function) }) { return false }
+        if submissions.withLock({ !$0.list.isEmpty || $0.busyFunctions.contains(invocation.function) }) { return false }
         var effects = Effects()
         // Never waits for the loop thread: while it holds the state, it is awake and takes
         // the submission soon anyway.
         let started = state.withLockIfAvailable { state -> Bool in
-            if state.cancelledEarly.remove(submission.number) != nil {
-                effects.resume(submission.continuation, .failure(Self.cancelled(submission.requestId)))
+            if state.cancelledEarly.remove(invocation.number) != nil {
+                effects.resume(invocation.continuation, .failure(Self.cancelled(invocation.requestId)))
                 return true
             }
-            guard !state.stopping, let pool = state.pools[submission.function], pool.queue.isEmpty else { return false }
+            guard !state.stopping, let pool = state.pools[invocation.function], pool.queue.isEmpty else { return false }
             // A free slot first; else room in a worker's pipe, once no further worker may
             // start (the loop thread starts one otherwise).
             let (free, piped, _) = pool.slots()
             guard let worker = free ?? (pool.workers.count >= pool.function.maximumWorkers ? piped : nil) else { return false }
-            let invocation = Invocation(submission)
             let now = Self.now()
             if worker.inFlight.count < worker.concurrency { invocation.startedAt = now }
             worker.inFlight.append(invocation)
             worker.lastActive = now
             // Under the state lock, so the loop cannot be stopped meanwhile (`shutdown` sets
             // `stopping` first). A line the pipe cannot take whole now goes through the loop.
-            if !tryWrite(submission.line, to: worker.id, loop: loop) { send(submission.line, to: worker.id, loop: loop) }
+            if !tryWrite(invocation.line, to: worker.id, loop: loop) { send(invocation.line, to: worker.id, loop: loop) }
             return true
         }
         effects.perform(logger: logger)

@@ -144,14 +144,14 @@ extension PluginHost {
             }
             effects.perform(logger: logger)
         }
-        let late = submissions.withLock { queue -> [Submission] in
+        let late = submissions.withLock { queue -> [Invocation] in
             queue.closed = true
             defer { queue.list = [] }
             return queue.list
         }
-        for submission in late {
-            submission.continuation.resume(
-                returning: .outcome(.failure(PluginFailure(error: PluginFailure.Name.cancelled, errorMessage: "The plugin host is shut down", requestId: submission.requestId))))
+        for invocation in late {
+            invocation.continuation?.resume(
+                returning: .outcome(.failure(PluginFailure(error: PluginFailure.Name.cancelled, errorMessage: "The plugin host is shut down", requestId: invocation.requestId))))
         }
         sm_loop_stop(loop)
         Unmanaged.passUnretained(self).release()

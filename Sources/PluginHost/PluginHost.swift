@@ -45,7 +45,7 @@ public final class PluginHost: Sendable {
     nonisolated(unsafe) var readEffects = Effects()
     /// The loop thread's empty list with room, swapped with the callers' full one on each
     /// take (a copy would allocate a new list of the same room every time).
-    nonisolated(unsafe) var spareSubmissions: [Submission] = []
+    nonisolated(unsafe) var spareSubmissions: [Invocation] = []
     /// What the loop thread last found busy (its list kept from one take to the next).
     nonisolated(unsafe) var lastBusyFunctions: [String] = []
     /// Answered callers kept to be resumed together (see `flushReadEffects`); loop thread only.
@@ -112,20 +112,20 @@ public final class PluginHost: Sendable {
         // Encoded here, on the caller's thread: the loop thread only moves bytes. The buffer
         // starts at about the size of the last line, so large payloads do not grow it step by
         // step (a racy estimate is fine).
-        var line = JSONByteBuffer(capacity: invokeLineEstimate.load(ordering: .relaxed))
-        HostMessage.writeInvoke(id: String(number), payload: payload, function: identity.value, context: context, to: &line)
-        invokeLineEstimate.store(max(256, line.count + line.count / 8), ordering: .relaxed)
-        let submission = line.bytes
+        var encoded = JSONByteBuffer(capacity: invokeLineEstimate.load(ordering: .relaxed))
+        HostMessage.writeInvoke(id: String(number), payload: payload, function: identity.value, context: context, to: &encoded)
+        invokeLineEstimate.store(max(256, encoded.count + encoded.count / 8), ordering: .relaxed)
+        let line = encoded.bytes
         let answer = await withTaskCancellationHandler {
             await withUnsafeContinuation { (continuation: AnswerContinuation) in
                 guard let loop else {
                     continuation.resume(returning: .outcome(.failure(PluginFailure(error: PluginFailure.Name.cancelled, errorMessage: "The plugin host is not running", requestId: context.requestId))))
                     return
                 }
-                let submission = Submission(
-                    number: number, function: function, line: submission, requestId: context.requestId, executionArn: context.executionArn,
+                let invocation = Invocation(
+                    number: number, function: function, requestId: context.requestId, executionArn: context.executionArn, line: line,
                     continuation: continuation, onHeartbeat: onHeartbeat)
-                if startDirectly(submission, loop: loop) { return }
+                if startDirectly(invocation, loop: loop) { return }
                 // Otherwise the caller only queues the work and wakes the loop thread, which
                 // starts workers and queues: callers never wait for each other or for the loop.
                 // Under the queue's lock, so the loop cannot be stopped (and freed) in between.
@@ -133,7 +133,7 @@ public final class PluginHost: Sendable {
                 // function's workers are all busy, the next answer takes it without one.
                 let accepted = submissions.withLock { queue in
                     guard !queue.closed else { return false }
-                    queue.list.append(submission)
+                    queue.list.append(invocation)
                     if !queue.busyFunctions.contains(function) { sm_wake(loop) }
                     return true
                 }
@@ -181,7 +181,7 @@ public final class PluginHost: Sendable {
     /// Called on a wake-up, and after every read, exit and tick: submissions for a busy
     /// function do not wake the loop (see `SubmissionQueue.busyFunctions`).
     func takeSubmissions() {
-        var taken: [Submission] = []
+        var taken: [Invocation] = []
         swap(&taken, &spareSubmissions)
         submissions.withLock { queue in swap(&queue.list, &taken) }
         defer {
@@ -201,31 +201,31 @@ public final class PluginHost: Sendable {
             // Each function's queue is dispatched once its submissions are in (most often all
             // are for one function; one interleaved with another is merely dispatched twice).
             var undispatched: Pool?
-            for submission in taken {
-                let requestId = submission.requestId
-                if state.cancelledEarly.remove(submission.number) != nil {
-                    effects.resume(submission.continuation, .failure(Self.cancelled(requestId)))
+            for invocation in taken {
+                let requestId = invocation.requestId
+                if state.cancelledEarly.remove(invocation.number) != nil {
+                    effects.resume(invocation.continuation, .failure(Self.cancelled(requestId)))
                     continue
                 }
                 if state.stopping {
                     effects.resume(
-                        submission.continuation,
+                        invocation.continuation,
                         .failure(PluginFailure(error: PluginFailure.Name.cancelled, errorMessage: "The plugin host is shut down", requestId: requestId)))
                     continue
                 }
-                guard let pool = pool(submission.function, in: &state, effects: &effects) else {
+                guard let pool = pool(invocation.function, in: &state, effects: &effects) else {
                     effects.resume(
-                        submission.continuation,
-                        .failure(PluginFailure(error: PluginFailure.Name.notFound, errorMessage: "Function not found: \(submission.function)", requestId: requestId)))
+                        invocation.continuation,
+                        .failure(PluginFailure(error: PluginFailure.Name.notFound, errorMessage: "Function not found: \(invocation.function)", requestId: requestId)))
                     continue
                 }
                 if var failure = pool.launchFailure {
                     failure.requestId = requestId
-                    effects.resume(submission.continuation, .failure(failure))
+                    effects.resume(invocation.continuation, .failure(failure))
                     continue
                 }
                 if let other = undispatched, other !== pool { dispatch(other, in: &state, loop: loop, effects: &effects) }
-                pool.queue.append(Invocation(submission))
+                pool.queue.append(invocation)
                 undispatched = pool
             }
             if let pool = undispatched { dispatch(pool, in: &state, loop: loop, effects: &effects) }
@@ -249,12 +249,12 @@ public final class PluginHost: Sendable {
     }
 
     func cancel(_ number: UInt64) {
-        let waiting = submissions.withLock { queue -> Submission? in
+        let waiting = submissions.withLock { queue -> Invocation? in
             guard let index = queue.list.firstIndex(where: { $0.number == number }) else { return nil }
             return queue.list.remove(at: index)
         }
         if let waiting {
-            waiting.continuation.resume(returning: .outcome(.failure(Self.cancelled(waiting.requestId))))
+            waiting.continuation?.resume(returning: .outcome(.failure(Self.cancelled(waiting.requestId))))
             return
         }
         var effects = Effects()
