@@ -199,16 +199,18 @@ public final class History: Sendable {
     }
 
     /// Appends an event and returns its id. `previous` is the id of the event this one
-    /// follows in its branch (defaults to the last event recorded).
+    /// follows in its branch (defaults to the last event recorded). A history that keeps no
+    /// events (an Express child's) only counts it: its time, type, details and payloads are
+    /// not even made.
     @discardableResult
     public func record(
-        _ type: @autoclosure () -> String, at time: Date, previous: Int? = nil, detailsKey: String? = nil,
+        _ type: @autoclosure () -> String, at time: @autoclosure () -> Date, previous: Int? = nil, detailsKey: String? = nil,
         details: @autoclosure () -> JSONValue? = nil, payloads: @autoclosure () -> [(key: String, value: JSONValue)] = [],
         stateName: String? = nil, iterationIndex: Int? = nil
     ) -> Int {
         guard keepsEvents else { return earlier + counted.add(1, ordering: .relaxed).newValue }
         var event = HistoryEvent(
-            id: 0, previousEventId: 0, timestamp: time, type: type(), detailsKey: detailsKey, details: details(), payloads: payloads(),
+            id: 0, previousEventId: 0, timestamp: time(), type: type(), detailsKey: detailsKey, details: details(), payloads: payloads(),
             stateName: stateName, iterationIndex: iterationIndex)
         return events.withLock { events in
             let id = earlier + events.count + 1
