@@ -53,7 +53,9 @@ public struct TaskRequest: Sendable {
 /// Runs Task states. A failure is an `ExecutionFailure` (error name and cause), as a Lambda
 /// function's `errorType`/`errorMessage` become `Error`/`Cause`.
 public protocol TaskInvoker: Sendable {
-    func invoke(_ request: TaskRequest) async throws(ExecutionFailure) -> JSONValue
+    /// Runs on its caller's executor (`nonisolated(nonsending)`): a Map runs it for every
+    /// iteration, and a hop to the global executor on each call and return showed in profiles.
+    nonisolated(nonsending) func invoke(_ request: TaskRequest) async throws(ExecutionFailure) -> JSONValue
 }
 
 /// Time for the interpreter: Wait states and retry back-off sleep through it, so tests run
@@ -180,7 +182,7 @@ public enum TaskTokens {
 /// An invoker for definitions that must not reach a task.
 public struct NoTaskInvoker: TaskInvoker {
     public init() {}
-    public func invoke(_ request: TaskRequest) async throws(ExecutionFailure) -> JSONValue {
+    nonisolated(nonsending) public func invoke(_ request: TaskRequest) async throws(ExecutionFailure) -> JSONValue {
         throw ExecutionFailure("States.TaskFailed", cause: "No task invoker is configured for resource \(request.resource)")
     }
 }

@@ -98,8 +98,9 @@ public final class PluginHost: Sendable {
 
     /// Runs one invocation of `function` and returns its result. `onHeartbeat` is called on
     /// each heartbeat the plugin sends for it. Cancelling the calling task tells the plugin
-    /// (`cancel`) and returns `Plugin.Cancelled` at once.
-    public func invoke(
+    /// (`cancel`) and returns `Plugin.Cancelled` at once. It runs on its caller's executor
+    /// (`nonisolated(nonsending)`), sparing a hop to the global executor on each call.
+    nonisolated(nonsending) public func invoke(
         function: String, payload: JSONValue, context: InvocationContext, onHeartbeat: (@Sendable () -> Void)? = nil
     ) async -> Result<JSONValue, PluginFailure> {
         guard let identity = identities[function] else {

@@ -39,7 +39,7 @@ public struct LambdaTaskInvoker: TaskInvoker {
     /// next, so a run that ends first waits for them before its plugin host stops.
     public func waitForEvents() async { await events.waitForAll() }
 
-    public func invoke(_ request: TaskRequest) async throws(ExecutionFailure) -> JSONValue {
+    nonisolated(nonsending) public func invoke(_ request: TaskRequest) async throws(ExecutionFailure) -> JSONValue {
         // Prepared and finished out of line: this function's async frame, allocated for every
         // Lambda Task a Map runs, holds only what crosses the await.
         switch try prepare(request) {

@@ -19,7 +19,7 @@ public struct S3TaskInvoker: TaskInvoker {
 
     static let prefix = "arn:aws:states:::aws-sdk:s3:"
 
-    public func invoke(_ request: TaskRequest) async throws(ExecutionFailure) -> JSONValue {
+    nonisolated(nonsending) public func invoke(_ request: TaskRequest) async throws(ExecutionFailure) -> JSONValue {
         guard request.resource.hasPrefix(Self.prefix) else { return try await next.invoke(request) }
         let action = String(request.resource.dropFirst(Self.prefix.count))
         let parameters = request.payload
