@@ -31,6 +31,15 @@ struct Launch: Equatable {
         self.maxChildren = maxChildren
     }
 
+    /// The plugin host's options for functions run this way. Functions reach the object
+    /// store's files the way a Lambda function reaches S3 through boto3 (examples/log-analysis
+    /// reads its results through it).
+    var hostOptions: PluginHost.Options {
+        var options = PluginHost.Options()
+        options.environment["STATESMAN_STORE"] = store
+        return options
+    }
+
     var json: JSONValue {
         var object = JSONObject()
         if let functions { object["functions"] = .string(functions) }
@@ -145,11 +154,7 @@ struct ExecutionSession {
         var lambda: LambdaTaskInvoker?
         var invoker: any TaskInvoker = NoTaskInvoker()
         if let registry {
-            var hostOptions = PluginHost.Options()
-            // Functions reach the object store's files the way a Lambda function reaches S3
-            // through boto3: examples/log-analysis reads its results through it.
-            hostOptions.environment["STATESMAN_STORE"] = launch.store
-            let plugins = PluginHost(registry: registry, options: hostOptions)
+            let plugins = PluginHost(registry: registry, options: launch.hostOptions)
             host = plugins
             lambda = LambdaTaskInvoker(host: plugins, registry: registry, region: options.region, account: options.account)
             invoker = lambda!

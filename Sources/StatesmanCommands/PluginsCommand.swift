@@ -43,9 +43,7 @@ struct PluginsCommand: AsyncParsableCommand {
             }
             let launch = Launch(functions: functions, store: store, waitScale: 1, maxChildren: 1)
             guard let registry = try ExecutionSession.loadRegistry(launch) else { throw ValidationError("give the function registry: --functions FILE") }
-            var options = PluginHost.Options()
-            options.environment["STATESMAN_STORE"] = launch.store
-            let host = PluginHost(registry: registry, options: options)
+            let host = PluginHost(registry: registry, options: launch.hostOptions)
             let outcome = await LambdaTaskInvoker(host: host, registry: registry).invoke(function: function, payload: event)
             await host.shutdown()
             switch outcome {
