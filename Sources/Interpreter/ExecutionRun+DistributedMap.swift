@@ -10,7 +10,7 @@ import Synchronization
 /// are selected and batched, and run as child executions, at most `MaxConcurrency` at a time,
 /// with results exported by a `ResultWriter` as the children finish.
 extension ExecutionRun {
-    func runDistributedMap(_ state: State, _ map: MapState, input: JSONValue, flow: DataFlow, frame: Frame) async throws(ExecutionFailure) -> JSONValue {
+    nonisolated(nonsending) func runDistributedMap(_ state: State, _ map: MapState, input: JSONValue, flow: DataFlow, frame: Frame) async throws(ExecutionFailure) -> JSONValue {
         var source: any ItemSource
         var maxItems = 0
         let fromReader = map.itemReader != nil
@@ -197,7 +197,7 @@ extension ExecutionRun {
     /// One child execution: its own history, no access to the parent's variables. Its start
     /// and end are out of line, so this function's async frame (one per child in flight) holds
     /// only what crosses the await.
-    private func runChild(_ work: ChildWork, options childOptions: ChildOptions) async -> ChildOutcome {
+    nonisolated(nonsending) private func runChild(_ work: ChildWork, options childOptions: ChildOptions) async -> ChildOutcome {
         let child = startChild(work, options: childOptions)
         var result: Result<JSONValue, ExecutionFailure>
         do throws(ExecutionFailure) {

@@ -11,7 +11,7 @@ extension ExecutionRun {
     /// As in `body`, each kind has its own function, so no async frame holds every kind's
     /// temporaries.
     @inline(never)
-    func jsonataBody(
+    nonisolated(nonsending) func jsonataBody(
         _ state: State, input: JSONValue, flow: DataFlow, frame: Frame, attempt: Int, entered: Date
     ) async throws(ExecutionFailure) -> (JSONValue, String?, JSONObject?) {
         switch state.kind {
@@ -30,7 +30,7 @@ extension ExecutionRun {
     }
 
     @inline(never)
-    func jsonataTaskBody(_ state: State, _ task: TaskState, input: JSONValue, flow: DataFlow, attempt: Int) async throws(ExecutionFailure) -> (
+    nonisolated(nonsending) func jsonataTaskBody(_ state: State, _ task: TaskState, input: JSONValue, flow: DataFlow, attempt: Int) async throws(ExecutionFailure) -> (
         JSONValue, String?, JSONObject?
     ) {
         let (payload, timeout, heartbeat, bindings) = try jsonataTaskInput(state, task, input: input, flow: flow)
@@ -64,7 +64,7 @@ extension ExecutionRun {
     }
 
     @inline(never)
-    func jsonataParallelBody(
+    nonisolated(nonsending) func jsonataParallelBody(
         _ state: State, _ branches: [StateMachineDefinition], input: JSONValue, flow: DataFlow, frame: Frame
     ) async throws(ExecutionFailure) -> (JSONValue, String?, JSONObject?) {
         let bindings = flow.jsonataBindings(input: input)
@@ -75,7 +75,7 @@ extension ExecutionRun {
     }
 
     @inline(never)
-    func jsonataMapBody(_ state: State, _ map: MapState, input: JSONValue, flow: DataFlow, frame: Frame) async throws(ExecutionFailure) -> (
+    nonisolated(nonsending) func jsonataMapBody(_ state: State, _ map: MapState, input: JSONValue, flow: DataFlow, frame: Frame) async throws(ExecutionFailure) -> (
         JSONValue, String?, JSONObject?
     ) {
         let result = try await runMap(state, map, input: input, flow: flow, frame: frame)
@@ -83,7 +83,7 @@ extension ExecutionRun {
     }
 
     @inline(never)
-    func jsonataWaitBody(_ state: State, _ wait: WaitState, input: JSONValue, flow: DataFlow, entered: Date) async throws(ExecutionFailure) -> (
+    nonisolated(nonsending) func jsonataWaitBody(_ state: State, _ wait: WaitState, input: JSONValue, flow: DataFlow, entered: Date) async throws(ExecutionFailure) -> (
         JSONValue, String?, JSONObject?
     ) {
         let seconds = try jsonataWaitSeconds(wait, input: input, flow: flow, entered: entered)

@@ -11,7 +11,7 @@ extension ExecutionRun {
 
     /// Runs a Map state over its items: inline (iterations recorded in this history), bounded
     /// by `MaxConcurrency`, or distributed (`runDistributedMap`).
-    func runMap(_ state: State, _ map: MapState, input: JSONValue, flow: DataFlow, frame: Frame) async throws(ExecutionFailure) -> JSONValue {
+    nonisolated(nonsending) func runMap(_ state: State, _ map: MapState, input: JSONValue, flow: DataFlow, frame: Frame) async throws(ExecutionFailure) -> JSONValue {
         if map.isDistributed { return try await runDistributedMap(state, map, input: input, flow: flow, frame: frame) }
         let jsonata = state.queryLanguage == .jsonata
         let elements = try jsonata ? jsonataItems(of: map, flow: flow, input: input) : items(of: map, flow: flow, input: input)
@@ -117,7 +117,7 @@ extension ExecutionRun {
     /// variable scope, recording their events; the first failure stops the rest. `parts`: a
     /// top-level state of a durable execution, whose finished iterations are kept (and,
     /// redriven, those that had succeeded are not run again).
-    func runIterations(
+    nonisolated(nonsending) func runIterations(
         _ state: State, _ map: MapState, inputs: [JSONValue], limit: Int, frame: Frame, parts: StateParts?
     ) async -> [Result<JSONValue, ExecutionFailure>] {
         // MaxConcurrency 0 means "as many as possible": AWS runs at most 40 inline iterations.
@@ -131,12 +131,14 @@ extension ExecutionRun {
         // `width` tasks each run one iteration after another, taking the next index as they
         // finish one: no task made, and no task woken to hand out work, per iteration.
         let schedule = IterationSchedule(pending: pending, results: results)
+        // Taken out of the Map once: read per iteration, it was a copy of the whole definition.
+        let processor = map.processor
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<min(width, pending.count) {
                 group.addTask { [self] in
                     var next = schedule.start()
                     while let index = next {
-                        let result = await runIteration(index, state, map, input: inputs[index], frame: frame)
+                        let result = await runIteration(index, state, processor, input: inputs[index], frame: frame)
                         if case .success(let output) = result, let parts { finishedParts?.finished(index, output, visit: parts.visit) }
                         next = schedule.finish(index, result)
                     }
@@ -148,10 +150,10 @@ extension ExecutionRun {
         }
     }
 
-    private func runIteration(_ index: Int, _ state: State, _ map: MapState, input: JSONValue, frame: Frame) async -> Result<JSONValue, ExecutionFailure> {
+    nonisolated(nonsending) private func runIteration(_ index: Int, _ state: State, _ processor: StateMachineDefinition, input: JSONValue, frame: Frame) async -> Result<JSONValue, ExecutionFailure> {
         history.record("MapIterationStarted", at: clock.now(), detailsKey: "mapIterationStartedEventDetails", stateName: state.name, iterationIndex: index)
         do throws(ExecutionFailure) {
-            let output = try await runScope(map.processor, input: input, frame: Frame(variables: VariableScope(parent: frame.variables)))
+            let output = try await runScope(processor, input: input, frame: Frame(variables: VariableScope(parent: frame.variables)))
             history.record("MapIterationSucceeded", at: clock.now(), detailsKey: "mapIterationSucceededEventDetails", stateName: state.name, iterationIndex: index)
             return .success(output)
         } catch {

@@ -8,7 +8,7 @@ extension ExecutionRun {
     /// in branch order among those that failed), and the other branches are cancelled.
     /// `parts`: a top-level state of a durable execution, whose finished branches are kept
     /// (and, redriven, those that had succeeded are not run again).
-    func runBranches(_ branches: [StateMachineDefinition], input: JSONValue, frame: Frame, parts: StateParts?) async throws(ExecutionFailure) -> [JSONValue] {
+    nonisolated(nonsending) func runBranches(_ branches: [StateMachineDefinition], input: JSONValue, frame: Frame, parts: StateParts?) async throws(ExecutionFailure) -> [JSONValue] {
         let results: [Result<JSONValue, ExecutionFailure>?] = await withTaskGroup(of: (Int, Result<JSONValue, ExecutionFailure>).self) { group in
             for (index, branch) in branches.enumerated() {
                 if let output = parts?.reused[index] {

@@ -20,7 +20,7 @@ extension ExecutionRun {
     /// Only the awaiting is done here; what happens between awaits is in synchronous helpers
     /// kept out of line, so this function's async frame (allocated per call, and for a child
     /// execution per child) holds little more than its own variables.
-    func runState(_ state: State, input: JSONValue, frame: Frame, entry: StateEntry) async throws(ExecutionFailure) -> (JSONValue, String?) {
+    nonisolated(nonsending) func runState(_ state: State, input: JSONValue, frame: Frame, entry: StateEntry) async throws(ExecutionFailure) -> (JSONValue, String?) {
         // Variables are read as of state entry.
         let variables = frame.variables.visible
         var retryCounts = [Int](repeating: 0, count: state.retry.count)
@@ -167,7 +167,7 @@ extension ExecutionRun {
     /// Each kind has its own function: in one function, every kind's temporaries shared one
     /// async frame of 12 KB, allocated for each state visit.
     @inline(never)
-    func body(
+    nonisolated(nonsending) func body(
         _ state: State, input: JSONValue, flow: DataFlow, frame: Frame, attempt: Int, entered: Date
     ) async throws(ExecutionFailure) -> (JSONValue, String?, JSONObject?) {
         if state.queryLanguage == .jsonata {
@@ -191,7 +191,7 @@ extension ExecutionRun {
     }
 
     @inline(never)
-    func taskBody(_ state: State, _ task: TaskState, input: JSONValue, flow: DataFlow, attempt: Int) async throws(ExecutionFailure) -> (JSONValue, String?, JSONObject?) {
+    nonisolated(nonsending) func taskBody(_ state: State, _ task: TaskState, input: JSONValue, flow: DataFlow, attempt: Int) async throws(ExecutionFailure) -> (JSONValue, String?, JSONObject?) {
         let (payload, timeout, heartbeat) = try taskInput(state, task, input: input, flow: flow)
         let result = try await invokeTask(state, task, payload: payload, flow: flow, attempt: attempt, timeout: timeout, heartbeat: heartbeat)
         let (output, assigned) = try flow.finish(result, input: input)
@@ -210,7 +210,7 @@ extension ExecutionRun {
     }
 
     @inline(never)
-    func parallelBody(
+    nonisolated(nonsending) func parallelBody(
         _ state: State, _ branches: [StateMachineDefinition], input: JSONValue, flow: DataFlow, frame: Frame
     ) async throws(ExecutionFailure) -> (JSONValue, String?, JSONObject?) {
         let effective = try flow.apply(state.inputPath, to: input)
@@ -223,7 +223,7 @@ extension ExecutionRun {
     }
 
     @inline(never)
-    func mapBody(_ state: State, _ map: MapState, input: JSONValue, flow: DataFlow, frame: Frame) async throws(ExecutionFailure) -> (JSONValue, String?, JSONObject?) {
+    nonisolated(nonsending) func mapBody(_ state: State, _ map: MapState, input: JSONValue, flow: DataFlow, frame: Frame) async throws(ExecutionFailure) -> (JSONValue, String?, JSONObject?) {
         let effective = try flow.apply(state.inputPath, to: input)
         let result = try await runMap(state, map, input: effective, flow: flow, frame: frame)
         let (output, assigned) = try flow.finish(result, input: input)
@@ -231,7 +231,7 @@ extension ExecutionRun {
     }
 
     @inline(never)
-    func waitBody(_ state: State, _ wait: WaitState, input: JSONValue, flow: DataFlow, entered: Date) async throws(ExecutionFailure) -> (JSONValue, String?, JSONObject?) {
+    nonisolated(nonsending) func waitBody(_ state: State, _ wait: WaitState, input: JSONValue, flow: DataFlow, entered: Date) async throws(ExecutionFailure) -> (JSONValue, String?, JSONObject?) {
         let effective = try flow.apply(state.inputPath, to: input)
         let seconds = try waitSeconds(wait, flow: flow, input: effective, entered: entered)
         await clock.sleep(seconds: seconds)

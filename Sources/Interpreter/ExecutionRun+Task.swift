@@ -10,7 +10,7 @@ extension ExecutionRun {
 
     /// Invokes a Task's resource through the port, recording AWS's events: the `Lambda...`
     /// events for a Lambda function ARN, the `Task...` events otherwise.
-    func invokeTask(_ state: State, _ task: TaskState, payload: JSONValue, flow: DataFlow, attempt: Int, timeout: Int?, heartbeat: Int?) async throws(ExecutionFailure) -> JSONValue {
+    nonisolated(nonsending) func invokeTask(_ state: State, _ task: TaskState, payload: JSONValue, flow: DataFlow, attempt: Int, timeout: Int?, heartbeat: Int?) async throws(ExecutionFailure) -> JSONValue {
         // The events and the request are made out of line: this function's async frame,
         // allocated for every Task a Map runs, then holds little beyond what crosses the await.
         let kind = scheduleTask(state, task, payload: payload, timeout: timeout, heartbeat: heartbeat)
@@ -155,7 +155,7 @@ extension ExecutionRun {
     /// `States.HeartbeatTimeout`.
     /// `heartbeatsFromStart` false: the heartbeat window opens at the first heartbeat (a
     /// callback task's, once its resource has answered), not when the task starts.
-    func invokeWithTimeout(
+    nonisolated(nonsending) func invokeWithTimeout(
         _ request: TaskRequest, timeout: Int?, heartbeat: Int?, heartbeatsFromStart: Bool = true,
         operation: @escaping @Sendable (TaskRequest) async throws(ExecutionFailure) -> JSONValue
     ) async throws(ExecutionFailure) -> JSONValue {

@@ -237,6 +237,10 @@ struct Frame: Sendable {
 }
 
 /// One execution in progress.
+///
+/// Its async methods are `nonisolated(nonsending)`: they run on their caller's executor, which
+/// is always the global one (Statesman has no actors), so a state visit does not check which
+/// executor it is on at every call and every return.
 final class ExecutionRun: Sendable {
     let interpreter: Interpreter
     let history: History
@@ -306,7 +310,7 @@ final class ExecutionRun: Sendable {
     /// Runs the states of `machine` from `StartAt` (or from a checkpoint's state, already
     /// entered) until one ends the scope. `durable`: the execution's top-level scope, whose
     /// states the journal commits as they are entered.
-    func runScope(
+    nonisolated(nonsending) func runScope(
         _ machine: StateMachineDefinition, input: JSONValue, frame: Frame, from checkpoint: ExecutionCheckpoint? = nil, durable: Bool = false,
         redriving: Bool = false
     ) async throws(ExecutionFailure) -> JSONValue {

@@ -294,7 +294,8 @@ struct LambdaCall {
     /// Lambda's limit on `ClientContext` (its Base64 text).
     static let clientContextLimit = 3583
 
-    init(_ request: TaskRequest, region: String, account: String, references: ReferenceCache? = nil) throws(ExecutionFailure) {
+    /// `request` is borrowed: taken as an initializer's argument, it was copied for each Task.
+    init(_ request: borrowing TaskRequest, region: String, account: String, references: ReferenceCache? = nil) throws(ExecutionFailure) {
         let resource = request.resource
         func parse(_ text: String) -> FunctionReference? {
             references?.reference(text) { FunctionReference(text, region: region, account: account) }
