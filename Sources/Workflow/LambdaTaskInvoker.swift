@@ -71,19 +71,23 @@ public struct LambdaTaskInvoker: TaskInvoker {
             throw ExecutionFailure(ErrorName(PluginFailure.Name.notFound), cause: Self.notFound(call.function))
         }
         let requestId = RandomUUID.string()
-        var context = Self.invocationContext(request, requestId: requestId, arn: call.function.invokedArn)
         switch call.invocationType {
         case .requestResponse:
-            // Lambda passes the client context to synchronous invocations only.
-            context.clientContext = call.clientContext
-            return .invoke(PreparedCall(function: call.function.name, payload: call.payload, context: context, envelope: call.envelope))
+            // Lambda passes the client context to synchronous invocations only. The context is
+            // made where it is kept: made aside, it was copied whole.
+            return .invoke(
+                PreparedCall(
+                    function: call.function.name, payload: call.payload,
+                    context: Self.invocationContext(request, requestId: requestId, arn: call.function.invokedArn, clientContext: call.clientContext),
+                    envelope: call.envelope))
         case .dryRun:
             // Lambda checks the call and runs nothing: 204, no payload.
             return .answered(Self.envelope(nil, requestId: requestId, statusCode: 204))
         case .event:
             // Lambda queues the event and answers 202 at once; the function runs meanwhile
             // (its failures reach only the log, as an asynchronous invocation's do).
-            let host = self.host, name = call.function.name, payload = call.payload, context = context
+            let host = self.host, name = call.function.name, payload = call.payload
+            let context = Self.invocationContext(request, requestId: requestId, arn: call.function.invokedArn)
             events.start { _ = await host.invoke(function: name, payload: payload, context: context, onHeartbeat: nil) }
             return .answered(Self.envelope(nil, requestId: requestId, statusCode: 202))
         }
@@ -124,11 +128,12 @@ public struct LambdaTaskInvoker: TaskInvoker {
         }
     }
 
-    static func invocationContext(_ request: TaskRequest, requestId: String, arn: String) -> InvocationContext {
+    @inline(__always)
+    static func invocationContext(_ request: TaskRequest, requestId: String, arn: String, clientContext: JSONObject? = nil) -> InvocationContext {
         InvocationContext(
             requestId: requestId, invokedFunctionArn: arn, executionArn: request.executionArn, executionName: request.executionName,
             stateName: request.stateName, stateEnteredTime: request.stateEnteredTimestamp, attempt: request.attempt,
-            taskToken: request.taskToken)
+            taskToken: request.taskToken, clientContext: clientContext)
     }
 
     /// The cause of a failed invocation: Lambda's error object as JSON text, compact for
@@ -234,18 +239,21 @@ final class ReferenceCache: Sendable {
     }
 }
 
-struct FunctionReference: Equatable, Sendable {
+/// A function as a Task names it, parsed once per text (`ReferenceCache`) and shared by every
+/// Task that names it: an object, so a Task takes one reference rather than a copy of each part.
+final class FunctionReference: Sendable {
     let name: String
-    /// The one part a `lambda:invoke`'s `Qualifier` may still change.
-    var qualifier: String?
+    let qualifier: String?
     let region: String
     let account: String
-    /// Made once (references are cached by their text), not per invocation.
     let unqualifiedArn: String
+    /// The ARN the caller used: with its qualifier, if it gave one.
+    let invokedArn: String
 
-    init?(_ text: String, region defaultRegion: String, account defaultAccount: String) {
+    convenience init?(_ text: String, region defaultRegion: String, account defaultAccount: String) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         var region = defaultRegion, account = defaultAccount
+        let name: String, qualifier: String?
         if parts.count <= 2 {
             name = parts[0]
             qualifier = parts.count == 2 ? parts[1] : nil
@@ -262,12 +270,23 @@ struct FunctionReference: Equatable, Sendable {
             return nil
         }
         if name.isEmpty || qualifier?.isEmpty == true { return nil }
-        self.region = region
-        self.account = account
-        unqualifiedArn = "arn:aws:lambda:\(region):\(account):function:\(name)"
+        self.init(name: name, qualifier: qualifier, region: region, account: account)
     }
 
-    var invokedArn: String { qualifier.map { "\(unqualifiedArn):\($0)" } ?? unqualifiedArn }
+    init(name: String, qualifier: String?, region: String, account: String) {
+        self.name = name
+        self.qualifier = qualifier
+        self.region = region
+        self.account = account
+        let unqualified = "arn:aws:lambda:\(region):\(account):function:\(name)"
+        unqualifiedArn = unqualified
+        invokedArn = qualifier.map { "\(unqualified):\($0)" } ?? unqualified
+    }
+
+    /// The same function with `lambda:invoke`'s `Qualifier`.
+    func qualified(_ qualifier: String) -> FunctionReference {
+        FunctionReference(name: name, qualifier: qualifier, region: region, account: account)
+    }
 }
 
 /// What one Task asks of Lambda: which function, with which event, and whether the answer
@@ -278,7 +297,7 @@ struct LambdaCall {
         case requestResponse = "RequestResponse", event = "Event", dryRun = "DryRun"
     }
 
-    var function: FunctionReference
+    let function: FunctionReference
     var payload: JSONValue
     var envelope: Bool
     var invocationType = InvocationType.requestResponse
@@ -318,10 +337,11 @@ struct LambdaCall {
         guard case .string(let name)? = request.payload["FunctionName"] else {
             throw ExecutionFailure(.runtime, cause: "The Parameters of a lambda:invoke task need the string field FunctionName")
         }
-        guard var function = parse(name) else {
+        guard let named = parse(name) else {
             throw ExecutionFailure(ErrorName(Self.invalidParameter), cause: Self.notAFunctionName(name))
         }
-        if case .string(let qualifier)? = request.payload["Qualifier"] { function.qualifier = qualifier }
+        var function = named
+        if case .string(let qualifier)? = request.payload["Qualifier"] { function = named.qualified(qualifier) }
         if let value = request.payload["InvocationType"] {
             guard let text = value.stringValue, let type = InvocationType(rawValue: text) else {
                 throw ExecutionFailure(
