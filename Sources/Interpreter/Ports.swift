@@ -29,24 +29,21 @@ public struct TaskRequest: Sendable {
     /// Call on each heartbeat from the task: with `HeartbeatSeconds` set, a task that goes that
     /// long without one fails with `States.Timeout` (matched by `States.HeartbeatTimeout`).
     public var onHeartbeat: (@Sendable () -> Void)?
+}
 
+extension TaskRequest {
+    // In an extension, so that it can hand everything to the memberwise initializer: with its
+    // fields assigned one by one, the value was made aside and then copied out whole (a
+    // retain and a release of every field, for every Task).
     public init(
         resource: String, payload: JSONValue, context: LazyJSON, executionArn: String, executionName: String, stateName: String,
         stateEnteredTime: Date, taskToken: String? = nil, attempt: Int, timeoutSeconds: Int? = nil, heartbeatSeconds: Int? = nil,
         onHeartbeat: (@Sendable () -> Void)? = nil
     ) {
-        self.resource = resource
-        self.payload = payload
-        contextSource = context
-        self.executionArn = executionArn
-        self.executionName = executionName
-        self.stateName = stateName
-        self.stateEnteredTime = stateEnteredTime
-        self.taskToken = taskToken
-        self.attempt = attempt
-        self.timeoutSeconds = timeoutSeconds
-        self.heartbeatSeconds = heartbeatSeconds
-        self.onHeartbeat = onHeartbeat
+        self.init(
+            resource: resource, payload: payload, contextSource: context, executionArn: executionArn, executionName: executionName,
+            stateName: stateName, stateEnteredTime: stateEnteredTime, taskToken: taskToken, attempt: attempt, timeoutSeconds: timeoutSeconds,
+            heartbeatSeconds: heartbeatSeconds, onHeartbeat: onHeartbeat)
     }
 }
 

@@ -20,6 +20,9 @@ public struct FunctionIdentity: Sendable, Equatable {
 /// The per-invocation context: Lambda's context fields plus where in a workflow the call
 /// comes from.
 public struct InvocationContext: Sendable, Equatable {
+    /// 0 for the first try, then 1, 2, ... for retries. (Declared first, so that the memberwise
+    /// initializer's labels differ from the public one's, which hands it everything.)
+    public var attempt: Int
     public var requestId: String
     /// The ARN the caller used (with its qualifier, if it gave one).
     public var invokedFunctionArn: String
@@ -27,26 +30,24 @@ public struct InvocationContext: Sendable, Equatable {
     public var executionName: String?
     public var stateName: String?
     public var stateEnteredTime: String?
-    /// 0 for the first try, then 1, 2, ... for retries.
-    public var attempt: Int
     public var taskToken: String?
     /// `lambda:invoke`'s `ClientContext`, decoded (Lambda's `context.client_context`).
     public var clientContext: JSONObject?
+}
 
+extension InvocationContext {
+    // In an extension, so that it can hand everything to the memberwise initializer: with the
+    // fields assigned one by one, the value was made aside and then copied out whole (a retain
+    // and a release of every field, for every invocation).
     public init(
         requestId: String, invokedFunctionArn: String, executionArn: String? = nil, executionName: String? = nil,
         stateName: String? = nil, stateEnteredTime: String? = nil, attempt: Int = 0, taskToken: String? = nil,
         clientContext: JSONObject? = nil
     ) {
-        self.requestId = requestId
-        self.invokedFunctionArn = invokedFunctionArn
-        self.executionArn = executionArn
-        self.executionName = executionName
-        self.stateName = stateName
-        self.stateEnteredTime = stateEnteredTime
-        self.attempt = attempt
-        self.taskToken = taskToken
-        self.clientContext = clientContext
+        self.init(
+            attempt: attempt, requestId: requestId, invokedFunctionArn: invokedFunctionArn, executionArn: executionArn,
+            executionName: executionName, stateName: stateName, stateEnteredTime: stateEnteredTime, taskToken: taskToken,
+            clientContext: clientContext)
     }
 }
 
