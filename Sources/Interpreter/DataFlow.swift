@@ -12,16 +12,14 @@ struct DataFlow {
     let enteredEventId: Int
     /// When the state was entered (`$$.State.EnteredTime`).
     let entered: Date
-    /// The context object, built only when something reads it.
-    let lazyContext: LazyJSON
+    /// The context object, built only when something reads it, and what the attempt measured.
+    let attempt: AttemptScope
     let variables: JSONObject
     /// The task token of a `.waitForTaskToken` Task's attempt (`$$.Task.Token`).
     var taskToken: String? = nil
-    /// The last value found within the payload limit: a state's result, selected result and
-    /// output are most often the same value, measured once.
-    let measured = MeasuredValue()
 
-    var context: JSONValue { lazyContext.value }
+    var lazyContext: LazyJSON { attempt }
+    var context: JSONValue { attempt.value }
 
     /// AWS's prefix for run-time errors of a state.
     func runtimeCause(_ detail: String) -> String {
@@ -87,9 +85,9 @@ struct DataFlow {
 
     /// Whether `value` is within the 256 KiB payload limit.
     func fitsPayloadLimit(_ value: JSONValue) -> Bool {
-        if let last = measured.value, last.sharesStorage(with: value) { return true }
+        if let last = attempt.measured, last.sharesStorage(with: value) { return true }
         guard value.encodesWithin(Interpreter.payloadLimit) else { return false }
-        measured.value = value
+        attempt.measured = value
         return true
     }
 
@@ -137,7 +135,44 @@ struct DataFlow {
     }
 }
 
-/// A value `DataFlow` has measured (a reference, so the flow stays a plain value).
-final class MeasuredValue {
-    var value: JSONValue?
+/// A flow belongs to its attempt's task (its `AttemptScope` measures without a lock).
+@available(*, unavailable)
+extension DataFlow: Sendable {}
+
+/// What one attempt at a state keeps by reference, so that its `DataFlow` stays a plain value:
+/// the context object (`$$`), built when first read (most states never read it), and the last
+/// value found within the payload limit (a state's result, selected result and output are most
+/// often the same value, measured once). One object per attempt: the context's closure, the
+/// closure's captures and the measurement were three allocations.
+final class AttemptScope: LazyJSON, @unchecked Sendable {
+    private let source: Source?
+    /// Read and set only through the attempt's `DataFlow`, which is not `Sendable`.
+    var measured: JSONValue?
+
+    /// What the context object is made of.
+    struct Source {
+        let run: ExecutionRun
+        let stateName: String
+        let entered: Date
+        let retryCount: Int?
+        let frame: Frame
+        let taskToken: String?
+    }
+
+    init(_ source: Source) {
+        self.source = source
+        super.init()
+    }
+
+    /// An attempt whose context object is already made (a Map's item selection).
+    init(context: JSONValue) {
+        source = nil
+        super.init(value: context)
+    }
+
+    override func make() -> JSONValue {
+        guard let source else { return .null }
+        return source.run.context(
+            stateName: source.stateName, entered: source.entered, retryCount: source.retryCount, frame: source.frame, taskToken: source.taskToken)
+    }
 }

@@ -486,7 +486,7 @@ final class ItemFeed {
             var context = flow.context.objectValue ?? JSONObject()
             context["Map"] = ["Item": ["Index": .int(Int64(itemIndex)), "Value": element, "Source": .string(source.source)]]
             let itemFlow = DataFlow(
-                state: state, enteredEventId: flow.enteredEventId, entered: flow.entered, lazyContext: LazyJSON(value: .object(context)), variables: flow.variables)
+                state: state, enteredEventId: flow.enteredEventId, entered: flow.entered, attempt: AttemptScope(context: .object(context)), variables: flow.variables)
             return try itemFlow.evaluate(template, input: input, pathFailure: .parameterPathFailure)
         case .jsonata(let template):
             return try flow.jsonataItemSelector(template, item: element, index: itemIndex, source: source.source, bindings: selectorBindings)

@@ -36,7 +36,7 @@ extension ExecutionRun {
             let item: JSONValue = ["Index": .int(Int64(index)), "Value": element]
             var context = flow.context.objectValue ?? JSONObject()
             context["Map"] = ["Item": item]
-            let itemFlow = DataFlow(state: state, enteredEventId: flow.enteredEventId, entered: flow.entered, lazyContext: LazyJSON(value: .object(context)), variables: flow.variables)
+            let itemFlow = DataFlow(state: state, enteredEventId: flow.enteredEventId, entered: flow.entered, attempt: AttemptScope(context: .object(context)), variables: flow.variables)
             iterationInputs.append(try itemFlow.evaluate(selector, input: input, pathFailure: .parameterPathFailure))
         }
 

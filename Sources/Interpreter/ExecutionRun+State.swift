@@ -61,7 +61,7 @@ extension ExecutionRun {
         let entered = entry.time
         return DataFlow(
             state: state, enteredEventId: entry.id, entered: entered,
-            lazyContext: LazyJSON { [self] in context(stateName: state.name, entered: entered, retryCount: retryCount, frame: frame, taskToken: token) },
+            attempt: AttemptScope(.init(run: self, stateName: state.name, entered: entered, retryCount: retryCount, frame: frame, taskToken: token)),
             variables: variables, taskToken: token)
     }
 

@@ -30,25 +30,31 @@ public struct DataScope: Sendable {
 }
 
 /// A JSON value computed once, on first use, by any thread. (One is made per state visit:
-/// its lock is stored inline, not allocated as `NSLock`'s is.)
-public final class LazyJSON: Sendable {
+/// its lock is stored inline, not allocated as `NSLock`'s is.) A subclass may make the value
+/// itself (`make`) from what it stores, sparing the closure and its captures an allocation.
+open class LazyJSON: @unchecked Sendable {
     private enum Content {
         case cached(JSONValue)
-        case pending(@Sendable () -> JSONValue)
+        case pending((@Sendable () -> JSONValue)?)
     }
 
     private let content: Mutex<Content>
 
     public init(_ build: @escaping @Sendable () -> JSONValue) { content = Mutex(.pending(build)) }
     public init(value: JSONValue) { content = Mutex(.cached(value)) }
+    /// For a subclass that overrides `make`.
+    public init() { content = Mutex(.pending(nil)) }
 
-    public var value: JSONValue {
+    /// Makes the value, once, on first use (by default with the closure given to `init`).
+    open func make() -> JSONValue { .null }
+
+    public final var value: JSONValue {
         content.withLock { content in
             switch content {
             case .cached(let value):
                 return value
             case .pending(let build):
-                let built = build()
+                let built = build?() ?? make()
                 content = .cached(built)
                 return built
             }
