@@ -155,6 +155,15 @@ public struct JSONParser {
     }
 
     fileprivate mutating func parseDocument() throws(JSONParseError) -> JSONValue {
+        // A document that is one scalar (a function's number or string result, say) needs
+        // neither stacks nor frames.
+        skipWhitespace()
+        if pos < bytes.count, bytes[pos] != UInt8(ascii: "{"), bytes[pos] != UInt8(ascii: "[") {
+            let value = try parseScalar()
+            skipWhitespace()
+            guard pos == bytes.count else { throw fail("unexpected \(describeByte(at: pos)) after the JSON value") }
+            return value
+        }
         var frames: [Frame] = []
         if let reuse { swap(&frames, &reuse.frames) }
         defer {
@@ -204,21 +213,8 @@ public struct JSONParser {
                     frames.append(Frame(isObject: false, start: elements.count))
                     continue
                 }
-            case UInt8(ascii: "\""):
-                value = .string(try parseString())
-            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                value = try parseNumber()
-            case UInt8(ascii: "t"):
-                try expectLiteral("true")
-                value = .bool(true)
-            case UInt8(ascii: "f"):
-                try expectLiteral("false")
-                value = .bool(false)
-            case UInt8(ascii: "n"):
-                try expectLiteral("null")
-                value = .null
             default:
-                throw fail("unexpected \(describeByte(at: pos)), expected a value")
+                value = try parseScalar()
             }
 
             // Attach the finished value to its container, closing containers as they end.
@@ -270,6 +266,28 @@ public struct JSONParser {
                 }
                 frames.removeLast()
             }
+        }
+    }
+
+    /// A value that is not a container, at `pos`.
+    @inline(__always)
+    private mutating func parseScalar() throws(JSONParseError) -> JSONValue {
+        switch bytes[pos] {
+        case UInt8(ascii: "\""):
+            return .string(try parseString())
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return try parseNumber()
+        case UInt8(ascii: "t"):
+            try expectLiteral("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try expectLiteral("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try expectLiteral("null")
+            return .null
+        default:
+            throw fail("unexpected \(describeByte(at: pos)), expected a value")
         }
     }
 

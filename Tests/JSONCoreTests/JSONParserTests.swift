@@ -50,6 +50,9 @@ import Testing
         ("1.", 1, 1, "invalid number, expected a digit after '.'"),
         ("\"\\x\"", 1, 2, "invalid escape sequence '\\x'"),
         ("{} x", 1, 4, "unexpected character 'x' after the JSON value"),
+        (" 42 x", 1, 5, "unexpected character 'x' after the JSON value"),
+        ("\"a\"\n\"b\"", 2, 1, "unexpected character '\"' after the JSON value"),
+        ("x", 1, 1, "unexpected character 'x', expected a value"),
         ("[\"é\", x]", 1, 7, "unexpected character 'x', expected a value"),
         ("{\"a\": [1, {\"b\": 2}", 1, 19, "unexpected end of text, expected ',' or ']'"),
     ])
@@ -63,6 +66,14 @@ import Testing
             #expect(error.message == message)
             #expect(error.description == "\(line):\(column): \(message)")
         }
+    }
+
+    @Test func aDocumentMayBeOneScalar() throws {
+        #expect(try JSONValue(parsing: " 42 ") == .int(42))
+        #expect(try JSONValue(parsing: "\t\"s\"\n") == .string("s"))
+        #expect(try JSONValue(parsing: "-1.5e3") == JSONValue(parsing: "[-1.5e3]").arrayValue?.first)
+        #expect(try JSONValue(parsing: "true") == .bool(true))
+        #expect(try JSONValue(parsing: " null") == .null)
     }
 
     @Test func rejectsInvalidUTF8() {
