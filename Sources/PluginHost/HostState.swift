@@ -146,7 +146,8 @@ final class Invocation: @unchecked Sendable {
     let function: String
     let requestId: String
     let executionArn: String?
-    let line: [UInt8]
+    /// Its invoke message, as the caller encoded it (kept in its buffer: a copy per invocation saved).
+    let line: JSONByteBuffer
     /// nil once answered or cancelled.
     var continuation: AnswerContinuation?
     let onHeartbeat: (@Sendable () -> Void)?
@@ -154,7 +155,7 @@ final class Invocation: @unchecked Sendable {
     var startedAt: UInt64?
 
     init(
-        number: UInt64, function: String, requestId: String, executionArn: String?, line: [UInt8],
+        number: UInt64, function: String, requestId: String, executionArn: String?, line: JSONByteBuffer,
         continuation: AnswerContinuation, onHeartbeat: (@Sendable () -> Void)?
     ) {
         self.number = number

@@ -102,10 +102,14 @@ extension PluginHost {
         line.withUnsafeBufferPointer { sm_send(loop, worker, $0.baseAddress, $0.count) }
     }
 
+    func send(_ line: JSONByteBuffer, to worker: UInt64, loop: OpaquePointer) {
+        line.withBytes { sm_send(loop, worker, $0.baseAddress, $0.count) }
+    }
+
     /// Writes `line` to the worker's pipe from this thread when the pipe takes it whole now
     /// and nothing sent before waits; false otherwise (then `send` it).
-    func tryWrite(_ line: [UInt8], to worker: UInt64, loop: OpaquePointer) -> Bool {
-        line.withUnsafeBufferPointer { sm_try_write(loop, worker, $0.baseAddress, $0.count) } != 0
+    func tryWrite(_ line: JSONByteBuffer, to worker: UInt64, loop: OpaquePointer) -> Bool {
+        line.withBytes { sm_try_write(loop, worker, $0.baseAddress, $0.count) } != 0
     }
 
     /// Ends a worker's running invocations with `failure`, puts the ones it had not started

@@ -116,7 +116,7 @@ public final class PluginHost: Sendable {
         var encoded = JSONByteBuffer(capacity: invokeLineEstimate.load(ordering: .relaxed))
         HostMessage.writeInvoke(id: String(number), payload: payload, function: identity.value, context: context, to: &encoded)
         invokeLineEstimate.store(max(256, encoded.count + encoded.count / 8), ordering: .relaxed)
-        let line = encoded.bytes
+        let line = encoded
         let answer = await withTaskCancellationHandler {
             await withUnsafeContinuation { (continuation: AnswerContinuation) in
                 guard let loop else {
