@@ -76,20 +76,25 @@ final class Pool: @unchecked Sendable {
     /// workers are still starting.
     func slots() -> (free: Worker?, piped: Worker?, starting: Int) {
         let depth = pipelineDepth
-        var free: Worker?
-        var piped: Worker?
+        // Positions, not references, while looking: a reference kept per candidate was a
+        // retain and a release per worker per dispatched invocation.
+        var free = -1, freeCount = Int.max
+        var piped = -1, pipedCount = Int.max
         var starting = 0
-        for worker in workers {
-            if worker.phase == .starting { starting += 1 }
-            guard worker.phase == .ready else { continue }
-            let count = worker.inFlight.count
-            if count < worker.concurrency {
-                if count < free?.inFlight.count ?? .max { free = worker }
-            } else if count < worker.concurrency + depth, count < piped?.inFlight.count ?? .max {
-                piped = worker
+        workers.withUnsafeBufferPointer { workers in
+            for index in workers.indices {
+                let worker = workers[index]
+                if worker.phase == .starting { starting += 1 }
+                guard worker.phase == .ready else { continue }
+                let count = worker.inFlight.count
+                if count < worker.concurrency {
+                    if count < freeCount { (free, freeCount) = (index, count) }
+                } else if count < worker.concurrency + depth, count < pipedCount {
+                    (piped, pipedCount) = (index, count)
+                }
             }
         }
-        return (free, piped, starting)
+        return (free >= 0 ? workers[free] : nil, piped >= 0 ? workers[piped] : nil, starting)
     }
 
     /// How many invocations may wait in a busy worker's pipe now.
