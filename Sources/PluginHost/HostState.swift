@@ -186,7 +186,9 @@ struct Effects {
         case deferrable
     }
 
-    var resumptions: [(continuation: AnswerContinuation, answer: Answer, urgency: Urgency)] = []
+    /// A deque, so that each is moved out as it is resumed rather than copied (a retain and a
+    /// release of its answer, per invocation).
+    var resumptions = Deque<(continuation: AnswerContinuation, answer: Answer, urgency: Urgency)>()
     var heartbeats: [@Sendable () -> Void] = []
     var logs: [(Logger.Level, String, Logger.Metadata)] = []
     var warnings: [String] = []
@@ -213,8 +215,9 @@ struct Effects {
     /// `runHere`: on the loop thread after a read, the callers whose next invocation is all
     /// their function waits for are kept to run on the loop thread (`sm_capture`), once the
     /// read's writes are made: that saves waking a thread of the executor's for each.
-    func perform(logger: Logger, runHere: Bool = false) {
-        for resumption in resumptions {
+    /// The resumptions are taken (the rest is left, to be performed again or removed).
+    mutating func perform(logger: Logger, runHere: Bool = false) {
+        while let resumption = resumptions.popFirst() {
             if runHere, resumption.urgency == .next {
                 sm_capture(1)
                 resumption.continuation.resume(returning: resumption.answer)

@@ -77,10 +77,15 @@ extension PluginHost {
     func flushReadEffects() {
         // The deferrable callers wait for others; any caller needed sooner, or the tick (see
         // `tick`), takes them all.
-        for resumption in readEffects.resumptions where resumption.urgency == .deferrable {
-            deferredResumptions.append((resumption.continuation, resumption.answer))
+        // Moved, in order: each deferrable one to the deferred, each other back to the end.
+        for _ in 0..<readEffects.resumptions.count {
+            let resumption = readEffects.resumptions.removeFirst()
+            if resumption.urgency == .deferrable {
+                deferredResumptions.append((resumption.continuation, resumption.answer))
+            } else {
+                readEffects.resumptions.append(resumption)
+            }
         }
-        readEffects.resumptions.removeAll { $0.urgency == .deferrable }
         if deferredResumptions.count >= Self.deferredBatch || (!deferredResumptions.isEmpty && !readEffects.resumptions.isEmpty) {
             resumeDeferred()
         }
@@ -92,10 +97,8 @@ extension PluginHost {
 
     /// Resumes the callers `flushReadEffects` kept waiting (on the loop thread).
     func resumeDeferred() {
-        guard !deferredResumptions.isEmpty else { return }
-        swap(&deferredResumptions, &resumingDeferred)
-        for resumption in resumingDeferred { resumption.continuation.resume(returning: resumption.answer) }
-        resumingDeferred.removeAll(keepingCapacity: true)
+        // Resuming only queues each caller's task: nothing runs here that adds to the list.
+        while let resumption = deferredResumptions.popFirst() { resumption.continuation.resume(returning: resumption.answer) }
     }
 
     func handle(_ message: PluginMessage, from id: UInt64, in state: inout HostState, loop: OpaquePointer, effects: inout Effects) {

@@ -1,4 +1,5 @@
 import CPluginLoop
+import DequeModule
 import Foundation
 import JSONCore
 import Logging
@@ -49,8 +50,7 @@ public final class PluginHost: Sendable {
     /// What the loop thread last found busy (its list kept from one take to the next).
     nonisolated(unsafe) var lastBusyFunctions: [String] = []
     /// Answered callers kept to be resumed together (see `flushReadEffects`); loop thread only.
-    nonisolated(unsafe) var deferredResumptions: [(continuation: AnswerContinuation, answer: Answer)] = []
-    nonisolated(unsafe) var resumingDeferred: [(continuation: AnswerContinuation, answer: Answer)] = []
+    nonisolated(unsafe) var deferredResumptions = Deque<(continuation: AnswerContinuation, answer: Answer)>()
 
     public init(registry: FunctionRegistry, options: Options = Options(), logger: Logger = Logger(label: "statesman.plugins")) {
         self.registry = registry
