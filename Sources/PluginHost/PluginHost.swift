@@ -203,25 +203,27 @@ public final class PluginHost: Sendable {
             // are for one function; one interleaved with another is merely dispatched twice).
             var undispatched: Pool?
             for invocation in taken {
-                let requestId = invocation.requestId
-                if state.cancelledEarly.remove(invocation.number) != nil {
-                    effects.resume(invocation.continuation, .failure(Self.cancelled(requestId)))
+                // (The set is looked into only when it holds anything: most often it is empty.)
+                if !state.cancelledEarly.isEmpty, state.cancelledEarly.remove(invocation.number) != nil {
+                    effects.resume(invocation.continuation, .failure(Self.cancelled(invocation.requestId)))
                     continue
                 }
                 if state.stopping {
                     effects.resume(
                         invocation.continuation,
-                        .failure(PluginFailure(error: PluginFailure.Name.cancelled, errorMessage: "The plugin host is shut down", requestId: requestId)))
+                        .failure(PluginFailure(error: PluginFailure.Name.cancelled, errorMessage: "The plugin host is shut down", requestId: invocation.requestId)))
                     continue
                 }
-                guard let pool = pool(invocation.function, in: &state, effects: &effects) else {
+                // The previous invocation's pool again, most often, without looking it up.
+                let found = undispatched.flatMap { $0.function.name == invocation.function ? $0 : nil } ?? pool(invocation.function, in: &state, effects: &effects)
+                guard let pool = found else {
                     effects.resume(
                         invocation.continuation,
-                        .failure(PluginFailure(error: PluginFailure.Name.notFound, errorMessage: "Function not found: \(invocation.function)", requestId: requestId)))
+                        .failure(PluginFailure(error: PluginFailure.Name.notFound, errorMessage: "Function not found: \(invocation.function)", requestId: invocation.requestId)))
                     continue
                 }
                 if var failure = pool.launchFailure {
-                    failure.requestId = requestId
+                    failure.requestId = invocation.requestId
                     effects.resume(invocation.continuation, .failure(failure))
                     continue
                 }
