@@ -69,9 +69,13 @@ public struct HostPaths: Sendable {
         return FileManager.default.fileExists(atPath: installed) ? installed : nil
     }
 
-    /// The interpreter behind `python3` on PATH, asked for its own `sys.executable`.
-    static func resolvePython() -> String? {
-        guard let onPath = findOnPath("python3") else { return nil }
+    /// The interpreter behind `python3` on PATH. A program there (or a link to one) is the
+    /// interpreter itself, started by that path as a virtual environment's must be. Anything
+    /// else, such as a version manager's shell-script shim, is asked for its own
+    /// `sys.executable`, which costs a start of the shim.
+    static func resolvePython(searching path: String? = ProcessInfo.processInfo.environment["PATH"]) -> String? {
+        guard let onPath = findOnPath("python3", searching: path) else { return nil }
+        if onPath.hasPrefix("/"), isMachineCode(onPath) { return onPath }
         let (status, output) = capture([onPath, "-c", "import sys; print(sys.executable)"])
         let path = output.trimmingCharacters(in: .whitespacesAndNewlines)
         return status == 0 && path.hasPrefix("/") ? path : onPath
@@ -117,9 +121,15 @@ public struct HostPaths: Sendable {
         return (exited ? (status >> 8) & 0xff : -1, String(decoding: output, as: UTF8.self))
     }
 
-    public static func findOnPath(_ name: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        for directory in path.split(separator: ":") {
+    /// Whether a file (its links followed) is an ELF executable rather than a script.
+    static func isMachineCode(_ path: String) -> Bool {
+        guard let file = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? file.close() }
+        return (try? file.read(upToCount: 4)) == Data([0x7F, 0x45, 0x4C, 0x46])
+    }
+
+    public static func findOnPath(_ name: String, searching path: String? = ProcessInfo.processInfo.environment["PATH"]) -> String? {
+        for directory in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
             let candidate = "\(directory)/\(name)"
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
