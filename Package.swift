@@ -14,6 +14,9 @@ let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 // The programs (not the libraries) allocate through jemalloc on Linux (Debian package
 // libjemalloc-dev): the item readers' parsing threads allocate what the Map Run's thread frees,
 // which glibc's malloc serves through a locked arena (ARCHITECTURE.md, "Memory allocation").
+// Release builds of the two modules on a Task's path leave out the run-time exclusivity checks
+// (36 per Lambda Task); debug builds, which the tests run, keep them (ARCHITECTURE.md).
+let unchecked: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
 let allocator: [LinkerSetting] = [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
 
 let package = Package(
@@ -65,13 +68,13 @@ let package = Package(
                 "JSONCore", "ASLErrors", "PathExpressions", "IntrinsicFunctions", "PayloadTemplates",
                 .product(name: "Yams", package: "Yams"),
             ],
-            swiftSettings: strict),
+            swiftSettings: strict + unchecked),
 
         // L2: the interpreter.
         .target(
             name: "Interpreter",
             dependencies: ["JSONCore", "ASLErrors", "PathExpressions", "IntrinsicFunctions", "PayloadTemplates", "ASLModel", "JSONata"],
-            swiftSettings: strict),
+            swiftSettings: strict + unchecked),
 
         .target(name: "PluginProtocol", dependencies: ["JSONCore"], swiftSettings: strict),
         .target(name: "ObjectStore", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
@@ -102,7 +105,7 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Yams", package: "Yams"),
             ],
-            swiftSettings: strict),
+            swiftSettings: strict + unchecked),
 
         // L4: the workflow service's wiring of ports to backends.
         .target(
