@@ -118,10 +118,39 @@ public enum IntegerSource: Sendable {
 }
 
 public struct TaskState: Sendable {
-    public var resource: String
+    public var resource: String {
+        didSet { callsLambdaFunction = Self.namesLambdaFunction(resource) }
+    }
     public var timeoutSeconds: IntegerSource?
     public var heartbeatSeconds: IntegerSource?
     public var credentials: JSONValue?
+    /// Whether `resource` is a Lambda function's ARN, worked out once rather than for every
+    /// Task a Map runs (such a Task records `LambdaFunction*` events, not `Task*`).
+    public private(set) var callsLambdaFunction: Bool
+
+    public init(resource: String, timeoutSeconds: IntegerSource? = nil, heartbeatSeconds: IntegerSource? = nil, credentials: JSONValue? = nil) {
+        self.resource = resource
+        self.timeoutSeconds = timeoutSeconds
+        self.heartbeatSeconds = heartbeatSeconds
+        self.credentials = credentials
+        callsLambdaFunction = Self.namesLambdaFunction(resource)
+    }
+
+    /// Whether `resource` is a Lambda function ARN (`arn:PARTITION:lambda:...`), checked
+    /// over the string's bytes without splitting it.
+    public static func namesLambdaFunction(_ resource: String) -> Bool {
+        var bytes = resource.utf8.makeIterator()
+        for expected in "arn:".utf8 where bytes.next() != expected { return false }
+        // The partition, then the service.
+        while let byte = bytes.next(), byte != UInt8(ascii: ":") {}
+        var service: [UInt8] = []
+        while let byte = bytes.next() {
+            if byte == UInt8(ascii: ":") { return service.elementsEqual("lambda".utf8) }
+            service.append(byte)
+            if service.count > 6 { return false }
+        }
+        return false
+    }
 }
 
 public struct WaitState: Sendable {

@@ -48,7 +48,7 @@ extension ExecutionRun {
     /// Records that the Task is scheduled and started.
     @inline(never)
     func scheduleTask(_ state: State, _ task: TaskState, payload: JSONValue, timeout: Int?, heartbeat: Int?) -> TaskKind {
-        let isLambda = Self.isLambdaFunction(task.resource)
+        let isLambda = task.callsLambdaFunction
         let (service, action) = isLambda ? ("lambda", task.resource) : Self.serviceAndAction(task.resource)
         // (Details are built inside the call: a history that keeps no events never builds them.)
         if isLambda {
@@ -205,26 +205,6 @@ extension ExecutionRun {
             return first
         }
         return try outcome.get()
-    }
-
-    /// Whether `resource` is a Lambda function ARN (`arn:PARTITION:lambda:...`), checked
-    /// without splitting the string (this runs for every Task a Map runs).
-    static func isLambdaFunction(_ resource: String) -> Bool {
-        // Over the string's own bytes (`withUTF8` copies only a string that is not stored as
-        // UTF-8): walking `utf8` index by index cost 2% of a Map of Lambda Tasks' samples.
-        func check(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-            guard bytes.starts(with: "arn:".utf8) else { return false }
-            var colons = 0
-            var serviceStart = 0
-            for index in bytes.indices where bytes[index] == UInt8(ascii: ":") {
-                colons += 1
-                if colons == 2 { serviceStart = index + 1 }
-                if colons == 3 { return bytes[serviceStart..<index].elementsEqual("lambda".utf8) }
-            }
-            return false
-        }
-        var resource = resource
-        return resource.withUTF8(check)
     }
 
     /// `arn:aws:states:::sqs:sendMessage.waitForTaskToken` → ("sqs", "sendMessage.waitForTaskToken").

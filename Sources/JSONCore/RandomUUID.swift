@@ -58,31 +58,25 @@ public enum RandomUUID {
         }
     }
 
-    /// The 36-character text of a UUID's 128 bits, with the RFC 4122 variant set.
+    /// The 36-character text of a UUID's 128 bits, with the RFC 4122 variant set: two hex
+    /// digits per byte from a table, a dash before bytes 4, 6, 8 and 10.
     private static func format(high: UInt64, low: UInt64) -> String {
         let low = (low & ~(0xC000 << 48)) | (0x8000 << 48)  // variant 10xx
+        let digits: StaticString = "0123456789abcdef"
         return String(unsafeUninitializedCapacity: 36) { buffer in
+            let hex = digits.utf8Start
             var position = 0
-            func put(_ value: UInt64, nibbles: Int) {
-                for index in stride(from: nibbles - 1, through: 0, by: -1) {
-                    let nibble = UInt8((value >> (UInt64(index) * 4)) & 0xF)
-                    buffer[position] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+            for index in 0..<16 {
+                let word = index < 8 ? high : low
+                let byte = Int(truncatingIfNeeded: word >> UInt64(56 - 8 * (index & 7))) & 0xFF
+                if index == 4 || index == 6 || index == 8 || index == 10 {
+                    buffer[position] = UInt8(ascii: "-")
                     position += 1
                 }
+                buffer[position] = hex[byte >> 4]
+                buffer[position + 1] = hex[byte & 0xF]
+                position += 2
             }
-            func dash() {
-                buffer[position] = UInt8(ascii: "-")
-                position += 1
-            }
-            put(high >> 32, nibbles: 8)
-            dash()
-            put((high >> 16) & 0xFFFF, nibbles: 4)
-            dash()
-            put(high & 0xFFFF, nibbles: 4)
-            dash()
-            put(low >> 48, nibbles: 4)
-            dash()
-            put(low & 0xFFFF_FFFF_FFFF, nibbles: 12)
             return position
         }
     }

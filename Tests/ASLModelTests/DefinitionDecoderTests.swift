@@ -37,12 +37,32 @@ func diagnostics(_ text: String, type: StateMachineType = .standard) -> [String]
             return
         }
         #expect(hb.text == "$.hb")
+        #expect(task.callsLambdaFunction)
         guard case .choice(let choice) = machine.states["Route"]?.kind else { Issue.record("choice"); return }
         #expect(choice.defaultState == "Done")
         #expect(choice.choices.first?.next == "Each")
         guard case .map(let map) = machine.states["Each"]?.kind else { Issue.record("map"); return }
         #expect(map.processor.startAt == "P")
         #expect(!map.isDistributed)
+    }
+
+    @Test(arguments: [
+        ("arn:aws:lambda:us-east-1:111111111111:function:get", true),
+        ("arn:aws-cn:lambda:cn-north-1:111111111111:function:get:live", true),
+        ("arn:aws:states:::lambda:invoke", false),
+        ("arn:aws:states:::aws-sdk:lambda:invoke", false),
+        ("arn:aws:lambdas:us-east-1:111111111111:function:get", false),
+        ("arn:aws:lambda", false),
+        ("arn:aws:", false),
+        ("arn:aws:s3:::bucket", false),
+        ("lambda", false),
+        ("", false),
+    ])
+    func aLambdaFunctionResourceIsKnownOnce(resource: String, callsLambda: Bool) {
+        var task = TaskState(resource: resource)
+        #expect(task.callsLambdaFunction == callsLambda)
+        task.resource = callsLambda ? "arn:aws:states:::lambda:invoke" : "arn:aws:lambda:us-east-1:111111111111:function:get"
+        #expect(task.callsLambdaFunction == !callsLambda)
     }
 
     @Test func collectsEveryProblemWithItsPointer() {
