@@ -29,9 +29,8 @@ public final class PluginHost: Sendable {
     }
 
     let registry: FunctionRegistry
-    /// What each function's invoke messages say about it, by name; in an object, so that a
-    /// lookup retains that object once rather than each string, which all callers share.
-    let identities: [String: Identity]
+    /// Each function of the registry, by name (see `Function`).
+    let functions: [String: Function]
     let options: Options
     let logger: Logger
     let state = Mutex(HostState())
@@ -54,8 +53,8 @@ public final class PluginHost: Sendable {
 
     public init(registry: FunctionRegistry, options: Options = Options(), logger: Logger = Logger(label: "statesman.plugins")) {
         self.registry = registry
-        identities = Dictionary(uniqueKeysWithValues: registry.functions.map { name, function in
-            (name, Identity(FunctionIdentity(
+        functions = Dictionary(uniqueKeysWithValues: registry.functions.map { name, function in
+            (name, Function(FunctionIdentity(
                 name: name, arn: "arn:aws:lambda:\(options.region):\(options.account):function:\(name)", memoryLimitInMB: function.memoryMB,
                 timeoutMilliseconds: Int(function.timeoutSeconds * 1000))))
         })
@@ -84,11 +83,39 @@ public final class PluginHost: Sendable {
         }
     }
 
-    /// A function's identity as one object (see `identities`).
-    final class Identity: Sendable {
-        let value: FunctionIdentity
-        init(_ value: FunctionIdentity) { self.value = value }
+    /// A function of the registry, found once by name (`function(named:)`) and handed to
+    /// `invoke`: each invocation then skips the lookup, and writes what its invoke line says
+    /// about the function from bytes encoded once.
+    public final class Function: @unchecked Sendable {
+        public let name: String
+        let identity: FunctionIdentity
+        /// `identity.invokeLineParts`, in memory of their own that never changes (so copying
+        /// them into a line counts no reference).
+        let lineHead: UnsafeBufferPointer<UInt8>
+        let lineTail: UnsafeBufferPointer<UInt8>
+
+        init(_ identity: FunctionIdentity) {
+            name = identity.name
+            self.identity = identity
+            let (head, tail) = identity.invokeLineParts
+            lineHead = UnsafeBufferPointer(Self.copy(head))
+            lineTail = UnsafeBufferPointer(Self.copy(tail))
+        }
+
+        deinit {
+            lineHead.deallocate()
+            lineTail.deallocate()
+        }
+
+        static func copy(_ bytes: [UInt8]) -> UnsafeMutableBufferPointer<UInt8> {
+            let copy = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: bytes.count)
+            _ = copy.initialize(from: bytes)
+            return copy
+        }
     }
+
+    /// The registry's function `name`; nil when there is none.
+    public func function(named name: String) -> Function? { functions[name] }
 
     static func from(_ context: UnsafeMutableRawPointer?) -> PluginHost {
         Unmanaged<PluginHost>.fromOpaque(context!).takeUnretainedValue()
@@ -101,11 +128,18 @@ public final class PluginHost: Sendable {
     /// (`cancel`) and returns `Plugin.Cancelled` at once. It runs on its caller's executor
     /// (`nonisolated(nonsending)`), sparing a hop to the global executor on each call.
     nonisolated(nonsending) public func invoke(
-        function: String, payload: JSONValue, context: InvocationContext, onHeartbeat: (@Sendable () -> Void)? = nil
+        function name: String, payload: JSONValue, context: InvocationContext, onHeartbeat: (@Sendable () -> Void)? = nil
     ) async -> Result<JSONValue, PluginFailure> {
-        guard let identity = identities[function] else {
-            return .failure(PluginFailure(error: PluginFailure.Name.notFound, errorMessage: "Function not found: \(function)", requestId: context.requestId))
+        guard let function = functions[name] else {
+            return .failure(PluginFailure(error: PluginFailure.Name.notFound, errorMessage: "Function not found: \(name)", requestId: context.requestId))
         }
+        return await invoke(function, payload: payload, context: context, onHeartbeat: onHeartbeat)
+    }
+
+    /// `invoke(function:…)` for a function already found (`function(named:)`).
+    nonisolated(nonsending) public func invoke(
+        _ function: Function, payload: JSONValue, context: InvocationContext, onHeartbeat: (@Sendable () -> Void)? = nil
+    ) async -> Result<JSONValue, PluginFailure> {
         // A caller already cancelled gets its answer now: submitted, it would wait for the
         // loop's next look when every worker is busy (the submission wakes nobody then).
         if Task.isCancelled { return .failure(Self.cancelled(context.requestId)) }
@@ -114,7 +148,7 @@ public final class PluginHost: Sendable {
         // starts at about the size of the last line, so large payloads do not grow it step by
         // step (a racy estimate is fine).
         var encoded = JSONByteBuffer(capacity: invokeLineEstimate.load(ordering: .relaxed))
-        HostMessage.writeInvoke(id: String(number), payload: payload, function: identity.value, context: context, to: &encoded)
+        HostMessage.writeInvoke(id: String(number), payload: payload, function: (function.lineHead, function.lineTail), context: context, to: &encoded)
         invokeLineEstimate.store(max(256, encoded.count + encoded.count / 8), ordering: .relaxed)
         let line = encoded
         let answer = await withTaskCancellationHandler {
@@ -124,7 +158,7 @@ public final class PluginHost: Sendable {
                     return
                 }
                 let invocation = Invocation(
-                    number: number, function: function, requestId: context.requestId, executionArn: context.executionArn, line: line,
+                    number: number, function: function.name, requestId: context.requestId, executionArn: context.executionArn, line: line,
                     continuation: continuation, onHeartbeat: onHeartbeat)
                 if startDirectly(invocation, loop: loop) { return }
                 // Otherwise the caller only queues the work and wakes the loop thread, which
@@ -135,7 +169,7 @@ public final class PluginHost: Sendable {
                 let accepted = submissions.withLock { queue in
                     guard !queue.closed else { return false }
                     queue.list.append(invocation)
-                    if !queue.busyFunctions.contains(function) { sm_wake(loop) }
+                    if !queue.busyFunctions.contains(function.name) { sm_wake(loop) }
                     return true
                 }
                 if !accepted {
@@ -289,7 +323,7 @@ public final class PluginHost: Sendable {
     /// The pool of `name`, created on first use; nil when there is no such function.
     func pool(_ name: String, in state: inout HostState, effects: inout Effects) -> Pool? {
         if let pool = state.pools[name] { return pool }
-        guard let function = registry[name], let identity = identities[name]?.value else { return nil }
+        guard let function = registry[name], let identity = functions[name]?.identity else { return nil }
         let pool = Pool(function: function, identity: identity)
         do {
             pool.plan = try LaunchPlan(function: function, region: options.region, paths: options.paths, engineEnvironment: options.environment)

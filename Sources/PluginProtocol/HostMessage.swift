@@ -17,6 +17,28 @@ public struct FunctionIdentity: Sendable, Equatable {
     }
 }
 
+extension FunctionIdentity {
+    /// What an invoke line's context says about the function, as the two runs of bytes around
+    /// the invoked ARN's value: `,"functionName":…,"functionVersion":…,"invokedFunctionArn":`
+    /// and `,"memoryLimitInMB":…,"timeoutMs":…,"attempt":`. The host encodes them once per
+    /// function and copies them into each of its invoke lines (`HostMessage.writeInvoke`).
+    public var invokeLineParts: (head: [UInt8], tail: [UInt8]) {
+        var head = JSONByteBuffer(capacity: 96)
+        head.write(raw: #","functionName":"#)
+        head.write(string: name)
+        head.write(raw: #","functionVersion":"#)
+        head.write(string: version)
+        head.write(raw: #","invokedFunctionArn":"#)
+        var tail = JSONByteBuffer(capacity: 64)
+        tail.write(raw: #","memoryLimitInMB":"#)
+        tail.write(integer: Int64(memoryLimitInMB))
+        tail.write(raw: #","timeoutMs":"#)
+        tail.write(integer: Int64(timeoutMilliseconds))
+        tail.write(raw: #","attempt":"#)
+        return (head.bytes, tail.bytes)
+    }
+}
+
 /// The per-invocation context: Lambda's context fields plus where in a workflow the call
 /// comes from.
 public struct InvocationContext: Sendable, Equatable {
@@ -80,31 +102,35 @@ public enum HostMessage: Sendable, Equatable {
         Self.writeInvoke(id: id, payload: payload, function: function, context: context, to: &sink)
     }
 
-    /// Writes an invoke line as `write(to:)` does, from borrowed parts: the host calls this
-    /// for every invocation, and building the message first would copy (and retain) every
-    /// string of the function's identity and of the context, strings that all callers share.
-    public static func writeInvoke(id: String, payload: JSONValue, function: borrowing FunctionIdentity, context: borrowing InvocationContext, to sink: inout JSONByteBuffer) {
+    /// Writes an invoke line as `write(to:)` does.
+    public static func writeInvoke(id: String, payload: JSONValue, function: FunctionIdentity, context: InvocationContext, to sink: inout JSONByteBuffer) {
+        let (head, tail) = function.invokeLineParts
+        head.withUnsafeBufferPointer { head in
+            tail.withUnsafeBufferPointer { tail in
+                writeInvoke(id: id, payload: payload, function: (head, tail), context: context, to: &sink)
+            }
+        }
+    }
+
+    /// Writes an invoke line from borrowed parts, with the function's part encoded already
+    /// (`FunctionIdentity.invokeLineParts`): the host calls this for every invocation, and
+    /// building the message first would copy (and retain) every string of the context.
+    public static func writeInvoke(
+        id: String, payload: JSONValue, function: (head: UnsafeBufferPointer<UInt8>, tail: UnsafeBufferPointer<UInt8>),
+        context: borrowing InvocationContext, to sink: inout JSONByteBuffer
+    ) {
         func raw(_ text: StaticString) { sink.write(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)) }
         func string(_ text: String) { sink.write(string: text) }
-        func integer(_ number: Int) { JSONValue.int(Int64(number)).write(to: &sink) }
         raw(#"{"type":"invoke","id":"#)
         string(id)
         raw(#","payload":"#)
         payload.write(to: &sink)
         raw(#","context":{"requestId":"#)
         string(context.requestId)
-        raw(#","functionName":"#)
-        string(function.name)
-        raw(#","functionVersion":"#)
-        string(function.version)
-        raw(#","invokedFunctionArn":"#)
+        sink.write(function.head)
         string(context.invokedFunctionArn)
-        raw(#","memoryLimitInMB":"#)
-        integer(function.memoryLimitInMB)
-        raw(#","timeoutMs":"#)
-        integer(function.timeoutMilliseconds)
-        raw(#","attempt":"#)
-        integer(context.attempt)
+        sink.write(function.tail)
+        sink.write(integer: Int64(context.attempt))
         if context.executionArn != nil || context.executionName != nil {
             raw(#","execution":{"#)
             if let arn = context.executionArn {

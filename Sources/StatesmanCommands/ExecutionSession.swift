@@ -156,7 +156,7 @@ struct ExecutionSession {
         if let registry {
             let plugins = PluginHost(registry: registry, options: launch.hostOptions)
             host = plugins
-            lambda = LambdaTaskInvoker(host: plugins, registry: registry, region: options.region, account: options.account)
+            lambda = LambdaTaskInvoker(host: plugins, region: options.region, account: options.account)
             invoker = lambda!
         }
         let objects = LocalDirectoryStore(root: URL(fileURLWithPath: launch.store))

@@ -44,7 +44,7 @@ struct PluginsCommand: AsyncParsableCommand {
             let launch = Launch(functions: functions, store: store, waitScale: 1, maxChildren: 1)
             guard let registry = try ExecutionSession.loadRegistry(launch) else { throw ValidationError("give the function registry: --functions FILE") }
             let host = PluginHost(registry: registry, options: launch.hostOptions)
-            let outcome = await LambdaTaskInvoker(host: host, registry: registry).invoke(function: function, payload: event)
+            let outcome = await LambdaTaskInvoker(host: host).invoke(function: function, payload: event)
             await host.shutdown()
             switch outcome {
             case .success(let value):

@@ -13,7 +13,6 @@ import Synchronization
 /// swapping a backend is a registry change.
 public struct LambdaTaskInvoker: TaskInvoker {
     let host: PluginHost
-    let registry: FunctionRegistry
     let region: String
     let account: String
     /// Function names and ARNs already parsed (a Map runs the same Task state many times).
@@ -21,9 +20,9 @@ public struct LambdaTaskInvoker: TaskInvoker {
     /// `InvocationType: Event` invocations still running.
     let events = AsynchronousInvocations()
 
-    public init(host: PluginHost, registry: FunctionRegistry, region: String = "us-east-1", account: String = "123456789012") {
+    /// Functions resolve through the host's registry.
+    public init(host: PluginHost, region: String = "us-east-1", account: String = "123456789012") {
         self.host = host
-        self.registry = registry
         self.region = region
         self.account = account
     }
@@ -46,7 +45,7 @@ public struct LambdaTaskInvoker: TaskInvoker {
         case .answered(let value):
             return value
         case .invoke(let call):
-            let outcome = await host.invoke(function: call.function, payload: call.payload, context: call.context, onHeartbeat: request.onHeartbeat)
+            let outcome = await host.invoke(call.function, payload: call.payload, context: call.context, onHeartbeat: request.onHeartbeat)
             return try Self.finish(outcome, envelope: call.envelope, requestId: call.context.requestId)
         }
     }
@@ -58,7 +57,7 @@ public struct LambdaTaskInvoker: TaskInvoker {
     }
 
     struct PreparedCall {
-        var function: String
+        var function: PluginHost.Function
         var payload: JSONValue
         var context: InvocationContext
         var envelope: Bool
@@ -66,8 +65,8 @@ public struct LambdaTaskInvoker: TaskInvoker {
 
     @inline(never)
     func prepare(_ request: TaskRequest) throws(ExecutionFailure) -> Prepared {
-        let call = try LambdaCall(request, region: region, account: account, references: references)
-        guard registry.contains(call.function.name) else {
+        let call = try LambdaCall(request, region: region, account: account, host: host, references: references)
+        guard let function = call.function.hosted else {
             throw ExecutionFailure(ErrorName(PluginFailure.Name.notFound), cause: Self.notFound(call.function))
         }
         let requestId = RandomUUID.string()
@@ -77,7 +76,7 @@ public struct LambdaTaskInvoker: TaskInvoker {
             // made where it is kept: made aside, it was copied whole.
             return .invoke(
                 PreparedCall(
-                    function: call.function.name, payload: call.payload,
+                    function: function, payload: call.payload,
                     context: Self.invocationContext(request, requestId: requestId, arn: call.function.invokedArn, clientContext: call.clientContext),
                     envelope: call.envelope))
         case .dryRun:
@@ -86,9 +85,9 @@ public struct LambdaTaskInvoker: TaskInvoker {
         case .event:
             // Lambda queues the event and answers 202 at once; the function runs meanwhile
             // (its failures reach only the log, as an asynchronous invocation's do).
-            let host = self.host, name = call.function.name, payload = call.payload
+            let host = self.host, payload = call.payload
             let context = Self.invocationContext(request, requestId: requestId, arn: call.function.invokedArn)
-            events.start { _ = await host.invoke(function: name, payload: payload, context: context, onHeartbeat: nil) }
+            events.start { _ = await host.invoke(function, payload: payload, context: context, onHeartbeat: nil) }
             return .answered(Self.envelope(nil, requestId: requestId, statusCode: 202))
         }
     }
@@ -103,14 +102,14 @@ public struct LambdaTaskInvoker: TaskInvoker {
     /// `aws lambda invoke` makes it: `reference` is a name, `name:qualifier` or a Lambda ARN,
     /// resolved as a Task's `FunctionName` is. A failure's `errorObject` is what Lambda answers.
     public func invoke(function reference: String, payload: JSONValue) async -> Result<JSONValue, PluginFailure> {
-        guard let function = FunctionReference(reference, region: region, account: account) else {
+        guard let function = FunctionReference(reference, region: region, account: account, host: host) else {
             return .failure(PluginFailure(error: LambdaCall.invalidParameter, errorMessage: LambdaCall.notAFunctionName(reference), requestId: ""))
         }
-        guard registry.contains(function.name) else {
+        guard let hosted = function.hosted else {
             return .failure(PluginFailure(error: PluginFailure.Name.notFound, errorMessage: Self.notFound(function), requestId: ""))
         }
         let context = InvocationContext(requestId: RandomUUID.string(), invokedFunctionArn: function.invokedArn)
-        return await host.invoke(function: function.name, payload: payload, context: context)
+        return await host.invoke(hosted, payload: payload, context: context)
     }
 
     /// Lambda's error object for a failed invocation, as its response payload holds it (the
@@ -243,6 +242,8 @@ final class ReferenceCache: Sendable {
 /// Task that names it: an object, so a Task takes one reference rather than a copy of each part.
 final class FunctionReference: Sendable {
     let name: String
+    /// The registry's function of that name, if it has one.
+    let hosted: PluginHost.Function?
     let qualifier: String?
     let region: String
     let account: String
@@ -250,7 +251,7 @@ final class FunctionReference: Sendable {
     /// The ARN the caller used: with its qualifier, if it gave one.
     let invokedArn: String
 
-    convenience init?(_ text: String, region defaultRegion: String, account defaultAccount: String) {
+    convenience init?(_ text: String, region defaultRegion: String, account defaultAccount: String, host: PluginHost) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         var region = defaultRegion, account = defaultAccount
         let name: String, qualifier: String?
@@ -270,11 +271,12 @@ final class FunctionReference: Sendable {
             return nil
         }
         if name.isEmpty || qualifier?.isEmpty == true { return nil }
-        self.init(name: name, qualifier: qualifier, region: region, account: account)
+        self.init(name: name, hosted: host.function(named: name), qualifier: qualifier, region: region, account: account)
     }
 
-    init(name: String, qualifier: String?, region: String, account: String) {
+    init(name: String, hosted: PluginHost.Function?, qualifier: String?, region: String, account: String) {
         self.name = name
+        self.hosted = hosted
         self.qualifier = qualifier
         self.region = region
         self.account = account
@@ -285,7 +287,7 @@ final class FunctionReference: Sendable {
 
     /// The same function with `lambda:invoke`'s `Qualifier`.
     func qualified(_ qualifier: String) -> FunctionReference {
-        FunctionReference(name: name, qualifier: qualifier, region: region, account: account)
+        FunctionReference(name: name, hosted: hosted, qualifier: qualifier, region: region, account: account)
     }
 }
 
@@ -314,11 +316,11 @@ struct LambdaCall {
     static let clientContextLimit = 3583
 
     /// `request` is borrowed: taken as an initializer's argument, it was copied for each Task.
-    init(_ request: borrowing TaskRequest, region: String, account: String, references: ReferenceCache? = nil) throws(ExecutionFailure) {
+    init(_ request: borrowing TaskRequest, region: String, account: String, host: PluginHost, references: ReferenceCache? = nil) throws(ExecutionFailure) {
         let resource = request.resource
         func parse(_ text: String) -> FunctionReference? {
-            references?.reference(text) { FunctionReference(text, region: region, account: account) }
-                ?? FunctionReference(text, region: region, account: account)
+            references?.reference(text) { FunctionReference(text, region: region, account: account, host: host) }
+                ?? FunctionReference(text, region: region, account: account, host: host)
         }
         if resource.hasPrefix("arn:aws:lambda:") || resource.hasPrefix("arn:aws-") && resource.contains(":lambda:") {
             guard let function = parse(resource) else {

@@ -65,7 +65,7 @@ import Workflow
             FunctionConfiguration(name: $0, runtime: .python, handler: "recorded_functions.\($0)", codeDirectory: directory, maximumWorkers: 1)
         })
         let host = PluginHost(registry: registry)
-        let invoker = LambdaTaskInvoker(host: host, registry: registry, account: "111111111111")
+        let invoker = LambdaTaskInvoker(host: host, account: "111111111111")
         await run(files, suite: suite, selection: selection, invoker: invoker)
         await host.shutdown()
     }

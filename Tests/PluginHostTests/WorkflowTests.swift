@@ -13,7 +13,7 @@ import Workflow
         #expect(problems.isEmpty, "\(problems)")
         let registry = FunctionRegistry(functions)
         let host = PluginHost(registry: registry, options: PluginHost.Options(paths: Fixtures.paths))
-        let interpreter = Interpreter(invoker: LambdaTaskInvoker(host: host, registry: registry), clock: SystemClock())
+        let interpreter = Interpreter(invoker: LambdaTaskInvoker(host: host), clock: SystemClock())
         let outcome = await interpreter.run(try #require(machine), input: input)
         let pids = host.workerProcessIDs
         await host.shutdown()
