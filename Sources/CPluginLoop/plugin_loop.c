@@ -2,6 +2,7 @@
 #define _GNU_SOURCE  // pipe2
 #include "CPluginLoop.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -9,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <uv.h>
@@ -356,6 +358,27 @@ static void errors_read(uv_stream_t *stream, ssize_t count, const uv_buf_t *buff
 
 // MARK: - Commands
 
+/// Marks every descriptor past stderr close-on-exec before a worker starts, so that the worker
+/// inherits only its three pipes: never a file or socket that some part of the engine opened
+/// without the flag (a worker holding a file's write end open keeps that file from being run:
+/// ETXTBSY). Only what the engine opens in the moment between this and the fork can slip
+/// through; a sandboxed worker's launcher closes everything past stderr besides.
+static void keep_descriptors_from_children(void) {
+#if defined(SYS_close_range)
+    if (syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC, Linux 5.11 */) == 0) return;
+#endif
+    DIR *listing = opendir("/proc/self/fd");
+    if (listing == NULL) return;
+    struct dirent *entry;
+    while ((entry = readdir(listing)) != NULL) {
+        int descriptor = atoi(entry->d_name);
+        if (descriptor < 3 || descriptor == dirfd(listing)) continue;
+        int flags = fcntl(descriptor, F_GETFD);
+        if (flags >= 0 && (flags & FD_CLOEXEC) == 0) fcntl(descriptor, F_SETFD, flags | FD_CLOEXEC);
+    }
+    closedir(listing);
+}
+
 static void spawn_worker(sm_loop *loop, command *order) {
     worker *owner = calloc(1, sizeof(worker));
     if (!owner) {
@@ -414,6 +437,7 @@ static void spawn_worker(sm_loop *loop, command *order) {
 
     int spawned = 0;
     if (failure == 0) {
+        keep_descriptors_from_children();
         failure = uv_spawn(&loop->uv, &owner->process, &options);
         spawned = 1;
     }
