@@ -117,8 +117,9 @@ final class Worker: @unchecked Sendable {
 
     let id: UInt64
     let function: String
-    /// Its function's pool (pools live as long as the host).
-    unowned let pool: Pool
+    /// Its function's pool. Pools live as long as the host, so the reference is neither
+    /// counted nor checked (`unowned` alone made each use an atomic retain and release).
+    unowned(unsafe) let pool: Pool
     var pid: Int32 = 0
     var phase = Phase.starting
     var concurrency = 1
