@@ -1,16 +1,17 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 
 /// Random UUIDs in lower case, as AWS writes them in ARNs, request ids and `States.UUID()`.
 /// Foundation's `UUID()` opens and reads `/dev/urandom` on each call on Linux; this reads it
-/// (kept open) 512 bytes at a time, since a Map Run asks for two UUIDs per child execution and
-/// a system call per 8 bytes (`SystemRandomNumberGenerator`) showed in its profile.
+/// (opened once) 512 bytes at a time into a block of each thread's own: a Map Run asks for two
+/// UUIDs per child execution and a Lambda Task for one, and a system call per 8 bytes
+/// (`SystemRandomNumberGenerator`), then threads waiting for each other's lock on one shared
+/// block, showed in their profiles.
 public enum RandomUUID {
     /// A version 4 UUID: all random.
     public static func string() -> String {
-        let (high, low) = randomBits.withLock { $0.next128() }
+        let (high, low) = next128()
         return format(high: (high & ~0xF000) | 0x4000, low: low)  // version 4
     }
 
@@ -22,34 +23,51 @@ public enum RandomUUID {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         let milliseconds = UInt64(now.tv_sec) &* 1000 &+ UInt64(now.tv_nsec / 1_000_000)
-        let (random, low) = randomBits.withLock { $0.next128() }
+        let (random, low) = next128()
         let high = (milliseconds & 0xFFFF_FFFF_FFFF) << 16 | 0x7000 | (random & 0x0FFF)  // version 7
         return format(high: high, low: low)
     }
 
-    private static let randomBits = Mutex(RandomBlock())
+    private static let device = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
 
-    /// The kernel generator's output (`/dev/urandom`, kept open), read 512 bytes at a time
-    /// and handed out once each.
-    private struct RandomBlock: ~Copyable {
-        private var words = [UInt64](repeating: 0, count: 64)
-        private var used = 64
-        private var device: Int32 = -2
+    /// The calling thread's block, made on its first UUID and freed when the thread ends.
+    private static let threadBlock: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { block in
+            guard let block = block?.assumingMemoryBound(to: RandomBlock.self) else { return }
+            block.pointee.words.deallocate()
+            block.deallocate()
+        }
+        return key
+    }()
+
+    /// 128 bits from the calling thread's block.
+    private static func next128() -> (UInt64, UInt64) {
+        let key = threadBlock
+        if let block = pthread_getspecific(key) { return block.assumingMemoryBound(to: RandomBlock.self).pointee.next128() }
+        let block = UnsafeMutablePointer<RandomBlock>.allocate(capacity: 1)
+        block.initialize(to: RandomBlock())
+        pthread_setspecific(key, block)
+        return block.pointee.next128()
+    }
+
+    /// The kernel generator's output, read 512 bytes at a time and handed out once each.
+    private struct RandomBlock {
+        static let count = 64
+        let words = UnsafeMutablePointer<UInt64>.allocate(capacity: count)
+        var used = count
 
         mutating func next128() -> (UInt64, UInt64) {
-            if used + 2 > words.count {
-                if device == -2 { device = open("/dev/urandom", O_RDONLY | O_CLOEXEC) }
-                let filled = device >= 0 && words.withUnsafeMutableBytes { buffer in
-                    var offset = 0
-                    while offset < buffer.count {
-                        let count = read(device, buffer.baseAddress! + offset, buffer.count - offset)
-                        if count > 0 { offset += count } else if count < 0, errno == EINTR { continue } else { return false }
-                    }
-                    return true
+            if used + 2 > Self.count {
+                let bytes = UnsafeMutableRawBufferPointer(start: words, count: Self.count * 8)
+                var offset = 0
+                while RandomUUID.device >= 0, offset < bytes.count {
+                    let count = read(RandomUUID.device, bytes.baseAddress! + offset, bytes.count - offset)
+                    if count > 0 { offset += count } else if count < 0, errno == EINTR { continue } else { break }
                 }
-                if !filled {
+                if offset < bytes.count {
                     var generator = SystemRandomNumberGenerator()
-                    for index in words.indices { words[index] = generator.next() }
+                    for index in 0..<Self.count { words[index] = generator.next() }
                 }
                 used = 0
             }

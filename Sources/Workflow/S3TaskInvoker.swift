@@ -20,7 +20,7 @@ public struct S3TaskInvoker: TaskInvoker {
     static let prefix = "arn:aws:states:::aws-sdk:s3:"
 
     nonisolated(nonsending) public func invoke(_ request: TaskRequest) async throws(ExecutionFailure) -> JSONValue {
-        guard request.resource.hasPrefix(Self.prefix) else { return try await next.invoke(request) }
+        guard request.resource.utf8.starts(with: Self.prefix.utf8) else { return try await next.invoke(request) }
         let action = String(request.resource.dropFirst(Self.prefix.count))
         let parameters = request.payload
         do {

@@ -1,6 +1,7 @@
 import Foundation
 import JSONCore
 import PropertyBased
+import Synchronization
 import Testing
 
 @Suite struct JSONPropertyTests {
@@ -177,6 +178,19 @@ import Testing
             seen.insert(uuid)
         }
         #expect(seen.count == 1000)
+    }
+
+    /// Each thread draws from a block of its own: threads that end and threads that start
+    /// meanwhile still never make the same UUID twice.
+    @Test func threadsMakeDistinctUUIDs() {
+        let made = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            let mine = (0..<1000).map { _ in RandomUUID.string() }
+            made.withLock { $0 += mine }
+        }
+        let all = made.withLock { $0 }
+        #expect(all.count == 8000 && Set(all).count == 8000)
+        #expect(all.allSatisfy { $0.utf8.count == 36 && Array($0.utf8)[14] == UInt8(ascii: "4") })
     }
 
     @Test func version7CarriesTheTimeAndSortsByIt() throws {
