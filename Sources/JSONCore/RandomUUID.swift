@@ -29,45 +29,28 @@ public enum RandomUUID {
     }
 
     private static let device = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
-
-    /// The calling thread's block, made on its first UUID and freed when the thread ends.
-    private static let threadBlock: pthread_key_t = {
-        var key = pthread_key_t()
-        pthread_key_create(&key) { block in
-            guard let block = block?.assumingMemoryBound(to: RandomBlock.self) else { return }
-            block.pointee.words.deallocate()
-            block.deallocate()
-        }
-        return key
-    }()
+    private static let blocks = ThreadLocal(RandomBlock())
 
     /// 128 bits from the calling thread's block.
-    private static func next128() -> (UInt64, UInt64) {
-        let key = threadBlock
-        if let block = pthread_getspecific(key) { return block.assumingMemoryBound(to: RandomBlock.self).pointee.next128() }
-        let block = UnsafeMutablePointer<RandomBlock>.allocate(capacity: 1)
-        block.initialize(to: RandomBlock())
-        pthread_setspecific(key, block)
-        return block.pointee.next128()
-    }
+    private static func next128() -> (UInt64, UInt64) { blocks.withValue { $0.next128() } }
 
     /// The kernel generator's output, read 512 bytes at a time and handed out once each.
-    private struct RandomBlock {
-        static let count = 64
-        let words = UnsafeMutablePointer<UInt64>.allocate(capacity: count)
-        var used = count
+    private struct RandomBlock: BitwiseCopyable {
+        var words = InlineArray<64, UInt64>(repeating: 0)
+        var used = 64
 
         mutating func next128() -> (UInt64, UInt64) {
-            if used + 2 > Self.count {
-                let bytes = UnsafeMutableRawBufferPointer(start: words, count: Self.count * 8)
+            if used + 2 > words.count {
                 var offset = 0
-                while RandomUUID.device >= 0, offset < bytes.count {
-                    let count = read(RandomUUID.device, bytes.baseAddress! + offset, bytes.count - offset)
-                    if count > 0 { offset += count } else if count < 0, errno == EINTR { continue } else { break }
+                withUnsafeMutableBytes(of: &words) { bytes in
+                    while RandomUUID.device >= 0, offset < bytes.count {
+                        let count = read(RandomUUID.device, bytes.baseAddress! + offset, bytes.count - offset)
+                        if count > 0 { offset += count } else if count < 0, errno == EINTR { continue } else { break }
+                    }
                 }
-                if offset < bytes.count {
+                if offset < words.count * 8 {
                     var generator = SystemRandomNumberGenerator()
-                    for index in 0..<Self.count { words[index] = generator.next() }
+                    for index in words.indices { words[index] = generator.next() }
                 }
                 used = 0
             }

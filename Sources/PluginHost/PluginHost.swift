@@ -36,8 +36,7 @@ public final class PluginHost: Sendable {
     let state = Mutex(HostState())
     /// Invocations callers queued for the loop thread.
     let submissions = Mutex(SubmissionQueue())
-    let nextInvocation = Atomic<UInt64>(0)
-    let invokeLineEstimate = Atomic<Int>(256)
+    let lineEstimate = LineEstimate()
     /// Set once in `init`, then only read.
     nonisolated(unsafe) var loop: OpaquePointer?
     /// What the lines of the current read caused; only the loop thread touches it, and
@@ -81,6 +80,12 @@ public final class PluginHost: Sendable {
             Unmanaged<PluginHost>.fromOpaque(context).release()
             logger.critical("the plugin host's event loop could not start")
         }
+    }
+
+    /// About how long recent invoke lines were, in bytes: every caller reads it, so it is in
+    /// an object of its own (inside the host's, it shared a cache line with the host's locks).
+    final class LineEstimate: Sendable {
+        let bytes = Atomic<Int>(256)
     }
 
     /// A function of the registry, found once by name (`function(named:)`) and handed to
@@ -143,13 +148,17 @@ public final class PluginHost: Sendable {
         // A caller already cancelled gets its answer now: submitted, it would wait for the
         // loop's next look when every worker is busy (the submission wakes nobody then).
         if Task.isCancelled { return .failure(Self.cancelled(context.requestId)) }
-        let number = nextInvocation.add(1, ordering: .relaxed).newValue
+        let number = InvocationNumbers.take()
         // Encoded here, on the caller's thread: the loop thread only moves bytes. The buffer
-        // starts at about the size of the last line, so large payloads do not grow it step by
-        // step (a racy estimate is fine).
-        var encoded = JSONByteBuffer(capacity: invokeLineEstimate.load(ordering: .relaxed))
-        HostMessage.writeInvoke(id: String(number), payload: payload, function: (function.lineHead, function.lineTail), context: context, to: &encoded)
-        invokeLineEstimate.store(max(256, encoded.count + encoded.count / 8), ordering: .relaxed)
+        // starts at about the size of recent lines, so large payloads do not grow it step by
+        // step (a racy estimate is fine). The estimate changes only when a line outgrows it or
+        // is far smaller: a store per invocation moved its cache line between the callers' cores.
+        let estimate = lineEstimate.bytes.load(ordering: .relaxed)
+        var encoded = JSONByteBuffer(capacity: estimate)
+        HostMessage.writeInvoke(number: number, payload: payload, function: (function.lineHead, function.lineTail), context: context, to: &encoded)
+        if encoded.count > estimate || encoded.count * 4 < estimate {
+            lineEstimate.bytes.store(max(256, encoded.count + encoded.count / 8), ordering: .relaxed)
+        }
         let line = encoded
         let answer = await withTaskCancellationHandler {
             await withUnsafeContinuation { (continuation: AnswerContinuation) in
@@ -357,5 +366,26 @@ public final class PluginHost: Sendable {
         var pointers: [UnsafePointer<CChar>?] = copies.map { UnsafePointer($0) }
         pointers.append(nil)
         return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+}
+
+/// Invocation numbers (their ids in the protocol), unique in the process: each thread takes
+/// them from a block of its own, reserved 1,024 at a time. With one counter for all, each
+/// caller's increment waited for the counter's cache line to come from another core (half of
+/// `invoke`'s own time in a pipelined Map).
+enum InvocationNumbers {
+    private static let reserved = Atomic<UInt64>(1)
+    private static let blockSize: UInt64 = 1024
+    private static let blocks = ThreadLocal((next: UInt64(0), end: UInt64(0)))
+
+    static func take() -> UInt64 {
+        blocks.withValue { block in
+            if block.next == block.end {
+                let start = reserved.wrappingAdd(blockSize, ordering: .relaxed).oldValue
+                block = (start, start + blockSize)
+            }
+            defer { block.next += 1 }
+            return block.next
+        }
     }
 }

@@ -107,22 +107,34 @@ public enum HostMessage: Sendable, Equatable {
         let (head, tail) = function.invokeLineParts
         head.withUnsafeBufferPointer { head in
             tail.withUnsafeBufferPointer { tail in
-                writeInvoke(id: id, payload: payload, function: (head, tail), context: context, to: &sink)
+                sink.write(raw: #"{"type":"invoke","id":"#)
+                sink.write(string: id)
+                writeInvokeRest(payload: payload, function: (head, tail), context: context, to: &sink)
             }
         }
     }
 
-    /// Writes an invoke line from borrowed parts, with the function's part encoded already
+    /// Writes the invoke line of invocation `number` (its id is the number's digits) from
+    /// borrowed parts, with the function's part encoded already
     /// (`FunctionIdentity.invokeLineParts`): the host calls this for every invocation, and
     /// building the message first would copy (and retain) every string of the context.
     public static func writeInvoke(
-        id: String, payload: JSONValue, function: (head: UnsafeBufferPointer<UInt8>, tail: UnsafeBufferPointer<UInt8>),
+        number: UInt64, payload: JSONValue, function: (head: UnsafeBufferPointer<UInt8>, tail: UnsafeBufferPointer<UInt8>),
+        context: borrowing InvocationContext, to sink: inout JSONByteBuffer
+    ) {
+        sink.write(raw: #"{"type":"invoke","id":""#)
+        sink.write(integer: Int64(truncatingIfNeeded: number))
+        sink.write(UInt8(ascii: "\""))
+        writeInvokeRest(payload: payload, function: function, context: context, to: &sink)
+    }
+
+    /// An invoke line from `,"payload":` on.
+    private static func writeInvokeRest(
+        payload: JSONValue, function: (head: UnsafeBufferPointer<UInt8>, tail: UnsafeBufferPointer<UInt8>),
         context: borrowing InvocationContext, to sink: inout JSONByteBuffer
     ) {
         func raw(_ text: StaticString) { sink.write(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)) }
         func string(_ text: String) { sink.write(string: text) }
-        raw(#"{"type":"invoke","id":"#)
-        string(id)
         raw(#","payload":"#)
         payload.write(to: &sink)
         raw(#","context":{"requestId":"#)

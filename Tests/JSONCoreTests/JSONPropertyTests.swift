@@ -164,6 +164,27 @@ import Testing
     }
 }
 
+@Suite struct ThreadLocalTests {
+    static let counts = ThreadLocal(0)
+
+    /// Each thread starts from the initial value and keeps its own changes.
+    @Test func eachThreadHasItsOwnValue() {
+        let seen = Mutex<[Int]>([])
+        let threads = (0..<4).map { index in
+            Thread {
+                let last = (0...index).map { _ in Self.counts.withValue { count in
+                    count += 1
+                    return count
+                } }.last!
+                seen.withLock { $0.append(last) }
+            }
+        }
+        threads.forEach { $0.start() }
+        for _ in 0..<5000 where seen.withLock({ $0.count }) < 4 { usleep(1000) }
+        #expect(seen.withLock { $0.sorted() } == [1, 2, 3, 4])
+    }
+}
+
 @Suite struct RandomUUIDTests {
     @Test func version4InLowerCaseAndDistinct() {
         var seen = Set<String>()
