@@ -118,15 +118,18 @@ public enum IntegerSource: Sendable {
 }
 
 public struct TaskState: Sendable {
-    public var resource: String {
-        didSet { callsLambdaFunction = Self.namesLambdaFunction(resource) }
-    }
+    /// (Not changed after decoding: the flags below are worked out from it once.)
+    public let resource: String
     public var timeoutSeconds: IntegerSource?
     public var heartbeatSeconds: IntegerSource?
     public var credentials: JSONValue?
     /// Whether `resource` is a Lambda function's ARN, worked out once rather than for every
     /// Task a Map runs (such a Task records `LambdaFunction*` events, not `Task*`).
-    public private(set) var callsLambdaFunction: Bool
+    public let callsLambdaFunction: Bool
+    /// Whether the resource ends in `.waitForTaskToken`: the Task waits for a callback with
+    /// its token rather than for the service's answer.
+    public let waitsForTaskToken: Bool
+    public static let callbackSuffix = ".waitForTaskToken"
 
     public init(resource: String, timeoutSeconds: IntegerSource? = nil, heartbeatSeconds: IntegerSource? = nil, credentials: JSONValue? = nil) {
         self.resource = resource
@@ -134,6 +137,7 @@ public struct TaskState: Sendable {
         self.heartbeatSeconds = heartbeatSeconds
         self.credentials = credentials
         callsLambdaFunction = Self.namesLambdaFunction(resource)
+        waitsForTaskToken = resource.utf8.reversed().starts(with: Self.callbackSuffix.utf8.reversed())
     }
 
     /// Whether `resource` is a Lambda function ARN (`arn:PARTITION:lambda:...`), checked

@@ -57,7 +57,7 @@ extension ExecutionRun {
         let isTask: Bool
         if case .task = state.kind { isTask = true } else { isTask = false }
         let retryCount = isTask ? attempt : nil
-        let token: String? = if case .task(let task) = state.kind, task.resource.hasSuffix(Self.callbackSuffix) { TaskTokens.make() } else { nil }
+        let token: String? = if case .task(let task) = state.kind, task.waitsForTaskToken { TaskTokens.make() } else { nil }
         let entered = entry.time
         return DataFlow(
             state: state, enteredEventId: entry.id, entered: entered,

@@ -5,9 +5,6 @@ import JSONCore
 import Synchronization
 
 extension ExecutionRun {
-    /// The suffix of a callback task's resource (`arn:aws:states:::lambda:invoke.waitForTaskToken`).
-    static let callbackSuffix = ".waitForTaskToken"
-
     /// Invokes a Task's resource through the port, recording AWS's events: the `Lambda...`
     /// events for a Lambda function ARN, the `Task...` events otherwise.
     nonisolated(nonsending) func invokeTask(_ state: State, _ task: TaskState, payload: JSONValue, flow: DataFlow, attempt: Int, timeout: Int?, heartbeat: Int?) async throws(ExecutionFailure) -> JSONValue {
@@ -72,7 +69,7 @@ extension ExecutionRun {
     func taskRequest(_ state: State, _ task: TaskState, payload: JSONValue, flow: DataFlow, attempt: Int, timeout: Int?, heartbeat: Int?) -> TaskRequest {
         let token = flow.taskToken
         return TaskRequest(
-            resource: token == nil ? task.resource : String(task.resource.dropLast(Self.callbackSuffix.count)), payload: payload,
+            resource: token == nil ? task.resource : String(task.resource.dropLast(TaskState.callbackSuffix.count)), payload: payload,
             context: flow.lazyContext, executionArn: executionArn, executionName: options.name, stateName: state.name, stateEnteredTime: flow.entered,
             taskToken: token, attempt: attempt, timeoutSeconds: timeout, heartbeatSeconds: heartbeat)
     }

@@ -117,9 +117,14 @@ final class Worker: @unchecked Sendable {
 
     let id: UInt64
     let function: String
-    /// Its function's pool. Pools live as long as the host, so the reference is neither
-    /// counted nor checked (`unowned` alone made each use an atomic retain and release).
-    unowned(unsafe) let pool: Pool
+    /// Its function's pool, which lives as long as the host: held without counting
+    /// (`unowned` made each use an atomic retain and release). See `withPool`.
+    private let poolReference: Unmanaged<Pool>
+    var pool: Pool { poolReference.takeUnretainedValue() }
+
+    /// Runs `body` with the pool, not even retained for the call: the loop thread does this
+    /// for every answer, and the pool's reference count is written by callers' threads too.
+    func withPool<Result>(_ body: (Pool) -> Result) -> Result { poolReference._withUnsafeGuaranteedRef(body) }
     var pid: Int32 = 0
     var phase = Phase.starting
     var concurrency = 1
@@ -138,7 +143,7 @@ final class Worker: @unchecked Sendable {
     init(id: UInt64, pool: Pool, startedAt: UInt64) {
         self.id = id
         function = pool.function.name
-        self.pool = pool
+        poolReference = Unmanaged.passUnretained(pool)
         self.startedAt = startedAt
     }
 }

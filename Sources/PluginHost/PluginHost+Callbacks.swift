@@ -168,16 +168,18 @@ extension PluginHost {
     func finish(at index: Int, on worker: Worker, with reply: Reply, in state: inout HostState, loop: OpaquePointer, effects: inout Effects) {
         let invocation = worker.inFlight.remove(at: index)
         let now = Self.now()
-        if let started = invocation.startedAt { worker.pool.recordRun(from: started, to: now) }
         let running = min(worker.concurrency, worker.inFlight.count)
         for position in 0..<running where worker.inFlight[position].startedAt == nil {
             worker.inFlight[position].startedAt = now
         }
         worker.lastActive = now
-        dispatch(worker.pool, in: &state, loop: loop, effects: &effects)
+        let queued = worker.withPool { pool in
+            if let started = invocation.startedAt { pool.recordRun(from: started, to: now) }
+            dispatch(pool, in: &state, loop: loop, effects: &effects)
+            return pool.queue.count
+        }
         // Nothing queued for the function: the worker waits for a caller's next invocation.
         // Many queued: no worker will wait for this caller for a while.
-        let queued = worker.pool.queue.count
         let urgency: Effects.Urgency = queued == 0 ? .next : queued >= Self.deferringQueue ? .deferrable : .normal
         switch reply {
         case .result(let payload):

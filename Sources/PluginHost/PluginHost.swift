@@ -62,19 +62,19 @@ public final class PluginHost: Sendable {
         let context = Unmanaged.passRetained(self).toOpaque()
         let callbacks = sm_callbacks(
             context: context,
-            spawned: { context, worker, pid in PluginHost.from(context).spawned(worker: worker, pid: pid) },
+            spawned: { context, worker, pid in PluginHost.with(context) { $0.spawned(worker: worker, pid: pid) } },
             line: { context, worker, bytes, count in
-                PluginHost.from(context).received(worker: worker, line: UnsafeBufferPointer(start: bytes, count: count))
+                PluginHost.with(context) { $0.received(worker: worker, line: UnsafeBufferPointer(start: bytes, count: count)) }
             },
             log: { context, worker, bytes, count in
-                PluginHost.from(context).logged(worker: worker, line: UnsafeBufferPointer(start: bytes, count: count))
+                PluginHost.with(context) { $0.logged(worker: worker, line: UnsafeBufferPointer(start: bytes, count: count)) }
             },
-            oversize: { context, worker in PluginHost.from(context).oversize(worker: worker) },
-            exited: { context, worker, status, signal in PluginHost.from(context).exited(worker: worker, status: status, signal: signal) },
-            tick: { context in PluginHost.from(context).tick() },
-            flush: { context in PluginHost.from(context).flushReadEffects() },
-            wake: { context in PluginHost.from(context).takeSubmissions() },
-            settled: { context in PluginHost.from(context).runCaptured() })
+            oversize: { context, worker in PluginHost.with(context) { $0.oversize(worker: worker) } },
+            exited: { context, worker, status, signal in PluginHost.with(context) { $0.exited(worker: worker, status: status, signal: signal) } },
+            tick: { context in PluginHost.with(context) { $0.tick() } },
+            flush: { context in PluginHost.with(context) { $0.flushReadEffects() } },
+            wake: { context in PluginHost.with(context) { $0.takeSubmissions() } },
+            settled: { context in PluginHost.with(context) { $0.runCaptured() } })
         loop = sm_loop_start(callbacks, PluginProtocol.maximumLineBytes, options.tickMilliseconds)
         if loop == nil {
             Unmanaged<PluginHost>.fromOpaque(context).release()
@@ -122,8 +122,11 @@ public final class PluginHost: Sendable {
     /// The registry's function `name`; nil when there is none.
     public func function(named name: String) -> Function? { functions[name] }
 
-    static func from(_ context: UnsafeMutableRawPointer?) -> PluginHost {
-        Unmanaged<PluginHost>.fromOpaque(context!).takeUnretainedValue()
+    /// Runs `body` with the host a loop callback's context holds, without retaining it (the
+    /// host keeps itself retained while its loop runs): a retain per callback wrote to the
+    /// host object's reference count, whose cache line every caller's retains write too.
+    static func with(_ context: UnsafeMutableRawPointer?, _ body: (PluginHost) -> Void) {
+        Unmanaged<PluginHost>.fromOpaque(context!)._withUnsafeGuaranteedRef(body)
     }
 
     // MARK: - Invoking

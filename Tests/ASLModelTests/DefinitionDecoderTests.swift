@@ -47,22 +47,24 @@ func diagnostics(_ text: String, type: StateMachineType = .standard) -> [String]
     }
 
     @Test(arguments: [
-        ("arn:aws:lambda:us-east-1:111111111111:function:get", true),
-        ("arn:aws-cn:lambda:cn-north-1:111111111111:function:get:live", true),
-        ("arn:aws:states:::lambda:invoke", false),
-        ("arn:aws:states:::aws-sdk:lambda:invoke", false),
-        ("arn:aws:lambdas:us-east-1:111111111111:function:get", false),
-        ("arn:aws:lambda", false),
-        ("arn:aws:", false),
-        ("arn:aws:s3:::bucket", false),
-        ("lambda", false),
-        ("", false),
+        ("arn:aws:lambda:us-east-1:111111111111:function:get", true, false),
+        ("arn:aws-cn:lambda:cn-north-1:111111111111:function:get:live", true, false),
+        ("arn:aws:states:::lambda:invoke", false, false),
+        ("arn:aws:states:::lambda:invoke.waitForTaskToken", false, true),
+        ("arn:aws:states:::sqs:sendMessage.waitForTaskToken", false, true),
+        ("arn:aws:states:::sqs:sendMessage.waitForTaskTokens", false, false),
+        ("arn:aws:states:::aws-sdk:lambda:invoke", false, false),
+        ("arn:aws:lambdas:us-east-1:111111111111:function:get", false, false),
+        ("arn:aws:lambda", false, false),
+        ("arn:aws:", false, false),
+        ("arn:aws:s3:::bucket", false, false),
+        ("lambda", false, false),
+        ("", false, false),
     ])
-    func aLambdaFunctionResourceIsKnownOnce(resource: String, callsLambda: Bool) {
-        var task = TaskState(resource: resource)
+    func whatAResourceIsIsKnownOnce(resource: String, callsLambda: Bool, waitsForToken: Bool) {
+        let task = TaskState(resource: resource)
         #expect(task.callsLambdaFunction == callsLambda)
-        task.resource = callsLambda ? "arn:aws:states:::lambda:invoke" : "arn:aws:lambda:us-east-1:111111111111:function:get"
-        #expect(task.callsLambdaFunction == !callsLambda)
+        #expect(task.waitsForTaskToken == waitsForToken)
     }
 
     @Test func collectsEveryProblemWithItsPointer() {
