@@ -314,8 +314,12 @@ struct LambdaCall {
 
     /// Lambda's limit on `ClientContext` (its Base64 text).
     static let clientContextLimit = 3583
+}
 
+extension LambdaCall {
     /// `request` is borrowed: taken as an initializer's argument, it was copied for each Task.
+    /// In an extension, so that it can end in the memberwise initializer: with the fields
+    /// assigned one by one, the call was made aside and then copied out whole.
     init(_ request: borrowing TaskRequest, region: String, account: String, host: PluginHost, references: ReferenceCache? = nil) throws(ExecutionFailure) {
         let resource = request.resource
         func parse(_ text: String) -> FunctionReference? {
@@ -328,9 +332,7 @@ struct LambdaCall {
             guard let function = parse(resource) else {
                 throw ExecutionFailure(LambdaTaskInvoker.unsupportedResource, cause: "The resource \(resource) is not a Lambda function ARN")
             }
-            self.function = function
-            payload = request.payload
-            envelope = false
+            self.init(function: function, payload: request.payload, envelope: false)
             return
         }
         guard resource == "arn:aws:states:::lambda:invoke" else {
@@ -346,6 +348,7 @@ struct LambdaCall {
         }
         var function = named
         if case .string(let qualifier)? = request.payload["Qualifier"] { function = named.qualified(qualifier) }
+        var invocationType = InvocationType.requestResponse
         if let value = request.payload["InvocationType"] {
             guard let text = value.stringValue, let type = InvocationType(rawValue: text) else {
                 throw ExecutionFailure(
@@ -354,18 +357,19 @@ struct LambdaCall {
             }
             invocationType = type
         }
+        var clientContext: JSONObject?
         if let value = request.payload["ClientContext"] {
             clientContext = try Self.clientContext(value)
         }
-        self.function = function
         // A missing or null Payload reaches the function as an empty object, and a string is
         // sent as the request body itself (JSON text stays JSON), as on AWS.
+        let payload: JSONValue
         switch request.payload["Payload"] {
         case nil, .null?: payload = [:]
         case .string(let text)?: payload = (try? JSONValue(parsing: text)) ?? .string(text)
         case let value?: payload = value
         }
-        envelope = true
+        self.init(function: function, payload: payload, envelope: true, invocationType: invocationType, clientContext: clientContext)
     }
 
     /// `ClientContext`: Base64 text of a JSON object, at most 3,583 bytes.
