@@ -36,7 +36,7 @@ import Testing
         (0.001, "0.001"), (0.0001, "1.0E-4"), (1234567.0, "1234567.0"), (1e7, "1.0E7"),
         (12345678.9, "1.23456789E7"), (1e10, "1.0E10"), (1.5e-5, "1.5E-5"), (0.0, "0.0"),
         (-0.0, "-0.0"), (Double.greatestFiniteMagnitude, "1.7976931348623157E308"),
-        (5e-324, "4.9E-324"), (123.456, "123.456"), (9007199254740993.0, "9.007199254740992E15"),
+        (.leastNonzeroMagnitude, "4.9E-324"), (123.456, "123.456"), (9007199254740993.0, "9.007199254740992E15"),
     ])
     func doublesPrintAsJava(value: Double, text: String) {
         #expect(JSONValue.double(value).compactString == text)

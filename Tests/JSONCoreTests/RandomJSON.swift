@@ -21,7 +21,7 @@ struct RandomJSON {
         case 3:
             let d = Double(bitPattern: UInt64.random(in: 0...UInt64.max, using: &rng))
             return d.isFinite ? .double(d) : .double(0.5)
-        default: return .double(Double(Int.random(in: -5...5, using: &rng)) * 1e-320)
+        default: return .double(Double(Int.random(in: -5...5, using: &rng)) * Double(bitPattern: 2024))  // 1e-320, a subnormal
         }
     }
 
