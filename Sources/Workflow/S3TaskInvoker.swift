@@ -17,11 +17,11 @@ public struct S3TaskInvoker: TaskInvoker {
         self.next = next
     }
 
-    static let prefix = "arn:aws:states:::aws-sdk:s3:"
+    static let prefix: StaticString = "arn:aws:states:::aws-sdk:s3:"
 
     nonisolated(nonsending) public func invoke(_ request: TaskRequest) async throws(ExecutionFailure) -> JSONValue {
-        guard request.resource.utf8.starts(with: Self.prefix.utf8) else { return try await next.invoke(request) }
-        let action = String(request.resource.dropFirst(Self.prefix.count))
+        guard request.resource.hasBytePrefix(Self.prefix) else { return try await next.invoke(request) }
+        let action = String(decoding: request.resource.utf8.dropFirst(Self.prefix.utf8CodeUnitCount), as: UTF8.self)
         let parameters = request.payload
         do {
             switch action {

@@ -84,6 +84,20 @@ import Testing
     }
 }
 
+/// `hasBytePrefix` compares UTF-8 bytes, whatever form the string is stored in.
+@Suite struct BytePrefixTests {
+    @Test func prefixesAreComparedAsBytes() {
+        let long = "arn:aws:lambda:us-east-1:123456789012:function:trivial"
+        #expect(long.hasBytePrefix("arn:aws:lambda:"))
+        #expect(long.hasBytePrefix(""))
+        #expect(!long.hasBytePrefix("arn:aws:states:"))
+        #expect("arn:a".hasBytePrefix("arn:a") && !"arn:a".hasBytePrefix("arn:aws"))  // a small string
+        #expect(!"".hasBytePrefix("a"))
+        // Bytes, not characters: "e" and a combining accent are one character, two scalars.
+        #expect("e\u{301}tude".hasBytePrefix("e") && !"e\u{301}tude".hasPrefix("e"))
+    }
+}
+
 extension String {
     fileprivate func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }
