@@ -164,46 +164,47 @@ extension ExecutionRun {
 }
 
 /// Hands an inline Map's iterations to the tasks that run them, in order, and keeps their
-/// results; after a failure it hands out no more (the running ones finish).
-private final class IterationSchedule: Sendable {
-    private struct Progress {
-        var position = 0
-        var stopped = false
-        var results: [Result<JSONValue, ExecutionFailure>?]
-    }
-
+/// results; after a failure it hands out no more (the running ones finish). Without a lock:
+/// the next iteration is an atomic increment, and each result has a slot of its own. A lock
+/// that every iteration took twice was fought over by the Map's tasks on every thread (and
+/// it stored each result, a generic enum, while held).
+private final class IterationSchedule: @unchecked Sendable {
+    // @unchecked: a slot is written only by the task that ran its iteration, and read only
+    // once every task has ended (the task group's end orders the writes before the read).
     private let pending: [Int]
-    private let progress: Mutex<Progress>
+    private let position = Atomic<Int>(0)
+    private let stopped = Atomic<Bool>(false)
+    private let slots: UnsafeMutableBufferPointer<Result<JSONValue, ExecutionFailure>?>
 
     init(pending: [Int], results: [Result<JSONValue, ExecutionFailure>?]) {
         self.pending = pending
-        progress = Mutex(Progress(results: results))
+        slots = .allocate(capacity: results.count)
+        _ = slots.initialize(from: results)
+    }
+
+    deinit {
+        slots.deinitialize()
+        slots.deallocate()
     }
 
     /// The first iteration for a task to run.
-    func start() -> Int? {
-        progress.withLock { next(&$0) }
-    }
+    func start() -> Int? { next() }
 
     /// Records an iteration's result; returns the next for the same task.
     func finish(_ index: Int, _ result: Result<JSONValue, ExecutionFailure>) -> Int? {
-        progress.withLock { progress in
-            progress.results[index] = result
-            if case .failure = result { progress.stopped = true }
-            return next(&progress)
-        }
+        if case .failure = result { stopped.store(true, ordering: .releasing) }
+        slots[index] = result
+        return next()
     }
 
-    private func next(_ progress: inout Progress) -> Int? {
-        guard !progress.stopped, progress.position < pending.count else { return nil }
-        defer { progress.position += 1 }
-        return pending[progress.position]
+    private func next() -> Int? {
+        guard !stopped.load(ordering: .acquiring) else { return nil }
+        let taken = position.wrappingAdd(1, ordering: .relaxed).oldValue
+        return taken < pending.count ? pending[taken] : nil
     }
 
     /// Once every task has ended.
-    var results: [Result<JSONValue, ExecutionFailure>?] {
-        progress.withLock { $0.results }
-    }
+    var results: [Result<JSONValue, ExecutionFailure>?] { Array(slots) }
 }
 
 /// A Distributed Map's tolerated failures (`ToleratedFailureCount`/`Percentage` and their paths).
