@@ -64,6 +64,8 @@ for round in $(seq "$rounds"); do
   measure "round$round:C-parent+Lambda-runner,16-pipelined" "$build/pipe_parent" "$items" 2 16 "$python" "${runner[@]}"
   measure "round$round:Statesman-host+Lambda-runner,16-pipelined" "$bench" plugins --items "$items" --workers 2 --pipeline 16 --python trivial.handler --code "$PWD/bench/plugins"
   measure "round$round:Statesman-host+C-echo,16-pipelined" "$bench" plugins --items $((items * 3)) --workers 2 --pipeline 16 -- "$build/echo_worker"
+  # statesman run with the registry's default, automatic pipelining (16 deep for this function).
+  measure_run "round$round:statesman-run,Map-of-Maps,pipelined" bench/plugins/functions.yaml
 done
 # statesman run with the registry's default, automatic pipelining.
 measure_run "statesman-run,Map-of-Maps,2-workers" bench/plugins/functions.yaml

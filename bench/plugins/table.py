@@ -74,6 +74,11 @@ if rounds:
     piped_ceiling = [r["Statesman-host+Lambda-runner,16-pipelined"] / r["C-parent+Lambda-runner,16-pipelined"]
                      for r in rounds.values() if "Statesman-host+Lambda-runner,16-pipelined" in r and "C-parent+Lambda-runner,16-pipelined" in r]
     echo = [1e6 / r["Statesman-host+C-echo,16-pipelined"] for r in rounds.values() if "Statesman-host+C-echo,16-pipelined" in r]
+    # The pipelining goal through `statesman run`, and against what the C parent got from the
+    # same workers in the same round.
+    run_piped = [r["statesman-run,Map-of-Maps,pipelined"] for r in rounds.values() if "statesman-run,Map-of-Maps,pipelined" in r]
+    run_piped_ceiling = [r["statesman-run,Map-of-Maps,pipelined"] / r["C-parent+Lambda-runner,16-pipelined"]
+                         for r in rounds.values() if "statesman-run,Map-of-Maps,pipelined" in r and "C-parent+Lambda-runner,16-pipelined" in r]
     print()
     print("Paired rounds (%d; each runs the ceilings and Statesman back to back):" % len(rounds))
     if one:
@@ -86,3 +91,7 @@ if rounds:
         print("- Statesman host / C parent, Lambda runner, 16 pipelined: " + summary(piped_ceiling, "%.2f×"))
     if echo:
         print("- Host overhead with the C echo plugin, pipelined (goal < 5 µs): " + summary(echo, "%.1f µs"))
+    if run_piped:
+        print("- statesman run, Map of Maps, automatic pipelining (goal ≥ 150,000/s): " + summary(run_piped, "%.0f/s"))
+    if run_piped_ceiling:
+        print("- statesman run, pipelined / C parent, Lambda runner, 16 pipelined: " + summary(run_piped_ceiling, "%.2f×"))
