@@ -137,23 +137,13 @@ public struct TaskState: Sendable {
         self.heartbeatSeconds = heartbeatSeconds
         self.credentials = credentials
         callsLambdaFunction = Self.namesLambdaFunction(resource)
-        waitsForTaskToken = resource.utf8.reversed().starts(with: Self.callbackSuffix.utf8.reversed())
+        waitsForTaskToken = resource.hasSuffix(Self.callbackSuffix)
     }
 
-    /// Whether `resource` is a Lambda function ARN (`arn:PARTITION:lambda:...`), checked
-    /// over the string's bytes without splitting it.
+    /// Whether `resource` is a Lambda function ARN (`arn:PARTITION:lambda:...`).
     public static func namesLambdaFunction(_ resource: String) -> Bool {
-        var bytes = resource.utf8.makeIterator()
-        for expected in "arn:".utf8 where bytes.next() != expected { return false }
-        // The partition, then the service.
-        while let byte = bytes.next(), byte != UInt8(ascii: ":") {}
-        var service: [UInt8] = []
-        while let byte = bytes.next() {
-            if byte == UInt8(ascii: ":") { return service.elementsEqual("lambda".utf8) }
-            service.append(byte)
-            if service.count > 6 { return false }
-        }
-        return false
+        let parts = resource.split(separator: ":", maxSplits: 3, omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "arn" && parts[2] == "lambda"
     }
 }
 
