@@ -103,6 +103,19 @@ import Testing
         #expect(log.components(separatedBy: "the invoke line cannot be decoded").count == 3, "\(log)")
     }
 
+    /// The runner writes a short line without its lock (a pipe takes it whole), but a long
+    /// one goes in parts: a heartbeat a handler's thread sends meanwhile must not land inside it.
+    @Test func aHeartbeatFromAnotherThreadNeverLandsInsideALongAnswer() throws {
+        let length = 200_000
+        let lines = (1...10).map { #"{"type":"invoke","id":"\#($0)","payload":{"length":\#(length)},"context":{"requestId":"r"}}"# }
+        let (answers, log) = try answers(to: lines, handler: "handlers.long_answer_beside_heartbeats")
+        let results = answers.filter { $0["type"] == "result" }
+        #expect(results.map { $0["id"] } == (1...10).map { .string(String($0)) }, "\(log)")
+        #expect(results.allSatisfy { $0["payload"]?.stringValue?.count == length })
+        #expect(answers.count == results.count + 10 * 200, "every line is a whole message: \(answers.count)")
+        #expect(answers.allSatisfy { $0["type"] == "result" || ($0["type"] == "heartbeat" && $0["id"] != nil) })
+    }
+
     /// A handler that cannot be loaded fails every invocation with the error type and message
     /// of Lambda's Python runtime, and the worker serves on.
     @Test(arguments: [

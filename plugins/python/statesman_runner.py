@@ -22,7 +22,9 @@ import json
 import logging
 import os
 import re
+import select
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -72,26 +74,29 @@ class LambdaContext:
     """The context object Lambda passes to a Python handler, plus two Statesman extras:
     `send_heartbeat()` and `statesman` (execution, state, attempt, task token).
 
-    Built once per invocation, so it keeps the invoke's context as it came (most often still
-    unparsed, see `DeferredContext`) and reads fields only when the handler asks (most
-    handlers never do)."""
+    Built once per invocation, so it keeps the invoke's context as it came and reads fields
+    only when the handler asks (most handlers never do). The context is most often still
+    unparsed: `fields` is then the invoke line and `at` where the context begins in it (see
+    `read_invoke`); otherwise `at` is -1 and `fields` the context's value."""
 
-    __slots__ = ("_runner", "_id", "_fields", "_started")
+    __slots__ = ("_runner", "_id", "_fields", "_at", "_started")
 
     tenant_id = None
 
-    def __init__(self, runner, invocation_id, fields, started):
+    def __init__(self, runner, invocation_id, fields, at, started):
         self._runner = runner
         self._id = invocation_id
         self._fields = fields
+        self._at = at
         self._started = started
 
     @property
     def _context(self):
         fields = self._fields
-        if type(fields) is DeferredContext:
-            fields = self._fields = fields.parse()
-        elif type(fields) is not dict:
+        if self._at >= 0:
+            fields = self._fields = parse_context(fields, self._at)
+            self._at = -1
+        if type(fields) is not dict:
             fields = self._fields = {}
         return fields
 
@@ -245,71 +250,64 @@ def encode_decimals(value):
 INVOKE_PREFIX = '{"type":"invoke","id":'
 PAYLOAD_KEY = ',"payload":'
 CONTEXT_KEY = ',"context":'
+ID_AT = len(INVOKE_PREFIX)
+CONTEXT_OPENING = CONTEXT_KEY + "{"
 
 
-class DeferredContext:
-    """An invoke's context, parsed when the handler first asks for it: most handlers never
-    do, and the context is most of an invoke line. It is the rest of a line in the layout
-    Statesman's host writes, from the context's opening brace."""
+class Unreadable:
+    """An invoke's payload nested too deeply for Python to decode, and why."""
 
-    __slots__ = ("text", "start")
+    __slots__ = ("problem",)
 
-    def __init__(self, text, start):
-        self.text = text
-        self.start = start
-
-    def parse(self):
-        text = self.text
-        try:
-            fields, end = scan_json(text, self.start)
-        except (StopIteration, ValueError, RecursionError):
-            fields, end = None, len(text)
-        if text[end:].strip(" \t\n\r") != "}":
-            # Members after the context, or a broken line: the whole line decides.
-            try:
-                message = decode_json(text)
-                fields = message.get("context") if isinstance(message, dict) else None
-            except (ValueError, RecursionError) as problem:
-                sys.stderr.write("statesman_runner.py: the invoke line cannot be decoded (%s); its context is left empty\n" % problem)
-                fields = None
-        return fields if isinstance(fields, dict) else {}
-
-
-# Marks an invoke whose payload is nested too deeply for Python to decode (a JSON key is
-# always a string, so no message has this key).
-UNREADABLE = object()
+    def __init__(self, problem):
+        self.problem = problem
 
 
 def read_invoke(text):
     """An invoke line in the layout Statesman's host writes (type, id, payload, then the
-    context last) as a message whose context is deferred; None for any other line."""
+    context last) as (id, the id's JSON as the line has it, payload, the line, where the
+    context begins in it), leaving the context to `parse_context` when the handler asks for
+    it (most never do, and it is most of the line); None for any other line. The payload is
+    `Unreadable` when it cannot be decoded for its depth."""
     if not (text.endswith("}}\n") or text.rstrip(" \t\n\r").endswith("}}")):
         return None
     try:
-        invocation_id, end = scan_json(text, len(INVOKE_PREFIX))
+        invocation_id, end = scan_json(text, ID_AT)
+        quoted_id = text[ID_AT:end]
         if not text.startswith(PAYLOAD_KEY, end):
             return None
         try:
             payload, end = scan_json(text, end + len(PAYLOAD_KEY))
         except RecursionError as problem:
-            return {"type": "invoke", "id": invocation_id, UNREADABLE: str(problem)}
+            return invocation_id, quoted_id, Unreadable(str(problem)), None, -1
     except StopIteration:
         return None
-    if not text.startswith(CONTEXT_KEY + "{", end):
+    if not text.startswith(CONTEXT_OPENING, end):
         return None
-    return {"type": "invoke", "id": invocation_id, "payload": payload, "context": DeferredContext(text, end + len(CONTEXT_KEY))}
+    return invocation_id, quoted_id, payload, text, end + len(CONTEXT_KEY)
 
 
-def read_message(line):
-    """The JSON value of one protocol line (bytes, newline included); ValueError when it is
+def parse_context(text, start):
+    """The context of an invoke line `read_invoke` accepted, which begins at `start`."""
+    try:
+        fields, end = scan_json(text, start)
+    except (StopIteration, ValueError, RecursionError):
+        fields, end = None, len(text)
+    if text[end:].strip(" \t\n\r") != "}":
+        # Members after the context, or a broken line: the whole line decides.
+        try:
+            message = decode_json(text)
+            fields = message.get("context") if isinstance(message, dict) else None
+        except (ValueError, RecursionError) as problem:
+            sys.stderr.write("statesman_runner.py: the invoke line cannot be decoded (%s); its context is left empty\n" % problem)
+            fields = None
+    return fields if isinstance(fields, dict) else {}
+
+
+def read_message(text):
+    """The JSON value of one protocol line (text, newline included); ValueError when it is
     not one. Parsed by the decoder's scanner, the common case, or else by the decoder itself,
-    which allows surrounding whitespace and says what is wrong. An invoke line as the host
-    writes it keeps its context unparsed until the handler asks (see `DeferredContext`)."""
-    text = line.decode("utf-8")
-    if text.startswith(INVOKE_PREFIX):
-        message = read_invoke(text)
-        if message is not None:
-            return message
+    which allows surrounding whitespace and says what is wrong."""
     try:
         value, end = scan_json(text, 0)
     except StopIteration:
@@ -345,26 +343,44 @@ class Runner:
     def __init__(self, out_fd):
         self.out_fd = out_fd
         self.lock = threading.Lock()
+        # A write of up to PIPE_BUF bytes to a pipe goes in whole, never mixed with another
+        # writer's: lines that short need no lock. (A handler's threads may send heartbeats,
+        # so the longer lines, written in parts, take it.)
+        self.atomic_bytes = getattr(select, "PIPE_BUF", 512) if stat.S_ISFIFO(os.fstat(out_fd).st_mode) else 0
         self.function = {}
         # The host's line limit (its welcome says it); a result line must fit in it.
         self.max_line = 6291456
 
     def write(self, message):
-        self.write_line(json.dumps(message, separators=(",", ":"), ensure_ascii=False))
+        """Writes a message, from any thread."""
+        data = (json.dumps(message, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8")
+        with self.lock:
+            self.write_all(data)
 
     def write_line(self, text):
+        """Writes a line from the main thread, which alone writes answers."""
         data = (text + "\n").encode("utf-8")
-        with self.lock:
+        if len(data) <= self.atomic_bytes:
             written = os.write(self.out_fd, data)
-            if written < len(data):  # a pipe takes a long line in parts
-                view = memoryview(data)[written:]
-                while view:
-                    view = view[os.write(self.out_fd, view) :]
+            if written == len(data):
+                return
+            data = memoryview(data)[written:]
+        # The lock keeps a heartbeat from landing between a long line's parts.
+        with self.lock:
+            self.write_all(data)
+
+    def write_all(self, data):
+        written = os.write(self.out_fd, data)
+        if written < len(data):  # a pipe takes a long line in parts
+            view = memoryview(data)[written:]
+            while view:
+                view = view[os.write(self.out_fd, view) :]
 
     def error(self, invocation_id, error_type, message, stack=None):
         self.write({"type": "error", "id": invocation_id, "errorType": error_type, "errorMessage": message, "stackTrace": stack or []})
 
-    def result(self, invocation_id, value):
+    def result(self, invocation_id, value, quoted_id=None):
+        """Answers with `value`. `quoted_id` is the id's JSON, when the invoke line gave it."""
         try:
             if isinstance(value, (bytes, bytearray)):
                 # Lambda returns bytes as the response body unchanged: JSON text stays JSON.
@@ -382,7 +398,8 @@ class Runner:
             # result nested too deeply) is a marshal error, and the worker stays up.
             self.error(invocation_id, "Runtime.MarshalError", "Unable to marshal response: " + str(problem))
             return
-        quoted_id = encode_basestring(invocation_id) if type(invocation_id) is str else encode_json(invocation_id)
+        if quoted_id is None:
+            quoted_id = encode_basestring(invocation_id) if type(invocation_id) is str else encode_json(invocation_id)
         line = '{"type":"result","id":' + quoted_id + ',"payload":' + payload + "}"
         # A character takes at most four bytes: only a long result needs counting. Past Lambda's
         # limit, or past the host's line limit (a few bytes lower with the envelope), the
@@ -561,46 +578,50 @@ def main(arguments):
 
     for line in protocol_in:
         try:
-            message = read_message(line)
+            text = line.decode("utf-8")
+            invoke = read_invoke(text) if text.startswith(INVOKE_PREFIX) else None
+            if invoke is None:
+                message = read_message(text)
         except ValueError:
             sys.stderr.write("statesman_runner.py: ignoring a line that is not JSON\n")
             continue
         except RecursionError as problem:
             sys.stderr.write("statesman_runner.py: ignoring a line nested too deeply to decode (%s)\n" % problem)
             continue
-        kind = message.get("type") if isinstance(message, dict) else None
-        if kind == "invoke":
-            invocation_id = message.get("id")
-            started = time.monotonic()
-            if import_problem:
-                runner.error(invocation_id, *import_problem)
+        if invoke is None:
+            kind = message.get("type") if isinstance(message, dict) else None
+            if kind == "welcome":
+                runner.function = message.get("function") or {}
+                if type(message.get("maxLineBytes")) is int:
+                    runner.max_line = message["maxLineBytes"]
+            elif kind == "shutdown":
+                return 0
+            if kind != "invoke":
+                # "cancel": invocations run one at a time, so there is nothing to stop;
+                # unknown types are ignored, as the protocol requires.
                 continue
-            if UNREADABLE in message:  # as Lambda's runtime reports an event it cannot decode
-                runner.error(invocation_id, "Runtime.UnmarshalError", "Unable to unmarshal input: " + message[UNREADABLE])
-                continue
-            context = request_ids.context = LambdaContext(runner, invocation_id, message.get("context"), started)
-            try:
-                value = handler(message.get("payload"), context)
-            except ShellError as problem:
-                runner.error(invocation_id, problem.error_type, str(problem))
-                continue
-            except MemoryError:
-                runner.error(
-                    invocation_id, "Runtime.OutOfMemory", "The function ran out of memory (its setting is %s MB)" % context.memory_limit_in_mb
-                )
-                continue
-            except Exception as problem:
-                runner.error(invocation_id, type(problem).__name__, str(problem), handler_frames(problem.__traceback__))
-                continue
-            runner.result(invocation_id, value)
-        elif kind == "welcome":
-            runner.function = message.get("function") or {}
-            if type(message.get("maxLineBytes")) is int:
-                runner.max_line = message["maxLineBytes"]
-        elif kind == "shutdown":
-            return 0
-        # "cancel": invocations run one at a time, so there is nothing to stop; unknown types
-        # are ignored, as the protocol requires.
+            invoke = message.get("id"), None, message.get("payload"), message.get("context"), -1
+        invocation_id, quoted_id, payload, context_fields, context_at = invoke
+        started = time.monotonic()
+        if import_problem:
+            runner.error(invocation_id, *import_problem)
+            continue
+        if type(payload) is Unreadable:  # as Lambda's runtime reports an event it cannot decode
+            runner.error(invocation_id, "Runtime.UnmarshalError", "Unable to unmarshal input: " + payload.problem)
+            continue
+        context = request_ids.context = LambdaContext(runner, invocation_id, context_fields, context_at, started)
+        try:
+            value = handler(payload, context)
+        except ShellError as problem:
+            runner.error(invocation_id, problem.error_type, str(problem))
+            continue
+        except MemoryError:
+            runner.error(invocation_id, "Runtime.OutOfMemory", "The function ran out of memory (its setting is %s MB)" % context.memory_limit_in_mb)
+            continue
+        except Exception as problem:
+            runner.error(invocation_id, type(problem).__name__, str(problem), handler_frames(problem.__traceback__))
+            continue
+        runner.result(invocation_id, value, quoted_id)
     return 0
 
 

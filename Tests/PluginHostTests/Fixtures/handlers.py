@@ -65,6 +65,19 @@ def heartbeats(event, context):
     return "kept alive"
 
 
+def long_answer_beside_heartbeats(event, context):
+    """Returns event["length"] characters while a thread of its own sends heartbeats, for a
+    while after it has returned: while the runner writes the answer."""
+    import threading
+
+    def beat():
+        for _ in range(event.get("beats", 200)):
+            context.send_heartbeat()
+
+    threading.Thread(target=beat).start()
+    return "a" * event["length"]
+
+
 def return_bytes_str(event, context):
     return b'"HelloWorld!"'
 
