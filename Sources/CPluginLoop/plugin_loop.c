@@ -1,5 +1,5 @@
 // The plugin host's I/O core on libuv: see include/CPluginLoop.h for the contract.
-#define _GNU_SOURCE  // pipe2
+#define _GNU_SOURCE  // pipe2, SCHED_BATCH, pthread_setname_np
 #include "CPluginLoop.h"
 
 #include <dirent.h>
@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,9 @@ struct sm_loop {
     int handles_closed;
     int deferring;            // inside a read or a wake: the loop thread's sends wait for its end
     int stalled;              // callers ran on this thread for longer than a tick: skip the next
+    int batch_scheduled;      // the loop thread runs as SCHED_BATCH (see mark_as_batch)
+    int policy;               // and the policy it had before, which its children get
+    struct sched_param priority;
     command *deferred_head, *deferred_tail;
     char read_buffer[65536];
 };
@@ -438,7 +442,12 @@ static void spawn_worker(sm_loop *loop, command *order) {
     int spawned = 0;
     if (failure == 0) {
         keep_descriptors_from_children();
+        // A child gets the scheduling policy of the thread that forks it: the engine's own, not
+        // the loop thread's SCHED_BATCH (a function's workers are scheduled as the engine is).
+        struct sched_param batch = {0};
+        if (loop->batch_scheduled) pthread_setschedparam(pthread_self(), loop->policy, &loop->priority);
         failure = uv_spawn(&loop->uv, &owner->process, &options);
+        if (loop->batch_scheduled) pthread_setschedparam(pthread_self(), SCHED_BATCH, &batch);
         spawned = 1;
     }
     // The child's ends are its own now (and any end not yet handed to libuv is closed).
@@ -618,8 +627,27 @@ static command *new_command(enum command_kind kind, uint64_t worker) {
 
 // MARK: - Public functions
 
+// The loop thread runs as SCHED_BATCH, when it was started as an ordinary thread: woken by
+// an answer, it then waits for a core to come free (a worker waiting for input, a caller
+// suspending) rather than preempting a busy worker or caller, and finds more answers to read
+// when it runs. With invocations pipelined, this halves the context switches and cuts the
+// CPU a Lambda Task costs (bench/RESULTS.md, 2026-11-28). Linux lets any thread take it.
+static void mark_as_batch(sm_loop *loop) {
+#ifdef SCHED_BATCH
+    if (pthread_getschedparam(pthread_self(), &loop->policy, &loop->priority) != 0 || loop->policy != SCHED_OTHER) return;
+    struct sched_param batch = {0};
+    loop->batch_scheduled = pthread_setschedparam(pthread_self(), SCHED_BATCH, &batch) == 0;
+#else
+    (void)loop;
+#endif
+}
+
 static void *run_loop(void *argument) {
     sm_loop *loop = argument;
+    // Named for `top -H` and `perf` (it would otherwise carry the name of the thread that
+    // started the host, most often one of the Swift executor's).
+    pthread_setname_np(pthread_self(), "statesman-loop");
+    mark_as_batch(loop);
     uv_run(&loop->uv, UV_RUN_DEFAULT);
     return NULL;
 }

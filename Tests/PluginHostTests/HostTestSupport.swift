@@ -82,12 +82,22 @@ func allReaped(_ pids: [Int32]) -> Bool {
 func ended(_ pid: Int32, within seconds: Double = 5) async -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while true {
-        let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
-        // The state follows the parenthesised command name.
-        if stat == nil || stat.map({ $0[$0.index(after: $0.lastIndex(of: ")")!)...].dropFirst().hasPrefix("Z") }) == true { return true }
+        guard let fields = statFields("/proc/\(pid)/stat"), fields.first != "Z" else { return true }
         if Date() >= deadline { return false }
         try? await Task.sleep(nanoseconds: 20_000_000)
     }
+}
+
+/// The fields of a `/proc/.../stat` file after the parenthesised command name (which may hold
+/// spaces): the process state is the first, the field stat(5) numbers 3.
+func statFields(_ path: String) -> [Substring]? {
+    guard let stat = try? String(contentsOfFile: path, encoding: .utf8), let end = stat.lastIndex(of: ")") else { return nil }
+    return stat[stat.index(after: end)...].split(separator: " ")
+}
+
+/// The scheduling policy of a process or thread (field 41 of its stat file); nil once it is gone.
+func schedulingPolicy(_ stat: String) -> Int32? {
+    statFields(stat).flatMap { $0.count > 38 ? Int32($0[38]) : nil }
 }
 
 extension Result where Success == JSONValue, Failure == PluginFailure {

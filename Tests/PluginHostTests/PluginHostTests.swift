@@ -153,6 +153,28 @@ import Testing
         #expect(allReaped(pids))
     }
 
+    /// The loop thread runs as SCHED_BATCH (woken by an answer, it waits for a free core rather
+    /// than preempting a worker or a caller), and the workers it starts are scheduled as the
+    /// engine is, not as the loop thread.
+    @Test func theLoopThreadIsBatchScheduledAndItsWorkersAreNot() async throws {
+        let host = Fixtures.host([Fixtures.handler("echo", "echo")])
+        #expect(await host.invoke(function: "echo", payload: 7, context: Fixtures.context()).value == 7)
+        let engine = sched_getscheduler(getpid())
+        let batch: Int32 = 3  // SCHED_BATCH; an engine started under another policy than SCHED_OTHER keeps it
+        let loopThreads = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").filter {
+            (try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8)) == "statesman-loop\n"
+        }
+        // (Other tests' hosts have loop threads too, some of them ending.)
+        let policies = loopThreads.compactMap { schedulingPolicy("/proc/self/task/\($0)/stat") }
+        #expect(!policies.isEmpty, "no thread is named statesman-loop")
+        #expect(policies.allSatisfy { $0 == (engine == SCHED_OTHER ? batch : engine) }, "\(policies)")
+        let pids = host.workerProcessIDs
+        #expect(pids.count == 1)
+        #expect(pids.allSatisfy { schedulingPolicy("/proc/\($0)/stat") == engine })
+        await host.shutdown()
+        #expect(allReaped(pids))
+    }
+
     @Test func pluginThatNeverSaysHelloFailsToStart() async throws {
         let host = Fixtures.host([Fixtures.misbehaving("silent", ["no-hello"]) { $0.startSeconds = 0.5 }])
         let failure = try #require(await host.invoke(function: "silent", payload: [:], context: Fixtures.context()).failure)
