@@ -116,6 +116,19 @@ import Testing
         #expect(answers.allSatisfy { $0["type"] == "result" || ($0["type"] == "heartbeat" && $0["id"] != nil) })
     }
 
+    /// A line limit the host's welcome gives holds for short answers too (those the runner
+    /// writes without its lock): a result past it is Lambda's size error.
+    @Test func theWelcomesLineLimitHoldsForShortAnswers() throws {
+        let welcome = #"{"type":"welcome","protocol":1,"function":{"name":"f"},"maxLineBytes":200}"#
+        let lines = [welcome] + [100, 300].enumerated().map { index, length in
+            #"{"type":"invoke","id":"\#(index + 1)","payload":{"length":\#(length)},"context":{"requestId":"r"}}"#
+        }
+        let (answers, log) = try answers(to: lines, handler: "handlers.sized_string")
+        #expect(answers.map { $0["type"] } == ["result", "error"], "\(log)")
+        #expect(answers.first?["payload"]?.stringValue?.count == 100)
+        #expect(answers.last?["errorType"] == "Function.ResponseSizeTooLarge")
+    }
+
     /// A handler that cannot be loaded fails every invocation with the error type and message
     /// of Lambda's Python runtime, and the worker serves on.
     @Test(arguments: [

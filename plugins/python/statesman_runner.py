@@ -348,8 +348,13 @@ class Runner:
         # so the longer lines, written in parts, take it.)
         self.atomic_bytes = getattr(select, "PIPE_BUF", 512) if stat.S_ISFIFO(os.fstat(out_fd).st_mode) else 0
         self.function = {}
-        # The host's line limit (its welcome says it); a result line must fit in it.
-        self.max_line = 6291456
+        self.limit_lines(6291456)
+
+    def limit_lines(self, max_line):
+        """The host's line limit (its welcome says it): a result line must fit in it. A result
+        line of up to `short_line` bytes is written at once (see `result`)."""
+        self.max_line = max_line
+        self.short_line = min(self.atomic_bytes, max_line)
 
     def write(self, message):
         """Writes a message, from any thread."""
@@ -381,6 +386,22 @@ class Runner:
 
     def result(self, invocation_id, value, quoted_id=None):
         """Answers with `value`. `quoted_id` is the id's JSON, when the invoke line gave it."""
+        if quoted_id is None:
+            quoted_id = encode_basestring(invocation_id) if type(invocation_id) is str else encode_json(invocation_id)
+        # Most answers are a value JSON holds as it is, in a line a pipe takes whole.
+        try:
+            payload = encode_value(value)
+        except Exception:
+            payload = None  # bytes, a Decimal, or what JSON cannot hold: see `answer`
+        if payload is not None:
+            data = ('{"type":"result","id":' + quoted_id + ',"payload":' + payload + "}\n").encode("utf-8")
+            if len(data) <= self.short_line:
+                os.write(self.out_fd, data)  # whole: see `atomic_bytes`
+                return
+        self.answer(invocation_id, value, quoted_id, payload)
+
+    def answer(self, invocation_id, value, quoted_id, payload):
+        """`result` for a value it did not answer: `payload` is its JSON if it has one."""
         try:
             if isinstance(value, (bytes, bytearray)):
                 # Lambda returns bytes as the response body unchanged: JSON text stays JSON.
@@ -389,17 +410,16 @@ class Runner:
                     value = decode_json(text)
                 except ValueError:
                     value = text
-            try:
-                payload = encode_value(value)
-            except DecimalFound:
-                payload = encode_decimals(value)
+            if payload is None:
+                try:
+                    payload = encode_value(value)
+                except DecimalFound:
+                    payload = encode_decimals(value)
         except Exception as problem:
             # As Lambda's runtime: whatever stops the encoding (a type JSON cannot hold, a
             # result nested too deeply) is a marshal error, and the worker stays up.
             self.error(invocation_id, "Runtime.MarshalError", "Unable to marshal response: " + str(problem))
             return
-        if quoted_id is None:
-            quoted_id = encode_basestring(invocation_id) if type(invocation_id) is str else encode_json(invocation_id)
         line = '{"type":"result","id":' + quoted_id + ',"payload":' + payload + "}"
         # A character takes at most four bytes: only a long result needs counting. Past Lambda's
         # limit, or past the host's line limit (a few bytes lower with the envelope), the
@@ -593,7 +613,7 @@ def main(arguments):
             if kind == "welcome":
                 runner.function = message.get("function") or {}
                 if type(message.get("maxLineBytes")) is int:
-                    runner.max_line = message["maxLineBytes"]
+                    runner.limit_lines(message["maxLineBytes"])
             elif kind == "shutdown":
                 return 0
             if kind != "invoke":
