@@ -133,8 +133,8 @@ struct ExecutionSession {
     let machine: StateMachineDefinition
     let options: ExecutionOptions
     let launch: Launch
-    /// The launch's function registry, read with `loadRegistry` before anything is recorded.
-    let registry: FunctionRegistry?
+    /// The plugin host for the launch's function registry (`startHost`), if it names one.
+    let host: PluginHost?
     let durable: DurableExecution?
 
     /// The registry `launch` names, if any; a usage error when it cannot be read or is not
@@ -149,14 +149,21 @@ struct ExecutionSession {
         }
     }
 
+    /// The plugin host for `registry`, with the workers of every function that keeps some warm
+    /// (`minWarm`) already starting: a Python worker takes tens of milliseconds to say hello,
+    /// which then pass while the execution is recorded and begins.
+    static func startHost(_ registry: FunctionRegistry?, launch: Launch) -> PluginHost? {
+        guard let registry else { return nil }
+        let host = PluginHost(registry: registry, options: launch.hostOptions)
+        for (name, function) in registry.functions where function.minimumWarm > 0 { host.warm(name) }
+        return host
+    }
+
     func run(input: JSONValue, from point: ResumePoint?) async throws -> ExecutionOutcome {
-        var host: PluginHost?
         var lambda: LambdaTaskInvoker?
         var invoker: any TaskInvoker = NoTaskInvoker()
-        if let registry {
-            let plugins = PluginHost(registry: registry, options: launch.hostOptions)
-            host = plugins
-            lambda = LambdaTaskInvoker(host: plugins, region: options.region, account: options.account)
+        if let host {
+            lambda = LambdaTaskInvoker(host: host, region: options.region, account: options.account)
             invoker = lambda!
         }
         let objects = LocalDirectoryStore(root: URL(fileURLWithPath: launch.store))

@@ -126,7 +126,8 @@ struct ContinueOptions: ParsableArguments {
             store: executions, record: record, journal: StoreJournal(store: executions, executionArn: record.arn, version: record.version, committedEvents: committed),
             lock: lock)
         let started = Date()
-        let session = ExecutionSession(machine: machine, options: options, launch: launch, registry: registry, durable: durable)
+        let host = ExecutionSession.startHost(registry, launch: launch)
+        let session = ExecutionSession(machine: machine, options: options, launch: launch, host: host, durable: durable)
         let outcome = try await session.run(input: input, from: point)
         session.report(outcome, json: json, history: history, duration: Date().timeIntervalSince(started))
         if outcome.status != .succeeded { throw ExitCode(1) }

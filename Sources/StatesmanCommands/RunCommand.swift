@@ -71,7 +71,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         let options = ExecutionOptions(name: name ?? RandomUUID.string(), stateMachineName: stateMachineName, type: machineType)
         let launch = Launch(functions: functions, store: store, waitScale: waitScale, maxChildren: maxChildren)
-        let registry = try ExecutionSession.loadRegistry(launch)
+        let host = ExecutionSession.startHost(try ExecutionSession.loadRegistry(launch), launch: launch)
         // Standard executions are kept in the execution store, durably: the ARN is printed as
         // they start, and `statesman resume ARN` continues one that was interrupted.
         var durable: DurableExecution?
@@ -80,12 +80,13 @@ struct RunCommand: AsyncParsableCommand {
                 durable = try DurableExecution.start(
                     directory: state, definition: String(decoding: data, as: UTF8.self), options: options, input: inputValue, launch: launch, at: Date())
             } catch {
+                await host?.shutdown()
                 throw ValidationError("the execution cannot be recorded in \(state): \(error)")
             }
             writeStandardError("execution: \(options.executionArn)")
         }
         let started = Date()
-        let session = ExecutionSession(machine: machine, options: options, launch: launch, registry: registry, durable: durable)
+        let session = ExecutionSession(machine: machine, options: options, launch: launch, host: host, durable: durable)
         let outcome = try await session.run(input: inputValue, from: nil)
         session.report(outcome, json: json, history: history, duration: Date().timeIntervalSince(started))
         if outcome.status != .succeeded { throw ExitCode(1) }
