@@ -1,37 +1,38 @@
 import Foundation
 import JSONCore
+import PluginProtocol
 import Testing
 import TestSupport
 
-/// A function's `minWarm` workers start when `statesman run` begins, before any Task needs
-/// them; a function without `minWarm` starts its first worker when a Task calls it.
+@testable import StatesmanCommands
+
+/// `statesman run` makes its plugin host with `ExecutionSession.startHost` as it begins: the
+/// workers of a function with `minWarm` start then, before any Task needs them; a function
+/// without `minWarm` starts its first worker when a Task calls it.
 @Suite struct WarmStartTests {
-    @Test func minWarmWorkersStartWithTheRun() throws {
+    @Test func theHostStartsTheMinWarmWorkersAtOnce() async throws {
         let directory = TestFiles.path("warm-start")
         defer { try? FileManager.default.removeItem(at: directory) }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        // Each handler's module leaves a file behind when a worker imports it.
         for name in ["kept", "lazy"] {
-            try Data(
-                """
-                import os
-                open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "\(name).started"), "w").close()
-
-                def handler(event, context):
-                    return event
-
-                """.utf8
-            ).write(to: directory.appendingPathComponent("\(name).py"))
+            try Data("def handler(event, context):\n    return event\n".utf8).write(to: directory.appendingPathComponent("\(name).py"))
         }
         let registry = directory.appendingPathComponent("functions.yaml")
-        try Data("functions:\n  kept:\n    handler: kept.handler\n    minWarm: 1\n  lazy:\n    handler: lazy.handler\n".utf8).write(to: registry)
-        // No Task calls either function; the run lasts long enough for a worker to start (one
-        // still starting when the run ends is stopped at once).
-        let machine = directory.appendingPathComponent("wait.asl.json")
-        try Data(#"{"StartAt": "Only", "States": {"Only": {"Type": "Wait", "Seconds": 2, "End": true}}}"#.utf8).write(to: machine)
-        let run = try StatesmanProcess.run(["run", machine.path, "--functions", registry.path, "--json"])
-        #expect(run.json?["status"] == "SUCCEEDED", "\(run.stdout)\n\(run.stderr)")
-        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("kept.started").path), "\(run.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("lazy.started").path))
+        try Data("functions:\n  kept:\n    handler: kept.handler\n    minWarm: 2\n    concurrency: 2\n  lazy:\n    handler: lazy.handler\n".utf8).write(to: registry)
+        let launch = Launch(functions: registry.path, store: directory.path, waitScale: 1, maxChildren: 1)
+        let host = try #require(ExecutionSession.startHost(try ExecutionSession.loadRegistry(launch), launch: launch))
+        // The loop thread spawns them: wait for both (a loaded machine may take a while).
+        let deadline = Date().addingTimeInterval(10)
+        while host.workerProcessIDs.count < 2, Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(host.workerProcessIDs.count == 2, "kept's workers start before any invocation")
+        // One invocation through the loop, which by then has carried out every spawn asked before.
+        #expect(try await host.invoke(function: "kept", payload: 1, context: .init(requestId: "r", invokedFunctionArn: "")).get() == 1)
+        let pids = host.workerProcessIDs
+        let handlers = pids.map { pid in
+            (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)).map { $0.contains("kept.handler") ? "kept" : "other" } ?? "gone"
+        }
+        #expect(handlers == ["kept", "kept"], "kept's two workers, and none of lazy's")
+        await host.shutdown()
+        #expect(pids.allSatisfy { kill($0, 0) == -1 && errno == ESRCH }, "every worker was reaped")
     }
 }
