@@ -82,6 +82,7 @@ struct sm_loop {
     int handles_closed;
     int deferring;            // inside a read or a wake: the loop thread's sends wait for its end
     int stalled;              // callers ran on this thread for longer than a tick: skip the next
+    int thread_id;            // the loop thread's TID, once it runs (atomic)
     int batch_scheduled;      // the loop thread runs as SCHED_BATCH (see mark_as_batch)
     int policy;               // and the policy it had before, which its children get
     struct sched_param priority;
@@ -647,6 +648,7 @@ static void *run_loop(void *argument) {
     // Named for `top -H` and `perf` (it would otherwise carry the name of the thread that
     // started the host, most often one of the Swift executor's).
     pthread_setname_np(pthread_self(), "statesman-loop");
+    __atomic_store_n(&loop->thread_id, (int)syscall(SYS_gettid), __ATOMIC_RELEASE);
     mark_as_batch(loop);
     uv_run(&loop->uv, UV_RUN_DEFAULT);
     return NULL;
@@ -738,6 +740,8 @@ int sm_try_write(sm_loop *loop, uint64_t id, const uint8_t *bytes, size_t length
 void sm_wake(sm_loop *loop) { uv_async_send(&loop->wake); }
 
 int sm_on_loop_thread(const sm_loop *loop) { return pthread_equal(pthread_self(), loop->thread); }
+
+int sm_loop_thread_id(const sm_loop *loop) { return __atomic_load_n(&loop->thread_id, __ATOMIC_ACQUIRE); }
 
 // MARK: - Callers run by the loop thread
 

@@ -100,6 +100,9 @@ extension PluginHost {
     /// itself, `sm_run_captured`).
     var isOnLoopThread: Bool { loop.map { sm_on_loop_thread($0) != 0 } ?? false }
 
+    /// The loop thread's Linux thread id (0 before it runs): its entry in /proc/self/task.
+    var loopThreadID: Int32 { loop.map { sm_loop_thread_id($0) } ?? 0 }
+
     /// Stops every worker (each escalating shutdown → end of input → SIGTERM → SIGKILL after its
     /// function's grace), waits until each has exited and been reaped, and stops the loop.
     /// Invocations still waiting fail with `Plugin.Cancelled`.

@@ -161,13 +161,9 @@ import Testing
         #expect(await host.invoke(function: "echo", payload: 7, context: Fixtures.context()).value == 7)
         let engine = sched_getscheduler(getpid())
         let batch: Int32 = 3  // SCHED_BATCH; an engine started under another policy than SCHED_OTHER keeps it
-        let loopThreads = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").filter {
-            (try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8)) == "statesman-loop\n"
-        }
-        // (Other tests' hosts have loop threads too, some of them ending.)
-        let policies = loopThreads.compactMap { schedulingPolicy("/proc/self/task/\($0)/stat") }
-        #expect(!policies.isEmpty, "no thread is named statesman-loop")
-        #expect(policies.allSatisfy { $0 == (engine == SCHED_OTHER ? batch : engine) }, "\(policies)")
+        let loop = "/proc/self/task/\(host.loopThreadID)"
+        #expect((try? String(contentsOfFile: loop + "/comm", encoding: .utf8)) == "statesman-loop\n")
+        #expect(schedulingPolicy(loop + "/stat") == (engine == SCHED_OTHER ? batch : engine))
         let pids = host.workerProcessIDs
         #expect(pids.count == 1)
         #expect(pids.allSatisfy { schedulingPolicy("/proc/\($0)/stat") == engine })

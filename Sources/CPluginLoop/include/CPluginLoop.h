@@ -73,6 +73,9 @@ void sm_wake(sm_loop *loop);
 /// Whether the calling thread is the loop's own.
 int sm_on_loop_thread(const sm_loop *loop);
 
+/// The loop thread's id (its Linux TID: /proc/self/task/TID), or 0 before it has started.
+int sm_loop_thread_id(const sm_loop *loop);
+
 /// Callers run by the loop thread. While capturing is on for the calling thread, a job it
 /// enqueues on Swift's global concurrent executor (a task resumed there, say) is kept instead
 /// of being handed to the executor's threads; sm_run_captured then runs the kept jobs on this
