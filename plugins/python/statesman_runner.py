@@ -358,25 +358,19 @@ class Runner:
 
     def write(self, message):
         """Writes a message, from any thread."""
-        data = (json.dumps(message, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8")
-        with self.lock:
-            self.write_all(data)
+        self.write_rest((json.dumps(message, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8"), 0)
 
     def write_line(self, text):
         """Writes a line from the main thread, which alone writes answers."""
         data = (text + "\n").encode("utf-8")
-        if len(data) <= self.atomic_bytes:
-            written = os.write(self.out_fd, data)
-            if written == len(data):
-                return
-            data = memoryview(data)[written:]
-        # The lock keeps a heartbeat from landing between a long line's parts.
-        with self.lock:
-            self.write_all(data)
+        written = os.write(self.out_fd, data) if len(data) <= self.atomic_bytes else 0
+        if written < len(data):
+            self.write_rest(data, written)
 
-    def write_all(self, data):
-        written = os.write(self.out_fd, data)
-        if written < len(data):  # a pipe takes a long line in parts
+    def write_rest(self, data, written):
+        """Writes `data` from byte `written` on, under the lock: a pipe takes a long line in
+        parts, and a heartbeat must not land between them."""
+        with self.lock:
             view = memoryview(data)[written:]
             while view:
                 view = view[os.write(self.out_fd, view) :]
@@ -396,7 +390,9 @@ class Runner:
         if payload is not None:
             data = ('{"type":"result","id":' + quoted_id + ',"payload":' + payload + "}\n").encode("utf-8")
             if len(data) <= self.short_line:
-                os.write(self.out_fd, data)  # whole: see `atomic_bytes`
+                written = os.write(self.out_fd, data)  # whole: see `atomic_bytes`
+                if written < len(data):
+                    self.write_rest(data, written)
                 return
         self.answer(invocation_id, value, quoted_id, payload)
 
