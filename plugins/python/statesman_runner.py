@@ -249,6 +249,8 @@ def encode_decimals(value):
 # The host's invoke layout: these three, then the context, last.
 INVOKE_PREFIX = '{"type":"invoke","id":'
 PAYLOAD_KEY = ',"payload":'
+# A result line's start: this, its id, PAYLOAD_KEY, the payload and "}".
+RESULT_PREFIX = '{"type":"result","id":'
 CONTEXT_KEY = ',"context":'
 ID_AT = len(INVOKE_PREFIX)
 CONTEXT_OPENING = CONTEXT_KEY + "{"
@@ -351,10 +353,10 @@ class Runner:
         self.limit_lines(6291456)
 
     def limit_lines(self, max_line):
-        """The host's line limit (its welcome says it): a result line must fit in it. A result
-        line of up to `short_line` bytes is written at once (see `result`)."""
+        """The host's line limit (its welcome says it): a result line must fit in it. A line
+        of fewer than a quarter of `long_line` characters fits without being counted."""
         self.max_line = max_line
-        self.short_line = min(self.atomic_bytes, max_line)
+        self.long_line = min(RESPONSE_LIMIT_BYTES, max_line)
 
     def write(self, message):
         """Writes a message, from any thread."""
@@ -388,11 +390,10 @@ class Runner:
         except Exception:
             payload = None  # bytes, a Decimal, or what JSON cannot hold: see `answer`
         if payload is not None:
-            data = ('{"type":"result","id":' + quoted_id + ',"payload":' + payload + "}\n").encode("utf-8")
-            if len(data) <= self.short_line:
-                written = os.write(self.out_fd, data)  # whole: see `atomic_bytes`
-                if written < len(data):
-                    self.write_rest(data, written)
+            line = RESULT_PREFIX + quoted_id + PAYLOAD_KEY + payload + "}"
+            # A character takes at most four bytes: only a long line needs counting (`answer`).
+            if len(line) * 4 < self.long_line:
+                self.write_line(line)
                 return
         self.answer(invocation_id, value, quoted_id, payload)
 
@@ -416,11 +417,11 @@ class Runner:
             # result nested too deeply) is a marshal error, and the worker stays up.
             self.error(invocation_id, "Runtime.MarshalError", "Unable to marshal response: " + str(problem))
             return
-        line = '{"type":"result","id":' + quoted_id + ',"payload":' + payload + "}"
-        # A character takes at most four bytes: only a long result needs counting. Past Lambda's
-        # limit, or past the host's line limit (a few bytes lower with the envelope), the
-        # answer is Lambda's own, without stack trace (its service gives it, not the runtime).
-        if len(line) * 4 >= min(RESPONSE_LIMIT_BYTES, self.max_line):
+        line = RESULT_PREFIX + quoted_id + PAYLOAD_KEY + payload + "}"
+        # Past Lambda's limit, or past the host's line limit (a few bytes lower with the
+        # envelope), the answer is Lambda's own, without stack trace (its service gives it, not
+        # the runtime).
+        if len(line) * 4 >= self.long_line:
             size = len(payload.encode("utf-8"))
             if size > RESPONSE_LIMIT_BYTES or size + len(line) - len(payload) + 1 > self.max_line:
                 self.write({"type": "error", "id": invocation_id, "errorType": "Function.ResponseSizeTooLarge", "errorMessage": RESPONSE_TOO_LARGE})
