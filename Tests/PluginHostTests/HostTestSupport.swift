@@ -72,11 +72,6 @@ final class Flag: Sendable {
     var isSet: Bool { value.withLock { $0 } }
 }
 
-/// Whether every process in `pids` is gone: exited and reaped (a zombie still answers kill 0).
-func allReaped(_ pids: [Int32]) -> Bool {
-    pids.allSatisfy { kill($0, 0) == -1 && errno == ESRCH }
-}
-
 /// Whether a process that is not the test's child has ended (gone, or a zombie its new parent
 /// has not reaped yet), waiting up to `seconds` for it.
 func ended(_ pid: Int32, within seconds: Double = 5) async -> Bool {

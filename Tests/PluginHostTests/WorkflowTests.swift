@@ -3,6 +3,7 @@ import Foundation
 import Interpreter
 import JSONCore
 import PluginHost
+import TestSupport
 import Testing
 import Workflow
 

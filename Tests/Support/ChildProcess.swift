@@ -85,3 +85,8 @@ public final class ChildProcess: @unchecked Sendable {
         try ChildProcess(executable, arguments, stdin: stdin).wait()
     }
 }
+
+/// Whether every process in `pids` is gone: exited and reaped (a zombie still answers kill 0).
+public func allReaped(_ pids: [Int32]) -> Bool {
+    pids.allSatisfy { kill($0, 0) == -1 && errno == ESRCH }
+}
