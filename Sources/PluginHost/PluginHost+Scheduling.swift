@@ -40,13 +40,17 @@ extension PluginHost {
 
     /// On the caller's thread: when one of the function's workers is idle and nothing waits
     /// before this invocation, hands it to that worker and writes its line from this thread,
-    /// so the loop thread is not woken for it. False when it must go through the submissions
-    /// (no pool yet, no idle worker, others waiting, or the host stopping).
+    /// so the loop thread is not woken for it. When every worker is busy but a pipe has room,
+    /// queues it for the loop thread without waking it: the loop takes submissions after the
+    /// busy workers' next answer, and writes all that came meanwhile to each pipe at once (a
+    /// write per invocation from the callers cost more than the rest of their submission).
+    /// False when it must go through the submissions (no pool yet, no room, others waiting,
+    /// or the host stopping).
     func startDirectly(_ invocation: Invocation, loop: OpaquePointer) -> Bool {
-        // Submissions not yet taken go first, and a function whose invocations were queued at
-        // the loop's last look has no idle worker: no need to try the state lock (hints only:
-        // a submission arriving meanwhile may be overtaken, as it may be by any caller).
-        if submissions.withLock({ !$0.list.isEmpty || $0.busyFunctions.contains(invocation.function) }) { return false }
+        // A function whose invocations were queued at the loop's last look has no room: no
+        // need to try the state lock (a hint only: a submission may be overtaken, as it may
+        // be by any caller).
+        if submissions.withLock({ $0.busyFunctions.contains(invocation.function) }) { return false }
         var effects = Effects()
         // Never waits for the loop thread: while it holds the state, it is awake and takes
         // the submission soon anyway.
@@ -56,12 +60,22 @@ extension PluginHost {
                 return true
             }
             guard !state.stopping, let pool = state.pools[invocation.function], pool.queue.isEmpty else { return false }
-            // A free slot first; else room in a worker's pipe, once no further worker may
-            // start (the loop thread starts one otherwise).
             let (free, piped, _) = pool.slots()
-            guard let worker = free ?? (pool.workers.count >= pool.function.maximumWorkers ? piped : nil) else { return false }
+            // Room in a busy worker's pipe, once no further worker may start (the loop thread
+            // starts one otherwise): that worker's answer is sure to come, and the loop takes
+            // submissions after each read (under this lock, so it cannot have read the last
+            // answer in between).
+            if free == nil, piped != nil, pool.workers.count >= pool.function.maximumWorkers {
+                return submissions.withLock { queue in
+                    guard !queue.closed else { return false }
+                    queue.list.append(invocation)
+                    return true
+                }
+            }
+            // Submissions not yet taken go first.
+            guard let worker = free, submissions.withLock({ $0.list.isEmpty }) else { return false }
             let now = Self.now()
-            if worker.inFlight.count < worker.concurrency { invocation.startedAt = now }
+            invocation.startedAt = now
             worker.inFlight.append(invocation)
             worker.lastActive = now
             // Under the state lock, so the loop cannot be stopped meanwhile (`shutdown` sets

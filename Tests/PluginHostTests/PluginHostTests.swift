@@ -391,6 +391,31 @@ import Testing
         #expect(allReaped(pids))
     }
 
+    /// A caller that finds its worker busy but with room in its pipe queues the invocation
+    /// without waking the loop thread, which takes it after the worker's next answer. Many
+    /// small bursts, so that callers arrive just as the last answer in flight is read: none is
+    /// left waiting. (The loop's tick, which also takes submissions, is set beyond the time
+    /// limit: one left behind would wait for it.)
+    @Test(.timeLimit(.minutes(1))) func burstsIntoABusyPipeAreAllAnswered() async throws {
+        let host = Fixtures.host([Fixtures.handler("bursts", "echo") { $0.maximumWorkers = 1; $0.pipelining = .depth(16) }], tickMilliseconds: 3_600_000)
+        var unanswered: [Int] = []
+        for burst in 0..<400 {
+            let size = 2 + burst % 4
+            let answers = await withTaskGroup(of: (Int, JSONValue?).self) { group in
+                for number in 0..<size {
+                    group.addTask { (number, await host.invoke(function: "bursts", payload: ["n": .int(Int64(number))], context: Fixtures.context(number)).value) }
+                }
+                return await group.reduce(into: [Int: JSONValue]()) { $0[$1.0] = $1.1 }
+            }
+            if (0..<size).contains(where: { answers[$0] != ["n": .int(Int64($0))] }) { unanswered.append(burst) }
+        }
+        #expect(unanswered == [])
+        let pids = host.workerProcessIDs
+        #expect(pids.count == 1)
+        await host.shutdown()
+        #expect(allReaped(pids))
+    }
+
     /// A handler that reads standard input reads nothing, as in Lambda, and takes none of the
     /// invoke lines waiting in its worker's pipe.
     @Test func aHandlerReadingStandardInputReadsNothing() async throws {
