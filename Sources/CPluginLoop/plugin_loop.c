@@ -83,9 +83,6 @@ struct sm_loop {
     int deferring;            // inside a read or a wake: the loop thread's sends wait for its end
     int stalled;              // callers ran on this thread for longer than a tick: skip the next
     int thread_id;            // the loop thread's TID, once it runs (atomic)
-    int batch_scheduled;      // the loop thread runs as SCHED_BATCH (see mark_as_batch)
-    int policy;               // and the policy it had before, which its children get
-    struct sched_param priority;
     command *deferred_head, *deferred_tail;
     char read_buffer[65536];
 };
@@ -443,12 +440,9 @@ static void spawn_worker(sm_loop *loop, command *order) {
     int spawned = 0;
     if (failure == 0) {
         keep_descriptors_from_children();
-        // A child gets the scheduling policy of the thread that forks it: the engine's own, not
-        // the loop thread's SCHED_BATCH (a function's workers are scheduled as the engine is).
-        struct sched_param batch = {0};
-        if (loop->batch_scheduled) pthread_setschedparam(pthread_self(), loop->policy, &loop->priority);
+        // A child gets the scheduling policy of the thread that forks it: the loop thread's
+        // SCHED_BATCH (see mark_as_batch), when the engine runs as an ordinary process.
         failure = uv_spawn(&loop->uv, &owner->process, &options);
-        if (loop->batch_scheduled) pthread_setschedparam(pthread_self(), SCHED_BATCH, &batch);
         spawned = 1;
     }
     // The child's ends are its own now (and any end not yet handed to libuv is closed).
@@ -633,13 +627,17 @@ static command *new_command(enum command_kind kind, uint64_t worker) {
 // suspending) rather than preempting a busy worker or caller, and finds more answers to read
 // when it runs. With invocations pipelined, this halves the context switches and cuts the
 // CPU a Lambda Task costs (bench/RESULTS.md, 2026-11-28). Linux lets any thread take it.
-static void mark_as_batch(sm_loop *loop) {
+// The workers it starts inherit it: a worker woken by its next invoke line then waits for the
+// loop thread to finish what it was doing (the other workers' answers) instead of preempting
+// it at its write, which with one invocation in flight per worker made the worker on the
+// loop thread's core answer at the expense of the others (bench/RESULTS.md, 2026-11-28).
+static void mark_as_batch(void) {
 #ifdef SCHED_BATCH
-    if (pthread_getschedparam(pthread_self(), &loop->policy, &loop->priority) != 0 || loop->policy != SCHED_OTHER) return;
+    int policy;
+    struct sched_param priority;
+    if (pthread_getschedparam(pthread_self(), &policy, &priority) != 0 || policy != SCHED_OTHER) return;
     struct sched_param batch = {0};
-    loop->batch_scheduled = pthread_setschedparam(pthread_self(), SCHED_BATCH, &batch) == 0;
-#else
-    (void)loop;
+    pthread_setschedparam(pthread_self(), SCHED_BATCH, &batch);
 #endif
 }
 
@@ -649,7 +647,7 @@ static void *run_loop(void *argument) {
     // started the host, most often one of the Swift executor's).
     pthread_setname_np(pthread_self(), "statesman-loop");
     __atomic_store_n(&loop->thread_id, (int)syscall(SYS_gettid), __ATOMIC_RELEASE);
-    mark_as_batch(loop);
+    mark_as_batch();
     uv_run(&loop->uv, UV_RUN_DEFAULT);
     return NULL;
 }

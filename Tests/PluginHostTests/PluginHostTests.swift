@@ -154,19 +154,20 @@ import Testing
     }
 
     /// The loop thread runs as SCHED_BATCH (woken by an answer, it waits for a free core rather
-    /// than preempting a worker or a caller), and the workers it starts are scheduled as the
-    /// engine is, not as the loop thread.
-    @Test func theLoopThreadIsBatchScheduledAndItsWorkersAreNot() async throws {
+    /// than preempting a worker or a caller), and so do the workers it starts (woken by an
+    /// invoke line, a worker waits for the loop thread to finish rather than preempting it).
+    @Test func theLoopThreadAndItsWorkersAreBatchScheduled() async throws {
         let host = Fixtures.host([Fixtures.handler("echo", "echo")])
         #expect(await host.invoke(function: "echo", payload: 7, context: Fixtures.context()).value == 7)
         let engine = sched_getscheduler(getpid())
         let batch: Int32 = 3  // SCHED_BATCH; an engine started under another policy than SCHED_OTHER keeps it
+        let expected = engine == SCHED_OTHER ? batch : engine
         let loop = "/proc/self/task/\(host.loopThreadID)"
         #expect((try? String(contentsOfFile: loop + "/comm", encoding: .utf8)) == "statesman-loop\n")
-        #expect(schedulingPolicy(loop + "/stat") == (engine == SCHED_OTHER ? batch : engine))
+        #expect(schedulingPolicy(loop + "/stat") == expected)
         let pids = host.workerProcessIDs
         #expect(pids.count == 1)
-        #expect(pids.allSatisfy { schedulingPolicy("/proc/\($0)/stat") == engine })
+        #expect(pids.allSatisfy { schedulingPolicy("/proc/\($0)/stat") == expected })
         await host.shutdown()
         #expect(allReaped(pids))
     }
