@@ -119,6 +119,7 @@ import Testing
         var stalled = false
         for round in 0..<5 where !stalled {
             // Answered half a second in, within its one-second timeout.
+            let started = clock.now
             let slow = Task {
                 let result = await host.invoke(function: "slow", payload: ["seconds": 0.5], context: Fixtures.context(1))
                 return (result, clock.now)
@@ -135,7 +136,9 @@ import Testing
                 #expect(await host.invoke(function: "quick", payload: payload, context: Fixtures.context(attempt)).value == payload)
                 onLoopThread = host.isOnLoopThread
             }
-            guard onLoopThread, clock.now - asking < .milliseconds(300) else {
+            // Timed from the slow invocation's start: a machine that stalls this task (even in
+            // the sleep above) past its answer would otherwise stall after the answer was read.
+            guard onLoopThread, clock.now - started < .milliseconds(400) else {
                 _ = await slow.value
                 continue
             }
