@@ -42,8 +42,8 @@ extension PluginHost {
     /// before this invocation, hands it to that worker and writes its line from this thread,
     /// so the loop thread is not woken for it. When every worker is busy but a pipe has room,
     /// queues it for the loop thread without waking it: the loop takes submissions after the
-    /// busy workers' next answer, and writes all that came meanwhile to each pipe at once (a
-    /// write per invocation from the callers cost more than the rest of their submission).
+    /// busy workers' next answer, and writes all that came meanwhile to each pipe at once,
+    /// where each caller would make a write of its own.
     /// False when it must go through the submissions (no pool yet, no room, others waiting,
     /// or the host stopping).
     func startDirectly(_ invocation: Invocation, loop: OpaquePointer) -> Bool {
