@@ -34,10 +34,11 @@ public enum RandomUUID {
     /// 128 bits from the calling thread's block.
     private static func next128() -> (UInt64, UInt64) { blocks.withValue { $0.next128() } }
 
-    /// The kernel generator's output, read 512 bytes at a time and handed out once each.
+    /// The kernel generator's output, read 4 KiB at a time (a read per 256 UUIDs: a Map's
+    /// request ids and names are made by the thousand) and handed out once each.
     private struct RandomBlock: BitwiseCopyable {
-        var words = InlineArray<64, UInt64>(repeating: 0)
-        var used = 64
+        var words = InlineArray<512, UInt64>(repeating: 0)
+        var used = 512
 
         mutating func next128() -> (UInt64, UInt64) {
             if used + 2 > words.count {
