@@ -193,7 +193,11 @@ private final class IterationSchedule: @unchecked Sendable {
     /// Records an iteration's result; returns the next for the same task.
     func finish(_ index: Int, _ result: Result<JSONValue, ExecutionFailure>) -> Int? {
         if case .failure = result { stopped.store(true, ordering: .releasing) }
-        slots[index] = result
+        // A pending slot holds nil, which owns nothing: the result is put in place without
+        // reading what was there first (an assignment loads the old value to release it, and
+        // the slot's line, written last by the thread that made the schedule, was a cache
+        // miss per iteration).
+        (slots.baseAddress! + index).initialize(to: result)
         return next()
     }
 
