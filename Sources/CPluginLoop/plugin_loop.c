@@ -630,7 +630,8 @@ static command *new_command(enum command_kind kind, uint64_t worker) {
 // The workers it starts inherit it: a worker woken by its next invoke line then waits for the
 // loop thread to finish what it was doing (the other workers' answers) instead of preempting
 // it at its write, which with one invocation in flight per worker made the worker on the
-// loop thread's core answer at the expense of the others (bench/RESULTS.md, 2026-11-28).
+// loop thread's core answer at the expense of the others (bench/RESULTS.md, 2026-11-28,
+// second sitting).
 static void mark_as_batch(void) {
 #ifdef SCHED_BATCH
     int policy;
